@@ -1,0 +1,225 @@
+//! Configuration from the environment (a `.env` file may set the same variables),
+//! with typed defaults so that a bare start works with nothing configured.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Which database backend a URL selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A value that must not appear in logs or debug output.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: Secret,
+    pub bind: String,
+    pub public_url: String,
+    pub secret_key: Option<Secret>,
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub bcrypt_cost: u32,
+    pub secure_cookies: bool,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub admin_email: String,
+    pub admin_password: Secret,
+    /// Worker threads of the HTTP server; `None` lets actix pick one per core.
+    pub workers: Option<usize>,
+}
+
+/// A configuration value that could not be understood.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/keyfold.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEMO_ADMIN_EMAIL: &str = "admin@example.com";
+pub const DEMO_PASSWORD: &str = "keyfold-demo";
+
+impl Config {
+    /// Reads the process environment (after loading `.env` if present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Builds a configuration from any lookup function (the environment, or a test's map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        backend_of(&database_url)?;
+        let bind = get("KEYFOLD_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let public_url = get("KEYFOLD_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let secure_default = public_url.starts_with("https://");
+        let secure_cookies = match get("KEYFOLD_SECURE_COOKIES") {
+            Some(v) => parse_bool("KEYFOLD_SECURE_COOKIES", &v)?,
+            None => secure_default,
+        };
+        let bcrypt_cost = match get("KEYFOLD_BCRYPT_COST") {
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|c| (4..=31).contains(c))
+                .ok_or(ConfigError {
+                    name: "KEYFOLD_BCRYPT_COST",
+                    message: format!("expected a number from 4 to 31, got {v:?}"),
+                })?,
+            None => 12,
+        };
+        let trusted_proxies = match get("KEYFOLD_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<IpAddr>().map_err(|_| ConfigError {
+                        name: "KEYFOLD_TRUSTED_PROXIES",
+                        message: format!("{s:?} is not an IP address"),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        let minutes = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match get(name) {
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|m| *m > 0)
+                    .map(|m| Duration::from_secs(m * 60))
+                    .ok_or(ConfigError {
+                        name,
+                        message: format!("expected a whole number of minutes, got {v:?}"),
+                    }),
+                None => Ok(Duration::from_secs(default * 60)),
+            }
+        };
+        Ok(Config {
+            database_url: Secret::new(database_url),
+            bind,
+            public_url,
+            secret_key: get("KEYFOLD_SECRET_KEY").map(Secret::new),
+            smtp_url: get("KEYFOLD_SMTP_URL").map(Secret::new),
+            mail_from: get("KEYFOLD_MAIL_FROM")
+                .unwrap_or_else(|| "Keyfold <keyfold@localhost>".to_owned()),
+            bcrypt_cost,
+            secure_cookies,
+            trusted_proxies,
+            session_idle: minutes("KEYFOLD_SESSION_IDLE_MINUTES", 120)?,
+            session_absolute: minutes("KEYFOLD_SESSION_ABSOLUTE_MINUTES", 720)?,
+            admin_email: get("KEYFOLD_ADMIN_EMAIL").unwrap_or_else(|| DEMO_ADMIN_EMAIL.to_owned()),
+            admin_password: Secret::new(
+                get("KEYFOLD_ADMIN_PASSWORD").unwrap_or_else(|| DEMO_PASSWORD.to_owned()),
+            ),
+            workers: None,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        // Validated when the configuration was built.
+        backend_of(self.database_url.expose()).unwrap_or(Backend::Sqlite)
+    }
+}
+
+/// Selects the backend from a database URL.
+pub fn backend_of(url: &str) -> Result<Backend, ConfigError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else if url.starts_with("sqlite://") {
+        Ok(Backend::Sqlite)
+    } else {
+        Err(ConfigError {
+            name: "DATABASE_URL",
+            message:
+                "expected sqlite://PATH, sqlite:///ABSOLUTE/PATH, postgres://… or postgresql://…"
+                    .to_owned(),
+        })
+    }
+}
+
+fn parse_bool(name: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError {
+            name,
+            message: format!("expected true or false, got {v:?}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_work_with_nothing_set() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.backend(), Backend::Sqlite);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert!(!c.secure_cookies);
+        assert_eq!(c.bcrypt_cost, 12);
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let c = cfg(&[("KEYFOLD_PUBLIC_URL", "https://licences.example.com/")]).unwrap();
+        assert!(c.secure_cookies);
+        assert_eq!(c.public_url, "https://licences.example.com");
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres_and_others_are_refused() {
+        assert_eq!(
+            cfg(&[("DATABASE_URL", "postgresql://u@h/db")])
+                .unwrap()
+                .backend(),
+            Backend::Postgres
+        );
+        let err = cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(err.name, "DATABASE_URL");
+        assert!(cfg(&[("KEYFOLD_BCRYPT_COST", "three")]).is_err());
+        assert!(cfg(&[("KEYFOLD_TRUSTED_PROXIES", "10.0.0.1, nope")]).is_err());
+    }
+}

@@ -1,0 +1,246 @@
+//! Database access: one connection type over both backends, an r2d2 pool,
+//! embedded migrations and the write-transaction helper.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::{backend_of, Backend};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection to whichever backend `DATABASE_URL` selected.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Why the database could not be opened, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum DbOpenError {
+    #[error("{0}")]
+    Url(String),
+    #[error("cannot create the data folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Connect(String),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(String),
+}
+
+/// Opens concrete connections: the backend is chosen from the URL's scheme, so an error
+/// names its real cause (diesel's MultiConnection would only say "invalid URL").
+#[derive(Clone, Debug)]
+pub struct Manager {
+    backend: Backend,
+    url: String,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Result<Self, DbOpenError> {
+        let backend = backend_of(url).map_err(|e| DbOpenError::Url(e.to_string()))?;
+        let url = match backend {
+            Backend::Postgres => with_connect_timeout(url),
+            Backend::Sqlite => url.to_owned(),
+        };
+        Ok(Manager { backend, url })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+/// Whether the database answers a query right now.
+///
+/// On PostgreSQL a pooled connection asks the server. On SQLite the file is opened anew,
+/// read-only: pooled connections keep answering from their open handle even after the
+/// file was deleted or damaged, which a health check must notice.
+pub fn probe(pool: &Pool, url: &str) -> Result<(), String> {
+    const QUERY: &str = "SELECT key FROM settings LIMIT 1";
+    match backend_of(url).map_err(|e| e.to_string())? {
+        Backend::Postgres => {
+            let mut conn = pool
+                .get_timeout(Duration::from_secs(2))
+                .map_err(|e| e.to_string())?;
+            conn.batch_execute(QUERY).map_err(|e| e.to_string())
+        }
+        Backend::Sqlite => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let mut conn = SqliteConnection::establish(&format!("{url}{sep}mode=ro"))
+                .map_err(|e| e.to_string())?;
+            conn.batch_execute(QUERY).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// PostgreSQL URLs get a connect timeout so an unreachable server fails fast.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&connect_timeout=5")
+    } else {
+        format!("{url}?connect_timeout=5")
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Sqlite => SqliteConnection::establish(&self.url).map(DbConnection::Sqlite),
+            Backend::Postgres => PgConnection::establish(&self.url).map(DbConnection::Pg),
+        }
+        .map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Per-connection SQLite settings: foreign keys, WAL, a busy timeout.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates the SQLite file's folder when it does not exist yet.
+fn ensure_sqlite_folder(url: &str) -> Result<(), DbOpenError> {
+    let path = url.trim_start_matches("sqlite://");
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() && !parent.exists() {
+            std::fs::create_dir_all(parent).map_err(|source| DbOpenError::Folder {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens the database named by `url`, runs pending migrations and returns a pool.
+///
+/// One concrete connection is opened first, so a wrong URL or an unreachable server is
+/// reported with its real cause at once instead of after the pool's time-out.
+pub fn open(url: &str, max_size: u32) -> Result<Pool, DbOpenError> {
+    let manager = Manager::new(url)?;
+    if manager.backend == Backend::Sqlite {
+        ensure_sqlite_folder(url)?;
+    }
+    let mut first = manager
+        .connect()
+        .map_err(|e| DbOpenError::Connect(one_line(&e.to_string())))?;
+    SqlitePragmas
+        .on_acquire(&mut first)
+        .map_err(|e| DbOpenError::Connect(one_line(&e.to_string())))?;
+    run_migrations(&mut first)?;
+    drop(first);
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(manager)
+        .map_err(|e| DbOpenError::Connect(one_line(&e.to_string())))
+}
+
+/// Runs the pending migrations of the connection's backend. On PostgreSQL an advisory
+/// lock keeps several instances starting at once from migrating concurrently.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<(), DbOpenError> {
+    let err = |e: &dyn std::fmt::Display| DbOpenError::Migrate(one_line(&e.to_string()));
+    match conn {
+        DbConnection::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| err(&e))?;
+        }
+        DbConnection::Pg(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7301985)")
+                .map_err(|e| err(&e))?;
+            let result = c.run_pending_migrations(PG_MIGRATIONS).map(|_| ());
+            let unlock = c.batch_execute("SELECT pg_advisory_unlock(7301985)");
+            result.map_err(|e| err(&e))?;
+            unlock.map_err(|e| err(&e))?;
+        }
+    }
+    Ok(())
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (a deferred transaction
+/// that reads and then writes fails with SQLITE_BUSY, which busy_timeout does not cure),
+/// an ordinary transaction on PostgreSQL. Rolled back when `f` returns an error.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Pg(_) => conn.transaction(f),
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    // The original error matters more than a failed rollback.
+                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    );
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// Whether a diesel error is a unique-constraint violation (a user's mistake, not a fault).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

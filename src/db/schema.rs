@@ -1,0 +1,348 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamp,
+        actor_kind -> Text,
+        actor_id -> Nullable<Int8>,
+        actor_label -> Text,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Nullable<Int8>,
+        object_label -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bundle_items (id) {
+        id -> Int8,
+        bundle_id -> Int8,
+        product_id -> Int8,
+    }
+}
+
+diesel::table! {
+    customer_accounts (id) {
+        id -> Int8,
+        name -> Text,
+        name_norm -> Text,
+        code -> Text,
+        code_norm -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_labels (customer_id, label_id) {
+        customer_id -> Int8,
+        label_id -> Int8,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Int8,
+        email -> Text,
+        email_norm -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        first_name_norm -> Text,
+        last_name_norm -> Text,
+        company -> Text,
+        company_norm -> Text,
+        phone -> Text,
+        reference -> Text,
+        reference_norm -> Text,
+        external_id -> Text,
+        address_line1 -> Text,
+        address_line2 -> Text,
+        postcode -> Text,
+        city -> Text,
+        state -> Text,
+        country -> Text,
+        customer_account_id -> Nullable<Int8>,
+        status -> Text,
+        metadata -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> Int8,
+        license_id -> Int8,
+        hardware_id -> Nullable<Text>,
+        hostname -> Text,
+        os -> Text,
+        app_version -> Text,
+        ip -> Text,
+        first_activated_at -> Timestamp,
+        last_check_at -> Nullable<Timestamp>,
+        deactivated_at -> Nullable<Timestamp>,
+        borrowed_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    labels (id) {
+        id -> Int8,
+        name -> Text,
+        name_norm -> Text,
+        colour -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    license_custom_fields (id) {
+        id -> Int8,
+        license_id -> Int8,
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    license_events (id) {
+        id -> Int8,
+        license_id -> Int8,
+        device_id -> Nullable<Int8>,
+        kind -> Text,
+        amount -> Int8,
+        at -> Timestamp,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    license_features (id) {
+        id -> Int8,
+        license_id -> Int8,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        max_consumption -> Nullable<Int8>,
+        consumed -> Int8,
+    }
+}
+
+diesel::table! {
+    license_user_assignments (license_id, license_user_id) {
+        license_id -> Int8,
+        license_user_id -> Int8,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    license_users (id) {
+        id -> Int8,
+        email -> Text,
+        email_norm -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        password_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    licenses (id) {
+        id -> Int8,
+        license_key -> Text,
+        key_norm -> Text,
+        product_id -> Int8,
+        order_id -> Int8,
+        license_type -> Text,
+        enabled -> Bool,
+        max_activations -> Int8,
+        active_devices -> Int8,
+        start_date -> Nullable<Date>,
+        valid_until -> Nullable<Timestamp>,
+        validity_days -> Nullable<Int8>,
+        maintenance_until -> Nullable<Timestamp>,
+        maintenance_days -> Nullable<Int8>,
+        is_trial -> Bool,
+        floating_seats -> Int8,
+        borrow_limit_hours -> Int8,
+        note -> Text,
+        metadata -> Text,
+        first_activated_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_attempts (id) {
+        id -> Int8,
+        area -> Text,
+        email_norm -> Text,
+        ip -> Text,
+        attempted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Int8,
+        reference -> Text,
+        reference_norm -> Text,
+        customer_id -> Nullable<Int8>,
+        is_test -> Bool,
+        is_trial -> Bool,
+        campaign_params -> Text,
+        download_id -> Text,
+        metadata -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    product_custom_fields (id) {
+        id -> Int8,
+        product_id -> Int8,
+        name -> Text,
+        default_value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    product_features (id) {
+        id -> Int8,
+        product_id -> Int8,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        max_consumption -> Nullable<Int8>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> Int8,
+        name -> Text,
+        name_norm -> Text,
+        code -> Text,
+        code_norm -> Text,
+        description -> Text,
+        license_type -> Text,
+        max_activations -> Int8,
+        validity_days -> Nullable<Int8>,
+        maintenance_days -> Nullable<Int8>,
+        trial_days -> Int8,
+        floating_seats -> Int8,
+        borrow_limit_hours -> Int8,
+        is_bundle -> Bool,
+        archived_at -> Nullable<Timestamp>,
+        metadata -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Int8,
+        token_hash -> Text,
+        kind -> Text,
+        user_id -> Int8,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_users (id) {
+        id -> Int8,
+        email -> Text,
+        email_norm -> Text,
+        name -> Text,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        active -> Bool,
+        last_sign_in_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tokens (id) {
+        id -> Int8,
+        purpose -> Text,
+        owner_kind -> Text,
+        owner_id -> Int8,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(customer_labels -> customers (customer_id));
+diesel::joinable!(customer_labels -> labels (label_id));
+diesel::joinable!(customers -> customer_accounts (customer_account_id));
+diesel::joinable!(devices -> licenses (license_id));
+diesel::joinable!(license_custom_fields -> licenses (license_id));
+diesel::joinable!(license_events -> devices (device_id));
+diesel::joinable!(license_events -> licenses (license_id));
+diesel::joinable!(license_features -> licenses (license_id));
+diesel::joinable!(license_user_assignments -> license_users (license_user_id));
+diesel::joinable!(license_user_assignments -> licenses (license_id));
+diesel::joinable!(licenses -> orders (order_id));
+diesel::joinable!(licenses -> products (product_id));
+diesel::joinable!(orders -> customers (customer_id));
+diesel::joinable!(product_custom_fields -> products (product_id));
+diesel::joinable!(product_features -> products (product_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_log,
+    bundle_items,
+    customer_accounts,
+    customer_labels,
+    customers,
+    devices,
+    labels,
+    license_custom_fields,
+    license_events,
+    license_features,
+    license_user_assignments,
+    license_users,
+    licenses,
+    login_attempts,
+    orders,
+    product_custom_fields,
+    product_features,
+    products,
+    sessions,
+    settings,
+    staff_users,
+    tokens,
+);

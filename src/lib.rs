@@ -1,0 +1,13 @@
+//! Keyfold: a self-hosted software-licensing platform.
+//!
+//! Requests flow one way: route → auth/extractors → handler → model/domain → template.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod models;
+pub mod startup;
+pub mod web;
+
+pub use startup::Application;

@@ -1,0 +1,124 @@
+//! Building and running the HTTP server: pool, migrations, secrets, middleware, bind.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::{Backend, Config};
+use crate::db::{self, Pool};
+use crate::models::settings;
+use crate::web::{routes, security, AppState};
+
+/// Extra routes a caller (a test) mounts beside the product's own.
+pub type ExtraRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] db::DbOpenError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Secret(String),
+}
+
+/// A built, bound, not yet running Keyfold server.
+pub struct Application {
+    port: u16,
+    pool: Pool,
+    server: Server,
+}
+
+impl Application {
+    /// Opens (and migrates) the database, binds the listener and builds the server.
+    pub fn build(config: Config) -> Result<Self, StartError> {
+        Self::build_with(config, None)
+    }
+
+    /// As [`Application::build`], with extra routes mounted (tests use this).
+    pub fn build_with(config: Config, extra: Option<ExtraRoutes>) -> Result<Self, StartError> {
+        let pool = open_pool(&config)?;
+        let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
+            addr: config.bind.clone(),
+            source,
+        })?;
+        Self::from_parts(config, pool, listener, extra)
+    }
+
+    fn from_parts(
+        config: Config,
+        pool: Pool,
+        listener: TcpListener,
+        extra: Option<ExtraRoutes>,
+    ) -> Result<Self, StartError> {
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: config.bind.clone(),
+                source,
+            })?
+            .port();
+        let mut conn = pool.get().map_err(|e| StartError::Secret(e.to_string()))?;
+        let _cookie_key = settings::cookie_key(&mut conn, config.secret_key.as_ref())
+            .map_err(StartError::Secret)?;
+        drop(conn);
+        let state = web::Data::new(AppState {
+            config: Arc::new(config.clone()),
+            pool: pool.clone(),
+        });
+        let mut server = HttpServer::new(move || {
+            let extra = extra.clone();
+            App::new()
+                .wrap(security::headers())
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(move |cfg| {
+                    if let Some(extra) = &extra {
+                        extra(cfg);
+                    }
+                })
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        });
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartError::Bind {
+                addr: config.bind.clone(),
+                source,
+            })?
+            .run();
+        Ok(Application { port, pool, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> Pool {
+        self.pool.clone()
+    }
+
+    /// Serves until the process is stopped (Ctrl-C or SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens the configured database with a pool sized for the backend.
+pub fn open_pool(config: &Config) -> Result<Pool, db::DbOpenError> {
+    let size = match config.backend() {
+        Backend::Sqlite => 8,
+        Backend::Postgres => 16,
+    };
+    db::open(config.database_url.expose(), size)
+}

@@ -1,0 +1,3 @@
+//! Page structs: one askama template per page.
+
+pub mod errors;

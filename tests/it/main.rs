@@ -1,0 +1,9 @@
+//! Keyfold's one integration-test binary. Every test spawns the real application on
+//! port 0 with a fresh database: a temporary SQLite file, or a fresh PostgreSQL database
+//! when `TEST_DATABASE_URL` is set.
+
+#[allow(dead_code)]
+mod helpers;
+
+mod browser_smoke;
+mod skeleton;
