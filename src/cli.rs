@@ -4,7 +4,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use std::io::BufRead;
+use std::net::ToSocketAddrs;
+
 use crate::config::Config;
+use crate::db::write_tx;
+use crate::domain::{EmailAddress, NewPassword, Role};
+use crate::models::audit::Actor;
+use crate::models::staff::{self, NewStaff};
+use crate::models::ModelError;
+use crate::seed::demo;
 use crate::startup::{self, Application};
 
 #[derive(Debug, Parser)]
@@ -64,13 +73,17 @@ fn execute(cli: Cli) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config, None),
-        Command::Demo { .. } => Err("`demo` is not available yet".to_owned()),
+        Command::Demo { allow_public } => demo(config, allow_public),
         Command::Migrate => {
             startup::open_pool(&config).map_err(|e| e.to_string())?;
             println!("Database is up to date.");
             Ok(())
         }
-        Command::CreateAdmin { .. } => Err("`create-admin` is not available yet".to_owned()),
+        Command::CreateAdmin {
+            email,
+            password,
+            name,
+        } => create_admin(&config, &email, password, &name),
         Command::Seed { .. } => Err("`seed` is not available yet".to_owned()),
     }
 }
@@ -86,4 +99,110 @@ fn serve(config: Config, banner: Option<String>) -> Result<(), String> {
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+/// `create-admin`: a staff admin with a password from `--password` or standard input.
+fn create_admin(
+    config: &Config,
+    email: &str,
+    password: Option<String>,
+    name: &str,
+) -> Result<(), String> {
+    let email = EmailAddress::parse(email)?;
+    let password = match password {
+        Some(p) => p,
+        None => {
+            eprintln!("Password for {email} (one line on standard input):");
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the password: {e}"))?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let password = NewPassword::parse(&password).map_err(|e| format!("password: {e}"))?;
+    let hash = crate::auth::password::hash_blocking(password.expose(), config.bcrypt_cost)?;
+    let pool = startup::open_pool(config).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let name = if name.trim().is_empty() {
+        "Administrator"
+    } else {
+        name
+    };
+    write_tx(&mut conn, |conn| {
+        staff::create(
+            conn,
+            &Actor::system("create-admin"),
+            NewStaff {
+                email: &email,
+                name,
+                role: Role::Admin,
+                password_hash: Some(&hash),
+            },
+        )
+    })
+    .map_err(|e| match e {
+        ModelError::Invalid { message, .. } => message,
+        other => other.to_string(),
+    })?;
+    println!("Created admin {email}.");
+    Ok(())
+}
+
+/// Whether every address `bind` resolves to is a loopback address.
+fn is_loopback_bind(bind: &str) -> bool {
+    match bind.to_socket_addrs() {
+        Ok(addrs) => {
+            let addrs: Vec<_> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
+/// `demo`: seeds the demo company into a database without staff users, then serves.
+fn demo(config: Config, allow_public: bool) -> Result<(), String> {
+    if !allow_public && !is_loopback_bind(&config.bind) {
+        return Err(format!(
+            "refusing to serve the demo (with its well-known password) on {}; bind to 127.0.0.1 or pass --allow-public",
+            config.bind
+        ));
+    }
+    let pool = startup::open_pool(&config).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let has_staff = staff::any_exists(&mut conn).map_err(|e| e.to_string())?;
+    let banner = if has_staff {
+        println!("The database already has staff users: serving it as it is.");
+        None
+    } else {
+        let email = EmailAddress::parse(&config.admin_email)
+            .map_err(|e| format!("KEYFOLD_ADMIN_EMAIL: {e}"))?;
+        let password = config.admin_password.expose().to_owned();
+        crate::domain::password::check_length(&password)
+            .map_err(|e| format!("KEYFOLD_ADMIN_PASSWORD: {e}"))?;
+        let hash = crate::auth::password::hash_blocking(&password, config.bcrypt_cost)?;
+        let seeded = write_tx(&mut conn, |conn| demo::seed(conn, &email, &hash))
+            .map_err(|e| e.to_string())?;
+        println!(
+            "Seeded the demo company: {} products, {} customers, {} orders, {} licences, {} devices, {} licence events.",
+            seeded.products, seeded.customers, seeded.orders, seeded.licenses, seeded.devices, seeded.events
+        );
+        let mut lines = vec![
+            format!("Sign in at {}/login", config.public_url),
+            format!("  admin:     {email} / {password}"),
+        ];
+        for (other, _, role) in demo::DEMO_STAFF {
+            if other != email.normalized() {
+                lines.push(format!(
+                    "  {:<10} {other} / {password}",
+                    format!("{}:", role.as_str().replace('_', "-"))
+                ));
+            }
+        }
+        Some(lines.join("\n"))
+    };
+    drop(conn);
+    drop(pool);
+    serve(config, banner)
 }

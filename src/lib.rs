@@ -2,11 +2,14 @@
 //!
 //! Requests flow one way: route → auth/extractors → handler → model/domain → template.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod models;
+pub mod seed;
 pub mod startup;
 pub mod web;
 

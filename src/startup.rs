@@ -3,6 +3,10 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
@@ -66,16 +70,19 @@ impl Application {
             })?
             .port();
         let mut conn = pool.get().map_err(|e| StartError::Secret(e.to_string()))?;
-        let _cookie_key = settings::cookie_key(&mut conn, config.secret_key.as_ref())
+        let cookie_key = settings::cookie_key(&mut conn, config.secret_key.as_ref())
             .map_err(StartError::Secret)?;
         drop(conn);
         let state = web::Data::new(AppState {
             config: Arc::new(config.clone()),
             pool: pool.clone(),
         });
+        let key = Key::from(&cookie_key);
+        let secure = config.secure_cookies;
         let mut server = HttpServer::new(move || {
             let extra = extra.clone();
             App::new()
+                .wrap(session_middleware(key.clone(), secure))
                 .wrap(security::headers())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
@@ -112,6 +119,19 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The cookie session: private (encrypted and authenticated), HttpOnly, SameSite=Lax,
+/// Secure per configuration. It carries only session ids, the CSRF token and flashes.
+fn session_middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key)
+        .cookie_name("keyfold".to_owned())
+        .cookie_secure(secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_content_security(CookieContentSecurity::Private)
+        .session_lifecycle(BrowserSession::default())
+        .build()
 }
 
 /// Opens the configured database with a pool sized for the backend.

@@ -1,11 +1,13 @@
 //! HTTP layer: the route table, shared state, page structs and small helpers.
 //! Handlers stay thin: parse, authorize, call the model layer, render.
 
+pub mod forms;
 pub mod health;
 pub mod pages;
 pub mod routes;
 pub mod security;
 pub mod static_files;
+pub mod vendor;
 
 use std::sync::Arc;
 
@@ -46,3 +48,7 @@ pub type State = web::Data<AppState>;
 pub fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(e.to_string())
 }
+
+/// A form with no fields of its own (only the CSRF token), e.g. sign-out.
+#[derive(serde::Deserialize)]
+pub struct EmptyForm {}

@@ -1,23 +1,146 @@
-//! Every route of the product in one readable table.
+//! Every route of the product in one readable table, each with who may use it.
+//!
+//! The same `declare` function both registers the routes with actix and lists them
+//! (see [`table`]), so tests can walk every route — a route without a declared access
+//! cannot exist.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
+use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Responder};
 
-use super::{health, static_files};
+use super::{health, static_files, vendor};
+use crate::auth::staff_guard::require_staff;
+use crate::domain::Action;
 use crate::error::AppError;
 
+/// Who may use a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (sign-in pages, health, static assets).
+    Public,
+    /// A signed-in staff user whose role may perform the action.
+    Staff(Action),
+}
+
+/// A route as the table declares it.
+#[derive(Clone, Debug)]
+pub struct RouteInfo {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Something routes are declared into: actix's configuration, or a plain list.
+trait Sink {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, access: Access, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static;
+}
+
+fn declare(r: &mut impl Sink) {
+    use Access::*;
+    use Action::*;
+    let (get, post) = (Method::GET, Method::POST);
+
+    r.add(get.clone(), "/healthz", Public, health::healthz);
+    r.add(
+        get.clone(),
+        "/static/{path:.*}",
+        Public,
+        static_files::serve,
+    );
+    r.add(get.clone(), "/", Public, home);
+
+    // Staff sign-in and own account.
+    r.add(get.clone(), "/login", Public, vendor::auth::login_form);
+    r.add(post.clone(), "/login", Public, vendor::auth::login_submit);
+    r.add(
+        post.clone(),
+        "/logout",
+        Staff(SignOut),
+        vendor::auth::logout,
+    );
+    r.add(
+        get.clone(),
+        "/account/password",
+        Staff(ChangeOwnPassword),
+        vendor::account::password_form,
+    );
+    r.add(
+        post.clone(),
+        "/account/password",
+        Staff(ChangeOwnPassword),
+        vendor::account::password_submit,
+    );
+
+    // Orders and licences.
+    r.add(get.clone(), "/orders", Staff(View), vendor::orders::index);
+}
+
+struct Registrar<'a>(&'a mut web::ServiceConfig);
+
+impl Sink for Registrar<'_> {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, access: Access, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let route = web::method(method.clone()).to(handler);
+        match access {
+            Access::Public => {
+                self.0.route(path, route);
+            }
+            Access::Staff(action) => {
+                self.0.service(
+                    web::resource(path)
+                        .guard(guard::Method(method))
+                        .wrap(from_fn(move |req, next| require_staff(action, req, next)))
+                        .route(route),
+                );
+            }
+        }
+    }
+}
+
+struct Recorder(Vec<RouteInfo>);
+
+impl Sink for Recorder {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, access: Access, _handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.0.push(RouteInfo {
+            method,
+            path,
+            access,
+        });
+    }
+}
+
+/// Registers every route with actix.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/static/{path:.*}", web::get().to(static_files::serve))
-        .route("/", web::get().to(home));
+    declare(&mut Registrar(cfg));
+}
+
+/// Every route with its method, path and access, in declaration order.
+pub fn table() -> Vec<RouteInfo> {
+    let mut recorder = Recorder(Vec::new());
+    declare(&mut recorder);
+    recorder.0
 }
 
 async fn home() -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header(("Location", "/login"))
+        .insert_header(("Location", "/orders"))
         .finish()
 }
 
 /// Anything no route matched.
-pub async fn not_found(_req: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }

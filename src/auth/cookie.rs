@@ -1,0 +1,89 @@
+//! What the (encrypted, private) session cookie carries: the staff session id, the
+//! manager session id, the CSRF token and pending flash messages. Nothing else.
+
+use actix_session::Session;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::token::random_token;
+
+const STAFF_SESSION: &str = "sid";
+const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
+
+pub fn staff_session_token(session: &Session) -> Option<String> {
+    session.get::<String>(STAFF_SESSION).ok().flatten()
+}
+
+pub fn set_staff_session_token(session: &Session, token: &str) {
+    let _ = session.insert(STAFF_SESSION, token);
+}
+
+pub fn forget_staff_session(session: &Session) {
+    session.remove(STAFF_SESSION);
+}
+
+/// The CSRF token of this browser, created on first use.
+pub fn csrf_token(session: &Session) -> String {
+    if let Some(t) = existing_csrf_token(session) {
+        return t;
+    }
+    let token = random_token();
+    let _ = session.insert(CSRF, &token);
+    token
+}
+
+pub fn existing_csrf_token(session: &Session) -> Option<String> {
+    session.get::<String>(CSRF).ok().flatten()
+}
+
+/// A new CSRF token (at sign-in, so a token seen before it is worthless after).
+pub fn rotate_csrf_token(session: &Session) -> String {
+    let token = random_token();
+    let _ = session.insert(CSRF, &token);
+    token
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum FlashLevel {
+    Success,
+    Info,
+    Error,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Flash {
+    pub level: FlashLevel,
+    pub text: String,
+}
+
+impl Flash {
+    pub fn css_class(&self) -> &'static str {
+        match self.level {
+            FlashLevel::Success => "kf-success",
+            FlashLevel::Info => "kf-info",
+            FlashLevel::Error => "kf-error",
+        }
+    }
+}
+
+/// Queues a message for the next page this browser sees.
+pub fn flash(session: &Session, level: FlashLevel, text: impl Into<String>) {
+    let mut list = session
+        .get::<Vec<Flash>>(FLASH)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    list.push(Flash {
+        level,
+        text: text.into(),
+    });
+    let _ = session.insert(FLASH, list);
+}
+
+/// Takes the queued messages (each is shown once).
+pub fn take_flashes(session: &Session) -> Vec<Flash> {
+    match session.remove_as::<Vec<Flash>>(FLASH) {
+        Some(Ok(list)) => list,
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,14 @@
+//! Typed ids, validated values and permission enums. Each value has a `parse` that
+//! returns a message fit to show beside the form field it came from.
+
+pub mod email;
+pub mod ids;
+pub mod license_key;
+pub mod password;
+pub mod role;
+pub mod token;
+
+pub use email::EmailAddress;
+pub use ids::*;
+pub use password::NewPassword;
+pub use role::{Action, Role};

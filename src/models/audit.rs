@@ -1,0 +1,144 @@
+//! The audit log: append-only rows saying who did what to which object, from where,
+//! with the before/after of a whitelist of fields. Never updated or deleted.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::schema::audit_log;
+use crate::db::DbConnection;
+
+/// Who acted.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: Option<i64>,
+    pub label: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn staff(id: i64, email: &str, ip: Option<String>) -> Self {
+        Actor {
+            kind: "staff",
+            id: Some(id),
+            label: email.to_owned(),
+            ip,
+        }
+    }
+
+    pub fn system(label: &str) -> Self {
+        Actor {
+            kind: "system",
+            id: None,
+            label: label.to_owned(),
+            ip: None,
+        }
+    }
+}
+
+/// One entry to append.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: Option<i64>,
+    pub object_label: &'a str,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn new(action: &'a str, object_type: &'a str, object_id: Option<i64>) -> Self {
+        Entry {
+            action,
+            object_type,
+            object_id,
+            object_label: "",
+            before: None,
+            after: None,
+        }
+    }
+
+    pub fn label(mut self, label: &'a str) -> Self {
+        self.object_label = label;
+        self
+    }
+
+    pub fn before(mut self, v: Value) -> Self {
+        self.before = Some(v);
+        self
+    }
+
+    pub fn after(mut self, v: Value) -> Self {
+        self.after = Some(v);
+        self
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub actor_kind: String,
+    pub actor_id: Option<i64>,
+    pub actor_label: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<i64>,
+    pub object_label: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// Appends an entry; call it inside the transaction of the action it describes.
+pub fn record(conn: &mut DbConnection, actor: &Actor, entry: Entry<'_>) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(super::now()),
+            audit_log::actor_kind.eq(actor.kind),
+            audit_log::actor_id.eq(actor.id),
+            audit_log::actor_label.eq(&actor.label),
+            audit_log::action.eq(entry.action),
+            audit_log::object_type.eq(entry.object_type),
+            audit_log::object_id.eq(entry.object_id),
+            audit_log::object_label.eq(entry.object_label),
+            audit_log::before_json.eq(entry.before.map(|v| v.to_string())),
+            audit_log::after_json.eq(entry.after.map(|v| v.to_string())),
+            audit_log::ip.eq(actor.ip.as_deref()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The newest entries about one object.
+pub fn for_object(
+    conn: &mut DbConnection,
+    object_type: &str,
+    object_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::object_type.eq(object_type))
+        .filter(audit_log::object_id.eq(object_id))
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+}
+
+/// The newest entries of one action (tests and the audit page use it).
+pub fn latest_of_action(
+    conn: &mut DbConnection,
+    action: &str,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::action.eq(action))
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+}

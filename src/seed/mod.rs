@@ -1,0 +1,3 @@
+//! Data seeding: the demo company (`keyfold demo`) and, later, bulk benchmark data.
+
+pub mod demo;
