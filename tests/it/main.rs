@@ -5,5 +5,8 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod auth;
+mod browser_auth;
 mod browser_smoke;
+mod cli;
 mod skeleton;

@@ -100,27 +100,60 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no field labelled {label:?}: {e}"))
     }
 
-    /// Clicks the button with this visible text.
+    /// Clicks the button with this visible text and waits for the page it leads to.
     pub async fn click_button(&self, text: &str) {
         let xpath = format!("//button[normalize-space(.)={}]", xpath_literal(text));
-        self.client
+        let button = self
+            .client
             .find(Locator::XPath(&xpath))
             .await
-            .unwrap_or_else(|e| panic!("no button {text:?}: {e}"))
-            .click()
+            .unwrap_or_else(|e| panic!("no button {text:?}: {e}"));
+        let old = self
+            .client
+            .find(Locator::Css("html"))
             .await
-            .expect("click button");
+            .expect("a page");
+        button.click().await.expect("click button");
+        self.wait_for_new_page(old).await;
     }
 
-    /// Clicks the link with this visible text.
+    /// Clicks the link with this visible text and waits for the page it leads to.
     pub async fn click_link(&self, text: &str) {
-        self.client
+        let link = self
+            .client
             .find(Locator::LinkText(text))
             .await
-            .unwrap_or_else(|e| panic!("no link {text:?}: {e}"))
-            .click()
+            .unwrap_or_else(|e| panic!("no link {text:?}: {e}"));
+        let old = self
+            .client
+            .find(Locator::Css("html"))
             .await
-            .expect("click link");
+            .expect("a page");
+        link.click().await.expect("click link");
+        self.wait_for_new_page(old).await;
+    }
+
+    /// Waits until `old` (the previous page's root) is gone and the new page has loaded.
+    async fn wait_for_new_page(&self, old: fantoccini::elements::Element) {
+        let started = Instant::now();
+        while old.tag_name().await.is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "the page did not change"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        while started.elapsed() < Duration::from_secs(15) {
+            let state = self
+                .client
+                .execute("return document.readyState", vec![])
+                .await;
+            if matches!(state, Ok(ref v) if v.as_str() == Some("complete")) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the new page did not finish loading");
     }
 
     pub async fn path(&self) -> String {

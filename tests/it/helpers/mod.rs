@@ -33,7 +33,15 @@ impl TestApp {
         adjust: impl FnOnce(&mut Config),
         extra: Option<ExtraRoutes>,
     ) -> TestApp {
-        let db = TestDb::fresh();
+        Self::spawn_on(TestDb::fresh(), adjust, extra).await
+    }
+
+    /// Spawns the app on an existing test database (e.g. one the CLI has seeded).
+    pub async fn spawn_on(
+        db: TestDb,
+        adjust: impl FnOnce(&mut Config),
+        extra: Option<ExtraRoutes>,
+    ) -> TestApp {
         let mut config = test_config(db.url());
         adjust(&mut config);
         let app = Application::build_with(config, extra).expect("the application starts");
@@ -98,4 +106,116 @@ pub fn extra_routes(
     f: impl Fn(&mut actix_web::web::ServiceConfig) + Send + Sync + 'static,
 ) -> Option<ExtraRoutes> {
     Some(Arc::new(f))
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    /// Creates a staff user directly in the database (password [`PASSWORD`]).
+    pub fn create_staff(
+        &self,
+        email: &str,
+        role: keyfold::domain::Role,
+    ) -> keyfold::models::staff::StaffUser {
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        let email = keyfold::domain::EmailAddress::parse(email).unwrap();
+        let mut conn = self.conn();
+        keyfold::models::staff::create(
+            &mut conn,
+            &keyfold::models::audit::Actor::system("test"),
+            keyfold::models::staff::NewStaff {
+                email: &email,
+                name: "Test User",
+                role,
+                password_hash: Some(&hash),
+            },
+        )
+        .expect("staff user created")
+    }
+
+    /// The CSRF token of this client's session, read from a page with a form.
+    pub async fn csrf_token(&self) -> String {
+        self.csrf_token_with(&self.client).await
+    }
+
+    pub async fn csrf_token_with(&self, client: &reqwest::Client) -> String {
+        for path in ["/account/password", "/login"] {
+            let r = client.get(self.url(path)).send().await.unwrap();
+            if r.status() == 200 {
+                return csrf_in(&r.text().await.unwrap()).expect("a csrf_token field on the page");
+            }
+        }
+        panic!("no page with a CSRF token answered");
+    }
+
+    /// Signs this app's client in; returns the sign-in response.
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.sign_in_with(&self.client, email, password, None).await
+    }
+
+    pub async fn sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+        next: Option<&str>,
+    ) -> reqwest::Response {
+        let r = client.get(self.url("/login")).send().await.unwrap();
+        let token = csrf_in(&r.text().await.unwrap()).expect("sign-in form has a token");
+        let mut form = vec![
+            ("csrf_token", token),
+            ("email", email.to_owned()),
+            ("password", password.to_owned()),
+        ];
+        if let Some(next) = next {
+            form.push(("next", next.to_owned()));
+        }
+        client
+            .post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a staff user with this role and signs the app's client in as them.
+    pub async fn signed_in_as(
+        &self,
+        email: &str,
+        role: keyfold::domain::Role,
+    ) -> keyfold::models::staff::StaffUser {
+        let user = self.create_staff(email, role);
+        let r = self.sign_in(email, PASSWORD).await;
+        assert_eq!(r.status(), 303, "sign-in as {email}");
+        user
+    }
+
+    /// POSTs a form with this client's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The value of the first `csrf_token` field in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// The `Location` header of a redirect.
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
 }

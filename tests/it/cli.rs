@@ -1,0 +1,197 @@
+//! The command line: `demo` (seeds once, refuses a public bind) and `create-admin`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use keyfold::db::schema::{licenses, orders, staff_users};
+
+use crate::helpers::{client, TestApp, TestDb};
+
+fn keyfold(db: &TestDb) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyfold"));
+    cmd.env("DATABASE_URL", db.url())
+        .env("KEYFOLD_BCRYPT_COST", "4")
+        .env("RUST_LOG", "warn")
+        .env_remove("KEYFOLD_ADMIN_EMAIL")
+        .env_remove("KEYFOLD_ADMIN_PASSWORD");
+    cmd
+}
+
+/// Runs `keyfold demo` until it is serving, returns what it printed, then stops it.
+fn run_demo(db: &TestDb) -> String {
+    let mut child = keyfold(db)
+        .arg("demo")
+        .env("KEYFOLD_BIND", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = Vec::new();
+    let started = Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => {
+                let done = line.starts_with("Keyfold is listening");
+                printed.push(line);
+                if done {
+                    // The banner follows the listening line; give it a moment.
+                    while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+                        printed.push(line);
+                    }
+                    break;
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "demo did not start within {:?}: {printed:?} {}",
+                    started.elapsed(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    printed.join("\n")
+}
+
+fn count(db_conn: &mut keyfold::db::DbConnection) -> (i64, i64, i64) {
+    (
+        staff_users::table.count().get_result(db_conn).unwrap(),
+        orders::table.count().get_result(db_conn).unwrap(),
+        licenses::table.count().get_result(db_conn).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
+    let db = TestDb::fresh();
+    let first = run_demo(&db);
+    assert!(
+        first.contains("admin@example.com / keyfold-demo"),
+        "{first}"
+    );
+    assert!(first.contains("readonly@example.com"), "{first}");
+    assert!(first.contains("/login"), "{first}");
+    let second = run_demo(&db);
+    assert!(second.contains("already has staff users"), "{second}");
+    assert!(
+        !second.contains("keyfold-demo"),
+        "no credentials the second time: {second}"
+    );
+
+    let app = TestApp::spawn_on(db, |_| {}, None).await;
+    let (staff, order_count, license_count) = count(&mut app.conn());
+    assert_eq!(staff, 4);
+    assert!(order_count >= 30, "{order_count} orders");
+    assert!(license_count >= 150, "{license_count} licences");
+    for (email, role) in [
+        ("admin@example.com", "Admin"),
+        ("manager@example.com", "Manager"),
+        ("support@example.com", "Support"),
+        ("readonly@example.com", "Read-only"),
+    ] {
+        let c = client();
+        let r = app.sign_in_with(&c, email, "keyfold-demo", None).await;
+        assert_eq!(r.status(), 303, "{email}");
+        let page = c
+            .get(app.url("/orders"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(&format!(">{role}<")), "{email}");
+        assert!(page.contains("ORD-2026-"), "demo orders listed for {email}");
+    }
+}
+
+#[test]
+fn demo_refuses_a_public_bind_without_allow_public() {
+    let db = TestDb::fresh();
+    let out = keyfold(&db)
+        .arg("demo")
+        .env("KEYFOLD_BIND", "0.0.0.0:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--allow-public"), "{stderr}");
+}
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_stdin_and_the_admin_can_sign_in() {
+    let db = TestDb::fresh();
+    let mut child = keyfold(&db)
+        .args(["create-admin", "--email", "Boss@Example.com"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Created admin Boss@Example.com"));
+
+    // The same email again, and a too-short password: clear errors, nothing created.
+    let again = keyfold(&db)
+        .args([
+            "create-admin",
+            "--email",
+            "boss@example.com",
+            "--password",
+            "another long one",
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let short = keyfold(&db)
+        .args([
+            "create-admin",
+            "--email",
+            "other@example.com",
+            "--password",
+            "short",
+        ])
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+
+    let app = TestApp::spawn_on(db, |_| {}, None).await;
+    let (staff, _, _) = count(&mut app.conn());
+    assert_eq!(staff, 1);
+    assert_eq!(
+        app.sign_in("boss@example.com", "a long enough password")
+            .await
+            .status(),
+        303
+    );
+    let page = app.get("/orders").await.text().await.unwrap();
+    assert!(page.contains(">Admin<"));
+}
