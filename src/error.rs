@@ -87,3 +87,16 @@ pub fn render_error(page: &ErrorPage) -> HttpResponse {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+impl From<crate::models::ModelError> for AppError {
+    fn from(e: crate::models::ModelError) -> Self {
+        use crate::models::ModelError;
+        match e {
+            ModelError::Db(e) => AppError::Db(e),
+            ModelError::NotFound => AppError::NotFound,
+            ModelError::Invalid { message, .. }
+            | ModelError::Refused(message)
+            | ModelError::Conflict(message) => AppError::Unprocessable(message),
+        }
+    }
+}

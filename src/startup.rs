@@ -13,6 +13,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::{Backend, Config};
 use crate::db::{self, Pool};
+use crate::error::AppError;
 use crate::models::settings;
 use crate::web::{routes, security, AppState};
 
@@ -86,6 +87,15 @@ impl Application {
                 .wrap(security::headers())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
+                // A malformed id in a URL is a page that does not exist; a malformed query
+                // string is the user's mistake, answered with a page rather than bare text.
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    AppError::Unprocessable(format!("The address has a malformed query: {e}."))
+                        .into()
+                }))
                 .configure(move |cfg| {
                     if let Some(extra) = &extra {
                         extra(cfg);

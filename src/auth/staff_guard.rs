@@ -36,6 +36,11 @@ impl CurrentStaff {
     pub fn can(&self, action: Action) -> bool {
         self.role().can(action)
     }
+
+    /// This user as the actor of an audited change made from `ip`.
+    pub fn actor(&self, ip: &super::ClientIp) -> crate::models::audit::Actor {
+        crate::models::audit::Actor::staff(self.user.id, &self.user.email, Some(ip.0.clone()))
+    }
 }
 
 /// Looks up the live staff session for this cookie token and its active user.

@@ -2,13 +2,16 @@
 //! returns a message fit to show beside the form field it came from.
 
 pub mod email;
+pub mod errors;
 pub mod ids;
 pub mod license_key;
 pub mod password;
 pub mod role;
 pub mod token;
+pub mod values;
 
 pub use email::EmailAddress;
+pub use errors::FieldErrors;
 pub use ids::*;
 pub use password::NewPassword;
 pub use role::{Action, Role};

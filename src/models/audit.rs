@@ -93,6 +93,46 @@ pub struct AuditRow {
     pub ip: Option<String>,
 }
 
+/// One field's change in an audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "—".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+impl AuditRow {
+    /// The fields that differ between before and after (all of them when only one side
+    /// was recorded), in the order they were recorded.
+    pub fn changes(&self) -> Vec<Change> {
+        let parse = |s: &Option<String>| -> serde_json::Map<String, Value> {
+            s.as_deref()
+                .and_then(|s| serde_json::from_str::<Value>(s).ok())
+                .and_then(|v| v.as_object().cloned())
+                .unwrap_or_default()
+        };
+        let (before, after) = (parse(&self.before_json), parse(&self.after_json));
+        let mut keys: Vec<&String> = before.keys().collect();
+        keys.extend(after.keys().filter(|k| !before.contains_key(*k)));
+        keys.into_iter()
+            .filter(|k| before.get(*k) != after.get(*k))
+            .map(|k| Change {
+                field: k.clone(),
+                before: before.get(k).map(show),
+                after: after.get(k).map(show),
+            })
+            .collect()
+    }
+}
+
 /// Appends an entry; call it inside the transaction of the action it describes.
 pub fn record(conn: &mut DbConnection, actor: &Actor, entry: Entry<'_>) -> QueryResult<()> {
     diesel::insert_into(audit_log::table)

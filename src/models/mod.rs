@@ -2,15 +2,40 @@
 //! rules. Nothing here knows about HTTP.
 
 pub mod audit;
+pub mod customer;
+pub mod customer_account;
+pub mod label;
+pub mod license;
 pub mod login_attempt;
 pub mod order;
+pub mod product;
 pub mod session;
 pub mod settings;
 pub mod staff;
 
-/// The current time in UTC, as stored in every timestamp column.
+/// The current time in UTC, as stored in every timestamp column: whole microseconds, the
+/// precision both backends keep, so a value read back compares equal to the one written.
 pub fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A page of a list and the cursor of the next page, if there is one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    /// The id of the last row shown: the next page starts after it.
+    pub next_before: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `per_page + 1` rows (the extra row says there is more).
+    pub fn from_rows(mut rows: Vec<T>, per_page: i64, id: impl Fn(&T) -> i64) -> Self {
+        let more = rows.len() as i64 > per_page;
+        rows.truncate(per_page.max(0) as usize);
+        let next_before = if more { rows.last().map(&id) } else { None };
+        Page { rows, next_before }
+    }
 }
 
 /// Why a model operation did not happen.
@@ -29,6 +54,9 @@ pub enum ModelError {
     Refused(String),
     #[error("not found")]
     NotFound,
+    /// The row changed since the form was opened (optimistic concurrency).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl ModelError {
@@ -41,3 +69,12 @@ impl ModelError {
 }
 
 pub type ModelResult<T> = Result<T, ModelError>;
+
+/// Turns a unique-constraint violation into a field error; other errors pass through.
+pub fn unique_as_field(e: diesel::result::Error, field: &'static str, message: &str) -> ModelError {
+    if crate::db::is_unique_violation(&e) {
+        ModelError::invalid(field, message)
+    } else {
+        ModelError::Db(e)
+    }
+}

@@ -103,3 +103,33 @@ pub fn list(conn: &mut DbConnection, before: Option<i64>, per_page: i64) -> Quer
     };
     Ok(OrderPage { rows, next_before })
 }
+
+/// An order in a short list.
+#[derive(Queryable, Debug, Clone)]
+pub struct OrderBrief {
+    pub id: i64,
+    pub reference: String,
+    pub is_test: bool,
+    pub is_trial: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// A customer's orders, newest first.
+pub fn for_customer(
+    conn: &mut DbConnection,
+    customer_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<OrderBrief>> {
+    orders::table
+        .filter(orders::customer_id.eq(customer_id))
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(limit)
+        .select((
+            orders::id,
+            orders::reference,
+            orders::is_test,
+            orders::is_trial,
+            orders::created_at,
+        ))
+        .load(conn)
+}

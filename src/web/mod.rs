@@ -40,6 +40,44 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Runs `f` in one write transaction (rolled back when it returns an error). The
+    /// outer result is the infrastructure's (pool, thread); the inner one is the model's,
+    /// for the handler to turn into field messages or a page.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<crate::models::ModelResult<T>>
+    where
+        F: FnOnce(&mut DbConnection) -> crate::models::ModelResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |conn| Ok(crate::db::write_tx(conn, f))).await
+    }
+}
+
+/// What a form submission came to: done, or back to the form with messages.
+pub enum Outcome<T> {
+    Done(T),
+    /// Field messages, and a message for the whole form (a conflict or a refused rule).
+    Form(crate::domain::FieldErrors, Option<String>),
+}
+
+/// Sorts a model result into done, back-to-the-form, or an error page.
+pub fn outcome<T>(result: crate::models::ModelResult<T>) -> AppResult<Outcome<T>> {
+    use crate::models::ModelError;
+    match result {
+        Ok(v) => Ok(Outcome::Done(v)),
+        Err(ModelError::Invalid { field, message }) => {
+            let mut errors = crate::domain::FieldErrors::new();
+            errors.add(field, message);
+            Ok(Outcome::Form(errors, None))
+        }
+        Err(ModelError::Conflict(m)) | Err(ModelError::Refused(m)) => {
+            Ok(Outcome::Form(crate::domain::FieldErrors::new(), Some(m)))
+        }
+        Err(ModelError::NotFound) => Err(AppError::NotFound),
+        Err(ModelError::Db(e)) => Err(AppError::Db(e)),
+    }
+}
+
 /// Shorthand for the state extractor.
 pub type State = web::Data<AppState>;
 

@@ -77,6 +77,189 @@ fn declare(r: &mut impl Sink) {
 
     // Orders and licences.
     r.add(get.clone(), "/orders", Staff(View), vendor::orders::index);
+
+    // Customers.
+    use vendor::customers as c;
+    r.add(get.clone(), "/customers", Staff(View), c::index);
+    r.add(get.clone(), "/customers/new", Staff(EditCustomers), c::new);
+    r.add(post.clone(), "/customers", Staff(EditCustomers), c::create);
+    r.add(get.clone(), "/customers/{id}", Staff(View), c::show);
+    r.add(
+        get.clone(),
+        "/customers/{id}/edit",
+        Staff(EditCustomers),
+        c::edit,
+    );
+    r.add(
+        post.clone(),
+        "/customers/{id}",
+        Staff(EditCustomers),
+        c::update,
+    );
+    r.add(
+        post.clone(),
+        "/customers/{id}/disable",
+        Staff(EditCustomers),
+        c::disable,
+    );
+    r.add(
+        post.clone(),
+        "/customers/{id}/enable",
+        Staff(EditCustomers),
+        c::enable,
+    );
+    r.add(
+        get.clone(),
+        "/customers/{id}/delete",
+        Staff(EditCustomers),
+        c::delete_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/customers/{id}/delete",
+        Staff(EditCustomers),
+        c::delete,
+    );
+    r.add(
+        post.clone(),
+        "/customers/{id}/restore",
+        Staff(EditCustomers),
+        c::restore,
+    );
+    r.add(
+        post.clone(),
+        "/customers/{id}/labels",
+        Staff(EditCustomers),
+        c::add_label,
+    );
+    r.add(
+        post.clone(),
+        "/customers/{id}/labels/{label_id}/remove",
+        Staff(EditCustomers),
+        c::remove_label,
+    );
+
+    // Products.
+    use vendor::products as p;
+    r.add(get.clone(), "/products", Staff(View), p::index);
+    r.add(get.clone(), "/products/new", Staff(ManageCatalogue), p::new);
+    r.add(post.clone(), "/products", Staff(ManageCatalogue), p::create);
+    r.add(get.clone(), "/products/{id}", Staff(View), p::show);
+    r.add(
+        get.clone(),
+        "/products/{id}/edit",
+        Staff(ManageCatalogue),
+        p::edit,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}",
+        Staff(ManageCatalogue),
+        p::update,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}/features",
+        Staff(ManageCatalogue),
+        p::add_feature,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}/features/{feature_id}/remove",
+        Staff(ManageCatalogue),
+        p::remove_feature,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}/custom-fields",
+        Staff(ManageCatalogue),
+        p::add_custom_field,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}/custom-fields/{field_id}/remove",
+        Staff(ManageCatalogue),
+        p::remove_custom_field,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}/bundle-items",
+        Staff(ManageCatalogue),
+        p::add_bundle_part,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}/bundle-items/{item_id}/remove",
+        Staff(ManageCatalogue),
+        p::remove_bundle_part,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}/archive",
+        Staff(ManageCatalogue),
+        p::archive,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}/unarchive",
+        Staff(ManageCatalogue),
+        p::unarchive,
+    );
+    r.add(
+        get.clone(),
+        "/products/{id}/delete",
+        Staff(ManageCatalogue),
+        p::delete_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/products/{id}/delete",
+        Staff(ManageCatalogue),
+        p::delete,
+    );
+
+    // Customer accounts and labels.
+    use vendor::{customer_accounts as ca, labels as l};
+    r.add(get.clone(), "/customer-accounts", Staff(View), ca::index);
+    r.add(
+        post.clone(),
+        "/customer-accounts",
+        Staff(ManageCatalogue),
+        ca::create,
+    );
+    r.add(
+        get.clone(),
+        "/customer-accounts/{id}",
+        Staff(View),
+        ca::show,
+    );
+    r.add(
+        post.clone(),
+        "/customer-accounts/{id}",
+        Staff(ManageCatalogue),
+        ca::update,
+    );
+    r.add(get.clone(), "/labels", Staff(View), l::index);
+    r.add(get.clone(), "/labels.css", Staff(View), l::stylesheet);
+    r.add(post.clone(), "/labels", Staff(ManageCatalogue), l::create);
+    r.add(
+        post.clone(),
+        "/labels/{id}",
+        Staff(ManageCatalogue),
+        l::update,
+    );
+    r.add(
+        get.clone(),
+        "/labels/{id}/delete",
+        Staff(ManageCatalogue),
+        l::delete_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/labels/{id}/delete",
+        Staff(ManageCatalogue),
+        l::delete,
+    );
 }
 
 struct Registrar<'a>(&'a mut web::ServiceConfig);

@@ -1,5 +1,7 @@
 -- Keyfold initial schema. Edited together with its twin in the other backend's folder:
 -- the same tables, columns, constraints and indexes (a test compares them).
+-- Normalised search columns (*_norm) compare bytewise on both backends (PostgreSQL
+-- declares them COLLATE "C"), so prefix searches are index range scans.
 
 CREATE TABLE settings (
     key TEXT PRIMARY KEY NOT NULL,
@@ -10,7 +12,7 @@ CREATE TABLE settings (
 CREATE TABLE staff_users (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     email TEXT NOT NULL,
-    email_norm TEXT NOT NULL UNIQUE,
+    email_norm TEXT COLLATE "C" NOT NULL UNIQUE,
     name TEXT NOT NULL,
     password_hash TEXT,
     role TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'support', 'read_only')),
@@ -41,7 +43,7 @@ CREATE INDEX sessions_expires ON sessions (expires_at);
 CREATE TABLE login_attempts (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     area TEXT NOT NULL,
-    email_norm TEXT NOT NULL,
+    email_norm TEXT COLLATE "C" NOT NULL,
     ip TEXT NOT NULL,
     attempted_at TIMESTAMP NOT NULL
 );
@@ -84,9 +86,9 @@ CREATE INDEX audit_log_action ON audit_log (action, at);
 CREATE TABLE customer_accounts (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name TEXT NOT NULL,
-    name_norm TEXT NOT NULL,
+    name_norm TEXT COLLATE "C" NOT NULL,
     code TEXT NOT NULL,
-    code_norm TEXT NOT NULL UNIQUE,
+    code_norm TEXT COLLATE "C" NOT NULL UNIQUE,
     description TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
@@ -96,7 +98,7 @@ CREATE INDEX customer_accounts_name ON customer_accounts (name_norm);
 CREATE TABLE labels (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name TEXT NOT NULL,
-    name_norm TEXT NOT NULL UNIQUE,
+    name_norm TEXT COLLATE "C" NOT NULL UNIQUE,
     colour TEXT NOT NULL DEFAULT '#64748b',
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
@@ -105,16 +107,16 @@ CREATE TABLE labels (
 CREATE TABLE customers (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     email TEXT NOT NULL,
-    email_norm TEXT NOT NULL,
+    email_norm TEXT COLLATE "C" NOT NULL,
     first_name TEXT NOT NULL DEFAULT '',
     last_name TEXT NOT NULL DEFAULT '',
-    first_name_norm TEXT NOT NULL DEFAULT '',
-    last_name_norm TEXT NOT NULL DEFAULT '',
+    first_name_norm TEXT COLLATE "C" NOT NULL DEFAULT '',
+    last_name_norm TEXT COLLATE "C" NOT NULL DEFAULT '',
     company TEXT NOT NULL DEFAULT '',
-    company_norm TEXT NOT NULL DEFAULT '',
+    company_norm TEXT COLLATE "C" NOT NULL DEFAULT '',
     phone TEXT NOT NULL DEFAULT '',
     reference TEXT NOT NULL DEFAULT '',
-    reference_norm TEXT NOT NULL DEFAULT '',
+    reference_norm TEXT COLLATE "C" NOT NULL DEFAULT '',
     external_id TEXT NOT NULL DEFAULT '',
     address_line1 TEXT NOT NULL DEFAULT '',
     address_line2 TEXT NOT NULL DEFAULT '',
@@ -149,9 +151,9 @@ CREATE INDEX customer_labels_label ON customer_labels (label_id, customer_id);
 CREATE TABLE products (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name TEXT NOT NULL,
-    name_norm TEXT NOT NULL,
+    name_norm TEXT COLLATE "C" NOT NULL,
     code TEXT NOT NULL,
-    code_norm TEXT NOT NULL UNIQUE,
+    code_norm TEXT COLLATE "C" NOT NULL UNIQUE,
     description TEXT NOT NULL DEFAULT '',
     license_type TEXT NOT NULL CHECK (license_type IN ('perpetual', 'time_limited', 'subscription', 'consumption')),
     max_activations BIGINT NOT NULL DEFAULT 1,
@@ -200,7 +202,7 @@ CREATE INDEX bundle_items_product ON bundle_items (product_id);
 CREATE TABLE orders (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     reference TEXT NOT NULL,
-    reference_norm TEXT NOT NULL UNIQUE,
+    reference_norm TEXT COLLATE "C" NOT NULL UNIQUE,
     customer_id BIGINT REFERENCES customers (id) ON DELETE RESTRICT,
     is_test BOOLEAN NOT NULL DEFAULT FALSE,
     is_trial BOOLEAN NOT NULL DEFAULT FALSE,
@@ -219,7 +221,7 @@ CREATE INDEX orders_trial_created ON orders (is_trial, created_at);
 CREATE TABLE licenses (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     license_key TEXT NOT NULL UNIQUE,
-    key_norm TEXT NOT NULL UNIQUE,
+    key_norm TEXT COLLATE "C" NOT NULL UNIQUE,
     product_id BIGINT NOT NULL REFERENCES products (id) ON DELETE RESTRICT,
     order_id BIGINT NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
     license_type TEXT NOT NULL CHECK (license_type IN ('perpetual', 'time_limited', 'subscription', 'consumption')),
@@ -298,7 +300,7 @@ CREATE INDEX license_events_at ON license_events (at, kind);
 CREATE TABLE license_users (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     email TEXT NOT NULL,
-    email_norm TEXT NOT NULL UNIQUE,
+    email_norm TEXT COLLATE "C" NOT NULL UNIQUE,
     first_name TEXT NOT NULL DEFAULT '',
     last_name TEXT NOT NULL DEFAULT '',
     password_hash TEXT,

@@ -1,5 +1,7 @@
 -- Keyfold initial schema. Edited together with its twin in the other backend's folder:
 -- the same tables, columns, constraints and indexes (a test compares them).
+-- Normalised search columns (*_norm) compare bytewise on both backends (PostgreSQL
+-- declares them COLLATE "C"), so prefix searches are index range scans.
 
 CREATE TABLE settings (
     key TEXT PRIMARY KEY NOT NULL,

@@ -14,14 +14,14 @@ use crate::domain::NewPassword;
 use crate::error::{AppError, AppResult};
 use crate::models::audit::Actor;
 use crate::models::staff;
-use crate::web::forms::{render, see_other, FormErrors};
+use crate::web::forms::{render, see_other, FieldErrors};
 use crate::web::State;
 
 #[derive(Template)]
 #[template(path = "vendor/account/password.html")]
 struct PasswordPage {
     ctx: VendorCtx,
-    errors: FormErrors,
+    errors: FieldErrors,
 }
 
 /// `GET /account/password`.
@@ -30,7 +30,7 @@ pub async fn password_form(ctx: VendorCtx) -> AppResult<HttpResponse> {
         StatusCode::OK,
         &PasswordPage {
             ctx,
-            errors: FormErrors::new(),
+            errors: FieldErrors::new(),
         },
     )
 }
@@ -54,7 +54,7 @@ pub async fn password_submit(
     ip: ClientIp,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let mut errors = FormErrors::new();
+    let mut errors = FieldErrors::new();
     let cost = state.config.bcrypt_cost;
     let current_ok = !form.current_password.is_empty()
         && password::verify(

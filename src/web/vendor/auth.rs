@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, Actor, Entry};
 use crate::models::session::{self, Kind};
 use crate::models::{login_attempt, staff};
-use crate::web::forms::{render, see_other, FormErrors};
+use crate::web::forms::{render, see_other, FieldErrors};
 use crate::web::State;
 
 const AREA: &str = "staff";
@@ -31,7 +31,7 @@ struct LoginPage {
     next: String,
     email: String,
     message: Option<String>,
-    errors: FormErrors,
+    errors: FieldErrors,
     flashes: Vec<Flash>,
 }
 
@@ -61,7 +61,7 @@ pub async fn login_form(
         next,
         email: String::new(),
         message: None,
-        errors: FormErrors::new(),
+        errors: FieldErrors::new(),
         flashes: take_flashes(&session),
     };
     render(StatusCode::OK, &page)
@@ -88,7 +88,7 @@ pub async fn login_submit(
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim().to_owned();
     let email_norm = email.to_lowercase();
-    let page = |status: StatusCode, message: Option<&str>, errors: FormErrors| {
+    let page = |status: StatusCode, message: Option<&str>, errors: FieldErrors| {
         render(
             status,
             &LoginPage {
@@ -102,7 +102,7 @@ pub async fn login_submit(
         )
     };
 
-    let mut errors = FormErrors::new();
+    let mut errors = FieldErrors::new();
     if email.is_empty() {
         errors.add("email", "Enter your email address.");
     }
@@ -141,7 +141,7 @@ pub async fn login_submit(
             return page(
                 StatusCode::UNAUTHORIZED,
                 Some("Email or password is incorrect."),
-                FormErrors::new(),
+                FieldErrors::new(),
             );
         }
     };
@@ -149,7 +149,7 @@ pub async fn login_submit(
         return page(
             StatusCode::FORBIDDEN,
             Some("This account is disabled. Ask an administrator to enable it."),
-            FormErrors::new(),
+            FieldErrors::new(),
         );
     }
 

@@ -2,7 +2,11 @@
 
 pub mod account;
 pub mod auth;
+pub mod customer_accounts;
+pub mod customers;
+pub mod labels;
 pub mod orders;
+pub mod products;
 
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
@@ -54,5 +58,49 @@ impl FromRequest for VendorCtx {
             Err(e) => return std::future::ready(Err(e)),
         };
         std::future::ready(Ok(VendorCtx::new(req, &staff)))
+    }
+}
+
+/// A confirmation page before a destructive action: what will happen, one button.
+#[derive(askama::Template)]
+#[template(path = "vendor/confirm.html")]
+pub struct ConfirmPage {
+    pub ctx: VendorCtx,
+    pub page: Confirm,
+}
+
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub action: String,
+    pub button: &'static str,
+    pub button_class: &'static str,
+    pub cancel: String,
+}
+
+impl ConfirmPage {
+    pub fn new(
+        ctx: VendorCtx,
+        title: String,
+        lines: Vec<String>,
+        action: String,
+        button: &'static str,
+        cancel: String,
+    ) -> Self {
+        ConfirmPage {
+            ctx,
+            page: Confirm {
+                title,
+                lines,
+                action,
+                button,
+                button_class: "kf-danger",
+                cancel,
+            },
+        }
+    }
+
+    pub fn render_ok(&self) -> crate::error::AppResult<actix_web::HttpResponse> {
+        crate::web::forms::ok(self)
     }
 }

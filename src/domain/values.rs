@@ -1,0 +1,188 @@
+//! Parsers for the plain values forms carry: text with limits, whole numbers, dates,
+//! short codes, colours and JSON metadata. Each returns a message for the field.
+
+use chrono::NaiveDate;
+
+/// Trimmed text of at most `max` characters; `Err` when required and empty.
+pub fn text(input: &str, max: usize, required: bool) -> Result<String, String> {
+    let s = input.trim();
+    if required && s.is_empty() {
+        return Err("This field is required.".to_owned());
+    }
+    if s.chars().count() > max {
+        return Err(format!("At most {max} characters."));
+    }
+    if s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err("Control characters are not allowed.".to_owned());
+    }
+    Ok(s.to_owned())
+}
+
+/// Longest ordinary text field.
+pub const SHORT: usize = 200;
+/// Notes and descriptions.
+pub const LONG: usize = 5000;
+/// The largest count or limit a form accepts.
+pub const MAX_NUMBER: i64 = 1_000_000_000;
+
+/// A whole number from `min` to `max`.
+pub fn int_in(input: &str, min: i64, max: i64) -> Result<i64, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("Enter a number.".to_owned());
+    }
+    let n: i64 = s
+        .parse()
+        .map_err(|_| format!("“{s}” is not a whole number."))?;
+    if n < min {
+        return Err(if min == 0 {
+            "Must not be negative.".to_owned()
+        } else {
+            format!("Must be at least {min}.")
+        });
+    }
+    if n > max {
+        return Err(format!("Must be at most {max}."));
+    }
+    Ok(n)
+}
+
+/// A whole number ≥ 0 (up to [`MAX_NUMBER`]).
+pub fn non_negative(input: &str) -> Result<i64, String> {
+    int_in(input, 0, MAX_NUMBER)
+}
+
+/// An optional whole number ≥ `min`: empty means none.
+pub fn optional_int(input: &str, min: i64) -> Result<Option<i64>, String> {
+    if input.trim().is_empty() {
+        Ok(None)
+    } else {
+        int_in(input, min, MAX_NUMBER).map(Some)
+    }
+}
+
+/// An optional date `YYYY-MM-DD`.
+pub fn optional_date(input: &str) -> Result<Option<NaiveDate>, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| format!("“{s}” is not a date (YYYY-MM-DD)."))
+}
+
+/// A short code: 1–32 letters, digits, `-`, `_` or `.`.
+pub fn code(input: &str) -> Result<String, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("Enter a short code.".to_owned());
+    }
+    if s.len() > 32
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err("Use up to 32 letters, digits, dashes, dots or underscores.".to_owned());
+    }
+    Ok(s.to_owned())
+}
+
+/// A colour `#rrggbb`.
+pub fn colour(input: &str) -> Result<String, String> {
+    let s = input.trim();
+    let ok = s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(s.to_lowercase())
+    } else {
+        Err("Use a colour like #4f46e5.".to_owned())
+    }
+}
+
+/// Metadata: a JSON object (empty input means `{}`), stored compactly.
+pub fn json_object(input: &str) -> Result<String, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok("{}".to_owned());
+    }
+    if s.len() > 20_000 {
+        return Err("Metadata is limited to 20,000 characters.".to_owned());
+    }
+    match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v.to_string()),
+        Ok(_) => Err("Metadata must be a JSON object, like {\"plan\": \"pro\"}.".to_owned()),
+        Err(e) => Err(format!("Not valid JSON: {e}.")),
+    }
+}
+
+/// Pretty-prints stored JSON metadata for a form or a page.
+pub fn pretty_json(stored: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(stored)
+        .ok()
+        .filter(|v| v.as_object().is_some_and(|o| !o.is_empty()))
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_default()
+}
+
+/// A checkbox: present (any value) means on.
+pub fn checkbox(input: &Option<String>) -> bool {
+    input
+        .as_deref()
+        .is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// The exclusive upper bound of a prefix range: every string starting with `prefix`
+/// sorts at or above `prefix` and below this (bytewise, as the `*_norm` columns compare).
+pub fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+/// The version stamp an edit form carries (the row's `updated_at`).
+pub fn version(at: &chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// Reads a version stamp back; `None` when missing or malformed (treated as stale).
+pub fn parse_version(input: &str) -> Option<chrono::NaiveDateTime> {
+    chrono::NaiveDateTime::parse_from_str(input.trim(), "%Y-%m-%dT%H:%M:%S%.f").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(non_negative(" 5 "), Ok(5));
+        assert!(non_negative("-1").unwrap_err().contains("negative"));
+        assert!(non_negative("five")
+            .unwrap_err()
+            .contains("not a whole number"));
+        assert!(non_negative("99999999999").is_err());
+        assert_eq!(optional_int("", 1), Ok(None));
+        assert!(optional_int("0", 1).is_err());
+    }
+
+    #[test]
+    fn json_metadata_must_be_an_object() {
+        assert_eq!(json_object(""), Ok("{}".to_owned()));
+        assert_eq!(json_object(" {\"a\": 1} "), Ok("{\"a\":1}".to_owned()));
+        assert!(json_object("[1]").is_err());
+        assert!(json_object("{nope").is_err());
+    }
+
+    #[test]
+    fn codes_colours_text_dates() {
+        assert!(code("PRO-1").is_ok());
+        assert!(code("has space").is_err());
+        assert_eq!(colour("#AABBCC"), Ok("#aabbcc".to_owned()));
+        assert!(colour("red").is_err());
+        assert!(text("", 10, true).is_err());
+        assert!(text("abcdefghijk", 10, false).is_err());
+        assert!(optional_date("2026-02-30").is_err());
+        assert!(optional_date("2026-02-28").unwrap().is_some());
+        assert!("abc" < prefix_end("abc").as_str() && "abcz" < prefix_end("abc").as_str());
+    }
+}

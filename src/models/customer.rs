@@ -1,0 +1,612 @@
+//! Customers: who licences are issued to. Soft-deleted while they have orders.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::audit::{self, Actor, Entry};
+use super::{unique_as_field, ModelError, ModelResult, Page};
+use crate::db::schema::{customer_accounts, customer_labels, customers, orders};
+use crate::db::DbConnection;
+use crate::domain::values::{self, prefix_end};
+use crate::domain::{EmailAddress, FieldErrors};
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = customers)]
+pub struct Customer {
+    pub id: i64,
+    pub email: String,
+    pub email_norm: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub first_name_norm: String,
+    pub last_name_norm: String,
+    pub company: String,
+    pub company_norm: String,
+    pub phone: String,
+    pub reference: String,
+    pub reference_norm: String,
+    pub external_id: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub postcode: String,
+    pub city: String,
+    pub state: String,
+    pub country: String,
+    pub customer_account_id: Option<i64>,
+    pub status: String,
+    pub metadata: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl Customer {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_owned()
+    }
+
+    /// A short label: the name, or the email when there is none.
+    pub fn display(&self) -> String {
+        let name = self.full_name();
+        if name.is_empty() {
+            self.email.clone()
+        } else {
+            name
+        }
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.status == "deleted"
+    }
+
+    /// The fields the audit log shows.
+    pub fn audit_view(&self) -> serde_json::Value {
+        json!({
+            "email": self.email, "first_name": self.first_name, "last_name": self.last_name,
+            "company": self.company, "phone": self.phone, "reference": self.reference,
+            "external_id": self.external_id, "address_line1": self.address_line1,
+            "address_line2": self.address_line2, "postcode": self.postcode, "city": self.city,
+            "state": self.state, "country": self.country,
+            "customer_account_id": self.customer_account_id, "status": self.status,
+            "metadata": self.metadata,
+        })
+    }
+}
+
+/// The customer form as submitted: strings only, so every mistake comes back as a message.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct CustomerForm {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub phone: String,
+    pub reference: String,
+    pub external_id: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub postcode: String,
+    pub city: String,
+    pub state: String,
+    pub country: String,
+    pub customer_account_id: String,
+    pub metadata: String,
+    pub status: String,
+    pub updated_at: String,
+}
+
+impl CustomerForm {
+    /// The form filled with a customer's current values.
+    pub fn from_customer(c: &Customer) -> Self {
+        CustomerForm {
+            email: c.email.clone(),
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            company: c.company.clone(),
+            phone: c.phone.clone(),
+            reference: c.reference.clone(),
+            external_id: c.external_id.clone(),
+            address_line1: c.address_line1.clone(),
+            address_line2: c.address_line2.clone(),
+            postcode: c.postcode.clone(),
+            city: c.city.clone(),
+            state: c.state.clone(),
+            country: c.country.clone(),
+            customer_account_id: c
+                .customer_account_id
+                .map(|i| i.to_string())
+                .unwrap_or_default(),
+            metadata: values::pretty_json(&c.metadata),
+            status: c.status.clone(),
+            updated_at: values::version(&c.updated_at),
+        }
+    }
+
+    /// Validates every field at once.
+    pub fn parse(&self) -> Result<CustomerInput, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let email = e.check("email", EmailAddress::parse(&self.email));
+        let short = |e: &mut FieldErrors, field: &'static str, v: &str| {
+            e.check(field, values::text(v, values::SHORT, false))
+                .unwrap_or_default()
+        };
+        let first_name = short(&mut e, "first_name", &self.first_name);
+        let last_name = short(&mut e, "last_name", &self.last_name);
+        let company = short(&mut e, "company", &self.company);
+        let phone = short(&mut e, "phone", &self.phone);
+        let reference = short(&mut e, "reference", &self.reference);
+        let external_id = short(&mut e, "external_id", &self.external_id);
+        let address_line1 = short(&mut e, "address_line1", &self.address_line1);
+        let address_line2 = short(&mut e, "address_line2", &self.address_line2);
+        let postcode = short(&mut e, "postcode", &self.postcode);
+        let city = short(&mut e, "city", &self.city);
+        let state = short(&mut e, "state", &self.state);
+        let country = short(&mut e, "country", &self.country);
+        let account = self.customer_account_id.trim();
+        let customer_account_id = if account.is_empty() {
+            None
+        } else {
+            match account.parse::<i64>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    e.add("customer_account_id", "Choose an account from the list.");
+                    None
+                }
+            }
+        };
+        let metadata = e
+            .check("metadata", values::json_object(&self.metadata))
+            .unwrap_or_default();
+        let status = match self.status.trim() {
+            "" | "active" => "active",
+            "disabled" => "disabled",
+            _ => {
+                e.add("status", "Choose active or disabled.");
+                "active"
+            }
+        };
+        let seen_updated_at = values::parse_version(&self.updated_at);
+        match email {
+            Some(email) if e.is_empty() => Ok(CustomerInput {
+                email,
+                first_name,
+                last_name,
+                company,
+                phone,
+                reference,
+                external_id,
+                address_line1,
+                address_line2,
+                postcode,
+                city,
+                state,
+                country,
+                customer_account_id,
+                metadata,
+                status: status.to_owned(),
+                seen_updated_at,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// A validated customer.
+#[derive(Debug, Clone)]
+pub struct CustomerInput {
+    pub email: EmailAddress,
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub phone: String,
+    pub reference: String,
+    pub external_id: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub postcode: String,
+    pub city: String,
+    pub state: String,
+    pub country: String,
+    pub customer_account_id: Option<i64>,
+    pub metadata: String,
+    pub status: String,
+    pub seen_updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = customers, treat_none_as_null = true)]
+struct CustomerFields<'a> {
+    email: &'a str,
+    email_norm: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    first_name_norm: String,
+    last_name_norm: String,
+    company: &'a str,
+    company_norm: String,
+    phone: &'a str,
+    reference: &'a str,
+    reference_norm: String,
+    external_id: &'a str,
+    address_line1: &'a str,
+    address_line2: &'a str,
+    postcode: &'a str,
+    city: &'a str,
+    state: &'a str,
+    country: &'a str,
+    customer_account_id: Option<i64>,
+    status: &'a str,
+    metadata: &'a str,
+    updated_at: NaiveDateTime,
+}
+
+impl CustomerInput {
+    fn fields(&self, status: &'_ str) -> CustomerFields<'_> {
+        let status: &str = match status {
+            "disabled" => "disabled",
+            "deleted" => "deleted",
+            _ => "active",
+        };
+        CustomerFields {
+            email: self.email.as_str(),
+            email_norm: self.email.normalized(),
+            first_name: &self.first_name,
+            last_name: &self.last_name,
+            first_name_norm: self.first_name.to_lowercase(),
+            last_name_norm: self.last_name.to_lowercase(),
+            company: &self.company,
+            company_norm: self.company.to_lowercase(),
+            phone: &self.phone,
+            reference: &self.reference,
+            reference_norm: self.reference.to_lowercase(),
+            external_id: &self.external_id,
+            address_line1: &self.address_line1,
+            address_line2: &self.address_line2,
+            postcode: &self.postcode,
+            city: &self.city,
+            state: &self.state,
+            country: &self.country,
+            customer_account_id: self.customer_account_id,
+            status,
+            metadata: &self.metadata,
+            updated_at: super::now(),
+        }
+    }
+}
+
+const EMAIL_TAKEN: &str = "Another customer has this email address.";
+
+fn check_account(conn: &mut DbConnection, id: Option<i64>) -> ModelResult<()> {
+    if let Some(id) = id {
+        let found: i64 = customer_accounts::table.find(id).count().get_result(conn)?;
+        if found == 0 {
+            return Err(ModelError::invalid(
+                "customer_account_id",
+                "Choose an account from the list.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Customer>> {
+    customers::table
+        .find(id)
+        .select(Customer::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: &CustomerInput,
+) -> ModelResult<Customer> {
+    check_account(conn, input.customer_account_id)?;
+    let fields = input.fields(&input.status);
+    let customer: Customer = diesel::insert_into(customers::table)
+        .values((&fields, customers::created_at.eq(fields.updated_at)))
+        .returning(customers::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "email", EMAIL_TAKEN))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("customer.created", "customer", Some(customer.id))
+            .label(&customer.email)
+            .after(customer.audit_view()),
+    )?;
+    Ok(customer)
+}
+
+/// Saves an edit, unless the customer changed since the form was opened.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    input: &CustomerInput,
+) -> ModelResult<Customer> {
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    if input.seen_updated_at != Some(before.updated_at) {
+        return Err(ModelError::Conflict(
+            "Someone else changed this customer after you opened the form. The form now shows their version; make your change again."
+                .to_owned(),
+        ));
+    }
+    check_account(conn, input.customer_account_id)?;
+    // A deleted customer stays deleted until restored.
+    let status = if before.is_deleted() {
+        "deleted"
+    } else {
+        input.status.as_str()
+    };
+    let fields = input.fields(status);
+    let after: Customer = diesel::update(customers::table.find(id))
+        .set(&fields)
+        .returning(customers::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "email", EMAIL_TAKEN))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("customer.updated", "customer", Some(id))
+            .label(&after.email)
+            .before(before.audit_view())
+            .after(after.audit_view()),
+    )?;
+    Ok(after)
+}
+
+/// Disables or enables a (not deleted) customer.
+pub fn set_enabled(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    enabled: bool,
+) -> ModelResult<Customer> {
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    if before.is_deleted() {
+        return Err(ModelError::Refused(
+            "Restore this customer first.".to_owned(),
+        ));
+    }
+    let status = if enabled { "active" } else { "disabled" };
+    diesel::update(customers::table.find(id))
+        .set((
+            customers::status.eq(status),
+            customers::updated_at.eq(super::now()),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            if enabled {
+                "customer.enabled"
+            } else {
+                "customer.disabled"
+            },
+            "customer",
+            Some(id),
+        )
+        .label(&before.email)
+        .before(json!({ "status": before.status }))
+        .after(json!({ "status": status })),
+    )?;
+    find(conn, id)?.ok_or(ModelError::NotFound)
+}
+
+pub fn order_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+    orders::table
+        .filter(orders::customer_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+/// What deleting did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Deleted {
+    /// Hidden, restorable: the customer has orders.
+    Soft,
+    /// Removed for good: the customer had no orders.
+    Hard,
+}
+
+/// Deletes a customer: soft when they have orders (kept for the orders' sake, hidden
+/// from lists, restorable), hard otherwise.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Deleted> {
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    if before.is_deleted() {
+        return Ok(Deleted::Soft);
+    }
+    let kind = if order_count(conn, id)? > 0 {
+        let now = super::now();
+        diesel::update(customers::table.find(id))
+            .set((
+                customers::status.eq("deleted"),
+                customers::deleted_at.eq(Some(now)),
+                customers::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Deleted::Soft
+    } else {
+        diesel::delete(customer_labels::table.filter(customer_labels::customer_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(customers::table.find(id)).execute(conn)?;
+        Deleted::Hard
+    };
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            if kind == Deleted::Soft {
+                "customer.deleted"
+            } else {
+                "customer.removed"
+            },
+            "customer",
+            Some(id),
+        )
+        .label(&before.email)
+        .before(before.audit_view()),
+    )?;
+    Ok(kind)
+}
+
+/// Brings a soft-deleted customer back (as active), if their email is still free.
+pub fn restore(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Customer> {
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    if !before.is_deleted() {
+        return Ok(before);
+    }
+    diesel::update(customers::table.find(id))
+        .set((
+            customers::status.eq("active"),
+            customers::deleted_at.eq(None::<NaiveDateTime>),
+            customers::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map_err(|e| match unique_as_field(e, "email", EMAIL_TAKEN) {
+            ModelError::Invalid { .. } => ModelError::Refused(
+                "Another live customer now has this email address; change theirs first.".to_owned(),
+            ),
+            other => other,
+        })?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("customer.restored", "customer", Some(id))
+            .label(&before.email)
+            .before(json!({ "status": "deleted" }))
+            .after(json!({ "status": "active" })),
+    )?;
+    find(conn, id)?.ok_or(ModelError::NotFound)
+}
+
+/// Filters of the customers list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// A prefix of the email, first or last name, company or reference (any case).
+    pub q: String,
+    pub label_id: Option<i64>,
+    pub account_id: Option<i64>,
+    /// "" (all but deleted), "active", "disabled" or "deleted".
+    pub status: String,
+}
+
+impl Filter {
+    pub fn has_label(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+        self.label_id == Some(*id.borrow())
+    }
+
+    pub fn has_account(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+        self.account_id == Some(*id.borrow())
+    }
+}
+
+/// One row of the customers list.
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub customer: Customer,
+    pub account_name: Option<String>,
+}
+
+/// Customers newest first, filtered, a page at a time. Search is a prefix range on the
+/// normalised columns (each indexed), never a scan.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    before: Option<i64>,
+    per_page: i64,
+) -> QueryResult<Page<CustomerRow>> {
+    let mut query = customers::table
+        .left_join(customer_accounts::table)
+        .select((Customer::as_select(), customer_accounts::name.nullable()))
+        .order((customers::created_at.desc(), customers::id.desc()))
+        .limit(per_page + 1)
+        .into_boxed();
+    query = match filter.status.as_str() {
+        "active" | "disabled" | "deleted" => {
+            query.filter(customers::status.eq(filter.status.clone()))
+        }
+        _ => query.filter(customers::status.ne("deleted")),
+    };
+    let q = filter.q.trim().to_lowercase();
+    if !q.is_empty() {
+        let end = prefix_end(&q);
+        query = query.filter(
+            customers::email_norm
+                .ge(q.clone())
+                .and(customers::email_norm.lt(end.clone()))
+                .or(customers::first_name_norm
+                    .ge(q.clone())
+                    .and(customers::first_name_norm.lt(end.clone())))
+                .or(customers::last_name_norm
+                    .ge(q.clone())
+                    .and(customers::last_name_norm.lt(end.clone())))
+                .or(customers::company_norm
+                    .ge(q.clone())
+                    .and(customers::company_norm.lt(end.clone())))
+                .or(customers::reference_norm
+                    .ge(q.clone())
+                    .and(customers::reference_norm.lt(end))),
+        );
+    }
+    if let Some(account) = filter.account_id {
+        query = query.filter(customers::customer_account_id.eq(account));
+    }
+    if let Some(label) = filter.label_id {
+        query = query.filter(
+            customers::id.eq_any(
+                customer_labels::table
+                    .filter(customer_labels::label_id.eq(label))
+                    .select(customer_labels::customer_id),
+            ),
+        );
+    }
+    if let Some(before) = before {
+        let cursor: Option<NaiveDateTime> = customers::table
+            .find(before)
+            .select(customers::created_at)
+            .first(conn)
+            .optional()?;
+        if let Some(at) = cursor {
+            query = query.filter(
+                customers::created_at
+                    .lt(at)
+                    .or(customers::created_at.eq(at).and(customers::id.lt(before))),
+            );
+        }
+    }
+    let rows: Vec<(Customer, Option<String>)> = query.load(conn)?;
+    let rows = rows
+        .into_iter()
+        .map(|(customer, account_name)| CustomerRow {
+            customer,
+            account_name,
+        })
+        .collect();
+    Ok(Page::from_rows(rows, per_page, |r: &CustomerRow| {
+        r.customer.id
+    }))
+}
+
+/// Live customers of one account, newest first.
+pub fn of_account(
+    conn: &mut DbConnection,
+    account_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<Customer>> {
+    customers::table
+        .filter(customers::customer_account_id.eq(account_id))
+        .filter(customers::status.ne("deleted"))
+        .order((customers::created_at.desc(), customers::id.desc()))
+        .limit(limit)
+        .select(Customer::as_select())
+        .load(conn)
+}

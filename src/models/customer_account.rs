@@ -1,0 +1,186 @@
+//! Customer accounts: group the business units of one organisation under a short code.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::audit::{self, Actor, Entry};
+use super::{unique_as_field, ModelError, ModelResult, Page};
+use crate::db::schema::{customer_accounts, customers};
+use crate::db::DbConnection;
+use crate::domain::{values, FieldErrors};
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = customer_accounts)]
+pub struct CustomerAccount {
+    pub id: i64,
+    pub name: String,
+    pub name_norm: String,
+    pub code: String,
+    pub code_norm: String,
+    pub description: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl CustomerAccount {
+    fn audit_view(&self) -> serde_json::Value {
+        json!({ "name": self.name, "code": self.code, "description": self.description })
+    }
+}
+
+pub struct AccountInput {
+    pub name: String,
+    pub code: String,
+    pub description: String,
+}
+
+impl AccountInput {
+    pub fn parse(name: &str, code: &str, description: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", values::text(name, values::SHORT, true));
+        let code = errors.check("code", values::code(code));
+        let description = errors.check(
+            "description",
+            values::text(description, values::LONG, false),
+        );
+        match (name, code, description) {
+            (Some(name), Some(code), Some(description)) if errors.is_empty() => Ok(AccountInput {
+                name,
+                code,
+                description,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+const TAKEN: &str = "Another customer account has this code.";
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CustomerAccount>> {
+    customer_accounts::table
+        .find(id)
+        .select(CustomerAccount::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Accounts by name, a page at a time (`after` is the last name shown).
+pub fn list(
+    conn: &mut DbConnection,
+    before: Option<i64>,
+    per_page: i64,
+) -> QueryResult<Page<(CustomerAccount, i64)>> {
+    let mut query = customer_accounts::table
+        .select(CustomerAccount::as_select())
+        .order(customer_accounts::id.desc())
+        .limit(per_page + 1)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(customer_accounts::id.lt(before));
+    }
+    let rows: Vec<CustomerAccount> = query.load(conn)?;
+    let page = Page::from_rows(rows, per_page, |a| a.id);
+    let ids: Vec<i64> = page.rows.iter().map(|a| a.id).collect();
+    let counts: Vec<(Option<i64>, i64)> = customers::table
+        .filter(customers::customer_account_id.eq_any(&ids))
+        .filter(customers::status.ne("deleted"))
+        .group_by(customers::customer_account_id)
+        .select((customers::customer_account_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(Page {
+        next_before: page.next_before,
+        rows: page
+            .rows
+            .into_iter()
+            .map(|a| {
+                let n = counts
+                    .iter()
+                    .find(|c| c.0 == Some(a.id))
+                    .map(|c| c.1)
+                    .unwrap_or(0);
+                (a, n)
+            })
+            .collect(),
+    })
+}
+
+/// Every account as (id, name) for a select box, by name.
+pub fn options(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
+    customer_accounts::table
+        .order(customer_accounts::name_norm.asc())
+        .limit(1000)
+        .select((customer_accounts::id, customer_accounts::name))
+        .load(conn)
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: &AccountInput,
+) -> ModelResult<CustomerAccount> {
+    let now = super::now();
+    let account: CustomerAccount = diesel::insert_into(customer_accounts::table)
+        .values((
+            customer_accounts::name.eq(&input.name),
+            customer_accounts::name_norm.eq(input.name.to_lowercase()),
+            customer_accounts::code.eq(&input.code),
+            customer_accounts::code_norm.eq(input.code.to_lowercase()),
+            customer_accounts::description.eq(&input.description),
+            customer_accounts::created_at.eq(now),
+            customer_accounts::updated_at.eq(now),
+        ))
+        .returning(customer_accounts::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "code", TAKEN))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            "customer_account.created",
+            "customer_account",
+            Some(account.id),
+        )
+        .label(&account.name)
+        .after(account.audit_view()),
+    )?;
+    Ok(account)
+}
+
+/// Saves an edit, unless the account changed since the form was opened.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    input: &AccountInput,
+    seen_updated_at: Option<NaiveDateTime>,
+) -> ModelResult<CustomerAccount> {
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    if seen_updated_at != Some(before.updated_at) {
+        return Err(ModelError::Conflict(
+            "Someone else changed this account after you opened the form. Their version is shown below; make your change again."
+                .to_owned(),
+        ));
+    }
+    let after: CustomerAccount = diesel::update(customer_accounts::table.find(id))
+        .set((
+            customer_accounts::name.eq(&input.name),
+            customer_accounts::name_norm.eq(input.name.to_lowercase()),
+            customer_accounts::code.eq(&input.code),
+            customer_accounts::code_norm.eq(input.code.to_lowercase()),
+            customer_accounts::description.eq(&input.description),
+            customer_accounts::updated_at.eq(super::now()),
+        ))
+        .returning(customer_accounts::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "code", TAKEN))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("customer_account.updated", "customer_account", Some(id))
+            .label(&after.name)
+            .before(before.audit_view())
+            .after(after.audit_view()),
+    )?;
+    Ok(after)
+}

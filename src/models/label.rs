@@ -1,0 +1,231 @@
+//! Labels: coloured tags on customers.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::audit::{self, Actor, Entry};
+use super::{unique_as_field, ModelError, ModelResult};
+use crate::db::schema::{customer_labels, labels};
+use crate::db::DbConnection;
+use crate::domain::{values, FieldErrors};
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = labels)]
+pub struct Label {
+    pub id: i64,
+    pub name: String,
+    pub name_norm: String,
+    pub colour: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Label {
+    fn audit_view(&self) -> serde_json::Value {
+        json!({ "name": self.name, "colour": self.colour })
+    }
+}
+
+/// A validated label form.
+pub struct LabelInput {
+    pub name: String,
+    pub colour: String,
+}
+
+impl LabelInput {
+    pub fn parse(name: &str, colour: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", values::text(name, 60, true));
+        let colour = errors.check("colour", values::colour(colour));
+        match (name, colour) {
+            (Some(name), Some(colour)) if errors.is_empty() => Ok(LabelInput { name, colour }),
+            _ => Err(errors),
+        }
+    }
+}
+
+const TAKEN: &str = "A label with this name already exists.";
+
+/// Every label with the number of customers carrying it, by name.
+pub fn list_with_counts(conn: &mut DbConnection) -> QueryResult<Vec<(Label, i64)>> {
+    let all: Vec<Label> = labels::table
+        .order(labels::name_norm.asc())
+        .limit(500)
+        .select(Label::as_select())
+        .load(conn)?;
+    let counts: Vec<(i64, i64)> = customer_labels::table
+        .group_by(customer_labels::label_id)
+        .select((customer_labels::label_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(all
+        .into_iter()
+        .map(|l| {
+            let n = counts
+                .iter()
+                .find(|c| c.0 == l.id)
+                .map(|c| c.1)
+                .unwrap_or(0);
+            (l, n)
+        })
+        .collect())
+}
+
+pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Label>> {
+    labels::table
+        .order(labels::name_norm.asc())
+        .limit(500)
+        .select(Label::as_select())
+        .load(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Label>> {
+    labels::table
+        .find(id)
+        .select(Label::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn create(conn: &mut DbConnection, actor: &Actor, input: &LabelInput) -> ModelResult<Label> {
+    let now = super::now();
+    let label: Label = diesel::insert_into(labels::table)
+        .values((
+            labels::name.eq(&input.name),
+            labels::name_norm.eq(input.name.to_lowercase()),
+            labels::colour.eq(&input.colour),
+            labels::created_at.eq(now),
+            labels::updated_at.eq(now),
+        ))
+        .returning(labels::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "name", TAKEN))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("label.created", "label", Some(label.id))
+            .label(&label.name)
+            .after(label.audit_view()),
+    )?;
+    Ok(label)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    input: &LabelInput,
+) -> ModelResult<Label> {
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    let after: Label = diesel::update(labels::table.find(id))
+        .set((
+            labels::name.eq(&input.name),
+            labels::name_norm.eq(input.name.to_lowercase()),
+            labels::colour.eq(&input.colour),
+            labels::updated_at.eq(super::now()),
+        ))
+        .returning(labels::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "name", TAKEN))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("label.updated", "label", Some(id))
+            .label(&after.name)
+            .before(before.audit_view())
+            .after(after.audit_view()),
+    )?;
+    Ok(after)
+}
+
+/// Deletes a label and (by cascade) its assignments; returns how many customers had it.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<i64> {
+    let label = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    let assigned: i64 = customer_labels::table
+        .filter(customer_labels::label_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    diesel::delete(customer_labels::table.filter(customer_labels::label_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(labels::table.find(id)).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("label.deleted", "label", Some(id))
+            .label(&label.name)
+            .before(json!({ "name": label.name, "colour": label.colour, "customers": assigned })),
+    )?;
+    Ok(assigned)
+}
+
+/// The labels of one customer, by name.
+pub fn for_customer(conn: &mut DbConnection, customer_id: i64) -> QueryResult<Vec<Label>> {
+    labels::table
+        .inner_join(customer_labels::table)
+        .filter(customer_labels::customer_id.eq(customer_id))
+        .order(labels::name_norm.asc())
+        .select(Label::as_select())
+        .load(conn)
+}
+
+/// Puts a label on a customer (no-op if already there).
+pub fn assign(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    customer_id: i64,
+    customer_label: &str,
+    label_id: i64,
+) -> ModelResult<bool> {
+    let label = find(conn, label_id)?
+        .ok_or_else(|| ModelError::invalid("label_id", "Choose a label from the list."))?;
+    let exists: i64 = customer_labels::table
+        .filter(customer_labels::customer_id.eq(customer_id))
+        .filter(customer_labels::label_id.eq(label_id))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(customer_labels::table)
+        .values((
+            customer_labels::customer_id.eq(customer_id),
+            customer_labels::label_id.eq(label_id),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("customer.label_added", "customer", Some(customer_id))
+            .label(customer_label)
+            .after(json!({ "label": label.name })),
+    )?;
+    Ok(true)
+}
+
+/// Takes a label off a customer.
+pub fn unassign(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    customer_id: i64,
+    customer_label: &str,
+    label_id: i64,
+) -> ModelResult<()> {
+    let label = find(conn, label_id)?.ok_or(ModelError::NotFound)?;
+    let removed = diesel::delete(
+        customer_labels::table
+            .filter(customer_labels::customer_id.eq(customer_id))
+            .filter(customer_labels::label_id.eq(label_id)),
+    )
+    .execute(conn)?;
+    if removed == 0 {
+        return Err(ModelError::NotFound);
+    }
+    audit::record(
+        conn,
+        actor,
+        Entry::new("customer.label_removed", "customer", Some(customer_id))
+            .label(customer_label)
+            .before(json!({ "label": label.name })),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,728 @@
+//! Products: what licences are issued for, with licence defaults (the policy), features,
+//! custom fields, and — for a bundle — the products it is made of.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::audit::{self, Actor, Entry};
+use super::{unique_as_field, ModelError, ModelResult};
+use crate::db::schema::{
+    bundle_items, licenses, product_custom_fields, product_features, products,
+};
+use crate::db::DbConnection;
+use crate::domain::{values, FieldErrors};
+
+/// The licence types a product's policy can give.
+pub const LICENSE_TYPES: [(&str, &str); 4] = [
+    ("perpetual", "Perpetual"),
+    ("time_limited", "Time-limited"),
+    ("subscription", "Subscription"),
+    ("consumption", "Consumption"),
+];
+
+pub fn license_type_label(t: &str) -> &'static str {
+    LICENSE_TYPES
+        .iter()
+        .find(|(k, _)| *k == t)
+        .map(|(_, l)| *l)
+        .unwrap_or("Unknown")
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = products)]
+pub struct Product {
+    pub id: i64,
+    pub name: String,
+    pub name_norm: String,
+    pub code: String,
+    pub code_norm: String,
+    pub description: String,
+    pub license_type: String,
+    pub max_activations: i64,
+    pub validity_days: Option<i64>,
+    pub maintenance_days: Option<i64>,
+    pub trial_days: i64,
+    pub floating_seats: i64,
+    pub borrow_limit_hours: i64,
+    pub is_bundle: bool,
+    pub archived_at: Option<NaiveDateTime>,
+    pub metadata: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Product {
+    pub fn type_label(&self) -> &'static str {
+        license_type_label(&self.license_type)
+    }
+
+    pub fn audit_view(&self) -> serde_json::Value {
+        json!({
+            "name": self.name, "code": self.code, "description": self.description,
+            "license_type": self.license_type, "max_activations": self.max_activations,
+            "validity_days": self.validity_days, "maintenance_days": self.maintenance_days,
+            "trial_days": self.trial_days, "floating_seats": self.floating_seats,
+            "borrow_limit_hours": self.borrow_limit_hours, "is_bundle": self.is_bundle,
+            "archived": self.archived_at.is_some(),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = product_features)]
+pub struct Feature {
+    pub id: i64,
+    pub product_id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub max_consumption: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = product_custom_fields)]
+pub struct CustomField {
+    pub id: i64,
+    pub product_id: i64,
+    pub name: String,
+    pub default_value: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// The product form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct ProductForm {
+    pub name: String,
+    pub code: String,
+    pub description: String,
+    pub license_type: String,
+    pub max_activations: String,
+    pub validity_days: String,
+    pub maintenance_days: String,
+    pub trial_days: String,
+    pub floating_seats: String,
+    pub borrow_limit_hours: String,
+    pub is_bundle: Option<String>,
+    pub updated_at: String,
+}
+
+impl ProductForm {
+    /// Sensible defaults for a new product.
+    pub fn blank() -> Self {
+        ProductForm {
+            license_type: "perpetual".to_owned(),
+            max_activations: "1".to_owned(),
+            trial_days: "0".to_owned(),
+            floating_seats: "0".to_owned(),
+            borrow_limit_hours: "0".to_owned(),
+            ..Default::default()
+        }
+    }
+
+    pub fn from_product(p: &Product) -> Self {
+        let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        ProductForm {
+            name: p.name.clone(),
+            code: p.code.clone(),
+            description: p.description.clone(),
+            license_type: p.license_type.clone(),
+            max_activations: p.max_activations.to_string(),
+            validity_days: opt(p.validity_days),
+            maintenance_days: opt(p.maintenance_days),
+            trial_days: p.trial_days.to_string(),
+            floating_seats: p.floating_seats.to_string(),
+            borrow_limit_hours: p.borrow_limit_hours.to_string(),
+            is_bundle: p.is_bundle.then(|| "on".to_owned()),
+            updated_at: values::version(&p.updated_at),
+        }
+    }
+
+    pub fn bundle_checked(&self) -> bool {
+        values::checkbox(&self.is_bundle)
+    }
+
+    pub fn parse(&self) -> Result<ProductInput, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = e.check("name", values::text(&self.name, values::SHORT, true));
+        let code = e.check("code", values::code(&self.code));
+        let description = e.check(
+            "description",
+            values::text(&self.description, values::LONG, false),
+        );
+        let license_type = LICENSE_TYPES
+            .iter()
+            .find(|(k, _)| *k == self.license_type.trim())
+            .map(|(k, _)| *k);
+        if license_type.is_none() {
+            e.add("license_type", "Choose one of the licence types.");
+        }
+        let max_activations = e.check(
+            "max_activations",
+            values::int_in(&self.max_activations, 0, 100_000),
+        );
+        let validity_days = e.check(
+            "validity_days",
+            values::optional_int(&self.validity_days, 1),
+        );
+        let maintenance_days = e.check(
+            "maintenance_days",
+            values::optional_int(&self.maintenance_days, 1),
+        );
+        let trial_days = e.check("trial_days", values::int_in(&self.trial_days, 0, 3650));
+        let floating_seats = e.check(
+            "floating_seats",
+            values::int_in(&self.floating_seats, 0, 100_000),
+        );
+        let borrow_limit_hours = e.check(
+            "borrow_limit_hours",
+            values::int_in(&self.borrow_limit_hours, 0, 24 * 365),
+        );
+        if matches!(license_type, Some("time_limited") | Some("subscription"))
+            && validity_days == Some(None)
+        {
+            e.add(
+                "validity_days",
+                "Time-limited and subscription licences need a validity.",
+            );
+        }
+        let seen_updated_at = values::parse_version(&self.updated_at);
+        if !e.is_empty() {
+            return Err(e);
+        }
+        match (
+            name,
+            code,
+            description,
+            license_type,
+            max_activations,
+            validity_days,
+            maintenance_days,
+            trial_days,
+            floating_seats,
+            borrow_limit_hours,
+        ) {
+            (
+                Some(name),
+                Some(code),
+                Some(description),
+                Some(license_type),
+                Some(max_activations),
+                Some(validity_days),
+                Some(maintenance_days),
+                Some(trial_days),
+                Some(floating_seats),
+                Some(borrow_limit_hours),
+            ) => Ok(ProductInput {
+                name,
+                code,
+                description,
+                license_type: license_type.to_owned(),
+                max_activations,
+                validity_days,
+                maintenance_days,
+                trial_days,
+                floating_seats,
+                borrow_limit_hours,
+                is_bundle: self.bundle_checked(),
+                seen_updated_at,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProductInput {
+    pub name: String,
+    pub code: String,
+    pub description: String,
+    pub license_type: String,
+    pub max_activations: i64,
+    pub validity_days: Option<i64>,
+    pub maintenance_days: Option<i64>,
+    pub trial_days: i64,
+    pub floating_seats: i64,
+    pub borrow_limit_hours: i64,
+    pub is_bundle: bool,
+    pub seen_updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = products, treat_none_as_null = true)]
+struct ProductFields<'a> {
+    name: &'a str,
+    name_norm: String,
+    code: &'a str,
+    code_norm: String,
+    description: &'a str,
+    license_type: &'a str,
+    max_activations: i64,
+    validity_days: Option<i64>,
+    maintenance_days: Option<i64>,
+    trial_days: i64,
+    floating_seats: i64,
+    borrow_limit_hours: i64,
+    is_bundle: bool,
+    updated_at: NaiveDateTime,
+}
+
+impl ProductInput {
+    fn fields(&self) -> ProductFields<'_> {
+        ProductFields {
+            name: &self.name,
+            name_norm: self.name.to_lowercase(),
+            code: &self.code,
+            code_norm: self.code.to_lowercase(),
+            description: &self.description,
+            license_type: &self.license_type,
+            max_activations: self.max_activations,
+            validity_days: self.validity_days,
+            maintenance_days: self.maintenance_days,
+            trial_days: self.trial_days,
+            floating_seats: self.floating_seats,
+            borrow_limit_hours: self.borrow_limit_hours,
+            is_bundle: self.is_bundle,
+            updated_at: super::now(),
+        }
+    }
+}
+
+const CODE_TAKEN: &str = "Another product has this code.";
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Product>> {
+    products::table
+        .find(id)
+        .select(Product::as_select())
+        .first(conn)
+        .optional()
+}
+
+fn load(conn: &mut DbConnection, id: i64) -> ModelResult<Product> {
+    find(conn, id)?.ok_or(ModelError::NotFound)
+}
+
+/// Every product by name (a vendor has tens, not millions), archived last.
+pub fn list(conn: &mut DbConnection, include_archived: bool) -> QueryResult<Vec<Product>> {
+    let mut query = products::table
+        .select(Product::as_select())
+        .order((
+            products::archived_at.is_not_null().asc(),
+            products::name_norm.asc(),
+        ))
+        .limit(1000)
+        .into_boxed();
+    if !include_archived {
+        query = query.filter(products::archived_at.is_null());
+    }
+    query.load(conn)
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: &ProductInput,
+) -> ModelResult<Product> {
+    let fields = input.fields();
+    let product: Product = diesel::insert_into(products::table)
+        .values((&fields, products::created_at.eq(fields.updated_at)))
+        .returning(products::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "code", CODE_TAKEN))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.created", "product", Some(product.id))
+            .label(&product.name)
+            .after(product.audit_view()),
+    )?;
+    Ok(product)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    input: &ProductInput,
+) -> ModelResult<Product> {
+    let before = load(conn, id)?;
+    if input.seen_updated_at != Some(before.updated_at) {
+        return Err(ModelError::Conflict(
+            "Someone else changed this product after you opened the form. The form now shows their version; make your change again."
+                .to_owned(),
+        ));
+    }
+    if before.is_bundle && !input.is_bundle && !bundle_parts(conn, id)?.is_empty() {
+        return Err(ModelError::invalid(
+            "is_bundle",
+            "Remove the bundle's products first.",
+        ));
+    }
+    if !before.is_bundle && input.is_bundle && is_in_a_bundle(conn, id)? {
+        return Err(ModelError::invalid(
+            "is_bundle",
+            "This product is part of a bundle, so it cannot be a bundle itself.",
+        ));
+    }
+    let after: Product = diesel::update(products::table.find(id))
+        .set(&input.fields())
+        .returning(products::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "code", CODE_TAKEN))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.updated", "product", Some(id))
+            .label(&after.name)
+            .before(before.audit_view())
+            .after(after.audit_view()),
+    )?;
+    Ok(after)
+}
+
+pub fn has_licenses(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        licenses::table.filter(licenses::product_id.eq(id)),
+    ))
+    .get_result(conn)
+}
+
+fn is_in_a_bundle(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        bundle_items::table.filter(bundle_items::product_id.eq(id)),
+    ))
+    .get_result(conn)
+}
+
+/// Archives (hides from new orders) or restores a product.
+pub fn set_archived(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    archived: bool,
+) -> ModelResult<Product> {
+    let before = load(conn, id)?;
+    let now = super::now();
+    diesel::update(products::table.find(id))
+        .set((
+            products::archived_at.eq(archived.then_some(now)),
+            products::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            if archived {
+                "product.archived"
+            } else {
+                "product.unarchived"
+            },
+            "product",
+            Some(id),
+        )
+        .label(&before.name)
+        .before(json!({ "archived": before.archived_at.is_some() }))
+        .after(json!({ "archived": archived })),
+    )?;
+    load(conn, id)
+}
+
+/// Deletes a product that has no licences and is in no bundle; otherwise archive it.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<()> {
+    let before = load(conn, id)?;
+    if has_licenses(conn, id)? {
+        return Err(ModelError::Refused(
+            "This product has licences: archive it instead.".to_owned(),
+        ));
+    }
+    if is_in_a_bundle(conn, id)? {
+        return Err(ModelError::Refused(
+            "This product is part of a bundle: remove it from the bundle first.".to_owned(),
+        ));
+    }
+    diesel::delete(products::table.find(id)).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.deleted", "product", Some(id))
+            .label(&before.name)
+            .before(before.audit_view()),
+    )?;
+    Ok(())
+}
+
+pub fn features(conn: &mut DbConnection, product_id: i64) -> QueryResult<Vec<Feature>> {
+    product_features::table
+        .filter(product_features::product_id.eq(product_id))
+        .order(product_features::code.asc())
+        .select(Feature::as_select())
+        .load(conn)
+}
+
+pub fn custom_fields(conn: &mut DbConnection, product_id: i64) -> QueryResult<Vec<CustomField>> {
+    product_custom_fields::table
+        .filter(product_custom_fields::product_id.eq(product_id))
+        .order(product_custom_fields::name.asc())
+        .select(CustomField::as_select())
+        .load(conn)
+}
+
+/// The products a bundle is made of: (bundle item id, product).
+pub fn bundle_parts(conn: &mut DbConnection, bundle_id: i64) -> QueryResult<Vec<(i64, Product)>> {
+    bundle_items::table
+        .inner_join(products::table.on(products::id.eq(bundle_items::product_id)))
+        .filter(bundle_items::bundle_id.eq(bundle_id))
+        .order(products::name_norm.asc())
+        .select((bundle_items::id, Product::as_select()))
+        .load(conn)
+}
+
+/// The feature form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct FeatureForm {
+    pub feature_code: String,
+    pub feature_name: String,
+    pub feature_kind: String,
+    pub feature_max: String,
+}
+
+impl FeatureForm {
+    pub fn parse(&self) -> Result<(String, String, &'static str, Option<i64>), FieldErrors> {
+        let mut e = FieldErrors::new();
+        let code = e.check("feature_code", values::code(&self.feature_code));
+        let name = e.check(
+            "feature_name",
+            values::text(&self.feature_name, values::SHORT, true),
+        );
+        let kind = match self.feature_kind.trim() {
+            "activation" => Some("activation"),
+            "consumption" => Some("consumption"),
+            _ => {
+                e.add("feature_kind", "Choose activation or consumption.");
+                None
+            }
+        };
+        let max = match kind {
+            Some("consumption") => e
+                .check(
+                    "feature_max",
+                    values::int_in(&self.feature_max, 1, values::MAX_NUMBER),
+                )
+                .map(Some),
+            _ if !self.feature_max.trim().is_empty() => {
+                e.add("feature_max", "Only consumption features have a maximum.");
+                None
+            }
+            _ => Some(None),
+        };
+        match (code, name, kind, max) {
+            (Some(c), Some(n), Some(k), Some(m)) if e.is_empty() => Ok((c, n, k, m)),
+            _ => Err(e),
+        }
+    }
+}
+
+pub fn add_feature(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    product_id: i64,
+    (code, name, kind, max): (String, String, &'static str, Option<i64>),
+) -> ModelResult<()> {
+    let product = load(conn, product_id)?;
+    diesel::insert_into(product_features::table)
+        .values((
+            product_features::product_id.eq(product_id),
+            product_features::code.eq(&code),
+            product_features::name.eq(&name),
+            product_features::kind.eq(kind),
+            product_features::max_consumption.eq(max),
+            product_features::created_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            unique_as_field(
+                e,
+                "feature_code",
+                "This product already has a feature with this code.",
+            )
+        })?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.feature_added", "product", Some(product_id))
+            .label(&product.name)
+            .after(json!({ "feature": code, "name": name, "kind": kind, "max_consumption": max })),
+    )?;
+    Ok(())
+}
+
+pub fn remove_feature(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    product_id: i64,
+    feature_id: i64,
+) -> ModelResult<()> {
+    let product = load(conn, product_id)?;
+    let feature: Feature = product_features::table
+        .find(feature_id)
+        .filter(product_features::product_id.eq(product_id))
+        .select(Feature::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ModelError::NotFound)?;
+    diesel::delete(product_features::table.find(feature_id)).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.feature_removed", "product", Some(product_id))
+            .label(&product.name)
+            .before(json!({ "feature": feature.code, "name": feature.name, "kind": feature.kind })),
+    )?;
+    Ok(())
+}
+
+/// The custom field form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct CustomFieldForm {
+    pub field_name: String,
+    pub field_default: String,
+}
+
+impl CustomFieldForm {
+    pub fn parse(&self) -> Result<(String, String), FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = e.check("field_name", values::code(&self.field_name));
+        let default = e.check(
+            "field_default",
+            values::text(&self.field_default, values::SHORT, false),
+        );
+        match (name, default) {
+            (Some(n), Some(d)) if e.is_empty() => Ok((n, d)),
+            _ => Err(e),
+        }
+    }
+}
+
+pub fn add_custom_field(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    product_id: i64,
+    (name, default): (String, String),
+) -> ModelResult<()> {
+    let product = load(conn, product_id)?;
+    diesel::insert_into(product_custom_fields::table)
+        .values((
+            product_custom_fields::product_id.eq(product_id),
+            product_custom_fields::name.eq(&name),
+            product_custom_fields::default_value.eq(&default),
+            product_custom_fields::created_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            unique_as_field(
+                e,
+                "field_name",
+                "This product already has a custom field with this name.",
+            )
+        })?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.custom_field_added", "product", Some(product_id))
+            .label(&product.name)
+            .after(json!({ "custom_field": name, "default_value": default })),
+    )?;
+    Ok(())
+}
+
+pub fn remove_custom_field(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    product_id: i64,
+    field_id: i64,
+) -> ModelResult<()> {
+    let product = load(conn, product_id)?;
+    let field: CustomField = product_custom_fields::table
+        .find(field_id)
+        .filter(product_custom_fields::product_id.eq(product_id))
+        .select(CustomField::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ModelError::NotFound)?;
+    diesel::delete(product_custom_fields::table.find(field_id)).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.custom_field_removed", "product", Some(product_id))
+            .label(&product.name)
+            .before(json!({ "custom_field": field.name, "default_value": field.default_value })),
+    )?;
+    Ok(())
+}
+
+/// Adds a product to a bundle: not itself, not a bundle, not twice.
+pub fn add_bundle_part(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    bundle_id: i64,
+    part_id: i64,
+) -> ModelResult<()> {
+    let bundle = load(conn, bundle_id)?;
+    if !bundle.is_bundle {
+        return Err(ModelError::Refused(
+            "Only a bundle has bundle contents; edit the product and tick “Bundle” first."
+                .to_owned(),
+        ));
+    }
+    let part = find(conn, part_id)?
+        .ok_or_else(|| ModelError::invalid("part_id", "Choose a product from the list."))?;
+    if part.id == bundle.id || part.is_bundle {
+        return Err(ModelError::invalid(
+            "part_id",
+            "A bundle is made of ordinary products, not of bundles.",
+        ));
+    }
+    diesel::insert_into(bundle_items::table)
+        .values((
+            bundle_items::bundle_id.eq(bundle_id),
+            bundle_items::product_id.eq(part_id),
+        ))
+        .execute(conn)
+        .map_err(|e| unique_as_field(e, "part_id", "This product is already in the bundle."))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.bundle_part_added", "product", Some(bundle_id))
+            .label(&bundle.name)
+            .after(json!({ "product": part.code })),
+    )?;
+    Ok(())
+}
+
+pub fn remove_bundle_part(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    bundle_id: i64,
+    item_id: i64,
+) -> ModelResult<()> {
+    let bundle = load(conn, bundle_id)?;
+    let (_, part) = bundle_parts(conn, bundle_id)?
+        .into_iter()
+        .find(|(i, _)| *i == item_id)
+        .ok_or(ModelError::NotFound)?;
+    diesel::delete(bundle_items::table.find(item_id)).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.bundle_part_removed", "product", Some(bundle_id))
+            .label(&bundle.name)
+            .before(json!({ "product": part.code })),
+    )?;
+    Ok(())
+}
