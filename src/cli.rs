@@ -14,7 +14,7 @@ use crate::models::audit::Actor;
 use crate::models::staff::{self, NewStaff};
 use crate::models::ModelError;
 use crate::seed::demo;
-use crate::startup::{self, Application};
+use crate::startup::Application;
 
 #[derive(Debug, Parser)]
 #[command(name = "keyfold", version, about = "Self-hosted software licensing")]
@@ -75,7 +75,7 @@ fn execute(cli: Cli) -> Result<(), String> {
         Command::Serve => serve(config, None),
         Command::Demo { allow_public } => demo(config, allow_public),
         Command::Migrate => {
-            startup::open_pool(&config).map_err(|e| e.to_string())?;
+            crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
             println!("Database is up to date.");
             Ok(())
         }
@@ -123,8 +123,8 @@ fn create_admin(
     };
     let password = NewPassword::parse(&password).map_err(|e| format!("password: {e}"))?;
     let hash = crate::auth::password::hash_blocking(password.expose(), config.bcrypt_cost)?;
-    let pool = startup::open_pool(config).map_err(|e| e.to_string())?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn =
+        crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
     let name = if name.trim().is_empty() {
         "Administrator"
     } else {
@@ -169,8 +169,8 @@ fn demo(config: Config, allow_public: bool) -> Result<(), String> {
             config.bind
         ));
     }
-    let pool = startup::open_pool(&config).map_err(|e| e.to_string())?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn =
+        crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
     let has_staff = staff::any_exists(&mut conn).map_err(|e| e.to_string())?;
     let banner = if has_staff {
         println!("The database already has staff users: serving it as it is.");
@@ -203,6 +203,5 @@ fn demo(config: Config, allow_public: bool) -> Result<(), String> {
         Some(lines.join("\n"))
     };
     drop(conn);
-    drop(pool);
     serve(config, banner)
 }

@@ -157,6 +157,23 @@ fn ensure_sqlite_folder(url: &str) -> Result<(), DbOpenError> {
     Ok(())
 }
 
+/// Opens one migrated connection, without a pool: for one-shot commands, which then
+/// exit with no pool threads still holding connections.
+pub fn open_single(url: &str) -> Result<DbConnection, DbOpenError> {
+    let manager = Manager::new(url)?;
+    if manager.backend == Backend::Sqlite {
+        ensure_sqlite_folder(url)?;
+    }
+    let mut conn = manager
+        .connect()
+        .map_err(|e| DbOpenError::Connect(one_line(&e.to_string())))?;
+    SqlitePragmas
+        .on_acquire(&mut conn)
+        .map_err(|e| DbOpenError::Connect(one_line(&e.to_string())))?;
+    run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
 /// Opens the database named by `url`, runs pending migrations and returns a pool.
 ///
 /// One concrete connection is opened first, so a wrong URL or an unreachable server is

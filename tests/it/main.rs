@@ -8,5 +8,8 @@ mod helpers;
 mod auth;
 mod browser_auth;
 mod browser_smoke;
+mod catalogue_accounts_labels;
+mod catalogue_customers;
+mod catalogue_products;
 mod cli;
 mod skeleton;

@@ -219,3 +219,75 @@ pub fn location(r: &reqwest::Response) -> String {
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
 }
+
+/// Counting rows and inserting fixtures the portal cannot create yet.
+impl TestApp {
+    pub fn count(&self, table: &str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let n: N = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result(&mut self.conn())
+            .expect("count rows");
+        n.n
+    }
+
+    /// An order row (for tests of what depends on orders).
+    pub fn insert_order(&self, customer_id: Option<i64>, reference: &str) -> i64 {
+        use diesel::prelude::*;
+        use keyfold::db::schema::orders;
+        let now = keyfold::models::now();
+        diesel::insert_into(orders::table)
+            .values((
+                orders::reference.eq(reference),
+                orders::reference_norm.eq(reference.to_lowercase()),
+                orders::customer_id.eq(customer_id),
+                orders::created_at.eq(now),
+                orders::updated_at.eq(now),
+            ))
+            .returning(orders::id)
+            .get_result(&mut self.conn())
+            .expect("insert order")
+    }
+
+    /// A licence row in an order.
+    pub fn insert_license(&self, order_id: i64, product_id: i64) -> i64 {
+        use diesel::prelude::*;
+        use keyfold::db::schema::licenses;
+        let now = keyfold::models::now();
+        let key = keyfold::domain::license_key::generate();
+        diesel::insert_into(licenses::table)
+            .values((
+                licenses::license_key.eq(&key),
+                licenses::key_norm.eq(keyfold::domain::license_key::normalize(&key)),
+                licenses::product_id.eq(product_id),
+                licenses::order_id.eq(order_id),
+                licenses::license_type.eq("perpetual"),
+                licenses::created_at.eq(now),
+                licenses::updated_at.eq(now),
+            ))
+            .returning(licenses::id)
+            .get_result(&mut self.conn())
+            .expect("insert licence")
+    }
+}
+
+/// The id at the end of a redirect such as `/customers/12`.
+pub fn id_from_location(r: &reqwest::Response) -> i64 {
+    let loc = location(r);
+    loc.rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {loc:?}"))
+}
+
+/// The value of the hidden `updated_at` field of an edit form.
+pub fn version_in(html: &str) -> String {
+    let marker = "name=\"updated_at\" value=\"";
+    let start = html.find(marker).expect("an updated_at field") + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
