@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod browser_auth;
+mod browser_catalogue;
 mod browser_smoke;
 mod catalogue_accounts_labels;
 mod catalogue_customers;

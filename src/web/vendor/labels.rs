@@ -264,6 +264,6 @@ pub async fn stylesheet(state: State) -> AppResult<HttpResponse> {
     }
     Ok(HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
-        .insert_header(("Cache-Control", "private, max-age=30"))
+        .insert_header(("Cache-Control", "no-cache"))
         .body(css))
 }

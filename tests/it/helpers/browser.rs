@@ -100,6 +100,15 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no field labelled {label:?}: {e}"))
     }
 
+    /// Chooses the option with this visible text in the select labelled `label`.
+    pub async fn select(&self, label: &str, option: &str) {
+        self.field_by_label(label)
+            .await
+            .select_by_label(option)
+            .await
+            .unwrap_or_else(|e| panic!("no option {option:?} in {label:?}: {e}"));
+    }
+
     /// Clicks the button with this visible text and waits for the page it leads to.
     pub async fn click_button(&self, text: &str) {
         let xpath = format!("//button[normalize-space(.)={}]", xpath_literal(text));
