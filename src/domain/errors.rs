@@ -4,19 +4,19 @@ use std::collections::BTreeMap;
 
 /// Messages to show beside form fields, by field name.
 #[derive(Debug, Default, Clone)]
-pub struct FieldErrors(BTreeMap<&'static str, String>);
+pub struct FieldErrors(BTreeMap<String, String>);
 
 impl FieldErrors {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.entry(field).or_insert_with(|| message.into());
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.entry(field.into()).or_insert_with(|| message.into());
     }
 
     /// Records a parse result's error under `field`, returning the value if it parsed.
-    pub fn check<T>(&mut self, field: &'static str, result: Result<T, String>) -> Option<T> {
+    pub fn check<T>(&mut self, field: impl Into<String>, result: Result<T, String>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
@@ -36,6 +36,11 @@ impl FieldErrors {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Every message, for a summary above a long form.
+    pub fn messages(&self) -> Vec<&str> {
+        self.0.values().map(String::as_str).collect()
     }
 
     /// Adds every error of `other`.

@@ -294,6 +294,19 @@ fn check_account(conn: &mut DbConnection, id: Option<i64>) -> ModelResult<()> {
     Ok(())
 }
 
+/// The live (not deleted) customer with this normalised email.
+pub fn find_live_by_email(
+    conn: &mut DbConnection,
+    email_norm: &str,
+) -> QueryResult<Option<Customer>> {
+    customers::table
+        .filter(customers::email_norm.eq(email_norm))
+        .filter(customers::status.ne("deleted"))
+        .select(Customer::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Customer>> {
     customers::table
         .find(id)

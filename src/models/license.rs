@@ -3,8 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{licenses, orders, products};
+use super::Page;
+use crate::db::schema::{
+    customers, license_custom_fields, license_features, licenses, orders, products,
+};
 use crate::db::DbConnection;
+use crate::domain::license_key;
+use crate::domain::values::prefix_end;
 
 /// A licence's status, derived from stored columns — never stored itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,46 +69,130 @@ impl Status {
     }
 }
 
-/// A licence in a short list (a customer's, an order's).
-#[derive(Debug, Clone)]
-pub struct LicenseSummary {
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = licenses)]
+pub struct License {
     pub id: i64,
     pub license_key: String,
-    pub product_name: String,
+    pub key_norm: String,
+    pub product_id: i64,
     pub order_id: i64,
-    pub order_reference: String,
     pub license_type: String,
-    pub status: Status,
-    pub active_devices: i64,
+    pub enabled: bool,
     pub max_activations: i64,
+    pub active_devices: i64,
+    pub start_date: Option<chrono::NaiveDate>,
     pub valid_until: Option<NaiveDateTime>,
+    pub validity_days: Option<i64>,
+    pub maintenance_until: Option<NaiveDateTime>,
+    pub maintenance_days: Option<i64>,
+    pub is_trial: bool,
+    pub floating_seats: i64,
+    pub borrow_limit_hours: i64,
+    pub note: String,
+    pub metadata: String,
+    pub first_activated_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }
 
-/// The newest licences of a customer's orders.
-pub fn for_customer(
+impl License {
+    pub fn status(&self) -> Status {
+        Status::derive(
+            self.enabled,
+            self.valid_until,
+            self.active_devices,
+            super::now(),
+        )
+    }
+
+    pub fn type_label(&self) -> &'static str {
+        super::product::license_type_label(&self.license_type)
+    }
+
+    /// The fields the audit log shows.
+    pub fn audit_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "license_key": self.license_key, "enabled": self.enabled,
+            "max_activations": self.max_activations, "start_date": self.start_date,
+            "valid_until": self.valid_until, "validity_days": self.validity_days,
+            "maintenance_until": self.maintenance_until, "maintenance_days": self.maintenance_days,
+            "floating_seats": self.floating_seats, "borrow_limit_hours": self.borrow_limit_hours,
+            "note": self.note, "metadata": self.metadata,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = license_features)]
+pub struct LicenseFeature {
+    pub id: i64,
+    pub license_id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub max_consumption: Option<i64>,
+    pub consumed: i64,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = license_custom_fields)]
+pub struct LicenseCustomField {
+    pub id: i64,
+    pub license_id: i64,
+    pub name: String,
+    pub value: String,
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<License>> {
+    licenses::table
+        .find(id)
+        .select(License::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn features(conn: &mut DbConnection, license_id: i64) -> QueryResult<Vec<LicenseFeature>> {
+    license_features::table
+        .filter(license_features::license_id.eq(license_id))
+        .order(license_features::code.asc())
+        .select(LicenseFeature::as_select())
+        .load(conn)
+}
+
+pub fn custom_fields(
     conn: &mut DbConnection,
-    customer_id: i64,
-    limit: i64,
-) -> QueryResult<Vec<LicenseSummary>> {
-    type Row = (
-        i64,
-        String,
-        String,
-        i64,
-        String,
-        String,
-        bool,
-        i64,
-        i64,
-        Option<NaiveDateTime>,
-    );
-    let rows: Vec<Row> = licenses::table
-        .inner_join(orders::table)
-        .inner_join(products::table)
-        .filter(orders::customer_id.eq(customer_id))
-        .order(licenses::id.desc())
-        .limit(limit)
-        .select((
+    license_id: i64,
+) -> QueryResult<Vec<LicenseCustomField>> {
+    license_custom_fields::table
+        .filter(license_custom_fields::license_id.eq(license_id))
+        .order(license_custom_fields::name.asc())
+        .select(LicenseCustomField::as_select())
+        .load(conn)
+}
+
+/// Filters of the licences list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// A key or key prefix, with or without dashes, any case.
+    pub key: String,
+    pub product_id: Option<i64>,
+    pub order_id: Option<i64>,
+    /// "", "active", "inactive", "expired" or "disabled".
+    pub status: String,
+    pub license_type: String,
+}
+
+impl Filter {
+    pub fn has_product(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+        self.product_id == Some(*id.borrow())
+    }
+}
+
+/// The columns of a [`LicenseSummary`] (licences joined with orders and products).
+macro_rules! summary_columns {
+    () => {
+        (
             licenses::id,
             licenses::license_key,
             products::name,
@@ -114,11 +203,26 @@ pub fn for_customer(
             licenses::active_devices,
             licenses::max_activations,
             licenses::valid_until,
-        ))
-        .load(conn)?;
+        )
+    };
+}
+
+type SummaryRow = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    bool,
+    i64,
+    i64,
+    Option<NaiveDateTime>,
+);
+
+fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
     let now = super::now();
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(
             |(
                 id,
@@ -146,7 +250,145 @@ pub fn for_customer(
                 }
             },
         )
-        .collect())
+        .collect()
+}
+
+/// Licences newest first, filtered, a page at a time. The status filter is a range or
+/// equality on stored columns (`enabled`, `valid_until`, `active_devices`), each indexed.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    before: Option<i64>,
+    per_page: i64,
+) -> QueryResult<Page<LicenseSummary>> {
+    let now = super::now();
+    let mut query = licenses::table
+        .inner_join(orders::table)
+        .inner_join(products::table)
+        .select(summary_columns!())
+        .order(licenses::id.desc())
+        .limit(per_page + 1)
+        .into_boxed();
+    let key = license_key::normalize(&filter.key);
+    if !key.is_empty() {
+        query = query
+            .filter(licenses::key_norm.ge(key.clone()))
+            .filter(licenses::key_norm.lt(prefix_end(&key)));
+    }
+    if let Some(p) = filter.product_id {
+        query = query.filter(licenses::product_id.eq(p));
+    }
+    if let Some(o) = filter.order_id {
+        query = query.filter(licenses::order_id.eq(o));
+    }
+    if !filter.license_type.is_empty() {
+        query = query.filter(licenses::license_type.eq(filter.license_type.clone()));
+    }
+    let live = licenses::valid_until
+        .is_null()
+        .or(licenses::valid_until.gt(now));
+    query = match filter.status.as_str() {
+        "disabled" => query.filter(licenses::enabled.eq(false)),
+        "expired" => query
+            .filter(licenses::enabled.eq(true))
+            .filter(licenses::valid_until.le(now)),
+        "active" => query
+            .filter(licenses::enabled.eq(true))
+            .filter(live)
+            .filter(licenses::active_devices.gt(0)),
+        "inactive" => query
+            .filter(licenses::enabled.eq(true))
+            .filter(live)
+            .filter(licenses::active_devices.eq(0)),
+        _ => query,
+    };
+    if let Some(before) = before {
+        query = query.filter(licenses::id.lt(before));
+    }
+    let rows = summaries(query.load(conn)?);
+    Ok(Page::from_rows(rows, per_page, |l: &LicenseSummary| l.id))
+}
+
+/// An order's licences (newest first), bounded.
+pub fn for_order(
+    conn: &mut DbConnection,
+    order_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<LicenseSummary>> {
+    let rows: Vec<SummaryRow> = licenses::table
+        .inner_join(orders::table)
+        .inner_join(products::table)
+        .filter(licenses::order_id.eq(order_id))
+        .order(licenses::id.asc())
+        .limit(limit)
+        .select(summary_columns!())
+        .load(conn)?;
+    Ok(summaries(rows))
+}
+
+/// Where a licence belongs: its order's reference, its product's name, and the order's
+/// customer (id, email).
+pub struct LicenseContext {
+    pub order_reference: String,
+    pub product_name: String,
+    pub customer: Option<(i64, String)>,
+}
+
+/// The context of a licence, for its page.
+pub fn context(conn: &mut DbConnection, license: &License) -> QueryResult<LicenseContext> {
+    let (reference, customer_id): (String, Option<i64>) = orders::table
+        .find(license.order_id)
+        .select((orders::reference, orders::customer_id))
+        .first(conn)?;
+    let product: String = products::table
+        .find(license.product_id)
+        .select(products::name)
+        .first(conn)?;
+    let customer = match customer_id {
+        Some(id) => customers::table
+            .find(id)
+            .select((customers::id, customers::email))
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    Ok(LicenseContext {
+        order_reference: reference,
+        product_name: product,
+        customer,
+    })
+}
+
+/// A licence in a short list (a customer's, an order's).
+#[derive(Debug, Clone)]
+pub struct LicenseSummary {
+    pub id: i64,
+    pub license_key: String,
+    pub product_name: String,
+    pub order_id: i64,
+    pub order_reference: String,
+    pub license_type: String,
+    pub status: Status,
+    pub active_devices: i64,
+    pub max_activations: i64,
+    pub valid_until: Option<NaiveDateTime>,
+}
+
+/// The newest licences of a customer's orders.
+pub fn for_customer(
+    conn: &mut DbConnection,
+    customer_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<LicenseSummary>> {
+    let rows: Vec<SummaryRow> = licenses::table
+        .inner_join(orders::table)
+        .inner_join(products::table)
+        .filter(orders::customer_id.eq(customer_id))
+        .order(licenses::id.desc())
+        .limit(limit)
+        .select(summary_columns!())
+        .load(conn)?;
+    Ok(summaries(rows))
 }
 
 #[cfg(test)]

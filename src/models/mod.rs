@@ -4,8 +4,12 @@
 pub mod audit;
 pub mod customer;
 pub mod customer_account;
+pub mod device;
+pub mod issue;
 pub mod label;
 pub mod license;
+pub mod license_event;
+pub mod license_ops;
 pub mod login_attempt;
 pub mod order;
 pub mod product;
@@ -45,10 +49,7 @@ pub enum ModelError {
     Db(#[from] diesel::result::Error),
     /// A field's value is not acceptable (shown beside that field).
     #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: String, message: String },
     /// A rule refused the action as a whole (shown as a message on the page).
     #[error("{0}")]
     Refused(String),
@@ -60,9 +61,9 @@ pub enum ModelError {
 }
 
 impl ModelError {
-    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         ModelError::Invalid {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }

@@ -1,10 +1,70 @@
 //! Orders: a customer's purchase, holding licences and (later) license managers.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::json;
 
+use super::audit::{self, Actor, Entry};
+use super::customer::{self, CustomerInput};
+use super::issue::{self, LineInput, LinesForm};
+use super::{unique_as_field, ModelError, ModelResult, Page};
 use crate::db::schema::{customers, licenses, orders};
 use crate::db::DbConnection;
+use crate::domain::values::{self, prefix_end};
+use crate::domain::{EmailAddress, FieldErrors};
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = orders)]
+pub struct Order {
+    pub id: i64,
+    pub reference: String,
+    pub reference_norm: String,
+    pub customer_id: Option<i64>,
+    pub is_test: bool,
+    pub is_trial: bool,
+    pub campaign_params: String,
+    pub download_id: String,
+    pub metadata: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Order {
+    pub fn audit_view(&self) -> serde_json::Value {
+        json!({
+            "reference": self.reference, "customer_id": self.customer_id, "is_test": self.is_test,
+            "is_trial": self.is_trial, "campaign_params": self.campaign_params,
+            "download_id": self.download_id, "metadata": self.metadata,
+        })
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Order>> {
+    orders::table
+        .find(id)
+        .select(Order::as_select())
+        .first(conn)
+        .optional()
+}
+
+fn load(conn: &mut DbConnection, id: i64) -> ModelResult<Order> {
+    find(conn, id)?.ok_or(ModelError::NotFound)
+}
+
+/// Filters of the orders list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// A prefix of the order reference, or of the customer's email, first or last name.
+    pub q: String,
+    /// "", "yes" or "no".
+    pub test: String,
+    pub trial: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
 
 /// One row of the orders list.
 #[derive(Debug, Clone)]
@@ -25,8 +85,14 @@ pub struct OrderPage {
     pub next_before: Option<i64>,
 }
 
-/// Lists orders newest first; `before` is the id of the last order on the previous page.
-pub fn list(conn: &mut DbConnection, before: Option<i64>, per_page: i64) -> QueryResult<OrderPage> {
+/// Orders newest first, filtered, a page at a time; `before` is the id of the last order
+/// on the previous page. Searches are prefix ranges on indexed normalised columns.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    before: Option<i64>,
+    per_page: i64,
+) -> QueryResult<OrderPage> {
     let mut query = orders::table
         .left_join(customers::table)
         .select((
@@ -42,6 +108,47 @@ pub fn list(conn: &mut DbConnection, before: Option<i64>, per_page: i64) -> Quer
         .order((orders::created_at.desc(), orders::id.desc()))
         .limit(per_page + 1)
         .into_boxed();
+    let q = filter.q.trim().to_lowercase();
+    if !q.is_empty() {
+        let end = prefix_end(&q);
+        let m = diesel::alias!(customers as matched);
+        let (email, first, last) = (
+            m.field(customers::email_norm),
+            m.field(customers::first_name_norm),
+            m.field(customers::last_name_norm),
+        );
+        let matching_customers = m
+            .filter(
+                email
+                    .ge(q.clone())
+                    .and(email.lt(end.clone()))
+                    .or(first.ge(q.clone()).and(first.lt(end.clone())))
+                    .or(last.ge(q.clone()).and(last.lt(end.clone()))),
+            )
+            .select(m.field(customers::id).nullable());
+        query = query.filter(
+            orders::reference_norm
+                .ge(q.clone())
+                .and(orders::reference_norm.lt(end))
+                .or(orders::customer_id.eq_any(matching_customers)),
+        );
+    }
+    match filter.test.as_str() {
+        "yes" => query = query.filter(orders::is_test.eq(true)),
+        "no" => query = query.filter(orders::is_test.eq(false)),
+        _ => {}
+    }
+    match filter.trial.as_str() {
+        "yes" => query = query.filter(orders::is_trial.eq(true)),
+        "no" => query = query.filter(orders::is_trial.eq(false)),
+        _ => {}
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(orders::created_at.ge(from.and_hms_opt(0, 0, 0).unwrap_or_default()));
+    }
+    if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
+        query = query.filter(orders::created_at.lt(to.and_hms_opt(0, 0, 0).unwrap_or_default()));
+    }
     if let Some(before) = before {
         let cursor: Option<NaiveDateTime> = orders::table
             .find(before)
@@ -66,16 +173,16 @@ pub fn list(conn: &mut DbConnection, before: Option<i64>, per_page: i64) -> Quer
         Option<String>,
         Option<String>,
     );
-    let mut found: Vec<Row> = query.load(conn)?;
-    let more = found.len() as i64 > per_page;
-    found.truncate(per_page as usize);
-    let ids: Vec<i64> = found.iter().map(|r| r.0).collect();
+    let found: Vec<Row> = query.load(conn)?;
+    let page = Page::from_rows(found, per_page, |r| r.0);
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.0).collect();
     let counts: Vec<(i64, i64)> = licenses::table
         .filter(licenses::order_id.eq_any(&ids))
         .group_by(licenses::order_id)
         .select((licenses::order_id, diesel::dsl::count_star()))
         .load(conn)?;
-    let rows: Vec<OrderListRow> = found
+    let rows: Vec<OrderListRow> = page
+        .rows
         .into_iter()
         .map(
             |(id, reference, is_test, is_trial, created_at, email, first, last)| OrderListRow {
@@ -96,12 +203,10 @@ pub fn list(conn: &mut DbConnection, before: Option<i64>, per_page: i64) -> Quer
             },
         )
         .collect();
-    let next_before = if more {
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
-    Ok(OrderPage { rows, next_before })
+    Ok(OrderPage {
+        rows,
+        next_before: page.next_before,
+    })
 }
 
 /// An order in a short list.
@@ -132,4 +237,444 @@ pub fn for_customer(
             orders::created_at,
         ))
         .load(conn)
+}
+
+/// The customer part of an order form: an email names an existing customer, or a new one
+/// made with the names given. No email, no customer.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct CustomerChoiceForm {
+    pub customer_email: String,
+    pub customer_first_name: String,
+    pub customer_last_name: String,
+    pub customer_company: String,
+}
+
+impl CustomerChoiceForm {
+    fn parse(&self, e: &mut FieldErrors) -> Option<CustomerChoice> {
+        if self.customer_email.trim().is_empty() {
+            return Some(CustomerChoice::None);
+        }
+        let email = e.check("customer_email", EmailAddress::parse(&self.customer_email))?;
+        let first = e.check(
+            "customer_first_name",
+            values::text(&self.customer_first_name, values::SHORT, false),
+        )?;
+        let last = e.check(
+            "customer_last_name",
+            values::text(&self.customer_last_name, values::SHORT, false),
+        )?;
+        let company = e.check(
+            "customer_company",
+            values::text(&self.customer_company, values::SHORT, false),
+        )?;
+        Some(CustomerChoice::Email {
+            email,
+            first,
+            last,
+            company,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum CustomerChoice {
+    None,
+    Email {
+        email: EmailAddress,
+        first: String,
+        last: String,
+        company: String,
+    },
+}
+
+/// The customer id a choice comes to, creating the customer when the email is new.
+fn resolve_customer(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    choice: &CustomerChoice,
+) -> ModelResult<Option<i64>> {
+    let CustomerChoice::Email {
+        email,
+        first,
+        last,
+        company,
+    } = choice
+    else {
+        return Ok(None);
+    };
+    if let Some(existing) = customer::find_live_by_email(conn, email.normalized())? {
+        return Ok(Some(existing.id));
+    }
+    let input = CustomerInput {
+        email: email.clone(),
+        first_name: first.clone(),
+        last_name: last.clone(),
+        company: company.clone(),
+        phone: String::new(),
+        reference: String::new(),
+        external_id: String::new(),
+        address_line1: String::new(),
+        address_line2: String::new(),
+        postcode: String::new(),
+        city: String::new(),
+        state: String::new(),
+        country: String::new(),
+        customer_account_id: None,
+        metadata: "{}".to_owned(),
+        status: "active".to_owned(),
+        seen_updated_at: None,
+    };
+    let created = customer::create(conn, actor, &input).map_err(|e| match e {
+        ModelError::Invalid { message, .. } => ModelError::invalid("customer_email", message),
+        other => other,
+    })?;
+    Ok(Some(created.id))
+}
+
+/// The new-order form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct NewOrderForm {
+    pub reference: String,
+    pub customer_email: String,
+    pub customer_first_name: String,
+    pub customer_last_name: String,
+    pub customer_company: String,
+    pub is_test: Option<String>,
+    pub is_trial: Option<String>,
+    pub campaign_params: String,
+    pub download_id: String,
+    pub metadata: String,
+    pub line_product: Vec<String>,
+    pub line_count: Vec<String>,
+    pub line_type: Vec<String>,
+    pub line_max_activations: Vec<String>,
+    pub line_validity_days: Vec<String>,
+    pub line_maintenance_days: Vec<String>,
+    /// Present when "Add lines" was pressed instead of "Create order".
+    pub add_lines: Option<String>,
+}
+
+impl NewOrderForm {
+    pub fn lines(&self) -> LinesForm {
+        LinesForm {
+            line_product: self.line_product.clone(),
+            line_count: self.line_count.clone(),
+            line_type: self.line_type.clone(),
+            line_max_activations: self.line_max_activations.clone(),
+            line_validity_days: self.line_validity_days.clone(),
+            line_maintenance_days: self.line_maintenance_days.clone(),
+        }
+    }
+
+    pub fn customer(&self) -> CustomerChoiceForm {
+        CustomerChoiceForm {
+            customer_email: self.customer_email.clone(),
+            customer_first_name: self.customer_first_name.clone(),
+            customer_last_name: self.customer_last_name.clone(),
+            customer_company: self.customer_company.clone(),
+        }
+    }
+
+    pub fn test_checked(&self) -> bool {
+        values::checkbox(&self.is_test)
+    }
+
+    pub fn trial_checked(&self) -> bool {
+        values::checkbox(&self.is_trial)
+    }
+
+    pub fn parse(&self) -> Result<NewOrder, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let reference = e
+            .check("reference", values::text(&self.reference, 100, false))
+            .unwrap_or_default();
+        let customer = self.customer().parse(&mut e);
+        let campaign_params = e
+            .check(
+                "campaign_params",
+                values::text(&self.campaign_params, 1000, false),
+            )
+            .unwrap_or_default();
+        let download_id = e
+            .check(
+                "download_id",
+                values::text(&self.download_id, values::SHORT, false),
+            )
+            .unwrap_or_default();
+        let metadata = e
+            .check("metadata", values::json_object(&self.metadata))
+            .unwrap_or_default();
+        let lines = self.lines().parse(&mut e);
+        match customer {
+            Some(customer) if e.is_empty() => Ok(NewOrder {
+                reference,
+                customer,
+                is_test: self.test_checked(),
+                is_trial: self.trial_checked(),
+                campaign_params,
+                download_id,
+                metadata,
+                lines,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub reference: String,
+    pub customer: CustomerChoice,
+    pub is_test: bool,
+    pub is_trial: bool,
+    pub campaign_params: String,
+    pub download_id: String,
+    pub metadata: String,
+    pub lines: Vec<LineInput>,
+}
+
+/// A reference for an order created without one: `ORD-YYYYMMDD-XXXXX`.
+fn generate_reference(conn: &mut DbConnection) -> QueryResult<String> {
+    loop {
+        let suffix: String = (0..5)
+            .map(|_| crate::domain::license_key::ALPHABET[rand::rng().random_range(0..32)] as char)
+            .collect();
+        let reference = format!("ORD-{}-{suffix}", chrono::Utc::now().format("%Y%m%d"));
+        let taken: bool = diesel::select(diesel::dsl::exists(
+            orders::table.filter(orders::reference_norm.eq(reference.to_lowercase())),
+        ))
+        .get_result(conn)?;
+        if !taken {
+            return Ok(reference);
+        }
+    }
+}
+
+const REFERENCE_TAKEN: &str = "Another order has this reference.";
+
+/// Creates an order with its customer (found or made) and licences.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: &NewOrder,
+) -> ModelResult<(Order, usize)> {
+    let customer_id = resolve_customer(conn, actor, &input.customer)?;
+    let reference = if input.reference.is_empty() {
+        generate_reference(conn)?
+    } else {
+        input.reference.clone()
+    };
+    let now = super::now();
+    let order: Order = diesel::insert_into(orders::table)
+        .values((
+            orders::reference.eq(&reference),
+            orders::reference_norm.eq(reference.to_lowercase()),
+            orders::customer_id.eq(customer_id),
+            orders::is_test.eq(input.is_test),
+            orders::is_trial.eq(input.is_trial),
+            orders::campaign_params.eq(&input.campaign_params),
+            orders::download_id.eq(&input.download_id),
+            orders::metadata.eq(&input.metadata),
+            orders::created_by.eq(&actor.label),
+            orders::created_at.eq(now),
+            orders::updated_at.eq(now),
+        ))
+        .returning(orders::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "reference", REFERENCE_TAKEN))?;
+    let issued = issue::issue(conn, order.id, &input.lines, input.is_trial, now.date())?;
+    let mut after = order.audit_view();
+    after["licenses"] = json!(issued.len());
+    audit::record(
+        conn,
+        actor,
+        Entry::new("order.created", "order", Some(order.id))
+            .label(&order.reference)
+            .after(after),
+    )?;
+    Ok((order, issued.len()))
+}
+
+/// Issues more licences into an existing order.
+pub fn issue_more(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    lines: &[LineInput],
+) -> ModelResult<usize> {
+    let order = load(conn, id)?;
+    let issued = issue::issue(conn, id, lines, order.is_trial, super::now().date())?;
+    diesel::update(orders::table.find(id))
+        .set(orders::updated_at.eq(super::now()))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("order.licenses_issued", "order", Some(id))
+            .label(&order.reference)
+            .after(json!({ "licenses": issued.len() })),
+    )?;
+    Ok(issued.len())
+}
+
+/// The edit-order form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct EditOrderForm {
+    pub reference: String,
+    pub campaign_params: String,
+    pub download_id: String,
+    pub is_test: Option<String>,
+    pub is_trial: Option<String>,
+    pub updated_at: String,
+}
+
+impl EditOrderForm {
+    pub fn from_order(o: &Order) -> Self {
+        EditOrderForm {
+            reference: o.reference.clone(),
+            campaign_params: o.campaign_params.clone(),
+            download_id: o.download_id.clone(),
+            is_test: o.is_test.then(|| "on".to_owned()),
+            is_trial: o.is_trial.then(|| "on".to_owned()),
+            updated_at: values::version(&o.updated_at),
+        }
+    }
+
+    pub fn test_checked(&self) -> bool {
+        values::checkbox(&self.is_test)
+    }
+
+    pub fn trial_checked(&self) -> bool {
+        values::checkbox(&self.is_trial)
+    }
+}
+
+/// Saves an edit of an order's own fields, unless it changed since the form was opened.
+pub fn edit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    form: &EditOrderForm,
+) -> ModelResult<Order> {
+    let mut e = FieldErrors::new();
+    let reference = e.check("reference", values::text(&form.reference, 100, true));
+    let campaign = e.check(
+        "campaign_params",
+        values::text(&form.campaign_params, 1000, false),
+    );
+    let download = e.check(
+        "download_id",
+        values::text(&form.download_id, values::SHORT, false),
+    );
+    let (Some(reference), Some(campaign), Some(download)) = (reference, campaign, download) else {
+        return Err(first_error(e));
+    };
+    let before = load(conn, id)?;
+    if values::parse_version(&form.updated_at) != Some(before.updated_at) {
+        return Err(ModelError::Conflict(
+            "Someone else changed this order after you opened the form. The form now shows their version; make your change again."
+                .to_owned(),
+        ));
+    }
+    let after: Order = diesel::update(orders::table.find(id))
+        .set((
+            orders::reference.eq(&reference),
+            orders::reference_norm.eq(reference.to_lowercase()),
+            orders::campaign_params.eq(&campaign),
+            orders::download_id.eq(&download),
+            orders::is_test.eq(form.test_checked()),
+            orders::is_trial.eq(form.trial_checked()),
+            orders::updated_at.eq(super::now()),
+        ))
+        .returning(orders::all_columns)
+        .get_result(conn)
+        .map_err(|e| unique_as_field(e, "reference", REFERENCE_TAKEN))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("order.updated", "order", Some(id))
+            .label(&after.reference)
+            .before(before.audit_view())
+            .after(after.audit_view()),
+    )?;
+    Ok(after)
+}
+
+/// The first field error as a model error (the handler shows all of them again).
+fn first_error(e: FieldErrors) -> ModelError {
+    ModelError::Invalid {
+        field: "form".to_owned(),
+        message: e.messages().join(" "),
+    }
+}
+
+/// Parses a customer choice on its own (the order's customer form).
+pub fn parse_customer_choice(form: &CustomerChoiceForm) -> Result<CustomerChoice, FieldErrors> {
+    let mut e = FieldErrors::new();
+    match form.parse(&mut e) {
+        Some(choice) if e.is_empty() => Ok(choice),
+        _ => Err(e),
+    }
+}
+
+/// Sets (or, with no email, removes) the order's customer.
+pub fn set_customer(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    choice: &CustomerChoice,
+) -> ModelResult<Order> {
+    let before = load(conn, id)?;
+    let customer_id = resolve_customer(conn, actor, choice)?;
+    let after: Order = diesel::update(orders::table.find(id))
+        .set((
+            orders::customer_id.eq(customer_id),
+            orders::updated_at.eq(super::now()),
+        ))
+        .returning(orders::all_columns)
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("order.customer_changed", "order", Some(id))
+            .label(&after.reference)
+            .before(json!({ "customer_id": before.customer_id }))
+            .after(json!({ "customer_id": after.customer_id })),
+    )?;
+    Ok(after)
+}
+
+/// Deletes an order with its licences and their devices and events, once the typed
+/// reference matches.
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    typed_reference: &str,
+) -> ModelResult<i64> {
+    let before = load(conn, id)?;
+    if typed_reference.trim() != before.reference {
+        return Err(ModelError::invalid(
+            "confirm_reference",
+            format!("Type {} exactly to confirm.", before.reference),
+        ));
+    }
+    let licenses: i64 = licenses::table
+        .filter(licenses::order_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    diesel::delete(orders::table.find(id)).execute(conn)?;
+    let mut view = before.audit_view();
+    view["licenses"] = json!(licenses);
+    audit::record(
+        conn,
+        actor,
+        Entry::new("order.deleted", "order", Some(id))
+            .label(&before.reference)
+            .before(view),
+    )?;
+    Ok(licenses)
 }

@@ -75,8 +75,108 @@ fn declare(r: &mut impl Sink) {
         vendor::account::password_submit,
     );
 
-    // Orders and licences.
-    r.add(get.clone(), "/orders", Staff(View), vendor::orders::index);
+    // Orders.
+    use vendor::orders as o;
+    r.add(get.clone(), "/orders", Staff(View), o::index);
+    r.add(get.clone(), "/orders/new", Staff(ManageOrders), o::new);
+    r.add(post.clone(), "/orders", Staff(ManageOrders), o::create);
+    r.add(get.clone(), "/orders/{id}", Staff(View), o::show);
+    r.add(post.clone(), "/orders/{id}", Staff(ManageOrders), o::update);
+    r.add(
+        post.clone(),
+        "/orders/{id}/customer",
+        Staff(ManageOrders),
+        o::set_customer,
+    );
+    r.add(
+        get.clone(),
+        "/orders/{id}/licenses/new",
+        Staff(ManageOrders),
+        o::issue_form,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/licenses",
+        Staff(ManageOrders),
+        o::issue,
+    );
+    r.add(
+        get.clone(),
+        "/orders/{id}/export.csv",
+        Staff(View),
+        o::export,
+    );
+    r.add(
+        get.clone(),
+        "/orders/{id}/delete",
+        Staff(ManageOrders),
+        o::delete_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/delete",
+        Staff(ManageOrders),
+        o::delete,
+    );
+
+    // Licences.
+    use vendor::licenses as li;
+    r.add(get.clone(), "/licenses", Staff(View), li::index);
+    r.add(get.clone(), "/licenses/{id}", Staff(View), li::show);
+    r.add(
+        post.clone(),
+        "/licenses/{id}/disable",
+        Staff(ControlLicenses),
+        li::disable,
+    );
+    r.add(
+        post.clone(),
+        "/licenses/{id}/enable",
+        Staff(ControlLicenses),
+        li::enable,
+    );
+    r.add(
+        get.clone(),
+        "/licenses/{id}/reset",
+        Staff(ControlLicenses),
+        li::reset_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/licenses/{id}/reset",
+        Staff(ControlLicenses),
+        li::reset,
+    );
+    r.add(
+        post.clone(),
+        "/licenses/{id}/devices/{device_id}/reset",
+        Staff(ControlLicenses),
+        li::reset_device,
+    );
+    r.add(
+        get.clone(),
+        "/licenses/{id}/edit",
+        Staff(ManageLicenses),
+        li::edit,
+    );
+    r.add(
+        post.clone(),
+        "/licenses/{id}",
+        Staff(ManageLicenses),
+        li::update,
+    );
+    r.add(
+        get.clone(),
+        "/licenses/{id}/delete",
+        Staff(ManageLicenses),
+        li::delete_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/licenses/{id}/delete",
+        Staff(ManageLicenses),
+        li::delete,
+    );
 
     // Customers.
     use vendor::customers as c;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod customer_accounts;
 pub mod customers;
 pub mod labels;
+pub mod licenses;
 pub mod orders;
 pub mod products;
 

@@ -1,41 +1,740 @@
-//! The orders list.
+//! Orders: the list, a new order with licence lines, and the order detail view with its
+//! actions (export, edit, customer, issue more licences, delete).
 
-use actix_web::{web, HttpResponse};
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::VendorCtx;
-use crate::error::AppResult;
-use crate::models::order::{self, OrderPage};
-use crate::web::forms::ok;
-use crate::web::State;
+use crate::auth::cookie::{flash, FlashLevel};
+use crate::auth::{ClientIp, CsrfForm, CurrentStaff};
+use crate::domain::{values, Action, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::models::audit::{self, AuditRow};
+use crate::models::customer::{self, Customer};
+use crate::models::issue::{LineRow, LinesForm, BLANK_LINES};
+use crate::models::license::{self, LicenseSummary};
+use crate::models::order::{
+    self, CustomerChoiceForm, EditOrderForm, NewOrderForm, Order, OrderPage,
+};
+use crate::models::product::{self, Product, LICENSE_TYPES};
+use crate::web::forms::{render, see_other};
+use crate::web::{outcome, Outcome, State};
 
 const PER_PAGE: i64 = 25;
 
 #[derive(Template)]
 #[template(path = "vendor/orders/index.html")]
-struct OrdersPage {
+struct IndexPage {
     ctx: VendorCtx,
     page: OrderPage,
+    q: String,
+    test: String,
+    trial: String,
+    from: String,
+    to: String,
+    errors: FieldErrors,
+    pager_base: String,
+    can_create: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ListQuery {
-    before: Option<String>,
+    q: String,
+    test: String,
+    trial: String,
+    from: String,
+    to: String,
+    before: String,
 }
 
-/// `GET /orders`: newest first, a page at a time.
+/// `GET /orders`.
 pub async fn index(
     state: State,
     ctx: VendorCtx,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    let before = query
-        .before
-        .as_deref()
-        .and_then(|b| b.trim().parse::<i64>().ok());
+    let q = query.into_inner();
+    let mut errors = FieldErrors::new();
+    let from = errors
+        .check("from", values::optional_date(&q.from))
+        .flatten();
+    let to = errors.check("to", values::optional_date(&q.to)).flatten();
+    let filter = order::Filter {
+        q: q.q.trim().chars().take(100).collect(),
+        test: q.test.trim().to_owned(),
+        trial: q.trial.trim().to_owned(),
+        from,
+        to,
+    };
+    let before = q.before.trim().parse().ok();
+    let pager_base = format!(
+        "/orders?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &filter.q)
+            .append_pair("test", &filter.test)
+            .append_pair("trial", &filter.trial)
+            .append_pair("from", &q.from)
+            .append_pair("to", &q.to)
+            .finish()
+    );
+    let f = filter.clone();
     let page = state
-        .db(move |conn| Ok(order::list(conn, before, PER_PAGE)?))
+        .db(move |conn| Ok(order::list(conn, &f, before, PER_PAGE)?))
         .await?;
-    ok(&OrdersPage { ctx, page })
+    let can_create = ctx.role.can(Action::ManageOrders);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(
+        status,
+        &IndexPage {
+            ctx,
+            page,
+            q: filter.q,
+            test: filter.test,
+            trial: filter.trial,
+            from: q.from,
+            to: q.to,
+            errors,
+            pager_base,
+            can_create,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "vendor/orders/new.html")]
+struct NewPage {
+    ctx: VendorCtx,
+    form: NewOrderForm,
+    rows: Vec<LineRow>,
+    products: Vec<Product>,
+    types: [(&'static str, &'static str); 4],
+    errors: FieldErrors,
+}
+
+async fn new_page(
+    state: &State,
+    ctx: VendorCtx,
+    form: NewOrderForm,
+    extra: usize,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let products = state.db(|conn| Ok(product::list(conn, false)?)).await?;
+    let rows = form.lines().rows(extra);
+    render(
+        status,
+        &NewPage {
+            ctx,
+            form,
+            rows,
+            products,
+            types: LICENSE_TYPES,
+            errors,
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewQuery {
+    customer: String,
+}
+
+/// `GET /orders/new` (`?customer=ID` fills in that customer).
+pub async fn new(
+    state: State,
+    ctx: VendorCtx,
+    query: web::Query<NewQuery>,
+) -> AppResult<HttpResponse> {
+    let mut form = NewOrderForm::default();
+    if let Ok(id) = query.customer.trim().parse::<i64>() {
+        if let Some(c) = state.db(move |conn| Ok(customer::find(conn, id)?)).await? {
+            form.customer_email = c.email;
+        }
+    }
+    new_page(
+        &state,
+        ctx,
+        form,
+        BLANK_LINES,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /orders`: creates the order, or ("Add lines") shows the form with more rows.
+pub async fn create(
+    state: State,
+    req: HttpRequest,
+    session: Session,
+    staff: CurrentStaff,
+    ip: ClientIp,
+    CsrfForm(form): CsrfForm<NewOrderForm>,
+) -> AppResult<HttpResponse> {
+    let ctx = || VendorCtx::new(&req, &staff);
+    if form.add_lines.is_some() {
+        return new_page(
+            &state,
+            ctx(),
+            form,
+            BLANK_LINES,
+            FieldErrors::new(),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let input = match form.parse() {
+        Ok(i) => i,
+        Err(errors) => {
+            return new_page(
+                &state,
+                ctx(),
+                form,
+                0,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    let actor = staff.actor(&ip);
+    match outcome(
+        state
+            .write(move |conn| order::create(conn, &actor, &input))
+            .await?,
+    )? {
+        Outcome::Done((o, n)) => {
+            flash(
+                &session,
+                FlashLevel::Success,
+                format!("Order {} created with {n} licence(s).", o.reference),
+            );
+            Ok(see_other(&format!("/orders/{}", o.id)))
+        }
+        Outcome::Form(errors, _) => {
+            new_page(
+                &state,
+                ctx(),
+                form,
+                0,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// The order detail view's page, with whichever of its forms failed.
+#[derive(Template)]
+#[template(path = "vendor/orders/show.html")]
+struct ShowPage {
+    ctx: VendorCtx,
+    order: Order,
+    customer: Option<Customer>,
+    licenses: Vec<LicenseSummary>,
+    metadata: String,
+    audit: Vec<AuditRow>,
+    edit: EditOrderForm,
+    customer_form: CustomerChoiceForm,
+    errors: FieldErrors,
+    message: Option<String>,
+    can_manage: bool,
+}
+
+/// The forms of the order page as they should show: fresh, or a failed submission.
+#[derive(Default)]
+struct Forms {
+    edit: Option<EditOrderForm>,
+    customer: Option<CustomerChoiceForm>,
+    errors: FieldErrors,
+    message: Option<String>,
+}
+
+/// The licences shown on the order page; a larger order links to the filtered list.
+const SHOWN_LICENSES: i64 = 200;
+
+async fn show_page(
+    state: &State,
+    ctx: VendorCtx,
+    id: i64,
+    forms: Forms,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let Forms {
+        edit,
+        customer: customer_form,
+        errors,
+        message,
+    } = forms;
+    let (order, customer, licenses, audit) = state
+        .db(move |conn| {
+            let o = order::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let c = match o.customer_id {
+                Some(c) => customer::find(conn, c)?,
+                None => None,
+            };
+            Ok((
+                o,
+                c,
+                license::for_order(conn, id, SHOWN_LICENSES)?,
+                audit::for_object(conn, "order", id, 50)?,
+            ))
+        })
+        .await?;
+    let edit = edit.unwrap_or_else(|| EditOrderForm::from_order(&order));
+    let customer_form = customer_form.unwrap_or_default();
+    let metadata = values::pretty_json(&order.metadata);
+    let can_manage = ctx.role.can(Action::ManageOrders);
+    render(
+        status,
+        &ShowPage {
+            ctx,
+            order,
+            customer,
+            licenses,
+            metadata,
+            audit,
+            edit,
+            customer_form,
+            errors,
+            message,
+            can_manage,
+        },
+    )
+}
+
+/// `GET /orders/{id}`.
+pub async fn show(state: State, ctx: VendorCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    show_page(
+        &state,
+        ctx,
+        path.into_inner(),
+        Forms::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /orders/{id}`: edit the order's own fields.
+pub async fn update(
+    state: State,
+    req: HttpRequest,
+    session: Session,
+    staff: CurrentStaff,
+    ip: ClientIp,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<EditOrderForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let actor = staff.actor(&ip);
+    let submitted = form.clone();
+    match outcome(
+        state
+            .write(move |conn| order::edit(conn, &actor, id, &submitted))
+            .await?,
+    )? {
+        Outcome::Done(_) => {
+            flash(&session, FlashLevel::Success, "Order saved.");
+            Ok(see_other(&format!("/orders/{id}")))
+        }
+        Outcome::Form(errors, Some(conflict)) if errors.is_empty() => {
+            let ctx = VendorCtx::new(&req, &staff);
+            show_page(
+                &state,
+                ctx,
+                id,
+                Forms {
+                    errors,
+                    message: Some(conflict),
+                    ..Default::default()
+                },
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Outcome::Form(errors, message) => {
+            let ctx = VendorCtx::new(&req, &staff);
+            let message = message.or_else(|| errors.get("form").map(str::to_owned));
+            show_page(
+                &state,
+                ctx,
+                id,
+                Forms {
+                    edit: Some(form),
+                    errors,
+                    message,
+                    ..Default::default()
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /orders/{id}/customer`: set, replace or remove the order's customer.
+pub async fn set_customer(
+    state: State,
+    req: HttpRequest,
+    session: Session,
+    staff: CurrentStaff,
+    ip: ClientIp,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<CustomerChoiceForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let choice = match order::parse_customer_choice(&form) {
+        Ok(c) => c,
+        Err(errors) => {
+            let ctx = VendorCtx::new(&req, &staff);
+            return show_page(
+                &state,
+                ctx,
+                id,
+                Forms {
+                    customer: Some(form),
+                    errors,
+                    ..Default::default()
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let actor = staff.actor(&ip);
+    match outcome(
+        state
+            .write(move |conn| order::set_customer(conn, &actor, id, &choice))
+            .await?,
+    )? {
+        Outcome::Done(o) => {
+            let text = if o.customer_id.is_some() {
+                "Order customer saved."
+            } else {
+                "Customer removed from the order."
+            };
+            flash(&session, FlashLevel::Success, text);
+            Ok(see_other(&format!("/orders/{id}")))
+        }
+        Outcome::Form(errors, message) => {
+            let ctx = VendorCtx::new(&req, &staff);
+            show_page(
+                &state,
+                ctx,
+                id,
+                Forms {
+                    customer: Some(form),
+                    errors,
+                    message,
+                    ..Default::default()
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "vendor/orders/issue.html")]
+struct IssuePage {
+    ctx: VendorCtx,
+    order: Order,
+    rows: Vec<LineRow>,
+    products: Vec<Product>,
+    types: [(&'static str, &'static str); 4],
+    errors: FieldErrors,
+}
+
+async fn issue_page(
+    state: &State,
+    ctx: VendorCtx,
+    id: i64,
+    lines: LinesForm,
+    extra: usize,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let (order, products) = state
+        .db(move |conn| {
+            Ok((
+                order::find(conn, id)?.ok_or(AppError::NotFound)?,
+                product::list(conn, false)?,
+            ))
+        })
+        .await?;
+    let rows = lines.rows(extra);
+    render(
+        status,
+        &IssuePage {
+            ctx,
+            order,
+            rows,
+            products,
+            types: LICENSE_TYPES,
+            errors,
+        },
+    )
+}
+
+/// `GET /orders/{id}/licenses/new`.
+pub async fn issue_form(
+    state: State,
+    ctx: VendorCtx,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    issue_page(
+        &state,
+        ctx,
+        path.into_inner(),
+        LinesForm::default(),
+        BLANK_LINES,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct IssueForm {
+    line_product: Vec<String>,
+    line_count: Vec<String>,
+    line_type: Vec<String>,
+    line_max_activations: Vec<String>,
+    line_validity_days: Vec<String>,
+    line_maintenance_days: Vec<String>,
+    add_lines: Option<String>,
+}
+
+impl IssueForm {
+    fn lines(self) -> LinesForm {
+        LinesForm {
+            line_product: self.line_product,
+            line_count: self.line_count,
+            line_type: self.line_type,
+            line_max_activations: self.line_max_activations,
+            line_validity_days: self.line_validity_days,
+            line_maintenance_days: self.line_maintenance_days,
+        }
+    }
+}
+
+/// `POST /orders/{id}/licenses`: issue more licences into the order.
+pub async fn issue(
+    state: State,
+    req: HttpRequest,
+    session: Session,
+    staff: CurrentStaff,
+    ip: ClientIp,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<IssueForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let ctx = || VendorCtx::new(&req, &staff);
+    let add_lines = form.add_lines.is_some();
+    let lines = form.lines();
+    if add_lines {
+        return issue_page(
+            &state,
+            ctx(),
+            id,
+            lines,
+            BLANK_LINES,
+            FieldErrors::new(),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let mut errors = FieldErrors::new();
+    let parsed = lines.parse(&mut errors);
+    if !errors.is_empty() {
+        return issue_page(
+            &state,
+            ctx(),
+            id,
+            lines,
+            0,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let actor = staff.actor(&ip);
+    match outcome(
+        state
+            .write(move |conn| order::issue_more(conn, &actor, id, &parsed))
+            .await?,
+    )? {
+        Outcome::Done(n) => {
+            flash(
+                &session,
+                FlashLevel::Success,
+                format!("{n} licence(s) issued."),
+            );
+            Ok(see_other(&format!("/orders/{id}")))
+        }
+        Outcome::Form(errors, _) => {
+            issue_page(
+                &state,
+                ctx(),
+                id,
+                lines,
+                0,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "vendor/orders/delete.html")]
+struct DeletePage {
+    ctx: VendorCtx,
+    order: Order,
+    licenses: i64,
+    typed: String,
+    errors: FieldErrors,
+}
+
+async fn delete_page(
+    state: &State,
+    ctx: VendorCtx,
+    id: i64,
+    typed: String,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let (order, licenses) = state
+        .db(move |conn| {
+            use diesel::prelude::*;
+            let o = order::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let n: i64 = crate::db::schema::licenses::table
+                .filter(crate::db::schema::licenses::order_id.eq(id))
+                .count()
+                .get_result(conn)?;
+            Ok((o, n))
+        })
+        .await?;
+    render(
+        status,
+        &DeletePage {
+            ctx,
+            order,
+            licenses,
+            typed,
+            errors,
+        },
+    )
+}
+
+/// `GET /orders/{id}/delete`: asks for the reference to be typed.
+pub async fn delete_confirm(
+    state: State,
+    ctx: VendorCtx,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    delete_page(
+        &state,
+        ctx,
+        path.into_inner(),
+        String::new(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeleteForm {
+    confirm_reference: String,
+}
+
+/// `POST /orders/{id}/delete`.
+pub async fn delete(
+    state: State,
+    req: HttpRequest,
+    session: Session,
+    staff: CurrentStaff,
+    ip: ClientIp,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let actor = staff.actor(&ip);
+    let typed = form.confirm_reference.clone();
+    match outcome(
+        state
+            .write(move |conn| order::delete(conn, &actor, id, &typed))
+            .await?,
+    )? {
+        Outcome::Done(n) => {
+            flash(
+                &session,
+                FlashLevel::Success,
+                format!("Order deleted with its {n} licence(s)."),
+            );
+            Ok(see_other("/orders"))
+        }
+        Outcome::Form(errors, _) => {
+            let ctx = VendorCtx::new(&req, &staff);
+            delete_page(
+                &state,
+                ctx,
+                id,
+                form.confirm_reference,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// `GET /orders/{id}/export.csv`: the order, its customer and its licences.
+pub async fn export(state: State, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (reference, body) = state
+        .db(move |conn| {
+            let o = order::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let c = match o.customer_id {
+                Some(c) => customer::find(conn, c)?,
+                None => None,
+            };
+            let body = crate::csv_io::order_export::order_csv(conn, &o, c.as_ref())
+                .map_err(AppError::Internal)?;
+            Ok((o.reference, body))
+        })
+        .await?;
+    let file: String = reference
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"order-{file}.csv\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body))
 }

@@ -1,0 +1,57 @@
+//! Devices (activations) of a licence.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::devices;
+use crate::db::DbConnection;
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = devices)]
+pub struct Device {
+    pub id: i64,
+    pub license_id: i64,
+    pub hardware_id: Option<String>,
+    pub hostname: String,
+    pub os: String,
+    pub app_version: String,
+    pub ip: String,
+    pub first_activated_at: NaiveDateTime,
+    pub last_check_at: Option<NaiveDateTime>,
+    pub deactivated_at: Option<NaiveDateTime>,
+    pub borrowed_until: Option<NaiveDateTime>,
+}
+
+impl Device {
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+}
+
+/// A licence's devices, active first, newest first; bounded.
+pub fn for_license(
+    conn: &mut DbConnection,
+    license_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<Device>> {
+    devices::table
+        .filter(devices::license_id.eq(license_id))
+        .order((
+            devices::deactivated_at.is_not_null().asc(),
+            devices::first_activated_at.desc(),
+            devices::id.desc(),
+        ))
+        .limit(limit)
+        .select(Device::as_select())
+        .load(conn)
+}
+
+/// The active devices of a licence.
+pub fn active_for_license(conn: &mut DbConnection, license_id: i64) -> QueryResult<Vec<Device>> {
+    devices::table
+        .filter(devices::license_id.eq(license_id))
+        .filter(devices::deactivated_at.is_null())
+        .order(devices::id.asc())
+        .select(Device::as_select())
+        .load(conn)
+}

@@ -1,0 +1,74 @@
+//! Licence events: what happened to a licence and its devices, counted by reports.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::license_events;
+use crate::db::DbConnection;
+
+/// Where an event came from.
+#[derive(Clone, Copy, Debug)]
+pub enum Source {
+    VendorPortal,
+    EndUserPortal,
+    LicenseApi,
+    Import,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::VendorPortal => "vendor_portal",
+            Source::EndUserPortal => "end_user_portal",
+            Source::LicenseApi => "license_api",
+            Source::Import => "import",
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = license_events)]
+pub struct LicenseEvent {
+    pub id: i64,
+    pub license_id: i64,
+    pub device_id: Option<i64>,
+    pub kind: String,
+    pub amount: i64,
+    pub at: NaiveDateTime,
+    pub source: String,
+}
+
+pub fn record(
+    conn: &mut DbConnection,
+    license_id: i64,
+    device_id: Option<i64>,
+    kind: &str,
+    amount: i64,
+    source: Source,
+) -> QueryResult<()> {
+    diesel::insert_into(license_events::table)
+        .values((
+            license_events::license_id.eq(license_id),
+            license_events::device_id.eq(device_id),
+            license_events::kind.eq(kind),
+            license_events::amount.eq(amount),
+            license_events::at.eq(super::now()),
+            license_events::source.eq(source.as_str()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A licence's newest events.
+pub fn for_license(
+    conn: &mut DbConnection,
+    license_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<LicenseEvent>> {
+    license_events::table
+        .filter(license_events::license_id.eq(license_id))
+        .order((license_events::at.desc(), license_events::id.desc()))
+        .limit(limit)
+        .select(LicenseEvent::as_select())
+        .load(conn)
+}

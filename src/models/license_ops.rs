@@ -1,0 +1,540 @@
+//! What staff do to a licence: disable and enable, reset it or one device, edit its
+//! terms, delete it. Each is one transaction with its licence event and audit row.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::audit::{self, Actor, Entry};
+use super::device::{self, Device};
+use super::license::{self, License, LicenseCustomField, LicenseFeature};
+use super::license_event::{self, Source};
+use super::{ModelError, ModelResult};
+use crate::db::schema::{devices, license_custom_fields, license_features, licenses};
+use crate::db::DbConnection;
+use crate::domain::{values, FieldErrors};
+
+fn load(conn: &mut DbConnection, id: i64) -> ModelResult<License> {
+    license::find(conn, id)?.ok_or(ModelError::NotFound)
+}
+
+/// Disables (every check fails, data kept) or enables (status derived again) a licence.
+pub fn set_enabled(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    enabled: bool,
+) -> ModelResult<License> {
+    let before = load(conn, id)?;
+    if before.enabled == enabled {
+        return Ok(before);
+    }
+    diesel::update(licenses::table.find(id))
+        .set((
+            licenses::enabled.eq(enabled),
+            licenses::updated_at.eq(super::now()),
+        ))
+        .execute(conn)?;
+    let kind = if enabled { "enabled" } else { "disabled" };
+    license_event::record(conn, id, None, kind, 0, Source::VendorPortal)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(&format!("license.{kind}"), "license", Some(id))
+            .label(&before.license_key)
+            .before(json!({ "enabled": before.enabled }))
+            .after(json!({ "enabled": enabled })),
+    )?;
+    load(conn, id)
+}
+
+/// What resetting a licence will change, shown before it is done.
+pub struct ResetPlan {
+    pub license: License,
+    /// Active devices that will be deactivated.
+    pub devices: Vec<Device>,
+    /// Hardware ids that will be erased (of every device of the licence).
+    pub hardware_ids: Vec<String>,
+    /// Sentences about the end dates: which restart at the next activation, which stay.
+    pub dates: Vec<String>,
+}
+
+pub fn reset_plan(conn: &mut DbConnection, id: i64) -> ModelResult<ResetPlan> {
+    let license = load(conn, id)?;
+    let devices = device::active_for_license(conn, id)?;
+    let hardware_ids: Vec<String> = devices::table
+        .filter(devices::license_id.eq(id))
+        .filter(devices::hardware_id.is_not_null())
+        .select(devices::hardware_id.assume_not_null())
+        .limit(1000)
+        .load(conn)?;
+    let mut dates = Vec::new();
+    let describe = |what: &str, until: Option<NaiveDateTime>, days: Option<i64>| {
+        match (until, days) {
+        (Some(u), Some(d)) => format!(
+            "The {what} end date {} is cleared; the {d}-day {what} period restarts at the next activation.",
+            u.format("%Y-%m-%d")
+        ),
+        (None, Some(d)) => format!("The {d}-day {what} period has not started yet and still starts at the next activation."),
+        (Some(u), None) => format!("The fixed {what} end date {} stays.", u.format("%Y-%m-%d")),
+        (None, None) => format!("There is no {what} end date."),
+    }
+    };
+    dates.push(describe(
+        "validity",
+        license.valid_until,
+        license.validity_days,
+    ));
+    dates.push(describe(
+        "maintenance",
+        license.maintenance_until,
+        license.maintenance_days,
+    ));
+    Ok(ResetPlan {
+        license,
+        devices,
+        hardware_ids,
+        dates,
+    })
+}
+
+/// Resets a licence: deactivates all its devices, erases their hardware ids, and clears
+/// only the end dates computed from a duration (a fixed date stays).
+pub fn reset(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<License> {
+    let before = load(conn, id)?;
+    let now = super::now();
+    let deactivated = diesel::update(
+        devices::table
+            .filter(devices::license_id.eq(id))
+            .filter(devices::deactivated_at.is_null()),
+    )
+    .set(devices::deactivated_at.eq(Some(now)))
+    .execute(conn)?;
+    diesel::update(devices::table.filter(devices::license_id.eq(id)))
+        .set((
+            devices::hardware_id.eq(None::<String>),
+            devices::borrowed_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    let valid_until = if before.validity_days.is_some() {
+        None
+    } else {
+        before.valid_until
+    };
+    let maintenance_until = if before.maintenance_days.is_some() {
+        None
+    } else {
+        before.maintenance_until
+    };
+    diesel::update(licenses::table.find(id))
+        .set((
+            licenses::active_devices.eq(0),
+            licenses::first_activated_at.eq(None::<NaiveDateTime>),
+            licenses::valid_until.eq(valid_until),
+            licenses::maintenance_until.eq(maintenance_until),
+            licenses::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    license_event::record(
+        conn,
+        id,
+        None,
+        "reset",
+        deactivated as i64,
+        Source::VendorPortal,
+    )?;
+    let after = load(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("license.reset", "license", Some(id))
+            .label(&before.license_key)
+            .before(json!({ "active_devices": before.active_devices, "valid_until": before.valid_until, "maintenance_until": before.maintenance_until }))
+            .after(json!({ "active_devices": 0, "valid_until": after.valid_until, "maintenance_until": after.maintenance_until })),
+    )?;
+    Ok(after)
+}
+
+/// Frees one device's seat: deactivates it and erases its hardware id.
+pub fn reset_device(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    license_id: i64,
+    device_id: i64,
+) -> ModelResult<Device> {
+    let license = load(conn, license_id)?;
+    let device: Device = devices::table
+        .find(device_id)
+        .filter(devices::license_id.eq(license_id))
+        .select(Device::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ModelError::NotFound)?;
+    if !device.is_active() {
+        return Err(ModelError::Refused(
+            "This device is already deactivated.".to_owned(),
+        ));
+    }
+    let now = super::now();
+    diesel::update(devices::table.find(device_id))
+        .set((
+            devices::deactivated_at.eq(Some(now)),
+            devices::hardware_id.eq(None::<String>),
+            devices::borrowed_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    diesel::update(licenses::table.find(license_id))
+        .set((
+            licenses::active_devices.eq(licenses::active_devices - 1),
+            licenses::updated_at.eq(now),
+        ))
+        .filter(licenses::active_devices.gt(0))
+        .execute(conn)?;
+    license_event::record(
+        conn,
+        license_id,
+        Some(device_id),
+        "deactivated",
+        0,
+        Source::VendorPortal,
+    )?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("license.device_reset", "license", Some(license_id))
+            .label(&license.license_key)
+            .before(json!({ "device": device.hostname, "hardware_id": device.hardware_id, "active": true }))
+            .after(json!({ "device": device.hostname, "active": false })),
+    )?;
+    Ok(device)
+}
+
+/// The licence edit form as submitted (features and custom fields as parallel lists).
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct LicenseForm {
+    pub start_date: String,
+    pub valid_until: String,
+    pub validity_days: String,
+    pub maintenance_until: String,
+    pub maintenance_days: String,
+    pub max_activations: String,
+    pub floating_seats: String,
+    pub borrow_limit_hours: String,
+    pub note: String,
+    pub metadata: String,
+    pub feature_id: Vec<String>,
+    pub feature_max: Vec<String>,
+    pub field_id: Vec<String>,
+    pub field_value: Vec<String>,
+    pub updated_at: String,
+}
+
+fn date_of(at: Option<NaiveDateTime>) -> String {
+    at.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+impl LicenseForm {
+    pub fn from_license(
+        l: &License,
+        features: &[LicenseFeature],
+        fields: &[LicenseCustomField],
+    ) -> Self {
+        let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        LicenseForm {
+            start_date: l.start_date.map(|d| d.to_string()).unwrap_or_default(),
+            // A date computed from a duration is not a fixed date: show the duration only.
+            valid_until: if l.validity_days.is_some() {
+                String::new()
+            } else {
+                date_of(l.valid_until)
+            },
+            validity_days: opt(l.validity_days),
+            maintenance_until: if l.maintenance_days.is_some() {
+                String::new()
+            } else {
+                date_of(l.maintenance_until)
+            },
+            maintenance_days: opt(l.maintenance_days),
+            max_activations: l.max_activations.to_string(),
+            floating_seats: l.floating_seats.to_string(),
+            borrow_limit_hours: l.borrow_limit_hours.to_string(),
+            note: l.note.clone(),
+            metadata: values::pretty_json(&l.metadata),
+            feature_id: features.iter().map(|f| f.id.to_string()).collect(),
+            feature_max: features.iter().map(|f| opt(f.max_consumption)).collect(),
+            field_id: fields.iter().map(|f| f.id.to_string()).collect(),
+            field_value: fields.iter().map(|f| f.value.clone()).collect(),
+            updated_at: values::version(&l.updated_at),
+        }
+    }
+
+    /// The submitted maximum of a feature (for re-rendering).
+    pub fn feature_max_of(&self, id: impl std::borrow::Borrow<i64>) -> String {
+        let id = id.borrow().to_string();
+        self.feature_id
+            .iter()
+            .position(|f| *f == id)
+            .and_then(|i| self.feature_max.get(i))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The submitted value of a custom field (for re-rendering).
+    pub fn field_value_of(&self, id: impl std::borrow::Borrow<i64>) -> String {
+        let id = id.borrow().to_string();
+        self.field_id
+            .iter()
+            .position(|f| *f == id)
+            .and_then(|i| self.field_value.get(i))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn parse(&self) -> Result<LicenseEdit, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let start_date = e
+            .check("start_date", values::optional_date(&self.start_date))
+            .flatten();
+        let valid_until = e
+            .check("valid_until", values::optional_date(&self.valid_until))
+            .flatten();
+        let validity_days = e
+            .check(
+                "validity_days",
+                values::optional_int(&self.validity_days, 1),
+            )
+            .flatten();
+        let maintenance_until = e
+            .check(
+                "maintenance_until",
+                values::optional_date(&self.maintenance_until),
+            )
+            .flatten();
+        let maintenance_days = e
+            .check(
+                "maintenance_days",
+                values::optional_int(&self.maintenance_days, 1),
+            )
+            .flatten();
+        if valid_until.is_some() && validity_days.is_some() {
+            e.add(
+                "validity_days",
+                "Use either an end date or a duration, not both.",
+            );
+        }
+        if maintenance_until.is_some() && maintenance_days.is_some() {
+            e.add(
+                "maintenance_days",
+                "Use either an end date or a duration, not both.",
+            );
+        }
+        if let (Some(start), Some(end)) = (start_date, valid_until) {
+            if end < start {
+                e.add("valid_until", "The end date is before the start date.");
+            }
+        }
+        if let (Some(start), Some(end)) = (start_date, maintenance_until) {
+            if end < start {
+                e.add(
+                    "maintenance_until",
+                    "The end date is before the start date.",
+                );
+            }
+        }
+        let max_activations = e
+            .check(
+                "max_activations",
+                values::int_in(&self.max_activations, 0, 100_000),
+            )
+            .unwrap_or(0);
+        let floating_seats = e
+            .check(
+                "floating_seats",
+                values::int_in(&self.floating_seats, 0, 100_000),
+            )
+            .unwrap_or(0);
+        let borrow_limit_hours = e
+            .check(
+                "borrow_limit_hours",
+                values::int_in(&self.borrow_limit_hours, 0, 24 * 365),
+            )
+            .unwrap_or(0);
+        let note = e
+            .check("note", values::text(&self.note, values::LONG, false))
+            .unwrap_or_default();
+        let metadata = e
+            .check("metadata", values::json_object(&self.metadata))
+            .unwrap_or_default();
+        let mut features = Vec::new();
+        for (i, id) in self.feature_id.iter().enumerate() {
+            let raw = self.feature_max.get(i).map(String::as_str).unwrap_or("");
+            let field = format!("feature_max_{}", id.trim());
+            match (id.trim().parse::<i64>(), values::optional_int(raw, 0)) {
+                (Ok(id), Ok(max)) => features.push((id, max)),
+                (_, Err(m)) => e.add(field, m),
+                (Err(_), _) => e.add(field, "Unknown feature."),
+            }
+        }
+        let mut fields = Vec::new();
+        for (i, id) in self.field_id.iter().enumerate() {
+            let raw = self.field_value.get(i).map(String::as_str).unwrap_or("");
+            let name = format!("field_value_{}", id.trim());
+            match (
+                id.trim().parse::<i64>(),
+                values::text(raw, values::SHORT, false),
+            ) {
+                (Ok(id), Ok(v)) => fields.push((id, v)),
+                (_, Err(m)) => e.add(name, m),
+                (Err(_), _) => e.add(name, "Unknown custom field."),
+            }
+        }
+        let seen_updated_at = values::parse_version(&self.updated_at);
+        e.finish(|| LicenseEdit {
+            start_date,
+            valid_until,
+            validity_days,
+            maintenance_until,
+            maintenance_days,
+            max_activations,
+            floating_seats,
+            borrow_limit_hours,
+            note,
+            metadata,
+            features,
+            fields,
+            seen_updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LicenseEdit {
+    pub start_date: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub validity_days: Option<i64>,
+    pub maintenance_until: Option<NaiveDate>,
+    pub maintenance_days: Option<i64>,
+    pub max_activations: i64,
+    pub floating_seats: i64,
+    pub borrow_limit_hours: i64,
+    pub note: String,
+    pub metadata: String,
+    pub features: Vec<(i64, Option<i64>)>,
+    pub fields: Vec<(i64, String)>,
+    pub seen_updated_at: Option<NaiveDateTime>,
+}
+
+/// The end of a day, as stored for a fixed end date.
+fn end_of_day(d: NaiveDate) -> NaiveDateTime {
+    d.and_hms_opt(23, 59, 59).unwrap_or_default()
+}
+
+/// An end date: fixed, or computed from a duration once the licence was first activated.
+fn end_date(
+    fixed: Option<NaiveDate>,
+    days: Option<i64>,
+    first_activated: Option<NaiveDateTime>,
+) -> Option<NaiveDateTime> {
+    match (fixed, days) {
+        (Some(d), _) => Some(end_of_day(d)),
+        (None, Some(days)) => first_activated.map(|a| a + Duration::days(days)),
+        (None, None) => None,
+    }
+}
+
+/// Saves an edit of a licence's terms, unless it changed since the form was opened.
+pub fn edit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    input: &LicenseEdit,
+) -> ModelResult<License> {
+    let before = load(conn, id)?;
+    if input.seen_updated_at != Some(before.updated_at) {
+        return Err(ModelError::Conflict(
+            "Someone else changed this licence after you opened the form. The form now shows their version; make your change again."
+                .to_owned(),
+        ));
+    }
+    let now = super::now();
+    diesel::update(licenses::table.find(id))
+        .set((
+            licenses::start_date.eq(input.start_date),
+            licenses::valid_until.eq(end_date(
+                input.valid_until,
+                input.validity_days,
+                before.first_activated_at,
+            )),
+            licenses::validity_days.eq(input.validity_days),
+            licenses::maintenance_until.eq(end_date(
+                input.maintenance_until,
+                input.maintenance_days,
+                before.first_activated_at,
+            )),
+            licenses::maintenance_days.eq(input.maintenance_days),
+            licenses::max_activations.eq(input.max_activations),
+            licenses::floating_seats.eq(input.floating_seats),
+            licenses::borrow_limit_hours.eq(input.borrow_limit_hours),
+            licenses::note.eq(&input.note),
+            licenses::metadata.eq(&input.metadata),
+            licenses::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    for (feature_id, max) in &input.features {
+        let n = diesel::update(
+            license_features::table
+                .find(feature_id)
+                .filter(license_features::license_id.eq(id)),
+        )
+        .set(license_features::max_consumption.eq(max))
+        .execute(conn)?;
+        if n == 0 {
+            return Err(ModelError::invalid(
+                "features",
+                "A feature of the form does not belong to this licence.",
+            ));
+        }
+    }
+    for (field_id, value) in &input.fields {
+        let n = diesel::update(
+            license_custom_fields::table
+                .find(field_id)
+                .filter(license_custom_fields::license_id.eq(id)),
+        )
+        .set(license_custom_fields::value.eq(value))
+        .execute(conn)?;
+        if n == 0 {
+            return Err(ModelError::invalid(
+                "fields",
+                "A custom field of the form does not belong to this licence.",
+            ));
+        }
+    }
+    let after = load(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("license.updated", "license", Some(id))
+            .label(&after.license_key)
+            .before(before.audit_view())
+            .after(after.audit_view()),
+    )?;
+    Ok(after)
+}
+
+/// Deletes a licence with its devices, events, features and custom fields.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<i64> {
+    let before = load(conn, id)?;
+    diesel::delete(licenses::table.find(id)).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("license.deleted", "license", Some(id))
+            .label(&before.license_key)
+            .before(before.audit_view()),
+    )?;
+    Ok(before.order_id)
+}
