@@ -100,6 +100,29 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no field labelled {label:?}: {e}"))
     }
 
+    /// Opens a `<details>` section by clicking its summary.
+    pub async fn expand(&self, summary: &str) {
+        let xpath = format!("//summary[normalize-space(.)={}]", xpath_literal(summary));
+        self.client
+            .find(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no section {summary:?}: {e}"))
+            .click()
+            .await
+            .expect("open section");
+    }
+
+    /// The value of a cookie of the current page.
+    pub async fn cookie(&self, name: &str) -> Option<String> {
+        self.client
+            .get_all_cookies()
+            .await
+            .expect("cookies")
+            .into_iter()
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
+    }
+
     /// Chooses the option with this visible text in the select labelled `label`.
     pub async fn select(&self, label: &str, option: &str) {
         self.field_by_label(label)

@@ -9,6 +9,8 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 pub enum TestDb {
+    /// Another handle on a database owned elsewhere (dropping it removes nothing).
+    Borrowed { url: String },
     Sqlite {
         url: String,
         _dir: tempfile::TempDir,
@@ -72,7 +74,15 @@ impl TestDb {
 
     pub fn url(&self) -> &str {
         match self {
-            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+            TestDb::Sqlite { url, .. }
+            | TestDb::Postgres { url, .. }
+            | TestDb::Borrowed { url } => url,
+        }
+    }
+
+    pub fn borrowed(other: &TestDb) -> TestDb {
+        TestDb::Borrowed {
+            url: other.url().to_owned(),
         }
     }
 
@@ -84,7 +94,7 @@ impl TestDb {
     pub fn sqlite_path(&self) -> Option<&std::path::Path> {
         match self {
             TestDb::Sqlite { path, .. } => Some(path),
-            TestDb::Postgres { .. } => None,
+            TestDb::Postgres { .. } | TestDb::Borrowed { .. } => None,
         }
     }
 

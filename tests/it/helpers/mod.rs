@@ -291,3 +291,56 @@ pub fn version_in(html: &str) -> String {
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_owned()
 }
+
+impl TestApp {
+    /// An active device on a licence, as the licence API will record one (keeps
+    /// `active_devices` and `first_activated_at` in step, as that API must).
+    pub fn insert_device(&self, license_id: i64, hardware_id: &str, hostname: &str) -> i64 {
+        use diesel::prelude::*;
+        use keyfold::db::schema::{devices, licenses};
+        let now = keyfold::models::now();
+        let mut conn = self.conn();
+        let id = diesel::insert_into(devices::table)
+            .values((
+                devices::license_id.eq(license_id),
+                devices::hardware_id.eq(hardware_id),
+                devices::hostname.eq(hostname),
+                devices::first_activated_at.eq(now),
+                devices::last_check_at.eq(Some(now)),
+            ))
+            .returning(devices::id)
+            .get_result(&mut conn)
+            .expect("insert device");
+        diesel::update(licenses::table.find(license_id))
+            .set(licenses::active_devices.eq(licenses::active_devices + 1))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::update(
+            licenses::table
+                .find(license_id)
+                .filter(licenses::first_activated_at.is_null()),
+        )
+        .set(licenses::first_activated_at.eq(Some(now)))
+        .execute(&mut conn)
+        .unwrap();
+        id
+    }
+
+    /// The licence ids of an order, oldest first.
+    pub fn license_ids(&self, order_id: i64) -> Vec<i64> {
+        use diesel::prelude::*;
+        use keyfold::db::schema::licenses;
+        licenses::table
+            .filter(licenses::order_id.eq(order_id))
+            .order(licenses::id.asc())
+            .select(licenses::id)
+            .load(&mut self.conn())
+            .unwrap()
+    }
+
+    pub fn license(&self, id: i64) -> keyfold::models::license::License {
+        keyfold::models::license::find(&mut self.conn(), id)
+            .unwrap()
+            .expect("the licence exists")
+    }
+}
