@@ -16,6 +16,9 @@ pub enum AppError {
     Unprocessable(String),
     #[error("too many attempts")]
     TooManyRequests,
+    /// A one-time link that was used or has expired.
+    #[error("{0}")]
+    Gone(String),
     /// The visitor must sign in first; `next` is the local path to come back to.
     #[error("sign-in required")]
     SignInRequired { login: &'static str, next: String },
@@ -38,6 +41,7 @@ impl AppError {
             AppError::Forbidden => ErrorPage::forbidden(),
             AppError::Unprocessable(msg) => ErrorPage::unprocessable(msg),
             AppError::TooManyRequests => ErrorPage::too_many_requests(),
+            AppError::Gone(msg) => ErrorPage::gone(msg),
             AppError::Db(diesel::result::Error::NotFound) => ErrorPage::not_found(),
             _ => ErrorPage::internal(),
         }

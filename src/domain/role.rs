@@ -47,7 +47,7 @@ impl Role {
             // Support and up.
             EditCustomers | ControlLicenses => self != Role::ReadOnly,
             // Manager and up.
-            ManageCatalogue | ManageOrders | ManageLicenses | ExportData => {
+            ManageCatalogue | ManageOrders | ManageLicenses => {
                 matches!(self, Role::Admin | Role::Manager)
             }
             // Admin only.
@@ -82,14 +82,12 @@ pub enum Action {
     ManageOrders,
     /// Edit and delete licences.
     ManageLicenses,
-    /// Export data (CSV).
-    ExportData,
     /// Create staff users, change roles, disable and enable them.
     AdministerStaff,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 9] = [
         Action::View,
         Action::SignOut,
         Action::ChangeOwnPassword,
@@ -98,7 +96,6 @@ impl Action {
         Action::ManageCatalogue,
         Action::ManageOrders,
         Action::ManageLicenses,
-        Action::ExportData,
         Action::AdministerStaff,
     ];
 }

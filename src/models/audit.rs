@@ -5,8 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::Value;
 
+use super::Page;
 use crate::db::schema::audit_log;
 use crate::db::DbConnection;
+use crate::domain::values::prefix_end;
 
 /// Who acted.
 #[derive(Clone, Debug)]
@@ -181,4 +183,88 @@ pub fn latest_of_action(
         .limit(limit)
         .select(AuditRow::as_select())
         .load(conn)
+}
+
+/// The kinds of object the audit log knows, with their labels.
+pub const OBJECT_TYPES: [(&str, &str); 7] = [
+    ("order", "Order"),
+    ("license", "Licence"),
+    ("customer", "Customer"),
+    ("customer_account", "Customer account"),
+    ("label", "Label"),
+    ("product", "Product"),
+    ("staff_user", "Staff user"),
+];
+
+/// Filters of the audit log page.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// `("staff", Some(id))`, or a kind alone (`system`, `api`, `manager`).
+    pub actor: Option<(String, Option<i64>)>,
+    pub object_type: String,
+    /// A prefix of the action, e.g. `license.` or `license.reset`.
+    pub action: String,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// Entries newest first, filtered, a page at a time (`before`: the last id shown).
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    before: Option<i64>,
+    per_page: i64,
+) -> QueryResult<Page<AuditRow>> {
+    let mut query = audit_log::table
+        .select(AuditRow::as_select())
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(per_page + 1)
+        .into_boxed();
+    if let Some((kind, id)) = &filter.actor {
+        query = query.filter(audit_log::actor_kind.eq(kind.clone()));
+        if let Some(id) = id {
+            query = query.filter(audit_log::actor_id.eq(*id));
+        }
+    }
+    if !filter.object_type.is_empty() {
+        query = query.filter(audit_log::object_type.eq(filter.object_type.clone()));
+    }
+    let action = filter.action.trim().to_lowercase();
+    if !action.is_empty() {
+        query = query
+            .filter(audit_log::action.ge(action.clone()))
+            .filter(audit_log::action.lt(prefix_end(&action)));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::at.ge(from.and_hms_opt(0, 0, 0).unwrap_or_default()));
+    }
+    if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
+        query = query.filter(audit_log::at.lt(to.and_hms_opt(0, 0, 0).unwrap_or_default()));
+    }
+    if let Some(before) = before {
+        let cursor: Option<NaiveDateTime> = audit_log::table
+            .find(before)
+            .select(audit_log::at)
+            .first(conn)
+            .optional()?;
+        if let Some(at) = cursor {
+            query = query.filter(
+                audit_log::at
+                    .lt(at)
+                    .or(audit_log::at.eq(at).and(audit_log::id.lt(before))),
+            );
+        }
+    }
+    let rows = query.load(conn)?;
+    Ok(Page::from_rows(rows, per_page, |r: &AuditRow| r.id))
+}
+
+impl Filter {
+    pub fn actor_value(&self) -> String {
+        match &self.actor {
+            Some((kind, Some(id))) => format!("{kind}:{id}"),
+            Some((kind, None)) => kind.clone(),
+            None => String::new(),
+        }
+    }
 }

@@ -16,6 +16,7 @@ pub mod product;
 pub mod session;
 pub mod settings;
 pub mod staff;
+pub mod token;
 
 /// The current time in UTC, as stored in every timestamp column: whole microseconds, the
 /// precision both backends keep, so a value read back compares equal to the one written.

@@ -58,6 +58,15 @@ pub fn find_by_email(conn: &mut DbConnection, email_norm: &str) -> QueryResult<O
         .optional()
 }
 
+/// Every staff user as (id, email), by email, for a select box.
+pub fn options(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
+    staff_users::table
+        .order(staff_users::email_norm.asc())
+        .limit(1000)
+        .select((staff_users::id, staff_users::email))
+        .load(conn)
+}
+
 /// Whether any staff user exists (the demo seeds only an empty database).
 pub fn any_exists(conn: &mut DbConnection) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
@@ -244,4 +253,83 @@ pub fn set_active(
         .after(json!({ "active": active })),
     )?;
     load(conn, id)
+}
+
+/// Staff users for the administration page, by email.
+pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<StaffUser>> {
+    staff_users::table
+        .order(staff_users::email_norm.asc())
+        .limit(1000)
+        .select(StaffUser::as_select())
+        .load(conn)
+}
+
+/// How long a sign-in link for a new staff user stays valid.
+pub const INVITE_HOURS: i64 = 24;
+
+/// Creates a staff user without a password and a one-time link through which they choose
+/// it; returns the user and the raw token.
+pub fn invite(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    email: &EmailAddress,
+    name: &str,
+    role: Role,
+) -> ModelResult<(StaffUser, String)> {
+    let user = create(
+        conn,
+        actor,
+        NewStaff {
+            email,
+            name,
+            role,
+            password_hash: None,
+        },
+    )?;
+    let token = super::token::issue(
+        conn,
+        super::token::Purpose::StaffInvite,
+        "staff",
+        user.id,
+        chrono::Duration::hours(INVITE_HOURS),
+    )?;
+    Ok((user, token))
+}
+
+/// A new one-time link for an existing user (the old one stops working).
+pub fn new_link(conn: &mut DbConnection, actor: &Actor, id: StaffId) -> ModelResult<String> {
+    let user = load(conn, id)?;
+    let token = super::token::issue(
+        conn,
+        super::token::Purpose::StaffInvite,
+        "staff",
+        user.id,
+        chrono::Duration::hours(INVITE_HOURS),
+    )?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("staff.link_issued", "staff_user", Some(user.id)).label(&user.email),
+    )?;
+    Ok(token)
+}
+
+/// The user a live one-time link belongs to.
+pub fn for_link(conn: &mut DbConnection, raw: &str) -> ModelResult<StaffUser> {
+    let token = super::token::find_live(conn, super::token::Purpose::StaffInvite, raw)?;
+    load(conn, StaffId(token.owner_id))
+}
+
+/// Sets the password chosen through a one-time link and uses the link up.
+pub fn set_password_by_link(
+    conn: &mut DbConnection,
+    raw: &str,
+    hash: &str,
+) -> ModelResult<StaffUser> {
+    let token = super::token::find_live(conn, super::token::Purpose::StaffInvite, raw)?;
+    super::token::consume(conn, token.id)?;
+    let user = load(conn, StaffId(token.owner_id))?;
+    let actor = Actor::staff(user.id, &user.email, None);
+    set_password(conn, &actor, &user, hash, None)?;
+    Ok(user)
 }

@@ -75,6 +75,49 @@ fn declare(r: &mut impl Sink) {
         vendor::account::password_submit,
     );
 
+    // Staff administration, and the page where an invited user chooses a password.
+    use vendor::staff as st;
+    r.add(get.clone(), "/staff", Staff(AdministerStaff), st::index);
+    r.add(get.clone(), "/staff/new", Staff(AdministerStaff), st::new);
+    r.add(post.clone(), "/staff", Staff(AdministerStaff), st::create);
+    r.add(get.clone(), "/staff/{id}", Staff(AdministerStaff), st::show);
+    r.add(
+        post.clone(),
+        "/staff/{id}/role",
+        Staff(AdministerStaff),
+        st::set_role,
+    );
+    r.add(
+        post.clone(),
+        "/staff/{id}/disable",
+        Staff(AdministerStaff),
+        st::disable,
+    );
+    r.add(
+        post.clone(),
+        "/staff/{id}/enable",
+        Staff(AdministerStaff),
+        st::enable,
+    );
+    r.add(
+        post.clone(),
+        "/staff/{id}/link",
+        Staff(AdministerStaff),
+        st::new_link,
+    );
+    r.add(
+        get.clone(),
+        "/account/setup/{token}",
+        Public,
+        st::setup_form,
+    );
+    r.add(
+        post.clone(),
+        "/account/setup/{token}",
+        Public,
+        st::setup_submit,
+    );
+
     // Orders.
     use vendor::orders as o;
     r.add(get.clone(), "/orders", Staff(View), o::index);
@@ -317,6 +360,9 @@ fn declare(r: &mut impl Sink) {
         Staff(ManageCatalogue),
         p::delete,
     );
+
+    // The audit log (read-only: no route changes an entry).
+    r.add(get.clone(), "/audit-log", Staff(View), vendor::audit::index);
 
     // Customer accounts and labels.
     use vendor::{customer_accounts as ca, labels as l};

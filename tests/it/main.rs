@@ -16,4 +16,6 @@ mod catalogue_products;
 mod cli;
 mod licenses;
 mod orders;
+mod role_matrix;
 mod skeleton;
+mod staff_admin;

@@ -63,6 +63,10 @@ impl ErrorPage {
             message,
         )
     }
+    pub fn gone(message: &str) -> Self {
+        Self::new(StatusCode::GONE, "This link no longer works", message)
+    }
+
     pub fn too_many_requests() -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -90,7 +94,7 @@ impl ErrorPage {
         let message = self.message.as_str();
         match self.status.as_u16() {
             403 => Forbidden { message }.render(),
-            404 => NotFound { message }.render(),
+            404 | 410 => NotFound { message }.render(),
             422 | 400 | 413 => Unprocessable { message }.render(),
             429 => TooMany { message }.render(),
             _ => Internal { message }.render(),

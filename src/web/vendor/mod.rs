@@ -1,6 +1,7 @@
 //! The vendor portal's handlers, one module per area.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod customer_accounts;
 pub mod customers;
@@ -8,6 +9,7 @@ pub mod labels;
 pub mod licenses;
 pub mod orders;
 pub mod products;
+pub mod staff;
 
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
@@ -37,6 +39,7 @@ impl VendorCtx {
             "customers" | "customer-accounts" | "labels" => "customers",
             "products" => "products",
             "audit-log" => "audit-log",
+            "staff" => "staff",
             _ => "",
         };
         VendorCtx {

@@ -1,0 +1,103 @@
+//! One-time tokens (invite and password-reset links): 256 random bits handed out once,
+//! kept only as a SHA-256, single-use, expiring.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::{ModelError, ModelResult};
+use crate::db::schema::tokens;
+use crate::db::DbConnection;
+use crate::domain::token::{hash_token, random_token};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A new staff user chooses their password.
+    StaffInvite,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::StaffInvite => "staff_invite",
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = tokens)]
+pub struct Token {
+    pub id: i64,
+    pub purpose: String,
+    pub owner_kind: String,
+    pub owner_id: i64,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// Issues a token for an owner, retiring any earlier unused one of the same purpose.
+/// Returns the raw token: shown once, never stored.
+pub fn issue(
+    conn: &mut DbConnection,
+    purpose: Purpose,
+    owner_kind: &str,
+    owner_id: i64,
+    valid_for: Duration,
+) -> QueryResult<String> {
+    let now = super::now();
+    diesel::update(
+        tokens::table
+            .filter(tokens::purpose.eq(purpose.as_str()))
+            .filter(tokens::owner_kind.eq(owner_kind))
+            .filter(tokens::owner_id.eq(owner_id))
+            .filter(tokens::used_at.is_null()),
+    )
+    .set(tokens::used_at.eq(Some(now)))
+    .execute(conn)?;
+    let raw = random_token();
+    diesel::insert_into(tokens::table)
+        .values((
+            tokens::purpose.eq(purpose.as_str()),
+            tokens::owner_kind.eq(owner_kind),
+            tokens::owner_id.eq(owner_id),
+            tokens::token_hash.eq(hash_token(&raw)),
+            tokens::created_at.eq(now),
+            tokens::expires_at.eq(now + valid_for),
+        ))
+        .execute(conn)?;
+    Ok(raw)
+}
+
+/// The live token for this raw value and purpose: not used, not expired.
+pub fn find_live(conn: &mut DbConnection, purpose: Purpose, raw: &str) -> ModelResult<Token> {
+    let token: Option<Token> = tokens::table
+        .filter(tokens::token_hash.eq(hash_token(raw)))
+        .filter(tokens::purpose.eq(purpose.as_str()))
+        .select(Token::as_select())
+        .first(conn)
+        .optional()?;
+    match token {
+        Some(t) if t.used_at.is_some() => Err(ModelError::Refused(
+            "This link has already been used.".to_owned(),
+        )),
+        Some(t) if t.expires_at <= super::now() => Err(ModelError::Refused(
+            "This link has expired. Ask an administrator for a new one.".to_owned(),
+        )),
+        Some(t) => Ok(t),
+        None => Err(ModelError::NotFound),
+    }
+}
+
+/// Marks a token used; fails if another request used it first.
+pub fn consume(conn: &mut DbConnection, id: i64) -> ModelResult<()> {
+    let n = diesel::update(tokens::table.find(id).filter(tokens::used_at.is_null()))
+        .set(tokens::used_at.eq(Some(super::now())))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(ModelError::Refused(
+            "This link has already been used.".to_owned(),
+        ));
+    }
+    Ok(())
+}
