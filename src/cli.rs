@@ -84,7 +84,7 @@ fn execute(cli: Cli) -> Result<(), String> {
             password,
             name,
         } => create_admin(&config, &email, password, &name),
-        Command::Seed { .. } => Err("`seed` is not available yet".to_owned()),
+        Command::Seed { licenses } => seed(&config, licenses),
     }
 }
 
@@ -204,4 +204,49 @@ fn demo(config: Config, allow_public: bool) -> Result<(), String> {
     };
     drop(conn);
     serve(config, banner)
+}
+
+/// `seed --licenses N`: bulk synthetic data for benchmarks, plus a staff admin when the
+/// database has none.
+fn seed(config: &Config, licenses: u64) -> Result<(), String> {
+    if licenses == 0 || licenses > 50_000_000 {
+        return Err("--licenses must be between 1 and 50,000,000".to_owned());
+    }
+    let started = std::time::Instant::now();
+    let mut conn =
+        crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
+    if !staff::any_exists(&mut conn).map_err(|e| e.to_string())? {
+        let email = EmailAddress::parse(&config.admin_email)
+            .map_err(|e| format!("KEYFOLD_ADMIN_EMAIL: {e}"))?;
+        let hash = crate::auth::password::hash_blocking(
+            config.admin_password.expose(),
+            config.bcrypt_cost,
+        )?;
+        write_tx(&mut conn, |conn| {
+            staff::create(
+                conn,
+                &Actor::system("seed"),
+                NewStaff {
+                    email: &email,
+                    name: "Administrator",
+                    role: Role::Admin,
+                    password_hash: Some(&hash),
+                },
+            )
+        })
+        .map_err(|e| e.to_string())?;
+        println!("Created staff admin {email} (password from KEYFOLD_ADMIN_PASSWORD, default keyfold-demo).");
+    }
+    let counts =
+        crate::seed::bulk::seed(&mut conn, licenses).map_err(|e| format!("seeding failed: {e}"))?;
+    println!(
+        "Seeded {} licences, {} customers, {} orders, {} devices, {} licence events in {:.1} s.",
+        counts.licenses,
+        counts.customers,
+        counts.orders,
+        counts.devices,
+        counts.events,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

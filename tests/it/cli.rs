@@ -98,6 +98,25 @@ async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
     assert_eq!(staff, 4);
     assert!(order_count >= 30, "{order_count} orders");
     assert!(license_count >= 150, "{license_count} licences");
+    // Licences of every type and every derived status.
+    {
+        use keyfold::models::license::Status;
+        let all: Vec<keyfold::models::license::License> = licenses::table
+            .select(keyfold::models::license::License::as_select())
+            .load(&mut app.conn())
+            .unwrap();
+        for t in ["perpetual", "time_limited", "subscription", "consumption"] {
+            assert!(all.iter().any(|l| l.license_type == t), "a {t} licence");
+        }
+        for s in [
+            Status::Active,
+            Status::Inactive,
+            Status::Expired,
+            Status::Disabled,
+        ] {
+            assert!(all.iter().any(|l| l.status() == s), "a {s:?} licence");
+        }
+    }
     for (email, role) in [
         ("admin@example.com", "Admin"),
         ("manager@example.com", "Manager"),

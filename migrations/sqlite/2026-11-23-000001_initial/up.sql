@@ -139,6 +139,7 @@ CREATE INDEX customers_last_name ON customers (last_name_norm);
 CREATE INDEX customers_company ON customers (company_norm);
 CREATE INDEX customers_reference ON customers (reference_norm);
 CREATE INDEX customers_status_created ON customers (status, created_at, id);
+CREATE INDEX customers_created ON customers (created_at, id);
 CREATE INDEX customers_account ON customers (customer_account_id, created_at);
 
 CREATE TABLE customer_labels (
