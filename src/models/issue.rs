@@ -40,6 +40,53 @@ pub struct LineRow {
     pub max_activations: String,
     pub validity_days: String,
     pub maintenance_days: String,
+    /// The chosen product's policy, shown in the empty override fields.
+    pub defaults: LineDefaults,
+}
+
+/// A product's licence defaults as a line shows them (placeholders of its fields).
+#[derive(Clone, Debug)]
+pub struct LineDefaults {
+    pub license_type: String,
+    pub max_activations: String,
+    pub validity_days: String,
+    pub maintenance_days: String,
+}
+
+impl Default for LineDefaults {
+    fn default() -> Self {
+        LineDefaults {
+            license_type: String::new(),
+            max_activations: "default".to_owned(),
+            validity_days: "default".to_owned(),
+            maintenance_days: "default".to_owned(),
+        }
+    }
+}
+
+impl LineDefaults {
+    pub fn of(p: &Product) -> Self {
+        let days = |d: Option<i64>| {
+            d.map(|d| d.to_string())
+                .unwrap_or_else(|| "none".to_owned())
+        };
+        LineDefaults {
+            license_type: p.type_label().to_owned(),
+            max_activations: p.max_activations.to_string(),
+            validity_days: days(p.validity_days),
+            maintenance_days: days(p.maintenance_days),
+        }
+    }
+}
+
+/// Fills each row's defaults from its chosen product.
+pub fn with_defaults(mut rows: Vec<LineRow>, products: &[Product]) -> Vec<LineRow> {
+    for row in rows.iter_mut() {
+        if let Some(p) = products.iter().find(|p| row.is_product(p.id)) {
+            row.defaults = LineDefaults::of(p);
+        }
+    }
+    rows
 }
 
 impl LineRow {
@@ -65,6 +112,7 @@ impl LinesForm {
                 max_activations: at(&self.line_max_activations, i),
                 validity_days: at(&self.line_validity_days, i),
                 maintenance_days: at(&self.line_maintenance_days, i),
+                defaults: LineDefaults::default(),
             })
             .collect();
         for _ in 0..extra {

@@ -47,28 +47,36 @@ impl LabelInput {
 
 const TAKEN: &str = "A label with this name already exists.";
 
-/// Every label with the number of customers carrying it, by name.
+/// Counts shown in lists stop here ("1000+"): no page counts a whole table.
+pub const COUNT_CAP: i64 = 1000;
+
+/// A capped count as shown: "1000+" past the cap.
+pub fn shown_count(n: impl std::borrow::Borrow<i64>) -> String {
+    let n = *n.borrow();
+    if n > COUNT_CAP {
+        format!("{COUNT_CAP}+")
+    } else {
+        n.to_string()
+    }
+}
+
+/// Every label with the number of customers carrying it (up to [`COUNT_CAP`] + 1), by name.
 pub fn list_with_counts(conn: &mut DbConnection) -> QueryResult<Vec<(Label, i64)>> {
     let all: Vec<Label> = labels::table
         .order(labels::name_norm.asc())
         .limit(500)
         .select(Label::as_select())
         .load(conn)?;
-    let counts: Vec<(i64, i64)> = customer_labels::table
-        .group_by(customer_labels::label_id)
-        .select((customer_labels::label_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    Ok(all
-        .into_iter()
-        .map(|l| {
-            let n = counts
-                .iter()
-                .find(|c| c.0 == l.id)
-                .map(|c| c.1)
-                .unwrap_or(0);
-            (l, n)
-        })
-        .collect())
+    let mut out = Vec::with_capacity(all.len());
+    for l in all {
+        let ids: Vec<i64> = customer_labels::table
+            .filter(customer_labels::label_id.eq(l.id))
+            .select(customer_labels::customer_id)
+            .limit(COUNT_CAP + 1)
+            .load(conn)?;
+        out.push((l, ids.len() as i64));
+    }
+    Ok(out)
 }
 
 pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Label>> {

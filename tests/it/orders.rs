@@ -248,6 +248,15 @@ async fn add_lines_shows_more_rows_and_keeps_the_input() {
         "the filled line and three blank ones"
     );
     assert!(body.contains("value=\"7\"") && body.contains("value=\"ORD-9\""));
+    // The chosen product's policy shows in the line's empty fields.
+    assert!(
+        body.contains("Product default (Subscription)"),
+        "type default shown"
+    );
+    assert!(
+        body.contains("placeholder=\"2\"") && body.contains("placeholder=\"365\""),
+        "max activations and validity shown"
+    );
     assert_eq!(app.count("orders"), 0);
 }
 

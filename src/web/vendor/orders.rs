@@ -14,7 +14,7 @@ use crate::domain::{values, Action, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, AuditRow};
 use crate::models::customer::{self, Customer};
-use crate::models::issue::{LineRow, LinesForm, BLANK_LINES};
+use crate::models::issue::{self, LineRow, LinesForm, BLANK_LINES};
 use crate::models::license::{self, LicenseSummary};
 use crate::models::order::{
     self, CustomerChoiceForm, EditOrderForm, NewOrderForm, Order, OrderPage,
@@ -128,7 +128,7 @@ async fn new_page(
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
     let products = state.db(|conn| Ok(product::list(conn, false)?)).await?;
-    let rows = form.lines().rows(extra);
+    let rows = issue::with_defaults(form.lines().rows(extra), &products);
     render(
         status,
         &NewPage {
@@ -473,7 +473,7 @@ async fn issue_page(
             ))
         })
         .await?;
-    let rows = lines.rows(extra);
+    let rows = issue::with_defaults(lines.rows(extra), &products);
     render(
         status,
         &IssuePage {
