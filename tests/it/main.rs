@@ -16,6 +16,7 @@ mod catalogue_products;
 mod cli;
 mod licenses;
 mod orders;
+mod page_contract;
 mod role_matrix;
 mod skeleton;
 mod staff_admin;

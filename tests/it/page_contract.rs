@@ -1,0 +1,145 @@
+//! The page contract every later browser test relies on, checked on every page of the
+//! vendor portal with the demo company loaded: each visible `<input>`, `<select>` and
+//! `<textarea>` has a `<label for>`; each button has visible text; each table has `<th>`;
+//! no inline script or style (the Content-Security-Policy forbids them).
+
+use keyfold::domain::EmailAddress;
+use scraper::{Html, Selector};
+
+use crate::helpers::{client, TestApp, PASSWORD};
+
+fn check(path: &str, html: &str) {
+    let doc = Html::parse_document(html);
+    let sel = |s: &str| Selector::parse(s).unwrap();
+    let labels: Vec<String> = doc
+        .select(&sel("label[for]"))
+        .filter_map(|l| l.value().attr("for").map(str::to_owned))
+        .collect();
+    for control in doc.select(&sel("input, select, textarea")) {
+        if control.value().attr("type") == Some("hidden") {
+            continue;
+        }
+        let id = control
+            .value()
+            .attr("id")
+            .unwrap_or_else(|| panic!("{path}: a control without id: {}", control.html()));
+        assert!(
+            labels.iter().any(|l| l == id),
+            "{path}: no <label for=\"{id}\">"
+        );
+    }
+    for button in doc.select(&sel("button")) {
+        let text: String = button.text().collect::<String>().trim().to_owned();
+        let labelled = button.value().attr("aria-label").is_some();
+        assert!(
+            !text.is_empty(),
+            "{path}: a button without visible text: {}",
+            button.html()
+        );
+        assert!(labelled || text != "×", "{path}");
+    }
+    for table in doc.select(&sel("table")) {
+        assert!(
+            table.select(&sel("th")).next().is_some(),
+            "{path}: a table without <th>"
+        );
+    }
+    for script in doc.select(&sel("script")) {
+        assert!(
+            script.value().attr("src").is_some() && script.text().next().is_none(),
+            "{path}: inline script"
+        );
+    }
+    assert!(
+        doc.select(&sel("[style], style")).next().is_none(),
+        "{path}: inline style"
+    );
+    assert!(
+        doc.select(&sel("[onclick], [onsubmit], [onchange]"))
+            .next()
+            .is_none(),
+        "{path}: inline handler"
+    );
+}
+
+#[tokio::test]
+async fn every_vendor_page_labels_its_controls_and_has_no_inline_code() {
+    let app = TestApp::spawn().await;
+    {
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        let email = EmailAddress::parse("admin@example.com").unwrap();
+        let mut conn = app.conn();
+        keyfold::db::write_tx(&mut conn, |c| keyfold::seed::demo::seed(c, &email, &hash)).unwrap();
+    }
+    let anonymous = client();
+    let login = anonymous
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    check("/login", &login);
+    assert_eq!(
+        app.sign_in("admin@example.com", PASSWORD).await.status(),
+        303
+    );
+    let pages = [
+        "/orders",
+        "/orders/new",
+        "/orders/1",
+        "/orders/1/licenses/new",
+        "/orders/1/delete",
+        "/licenses",
+        "/licenses/1",
+        "/licenses/1/edit",
+        "/licenses/1/reset",
+        "/licenses/1/delete",
+        "/customers",
+        "/customers/new",
+        "/customers/1",
+        "/customers/1/edit",
+        "/customers/1/delete",
+        "/customer-accounts",
+        "/customer-accounts/1",
+        "/labels",
+        "/labels/1/delete",
+        "/products",
+        "/products/new",
+        "/products/1",
+        "/products/1/edit",
+        "/products/5",
+        "/audit-log",
+        "/staff",
+        "/staff/new",
+        "/staff/2",
+        "/account/password",
+        "/no/such/page",
+    ];
+    for path in pages {
+        let r = app.get(path).await;
+        let expected = if path == "/no/such/page" { 404 } else { 200 };
+        assert_eq!(r.status(), expected, "{path}");
+        check(path, &r.text().await.unwrap());
+    }
+}
+
+#[test]
+fn the_check_catches_what_it_is_for() {
+    let bad = [
+        "<form><input id=\"a\" name=\"a\"></form>",
+        "<form><select name=\"s\"></select></form>",
+        "<button></button>",
+        "<table><tr><td>1</td></tr></table>",
+        "<script>alert(1)</script>",
+        "<p style=\"color:red\">x</p>",
+    ];
+    for html in bad {
+        assert!(
+            std::panic::catch_unwind(|| check("test", html)).is_err(),
+            "{html} passed the check"
+        );
+    }
+    check("test", "<label for=\"a\">A</label><input id=\"a\"><input type=\"hidden\" name=\"t\"><button>Go</button>");
+}
