@@ -78,6 +78,8 @@ def pages(db):
         ("orders search", "/orders?q=" + urllib.parse.quote(reference[:-2].lower())),
         ("licences list", "/licenses"),
         ("licences key search", "/licenses?key=" + key[:7].lower()),
+        ("licences active", "/licenses?status=active"),
+        ("licences disabled", "/licenses?status=disabled"),
         ("customers list", "/customers"),
         ("customers search", "/customers?q=" + urllib.parse.quote(email.split("@")[0])),
         ("products list", "/products"),

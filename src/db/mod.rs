@@ -190,6 +190,11 @@ pub fn open(url: &str, max_size: u32) -> Result<Pool, DbOpenError> {
         .on_acquire(&mut first)
         .map_err(|e| DbOpenError::Connect(one_line(&e.to_string())))?;
     run_migrations(&mut first)?;
+    if let DbConnection::Sqlite(c) = &mut first {
+        // Fresh planner statistics where they are missing or stale (cheap: sampled).
+        c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+            .map_err(|e| DbOpenError::Migrate(one_line(&e.to_string())))?;
+    }
     drop(first);
     r2d2::Pool::builder()
         .max_size(max_size)

@@ -13,6 +13,7 @@ pub mod license_ops;
 pub mod login_attempt;
 pub mod order;
 pub mod product;
+pub mod product_parts;
 pub mod session;
 pub mod settings;
 pub mod staff;

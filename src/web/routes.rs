@@ -119,47 +119,52 @@ fn declare(r: &mut impl Sink) {
     );
 
     // Orders.
-    use vendor::orders as o;
+    use vendor::{order_actions as oa, orders as o};
     r.add(get.clone(), "/orders", Staff(View), o::index);
     r.add(get.clone(), "/orders/new", Staff(ManageOrders), o::new);
     r.add(post.clone(), "/orders", Staff(ManageOrders), o::create);
     r.add(get.clone(), "/orders/{id}", Staff(View), o::show);
-    r.add(post.clone(), "/orders/{id}", Staff(ManageOrders), o::update);
+    r.add(
+        post.clone(),
+        "/orders/{id}",
+        Staff(ManageOrders),
+        oa::update,
+    );
     r.add(
         post.clone(),
         "/orders/{id}/customer",
         Staff(ManageOrders),
-        o::set_customer,
+        oa::set_customer,
     );
     r.add(
         get.clone(),
         "/orders/{id}/licenses/new",
         Staff(ManageOrders),
-        o::issue_form,
+        oa::issue_form,
     );
     r.add(
         post.clone(),
         "/orders/{id}/licenses",
         Staff(ManageOrders),
-        o::issue,
+        oa::issue,
     );
     r.add(
         get.clone(),
         "/orders/{id}/export.csv",
         Staff(View),
-        o::export,
+        oa::export,
     );
     r.add(
         get.clone(),
         "/orders/{id}/delete",
         Staff(ManageOrders),
-        o::delete_confirm,
+        oa::delete_confirm,
     );
     r.add(
         post.clone(),
         "/orders/{id}/delete",
         Staff(ManageOrders),
-        o::delete,
+        oa::delete,
     );
 
     // Licences.
@@ -283,7 +288,7 @@ fn declare(r: &mut impl Sink) {
     );
 
     // Products.
-    use vendor::products as p;
+    use vendor::{product_parts as pp, products as p};
     r.add(get.clone(), "/products", Staff(View), p::index);
     r.add(get.clone(), "/products/new", Staff(ManageCatalogue), p::new);
     r.add(post.clone(), "/products", Staff(ManageCatalogue), p::create);
@@ -304,37 +309,37 @@ fn declare(r: &mut impl Sink) {
         post.clone(),
         "/products/{id}/features",
         Staff(ManageCatalogue),
-        p::add_feature,
+        pp::add_feature,
     );
     r.add(
         post.clone(),
         "/products/{id}/features/{feature_id}/remove",
         Staff(ManageCatalogue),
-        p::remove_feature,
+        pp::remove_feature,
     );
     r.add(
         post.clone(),
         "/products/{id}/custom-fields",
         Staff(ManageCatalogue),
-        p::add_custom_field,
+        pp::add_custom_field,
     );
     r.add(
         post.clone(),
         "/products/{id}/custom-fields/{field_id}/remove",
         Staff(ManageCatalogue),
-        p::remove_custom_field,
+        pp::remove_custom_field,
     );
     r.add(
         post.clone(),
         "/products/{id}/bundle-items",
         Staff(ManageCatalogue),
-        p::add_bundle_part,
+        pp::add_bundle_part,
     );
     r.add(
         post.clone(),
         "/products/{id}/bundle-items/{item_id}/remove",
         Staff(ManageCatalogue),
-        p::remove_bundle_part,
+        pp::remove_bundle_part,
     );
     r.add(
         post.clone(),

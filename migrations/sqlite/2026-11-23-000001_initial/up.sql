@@ -247,6 +247,7 @@ CREATE TABLE licenses (
 CREATE INDEX licenses_order ON licenses (order_id, id);
 CREATE INDEX licenses_product ON licenses (product_id, id);
 CREATE INDEX licenses_type ON licenses (license_type, id);
+CREATE INDEX licenses_enabled_id ON licenses (enabled, id);
 CREATE INDEX licenses_enabled_valid ON licenses (enabled, valid_until, id);
 CREATE INDEX licenses_enabled_devices ON licenses (enabled, active_devices, id);
 

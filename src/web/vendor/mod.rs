@@ -7,7 +7,9 @@ pub mod customer_accounts;
 pub mod customers;
 pub mod labels;
 pub mod licenses;
+pub mod order_actions;
 pub mod orders;
+pub mod product_parts;
 pub mod products;
 pub mod staff;
 

@@ -1,11 +1,10 @@
-//! Products: list, create, edit, the product page with its features, custom fields and
-//! bundle contents, archive, and delete (only while no licence uses it).
+//! Products: list, create, edit, the product page, archive, and delete (only while no
+//! licence uses it). Changes to the product's parts are in `product_parts`.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
 use super::{ConfirmPage, VendorCtx};
 use crate::auth::cookie::{flash, FlashLevel};
@@ -13,10 +12,8 @@ use crate::auth::{ClientIp, CsrfForm, CurrentStaff};
 use crate::domain::{Action, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, AuditRow};
-use crate::models::product::{
-    self, CustomField, CustomFieldForm, Feature, FeatureForm, Product, ProductForm, LICENSE_TYPES,
-};
-use crate::models::ModelResult;
+use crate::models::product::{self, CustomField, Feature, Product, ProductForm, LICENSE_TYPES};
+use crate::models::product_parts::{CustomFieldForm, FeatureForm};
 use crate::web::forms::{ok, render, see_other};
 use crate::web::{outcome, Outcome, State};
 
@@ -151,7 +148,7 @@ pub async fn create(
     }
 }
 
-async fn load(state: &State, id: i64) -> AppResult<Product> {
+pub(super) async fn load(state: &State, id: i64) -> AppResult<Product> {
     state
         .db(move |conn| product::find(conn, id)?.ok_or(AppError::NotFound))
         .await
@@ -246,7 +243,7 @@ struct ShowPage {
     can_edit: bool,
 }
 
-async fn show_page(
+pub(super) async fn show_page(
     state: &State,
     ctx: VendorCtx,
     id: i64,
@@ -310,237 +307,6 @@ pub async fn show(state: State, ctx: VendorCtx, path: web::Path<i64>) -> AppResu
         CustomFieldForm::default(),
         FieldErrors::new(),
         StatusCode::OK,
-    )
-    .await
-}
-
-/// Runs one change on the product page: on success a flash and back to the page; on a
-/// field error the page again with the input and the messages.
-#[allow(clippy::too_many_arguments)]
-async fn page_action(
-    state: State,
-    req: HttpRequest,
-    session: Session,
-    staff: CurrentStaff,
-    id: i64,
-    forms: (FeatureForm, CustomFieldForm),
-    done: &str,
-    change: impl FnOnce(&mut crate::db::DbConnection) -> ModelResult<()> + Send + 'static,
-) -> AppResult<HttpResponse> {
-    match outcome(state.write(change).await?)? {
-        Outcome::Done(()) => {
-            flash(&session, FlashLevel::Success, done);
-            Ok(see_other(&format!("/products/{id}")))
-        }
-        Outcome::Form(errors, None) => {
-            let ctx = VendorCtx::new(&req, &staff);
-            show_page(
-                &state,
-                ctx,
-                id,
-                forms.0,
-                forms.1,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Outcome::Form(_, Some(message)) => {
-            flash(&session, FlashLevel::Error, message);
-            Ok(see_other(&format!("/products/{id}")))
-        }
-    }
-}
-
-/// `POST /products/{id}/features`.
-pub async fn add_feature(
-    state: State,
-    req: HttpRequest,
-    session: Session,
-    staff: CurrentStaff,
-    ip: ClientIp,
-    path: web::Path<i64>,
-    CsrfForm(form): CsrfForm<FeatureForm>,
-) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    load(&state, id).await?;
-    let feature = match form.parse() {
-        Ok(f) => f,
-        Err(errors) => {
-            let ctx = VendorCtx::new(&req, &staff);
-            return show_page(
-                &state,
-                ctx,
-                id,
-                form,
-                CustomFieldForm::default(),
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    let actor = staff.actor(&ip);
-    let forms = (form, CustomFieldForm::default());
-    page_action(
-        state,
-        req,
-        session,
-        staff,
-        id,
-        forms,
-        "Feature added.",
-        move |conn| product::add_feature(conn, &actor, id, feature),
-    )
-    .await
-}
-
-/// `POST /products/{id}/features/{feature_id}/remove`.
-pub async fn remove_feature(
-    state: State,
-    req: HttpRequest,
-    session: Session,
-    staff: CurrentStaff,
-    ip: ClientIp,
-    path: web::Path<(i64, i64)>,
-    CsrfForm(_): CsrfForm<crate::web::EmptyForm>,
-) -> AppResult<HttpResponse> {
-    let (id, feature_id) = path.into_inner();
-    let actor = staff.actor(&ip);
-    page_action(
-        state,
-        req,
-        session,
-        staff,
-        id,
-        Default::default(),
-        "Feature removed.",
-        move |conn| product::remove_feature(conn, &actor, id, feature_id),
-    )
-    .await
-}
-
-/// `POST /products/{id}/custom-fields`.
-pub async fn add_custom_field(
-    state: State,
-    req: HttpRequest,
-    session: Session,
-    staff: CurrentStaff,
-    ip: ClientIp,
-    path: web::Path<i64>,
-    CsrfForm(form): CsrfForm<CustomFieldForm>,
-) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    load(&state, id).await?;
-    let field = match form.parse() {
-        Ok(f) => f,
-        Err(errors) => {
-            let ctx = VendorCtx::new(&req, &staff);
-            return show_page(
-                &state,
-                ctx,
-                id,
-                FeatureForm::default(),
-                form,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    let actor = staff.actor(&ip);
-    let forms = (FeatureForm::default(), form);
-    page_action(
-        state,
-        req,
-        session,
-        staff,
-        id,
-        forms,
-        "Custom field added.",
-        move |conn| product::add_custom_field(conn, &actor, id, field),
-    )
-    .await
-}
-
-/// `POST /products/{id}/custom-fields/{field_id}/remove`.
-pub async fn remove_custom_field(
-    state: State,
-    req: HttpRequest,
-    session: Session,
-    staff: CurrentStaff,
-    ip: ClientIp,
-    path: web::Path<(i64, i64)>,
-    CsrfForm(_): CsrfForm<crate::web::EmptyForm>,
-) -> AppResult<HttpResponse> {
-    let (id, field_id) = path.into_inner();
-    let actor = staff.actor(&ip);
-    page_action(
-        state,
-        req,
-        session,
-        staff,
-        id,
-        Default::default(),
-        "Custom field removed.",
-        move |conn| product::remove_custom_field(conn, &actor, id, field_id),
-    )
-    .await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PartForm {
-    part_id: String,
-}
-
-/// `POST /products/{id}/bundle-items`.
-pub async fn add_bundle_part(
-    state: State,
-    req: HttpRequest,
-    session: Session,
-    staff: CurrentStaff,
-    ip: ClientIp,
-    path: web::Path<i64>,
-    CsrfForm(form): CsrfForm<PartForm>,
-) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let part_id = form.part_id.trim().parse::<i64>().unwrap_or(-1);
-    let actor = staff.actor(&ip);
-    page_action(
-        state,
-        req,
-        session,
-        staff,
-        id,
-        Default::default(),
-        "Product added to the bundle.",
-        move |conn| product::add_bundle_part(conn, &actor, id, part_id),
-    )
-    .await
-}
-
-/// `POST /products/{id}/bundle-items/{item_id}/remove`.
-pub async fn remove_bundle_part(
-    state: State,
-    req: HttpRequest,
-    session: Session,
-    staff: CurrentStaff,
-    ip: ClientIp,
-    path: web::Path<(i64, i64)>,
-    CsrfForm(_): CsrfForm<crate::web::EmptyForm>,
-) -> AppResult<HttpResponse> {
-    let (id, item_id) = path.into_inner();
-    let actor = staff.actor(&ip);
-    page_action(
-        state,
-        req,
-        session,
-        staff,
-        id,
-        Default::default(),
-        "Product removed from the bundle.",
-        move |conn| product::remove_bundle_part(conn, &actor, id, item_id),
     )
     .await
 }

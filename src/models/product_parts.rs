@@ -1,0 +1,263 @@
+//! A product's parts: features, custom fields, and the products a bundle is made of.
+//! Each change is audited on the product.
+
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::audit::{self, Actor, Entry};
+use super::product::{bundle_parts, find, CustomField, Feature};
+use super::{unique_as_field, ModelError, ModelResult};
+use crate::db::schema::{bundle_items, product_custom_fields, product_features};
+use crate::db::DbConnection;
+use crate::domain::{values, FieldErrors};
+
+fn load(conn: &mut DbConnection, id: i64) -> ModelResult<super::product::Product> {
+    find(conn, id)?.ok_or(ModelError::NotFound)
+}
+
+/// The feature form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct FeatureForm {
+    pub feature_code: String,
+    pub feature_name: String,
+    pub feature_kind: String,
+    pub feature_max: String,
+}
+
+impl FeatureForm {
+    pub fn parse(&self) -> Result<(String, String, &'static str, Option<i64>), FieldErrors> {
+        let mut e = FieldErrors::new();
+        let code = e.check("feature_code", values::code(&self.feature_code));
+        let name = e.check(
+            "feature_name",
+            values::text(&self.feature_name, values::SHORT, true),
+        );
+        let kind = match self.feature_kind.trim() {
+            "activation" => Some("activation"),
+            "consumption" => Some("consumption"),
+            _ => {
+                e.add("feature_kind", "Choose activation or consumption.");
+                None
+            }
+        };
+        let max = match kind {
+            Some("consumption") => e
+                .check(
+                    "feature_max",
+                    values::int_in(&self.feature_max, 1, values::MAX_NUMBER),
+                )
+                .map(Some),
+            _ if !self.feature_max.trim().is_empty() => {
+                e.add("feature_max", "Only consumption features have a maximum.");
+                None
+            }
+            _ => Some(None),
+        };
+        match (code, name, kind, max) {
+            (Some(c), Some(n), Some(k), Some(m)) if e.is_empty() => Ok((c, n, k, m)),
+            _ => Err(e),
+        }
+    }
+}
+
+pub fn add_feature(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    product_id: i64,
+    (code, name, kind, max): (String, String, &'static str, Option<i64>),
+) -> ModelResult<()> {
+    let product = load(conn, product_id)?;
+    diesel::insert_into(product_features::table)
+        .values((
+            product_features::product_id.eq(product_id),
+            product_features::code.eq(&code),
+            product_features::name.eq(&name),
+            product_features::kind.eq(kind),
+            product_features::max_consumption.eq(max),
+            product_features::created_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            unique_as_field(
+                e,
+                "feature_code",
+                "This product already has a feature with this code.",
+            )
+        })?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.feature_added", "product", Some(product_id))
+            .label(&product.name)
+            .after(json!({ "feature": code, "name": name, "kind": kind, "max_consumption": max })),
+    )?;
+    Ok(())
+}
+
+pub fn remove_feature(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    product_id: i64,
+    feature_id: i64,
+) -> ModelResult<()> {
+    let product = load(conn, product_id)?;
+    let feature: Feature = product_features::table
+        .find(feature_id)
+        .filter(product_features::product_id.eq(product_id))
+        .select(Feature::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ModelError::NotFound)?;
+    diesel::delete(product_features::table.find(feature_id)).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.feature_removed", "product", Some(product_id))
+            .label(&product.name)
+            .before(json!({ "feature": feature.code, "name": feature.name, "kind": feature.kind })),
+    )?;
+    Ok(())
+}
+
+/// The custom field form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct CustomFieldForm {
+    pub field_name: String,
+    pub field_default: String,
+}
+
+impl CustomFieldForm {
+    pub fn parse(&self) -> Result<(String, String), FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = e.check("field_name", values::code(&self.field_name));
+        let default = e.check(
+            "field_default",
+            values::text(&self.field_default, values::SHORT, false),
+        );
+        match (name, default) {
+            (Some(n), Some(d)) if e.is_empty() => Ok((n, d)),
+            _ => Err(e),
+        }
+    }
+}
+
+pub fn add_custom_field(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    product_id: i64,
+    (name, default): (String, String),
+) -> ModelResult<()> {
+    let product = load(conn, product_id)?;
+    diesel::insert_into(product_custom_fields::table)
+        .values((
+            product_custom_fields::product_id.eq(product_id),
+            product_custom_fields::name.eq(&name),
+            product_custom_fields::default_value.eq(&default),
+            product_custom_fields::created_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            unique_as_field(
+                e,
+                "field_name",
+                "This product already has a custom field with this name.",
+            )
+        })?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.custom_field_added", "product", Some(product_id))
+            .label(&product.name)
+            .after(json!({ "custom_field": name, "default_value": default })),
+    )?;
+    Ok(())
+}
+
+pub fn remove_custom_field(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    product_id: i64,
+    field_id: i64,
+) -> ModelResult<()> {
+    let product = load(conn, product_id)?;
+    let field: CustomField = product_custom_fields::table
+        .find(field_id)
+        .filter(product_custom_fields::product_id.eq(product_id))
+        .select(CustomField::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ModelError::NotFound)?;
+    diesel::delete(product_custom_fields::table.find(field_id)).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.custom_field_removed", "product", Some(product_id))
+            .label(&product.name)
+            .before(json!({ "custom_field": field.name, "default_value": field.default_value })),
+    )?;
+    Ok(())
+}
+
+/// Adds a product to a bundle: not itself, not a bundle, not twice.
+pub fn add_bundle_part(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    bundle_id: i64,
+    part_id: i64,
+) -> ModelResult<()> {
+    let bundle = load(conn, bundle_id)?;
+    if !bundle.is_bundle {
+        return Err(ModelError::Refused(
+            "Only a bundle has bundle contents; edit the product and tick “Bundle” first."
+                .to_owned(),
+        ));
+    }
+    let part = find(conn, part_id)?
+        .ok_or_else(|| ModelError::invalid("part_id", "Choose a product from the list."))?;
+    if part.id == bundle.id || part.is_bundle {
+        return Err(ModelError::invalid(
+            "part_id",
+            "A bundle is made of ordinary products, not of bundles.",
+        ));
+    }
+    diesel::insert_into(bundle_items::table)
+        .values((
+            bundle_items::bundle_id.eq(bundle_id),
+            bundle_items::product_id.eq(part_id),
+        ))
+        .execute(conn)
+        .map_err(|e| unique_as_field(e, "part_id", "This product is already in the bundle."))?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.bundle_part_added", "product", Some(bundle_id))
+            .label(&bundle.name)
+            .after(json!({ "product": part.code })),
+    )?;
+    Ok(())
+}
+
+pub fn remove_bundle_part(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    bundle_id: i64,
+    item_id: i64,
+) -> ModelResult<()> {
+    let bundle = load(conn, bundle_id)?;
+    let (_, part) = bundle_parts(conn, bundle_id)?
+        .into_iter()
+        .find(|(i, _)| *i == item_id)
+        .ok_or(ModelError::NotFound)?;
+    diesel::delete(bundle_items::table.find(item_id)).execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("product.bundle_part_removed", "product", Some(bundle_id))
+            .label(&bundle.name)
+            .before(json!({ "product": part.code })),
+    )?;
+    Ok(())
+}
