@@ -12,6 +12,7 @@ pub mod license_event;
 pub mod license_ops;
 pub mod login_attempt;
 pub mod order;
+pub mod order_form;
 pub mod product;
 pub mod product_parts;
 pub mod session;
