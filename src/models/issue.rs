@@ -28,6 +28,8 @@ pub struct LinesForm {
     pub line_max_activations: Vec<String>,
     pub line_validity_days: Vec<String>,
     pub line_maintenance_days: Vec<String>,
+    /// Present when "Add lines" was pressed: show more rows instead of issuing.
+    pub add_lines: Option<String>,
 }
 
 /// One row of the lines form, for the template.

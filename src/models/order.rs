@@ -456,6 +456,14 @@ pub fn set_customer(
     Ok(after)
 }
 
+/// How many licences an order holds (an index range on `licenses.order_id`).
+pub fn license_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+    licenses::table
+        .filter(licenses::order_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
 /// Deletes an order with its licences and their devices and events, once the typed
 /// reference matches.
 pub fn delete(
@@ -471,10 +479,7 @@ pub fn delete(
             format!("Type {} exactly to confirm.", before.reference),
         ));
     }
-    let licenses: i64 = licenses::table
-        .filter(licenses::order_id.eq(id))
-        .count()
-        .get_result(conn)?;
+    let licenses = license_count(conn, id)?;
     diesel::delete(orders::table.find(id)).execute(conn)?;
     let mut view = before.audit_view();
     view["licenses"] = json!(licenses);

@@ -90,6 +90,7 @@ impl NewOrderForm {
             line_max_activations: self.line_max_activations.clone(),
             line_validity_days: self.line_validity_days.clone(),
             line_maintenance_days: self.line_maintenance_days.clone(),
+            add_lines: self.add_lines.clone(),
         }
     }
 

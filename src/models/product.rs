@@ -301,7 +301,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Product>> {
         .optional()
 }
 
-fn load(conn: &mut DbConnection, id: i64) -> ModelResult<Product> {
+pub(super) fn load(conn: &mut DbConnection, id: i64) -> ModelResult<Product> {
     find(conn, id)?.ok_or(ModelError::NotFound)
 }
 

@@ -6,15 +6,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
-use super::product::{bundle_parts, find, CustomField, Feature};
+use super::product::{bundle_parts, find, load, CustomField, Feature};
 use super::{unique_as_field, ModelError, ModelResult};
 use crate::db::schema::{bundle_items, product_custom_fields, product_features};
 use crate::db::DbConnection;
 use crate::domain::{values, FieldErrors};
-
-fn load(conn: &mut DbConnection, id: i64) -> ModelResult<super::product::Product> {
-    find(conn, id)?.ok_or(ModelError::NotFound)
-}
 
 /// The feature form as submitted.
 #[derive(Deserialize, Default, Clone, Debug)]

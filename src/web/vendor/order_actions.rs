@@ -200,31 +200,6 @@ pub async fn issue_form(
     .await
 }
 
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-pub struct IssueForm {
-    line_product: Vec<String>,
-    line_count: Vec<String>,
-    line_type: Vec<String>,
-    line_max_activations: Vec<String>,
-    line_validity_days: Vec<String>,
-    line_maintenance_days: Vec<String>,
-    add_lines: Option<String>,
-}
-
-impl IssueForm {
-    fn lines(self) -> LinesForm {
-        LinesForm {
-            line_product: self.line_product,
-            line_count: self.line_count,
-            line_type: self.line_type,
-            line_max_activations: self.line_max_activations,
-            line_validity_days: self.line_validity_days,
-            line_maintenance_days: self.line_maintenance_days,
-        }
-    }
-}
-
 /// `POST /orders/{id}/licenses`: issue more licences into the order.
 pub async fn issue(
     state: State,
@@ -233,13 +208,11 @@ pub async fn issue(
     staff: CurrentStaff,
     ip: ClientIp,
     path: web::Path<i64>,
-    CsrfForm(form): CsrfForm<IssueForm>,
+    CsrfForm(lines): CsrfForm<LinesForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let ctx = || VendorCtx::new(&req, &staff);
-    let add_lines = form.add_lines.is_some();
-    let lines = form.lines();
-    if add_lines {
+    if lines.add_lines.is_some() {
         return issue_page(
             &state,
             ctx(),
@@ -314,13 +287,8 @@ async fn delete_page(
 ) -> AppResult<HttpResponse> {
     let (order, licenses) = state
         .db(move |conn| {
-            use diesel::prelude::*;
             let o = order::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let n: i64 = crate::db::schema::licenses::table
-                .filter(crate::db::schema::licenses::order_id.eq(id))
-                .count()
-                .get_result(conn)?;
-            Ok((o, n))
+            Ok((o, order::license_count(conn, id)?))
         })
         .await?;
     render(
