@@ -76,10 +76,10 @@ def pages(db):
     return [
         ("orders list", "/orders"),
         ("orders search", "/orders?q=" + urllib.parse.quote(reference[:-2].lower())),
-        ("licences list", "/licenses"),
-        ("licences key search", "/licenses?key=" + key[:7].lower()),
-        ("licences active", "/licenses?status=active"),
-        ("licences disabled", "/licenses?status=disabled"),
+        ("licenses list", "/licenses"),
+        ("licenses key search", "/licenses?key=" + key[:7].lower()),
+        ("licenses active", "/licenses?status=active"),
+        ("licenses disabled", "/licenses?status=disabled"),
         ("customers list", "/customers"),
         ("customers search", "/customers?q=" + urllib.parse.quote(email.split("@")[0])),
         ("products list", "/products"),
@@ -87,7 +87,7 @@ def pages(db):
         ("customer accounts", "/customer-accounts"),
         ("labels", "/labels"),
         ("order detail", f"/orders/{order}"),
-        ("licence detail", f"/licenses/{license}"),
+        ("license detail", f"/licenses/{license}"),
         ("customer detail", f"/customers/{customer}"),
         ("product detail", f"/products/{product}"),
     ]
@@ -124,7 +124,7 @@ def bench(n):
             wrk(base + path, cookie, 1)  # warm up
             results[name] = wrk(base + path, cookie, SECONDS)
             p50, p99, count = results[name]
-            print(f"  {n:>9} licences  {name:<22} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   ({count} requests)", flush=True)
+            print(f"  {n:>9} licenses  {name:<22} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   ({count} requests)", flush=True)
         return results, seeded
     finally:
         server.terminate()
@@ -139,7 +139,7 @@ def main():
         results, seeded = bench(n)
         all_results[n] = results
         if seeded is not None:
-            print(f"  seeding {n} licences took {seeded:.1f} s")
+            print(f"  seeding {n} licenses took {seeded:.1f} s")
     if len(SIZES) >= 2:
         small, big = SIZES[0], SIZES[-1]
         print(f"\n| page | p50 @{small} | p99 @{small} | p50 @{big} | p99 @{big} | targets |")

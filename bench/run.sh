@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Keyfold's speed benchmark: seeds SQLite databases of 1,000 and 1,000,000 licences,
+# Keyfold's speed benchmark: seeds SQLite databases of 1,000 and 1,000,000 licenses,
 # serves each with the release build, and drives every list page (first page and a
 # prefix search) and every detail page with wrk (8 connections) as a signed-in user.
 # Prints p50/p99 per page at both sizes and checks the targets.

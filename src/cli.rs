@@ -185,7 +185,7 @@ fn demo(config: Config, allow_public: bool) -> Result<(), String> {
         let seeded = write_tx(&mut conn, |conn| demo::seed(conn, &email, &hash))
             .map_err(|e| e.to_string())?;
         println!(
-            "Seeded the demo company: {} products, {} customers, {} orders, {} licences, {} devices, {} licence events.",
+            "Seeded the demo company: {} products, {} customers, {} orders, {} licenses, {} devices, {} license events.",
             seeded.products, seeded.customers, seeded.orders, seeded.licenses, seeded.devices, seeded.events
         );
         let mut lines = vec![
@@ -240,7 +240,7 @@ fn seed(config: &Config, licenses: u64) -> Result<(), String> {
     let counts =
         crate::seed::bulk::seed(&mut conn, licenses).map_err(|e| format!("seeding failed: {e}"))?;
     println!(
-        "Seeded {} licences, {} customers, {} orders, {} devices, {} licence events in {:.1} s.",
+        "Seeded {} licenses, {} customers, {} orders, {} devices, {} license events in {:.1} s.",
         counts.licenses,
         counts.customers,
         counts.orders,

@@ -39,6 +39,8 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
+    /// The vendor's name, shown in the end-user portal and in emails.
+    pub vendor_name: String,
     pub bcrypt_cost: u32,
     pub secure_cookies: bool,
     pub trusted_proxies: Vec<IpAddr>,
@@ -133,6 +135,16 @@ impl Config {
             smtp_url: get("KEYFOLD_SMTP_URL").map(Secret::new),
             mail_from: get("KEYFOLD_MAIL_FROM")
                 .unwrap_or_else(|| "Keyfold <keyfold@localhost>".to_owned()),
+            vendor_name: get("KEYFOLD_VENDOR_NAME")
+                .map(|v| {
+                    v.trim()
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(100)
+                        .collect::<String>()
+                })
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "Keyfold".to_owned()),
             bcrypt_cost,
             secure_cookies,
             trusted_proxies,
@@ -204,9 +216,9 @@ mod tests {
 
     #[test]
     fn https_public_url_turns_on_secure_cookies() {
-        let c = cfg(&[("KEYFOLD_PUBLIC_URL", "https://licences.example.com/")]).unwrap();
+        let c = cfg(&[("KEYFOLD_PUBLIC_URL", "https://licenses.example.com/")]).unwrap();
         assert!(c.secure_cookies);
-        assert_eq!(c.public_url, "https://licences.example.com");
+        assert_eq!(c.public_url, "https://licenses.example.com");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::web::pages::errors::ErrorPage;
+use crate::web::area::Area;
+use crate::web::errors::ErrorPage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -34,28 +35,16 @@ pub enum AppError {
     Internal(String),
 }
 
-impl AppError {
-    fn page(&self) -> ErrorPage {
-        match self {
-            AppError::NotFound => ErrorPage::not_found(),
-            AppError::Forbidden => ErrorPage::forbidden(),
-            AppError::Unprocessable(msg) => ErrorPage::unprocessable(msg),
-            AppError::TooManyRequests => ErrorPage::too_many_requests(),
-            AppError::Gone(msg) => ErrorPage::gone(msg),
-            AppError::Db(diesel::result::Error::NotFound) => ErrorPage::not_found(),
-            _ => ErrorPage::internal(),
-        }
-    }
-}
-
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            _ => self.page().status,
+            e => ErrorPage::for_error(e, Area::Admin).status,
         }
     }
 
+    /// A bare answer with the right status: the error-page middleware
+    /// ([`crate::web::errors::error_pages`]) renders it for the area of the request.
     fn error_response(&self) -> HttpResponse {
         if let AppError::SignInRequired { login, next } = self {
             let location = if next.is_empty() || next == "/" {
@@ -70,23 +59,10 @@ impl ResponseError for AppError {
                 .insert_header((header::LOCATION, location))
                 .finish();
         }
-        let page = self.page();
-        if page.status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
-        }
-        render_error(&page)
-    }
-}
-
-/// Renders an error page; falls back to plain text if the template itself fails.
-pub fn render_error(page: &ErrorPage) -> HttpResponse {
-    let mut builder = HttpResponse::build(page.status);
-    builder.insert_header((header::CACHE_CONTROL, "no-store"));
-    match page.render() {
-        Ok(body) => builder.content_type("text/html; charset=utf-8").body(body),
-        Err(_) => builder
+        HttpResponse::build(self.status_code())
+            .insert_header((header::CACHE_CONTROL, "no-store"))
             .content_type("text/plain; charset=utf-8")
-            .body(page.title),
+            .body(ErrorPage::for_error(self, Area::Admin).title)
     }
 }
 

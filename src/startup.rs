@@ -8,6 +8,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
@@ -15,7 +16,7 @@ use crate::config::{Backend, Config};
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::models::settings;
-use crate::web::{routes, security, AppState};
+use crate::web::{errors, routes, security, AppState};
 
 /// Extra routes a caller (a test) mounts beside the product's own.
 pub type ExtraRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
@@ -84,6 +85,7 @@ impl Application {
             let extra = extra.clone();
             App::new()
                 .wrap(session_middleware(key.clone(), secure))
+                .wrap(from_fn(errors::error_pages))
                 .wrap(security::headers())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())

@@ -1,25 +1,34 @@
-//! What the (encrypted, private) session cookie carries: the staff session id, the
-//! manager session id, the CSRF token and pending flash messages. Nothing else.
+//! What the (encrypted, private) session cookie carries: one session id per kind of
+//! account (staff, license manager), the CSRF token and pending flash messages.
 
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::token::random_token;
 
-const STAFF_SESSION: &str = "sid";
+use crate::models::session::Kind;
+
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 
-pub fn staff_session_token(session: &Session) -> Option<String> {
-    session.get::<String>(STAFF_SESSION).ok().flatten()
+/// The cookie key holding the session id of one kind of account.
+fn key(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Staff => "sid",
+        Kind::LicenseManager => "lm_sid",
+    }
 }
 
-pub fn set_staff_session_token(session: &Session, token: &str) {
-    let _ = session.insert(STAFF_SESSION, token);
+pub fn session_token(session: &Session, kind: Kind) -> Option<String> {
+    session.get::<String>(key(kind)).ok().flatten()
 }
 
-pub fn forget_staff_session(session: &Session) {
-    session.remove(STAFF_SESSION);
+pub fn set_session_token(session: &Session, kind: Kind, token: &str) {
+    let _ = session.insert(key(kind), token);
+}
+
+pub fn forget_session(session: &Session, kind: Kind) {
+    session.remove(key(kind));
 }
 
 /// The CSRF token of this browser, created on first use.

@@ -1,4 +1,4 @@
-//! "Export order data": one row per licence with the order's and customer's columns.
+//! "Export order data": one row per license with the order's and customer's columns.
 
 use diesel::prelude::*;
 
@@ -41,7 +41,7 @@ fn when(at: Option<chrono::NaiveDateTime>) -> String {
         .unwrap_or_default()
 }
 
-/// The CSV of an order, its customer and its licences (read in pages of 1,000).
+/// The CSV of an order, its customer and its licenses (read in pages of 1,000).
 pub fn order_csv(
     conn: &mut DbConnection,
     order: &Order,

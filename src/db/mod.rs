@@ -117,8 +117,12 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection is thrown away, never reused, when it was checked out while a panic
+    /// unwound, or when its transaction manager is broken or still inside a transaction
+    /// (as diesel's own `ConnectionManager::has_broken`): a connection left in an open
+    /// transaction would make every later write on it fail or silently never commit.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 

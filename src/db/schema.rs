@@ -144,6 +144,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    license_managers (id) {
+        id -> Int8,
+        email -> Text,
+        email_norm -> Text,
+        name -> Text,
+        password_hash -> Nullable<Text>,
+        enabled -> Bool,
+        last_sign_in_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     license_users (id) {
         id -> Int8,
         email -> Text,
@@ -333,6 +347,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     license_custom_fields,
     license_events,
     license_features,
+    license_managers,
     license_user_assignments,
     license_users,
     licenses,

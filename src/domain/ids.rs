@@ -24,4 +24,5 @@ id_type!(
     OrderId,
     LicenseId,
     DeviceId,
+    LicenseManagerId,
 );

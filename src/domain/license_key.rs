@@ -1,4 +1,4 @@
-//! Licence keys: 16 characters from a 32-character alphabet without look-alikes (no 0/O,
+//! License keys: 16 characters from a 32-character alphabet without look-alikes (no 0/O,
 //! 1/I), 80 bits from the operating system's generator, grouped `ABCD-EFGH-JKLM-NPQR`.
 
 use rand::{RngCore, TryRngCore};

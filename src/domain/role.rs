@@ -74,13 +74,13 @@ pub enum Action {
     ChangeOwnPassword,
     /// Create, edit, disable, delete and label customers.
     EditCustomers,
-    /// Disable, enable and reset licences and devices.
+    /// Disable, enable and reset licenses and devices.
     ControlLicenses,
     /// Products, customer accounts and labels.
     ManageCatalogue,
-    /// Create, edit and delete orders; issue licences.
+    /// Create, edit and delete orders; issue licenses.
     ManageOrders,
-    /// Edit and delete licences.
+    /// Edit and delete licenses.
     ManageLicenses,
     /// Create staff users, change roles, disable and enable them.
     AdministerStaff,
@@ -116,7 +116,7 @@ mod tests {
     }
 
     #[test]
-    fn support_may_control_licences_and_edit_customers_only() {
+    fn support_may_control_licenses_and_edit_customers_only() {
         assert!(Role::Support.can(Action::ControlLicenses));
         assert!(Role::Support.can(Action::EditCustomers));
         assert!(!Role::Support.can(Action::ManageOrders));

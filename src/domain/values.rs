@@ -20,12 +20,37 @@ pub fn text(input: &str, max: usize, required: bool) -> Result<String, String> {
     Ok(s.to_owned())
 }
 
+/// A search or filter term from an address: trimmed, without control characters (a NUL
+/// byte is refused by PostgreSQL), at most `max` characters. Never an error: a filter
+/// that cannot match anything simply finds nothing.
+pub fn search_term(input: &str, max: usize) -> String {
+    input
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect()
+}
+
 /// Longest ordinary text field.
 pub const SHORT: usize = 200;
 /// Notes and descriptions.
 pub const LONG: usize = 5000;
-/// The largest count or limit a form accepts.
-pub const MAX_NUMBER: i64 = 1_000_000_000;
+/// The largest count or limit a form accepts: activations, seats, consumption maxima.
+pub const MAX_NUMBER: i64 = 1_000_000;
+/// The longest duration in days (100 years).
+pub const MAX_DAYS: i64 = 36_525;
+/// The longest borrow limit in hours (a year).
+pub const MAX_BORROW_HOURS: i64 = 24 * 365;
+/// The earliest and latest dates a form accepts.
+pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
 
 /// A whole number from `min` to `max`.
 pub fn int_in(input: &str, min: i64, max: i64) -> Result<i64, String> {
@@ -33,9 +58,22 @@ pub fn int_in(input: &str, min: i64, max: i64) -> Result<i64, String> {
     if s.is_empty() {
         return Err("Enter a number.".to_owned());
     }
-    let n: i64 = s
-        .parse()
-        .map_err(|_| format!("“{s}” is not a whole number."))?;
+    let n: i64 = match s.parse() {
+        Ok(n) => n,
+        // Digits that do not fit are out of range, not "not a number".
+        Err(_)
+            if s.trim_start_matches(['-', '+'])
+                .chars()
+                .all(|c| c.is_ascii_digit()) =>
+        {
+            return Err(if s.starts_with('-') {
+                format!("Must be at least {min}.")
+            } else {
+                format!("Must be at most {max}.")
+            })
+        }
+        Err(_) => return Err(format!("“{}” is not a whole number.", shorten(s))),
+    };
     if n < min {
         return Err(if min == 0 {
             "Must not be negative.".to_owned()
@@ -54,6 +92,37 @@ pub fn non_negative(input: &str) -> Result<i64, String> {
     int_in(input, 0, MAX_NUMBER)
 }
 
+/// A count or limit from 0 to [`MAX_NUMBER`] (activations, seats).
+pub fn count(input: &str) -> Result<i64, String> {
+    int_in(input, 0, MAX_NUMBER)
+}
+
+/// An optional duration in days, 1 to [`MAX_DAYS`] (100 years): empty means none.
+pub fn optional_days(input: &str) -> Result<Option<i64>, String> {
+    if input.trim().is_empty() {
+        return Ok(None);
+    }
+    int_in(input, 1, MAX_DAYS)
+        .map(Some)
+        .map_err(|e| match e.starts_with("Must be at most") {
+            true => format!("At most {MAX_DAYS} days (100 years)."),
+            false => e,
+        })
+}
+
+/// `at` plus `days`, or `None` when the result would leave the calendar chrono knows.
+pub fn add_days(at: chrono::NaiveDateTime, days: i64) -> Option<chrono::NaiveDateTime> {
+    chrono::Duration::try_days(days).and_then(|d| at.checked_add_signed(d))
+}
+
+/// At most 40 characters of a user's input, for quoting it in a message.
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
 /// An optional whole number ≥ `min`: empty means none.
 pub fn optional_int(input: &str, min: i64) -> Result<Option<i64>, String> {
     if input.trim().is_empty() {
@@ -63,15 +132,18 @@ pub fn optional_int(input: &str, min: i64) -> Result<Option<i64>, String> {
     }
 }
 
-/// An optional date `YYYY-MM-DD`.
+/// An optional date `YYYY-MM-DD` from 1970 to 9999.
 pub fn optional_date(input: &str) -> Result<Option<NaiveDate>, String> {
     let s = input.trim();
     if s.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| format!("“{s}” is not a date (YYYY-MM-DD)."))
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("“{}” is not a date (YYYY-MM-DD).", shorten(s)))?;
+    if d < MIN_DATE || d > MAX_DATE {
+        return Err("Use a date between 1970-01-01 and 9999-12-31.".to_owned());
+    }
+    Ok(Some(d))
 }
 
 /// A short code: 1–32 letters, digits, `-`, `_` or `.`.
@@ -161,6 +233,24 @@ mod tests {
             .unwrap_err()
             .contains("not a whole number"));
         assert!(non_negative("99999999999").is_err());
+        assert_eq!(
+            non_negative("99999999999999999999999"),
+            Err("Must be at most 1000000.".to_owned())
+        );
+        assert_eq!(optional_days("36525"), Ok(Some(36525)));
+        assert!(optional_days("1000000000")
+            .unwrap_err()
+            .contains("100 years"));
+        assert!(optional_days("0").is_err());
+        assert!(optional_date("0001-01-01").is_err());
+        assert!(optional_date("+12345-01-01").is_err());
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert!(add_days(at, i64::MAX).is_none());
+        assert!(add_days(at, 1_000_000_000).is_none());
+        assert!(add_days(at, 30).is_some());
         assert_eq!(optional_int("", 1), Ok(None));
         assert!(optional_int("0", 1).is_err());
     }

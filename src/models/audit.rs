@@ -29,6 +29,16 @@ impl Actor {
         }
     }
 
+    /// A license manager acting in the end-user portal (stored as actor kind `manager`).
+    pub fn license_manager(id: i64, email: &str, ip: Option<String>) -> Self {
+        Actor {
+            kind: "manager",
+            id: Some(id),
+            label: email.to_owned(),
+            ip,
+        }
+    }
+
     pub fn system(label: &str) -> Self {
         Actor {
             kind: "system",
@@ -188,7 +198,7 @@ pub fn latest_of_action(
 /// The kinds of object the audit log knows, with their labels.
 pub const OBJECT_TYPES: [(&str, &str); 7] = [
     ("order", "Order"),
-    ("license", "Licence"),
+    ("license", "License"),
     ("customer", "Customer"),
     ("customer_account", "Customer account"),
     ("label", "Label"),

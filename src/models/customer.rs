@@ -1,16 +1,17 @@
-//! Customers: who licences are issued to. Soft-deleted while they have orders.
+//! Customers: who licenses are issued to. Soft-deleted while they have orders.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
 use super::{unique_as_field, ModelError, ModelResult, Page};
 use crate::db::schema::{customer_accounts, customer_labels, customers, orders};
 use crate::db::DbConnection;
-use crate::domain::values::{self, prefix_end};
-use crate::domain::{EmailAddress, FieldErrors};
+use crate::domain::values::prefix_end;
+use crate::domain::CustomerAccountId;
+use crate::domain::CustomerId;
+use crate::domain::EmailAddress;
 
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = customers)]
@@ -74,125 +75,6 @@ impl Customer {
             "customer_account_id": self.customer_account_id, "status": self.status,
             "metadata": self.metadata,
         })
-    }
-}
-
-/// The customer form as submitted: strings only, so every mistake comes back as a message.
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default)]
-pub struct CustomerForm {
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub company: String,
-    pub phone: String,
-    pub reference: String,
-    pub external_id: String,
-    pub address_line1: String,
-    pub address_line2: String,
-    pub postcode: String,
-    pub city: String,
-    pub state: String,
-    pub country: String,
-    pub customer_account_id: String,
-    pub metadata: String,
-    pub status: String,
-    pub updated_at: String,
-}
-
-impl CustomerForm {
-    /// The form filled with a customer's current values.
-    pub fn from_customer(c: &Customer) -> Self {
-        CustomerForm {
-            email: c.email.clone(),
-            first_name: c.first_name.clone(),
-            last_name: c.last_name.clone(),
-            company: c.company.clone(),
-            phone: c.phone.clone(),
-            reference: c.reference.clone(),
-            external_id: c.external_id.clone(),
-            address_line1: c.address_line1.clone(),
-            address_line2: c.address_line2.clone(),
-            postcode: c.postcode.clone(),
-            city: c.city.clone(),
-            state: c.state.clone(),
-            country: c.country.clone(),
-            customer_account_id: c
-                .customer_account_id
-                .map(|i| i.to_string())
-                .unwrap_or_default(),
-            metadata: values::pretty_json(&c.metadata),
-            status: c.status.clone(),
-            updated_at: values::version(&c.updated_at),
-        }
-    }
-
-    /// Validates every field at once.
-    pub fn parse(&self) -> Result<CustomerInput, FieldErrors> {
-        let mut e = FieldErrors::new();
-        let email = e.check("email", EmailAddress::parse(&self.email));
-        let short = |e: &mut FieldErrors, field: &'static str, v: &str| {
-            e.check(field, values::text(v, values::SHORT, false))
-                .unwrap_or_default()
-        };
-        let first_name = short(&mut e, "first_name", &self.first_name);
-        let last_name = short(&mut e, "last_name", &self.last_name);
-        let company = short(&mut e, "company", &self.company);
-        let phone = short(&mut e, "phone", &self.phone);
-        let reference = short(&mut e, "reference", &self.reference);
-        let external_id = short(&mut e, "external_id", &self.external_id);
-        let address_line1 = short(&mut e, "address_line1", &self.address_line1);
-        let address_line2 = short(&mut e, "address_line2", &self.address_line2);
-        let postcode = short(&mut e, "postcode", &self.postcode);
-        let city = short(&mut e, "city", &self.city);
-        let state = short(&mut e, "state", &self.state);
-        let country = short(&mut e, "country", &self.country);
-        let account = self.customer_account_id.trim();
-        let customer_account_id = if account.is_empty() {
-            None
-        } else {
-            match account.parse::<i64>() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    e.add("customer_account_id", "Choose an account from the list.");
-                    None
-                }
-            }
-        };
-        let metadata = e
-            .check("metadata", values::json_object(&self.metadata))
-            .unwrap_or_default();
-        let status = match self.status.trim() {
-            "" | "active" => "active",
-            "disabled" => "disabled",
-            _ => {
-                e.add("status", "Choose active or disabled.");
-                "active"
-            }
-        };
-        let seen_updated_at = values::parse_version(&self.updated_at);
-        match email {
-            Some(email) if e.is_empty() => Ok(CustomerInput {
-                email,
-                first_name,
-                last_name,
-                company,
-                phone,
-                reference,
-                external_id,
-                address_line1,
-                address_line2,
-                postcode,
-                city,
-                state,
-                country,
-                customer_account_id,
-                metadata,
-                status: status.to_owned(),
-                seen_updated_at,
-            }),
-            _ => Err(e),
-        }
     }
 }
 
@@ -307,7 +189,8 @@ pub fn find_live_by_email(
         .optional()
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Customer>> {
+pub fn find(conn: &mut DbConnection, id: CustomerId) -> QueryResult<Option<Customer>> {
+    let id = id.0;
     customers::table
         .find(id)
         .select(Customer::as_select())
@@ -341,10 +224,11 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: CustomerId,
     input: &CustomerInput,
 ) -> ModelResult<Customer> {
-    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    let id = id.0;
+    let before = find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)?;
     if input.seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
             "Someone else changed this customer after you opened the form. The form now shows their version; make your change again."
@@ -379,10 +263,11 @@ pub fn update(
 pub fn set_enabled(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: CustomerId,
     enabled: bool,
 ) -> ModelResult<Customer> {
-    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    let id = id.0;
+    let before = find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)?;
     if before.is_deleted() {
         return Err(ModelError::Refused(
             "Restore this customer first.".to_owned(),
@@ -411,10 +296,11 @@ pub fn set_enabled(
         .before(json!({ "status": before.status }))
         .after(json!({ "status": status })),
     )?;
-    find(conn, id)?.ok_or(ModelError::NotFound)
+    find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)
 }
 
-pub fn order_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+pub fn order_count(conn: &mut DbConnection, id: CustomerId) -> QueryResult<i64> {
+    let id = id.0;
     orders::table
         .filter(orders::customer_id.eq(id))
         .count()
@@ -432,12 +318,13 @@ pub enum Deleted {
 
 /// Deletes a customer: soft when they have orders (kept for the orders' sake, hidden
 /// from lists, restorable), hard otherwise.
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Deleted> {
-    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: CustomerId) -> ModelResult<Deleted> {
+    let id = id.0;
+    let before = find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)?;
     if before.is_deleted() {
         return Ok(Deleted::Soft);
     }
-    let kind = if order_count(conn, id)? > 0 {
+    let kind = if order_count(conn, CustomerId(id))? > 0 {
         let now = super::now();
         diesel::update(customers::table.find(id))
             .set((
@@ -472,8 +359,9 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<De
 }
 
 /// Brings a soft-deleted customer back (as active), if their email is still free.
-pub fn restore(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Customer> {
-    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+pub fn restore(conn: &mut DbConnection, actor: &Actor, id: CustomerId) -> ModelResult<Customer> {
+    let id = id.0;
+    let before = find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)?;
     if !before.is_deleted() {
         return Ok(before);
     }
@@ -498,7 +386,7 @@ pub fn restore(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<C
             .before(json!({ "status": "deleted" }))
             .after(json!({ "status": "active" })),
     )?;
-    find(conn, id)?.ok_or(ModelError::NotFound)
+    find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)
 }
 
 /// Filters of the customers list.
@@ -612,9 +500,10 @@ pub fn list(
 /// Live customers of one account, newest first.
 pub fn of_account(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: CustomerAccountId,
     limit: i64,
 ) -> QueryResult<Vec<Customer>> {
+    let account_id = account_id.0;
     customers::table
         .filter(customers::customer_account_id.eq(account_id))
         .filter(customers::status.ne("deleted"))

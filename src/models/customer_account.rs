@@ -8,6 +8,7 @@ use super::audit::{self, Actor, Entry};
 use super::{unique_as_field, ModelError, ModelResult, Page};
 use crate::db::schema::{customer_accounts, customers};
 use crate::db::DbConnection;
+use crate::domain::CustomerAccountId;
 use crate::domain::{values, FieldErrors};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -57,7 +58,11 @@ impl AccountInput {
 
 const TAKEN: &str = "Another customer account has this code.";
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CustomerAccount>> {
+pub fn find(
+    conn: &mut DbConnection,
+    id: CustomerAccountId,
+) -> QueryResult<Option<CustomerAccount>> {
+    let id = id.0;
     customer_accounts::table
         .find(id)
         .select(CustomerAccount::as_select())
@@ -144,11 +149,12 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: CustomerAccountId,
     input: &AccountInput,
     seen_updated_at: Option<NaiveDateTime>,
 ) -> ModelResult<CustomerAccount> {
-    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    let id = id.0;
+    let before = find(conn, CustomerAccountId(id))?.ok_or(ModelError::NotFound)?;
     if seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
             "Someone else changed this account after you opened the form. Their version is shown below; make your change again."

@@ -1,10 +1,11 @@
-//! Devices (activations) of a licence.
+//! Devices (activations) of a license.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::devices;
 use crate::db::DbConnection;
+use crate::domain::LicenseId;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = devices)]
@@ -28,12 +29,13 @@ impl Device {
     }
 }
 
-/// A licence's devices, active first, newest first; bounded.
+/// A license's devices, active first, newest first; bounded.
 pub fn for_license(
     conn: &mut DbConnection,
-    license_id: i64,
+    license_id: LicenseId,
     limit: i64,
 ) -> QueryResult<Vec<Device>> {
+    let license_id = license_id.0;
     devices::table
         .filter(devices::license_id.eq(license_id))
         .order((
@@ -46,8 +48,12 @@ pub fn for_license(
         .load(conn)
 }
 
-/// The active devices of a licence.
-pub fn active_for_license(conn: &mut DbConnection, license_id: i64) -> QueryResult<Vec<Device>> {
+/// The active devices of a license.
+pub fn active_for_license(
+    conn: &mut DbConnection,
+    license_id: LicenseId,
+) -> QueryResult<Vec<Device>> {
+    let license_id = license_id.0;
     devices::table
         .filter(devices::license_id.eq(license_id))
         .filter(devices::deactivated_at.is_null())

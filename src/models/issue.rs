@@ -1,225 +1,21 @@
-//! Issuing licences: licence lines (product, count, policy overrides) validated as a
+//! Issuing licenses: license lines (product, count, policy overrides) validated as a
 //! whole, bundles expanded into their products, keys generated, features and custom
 //! fields copied from the product.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use serde::Deserialize;
 
 use super::product::{self, Product};
 use super::{ModelError, ModelResult};
 use crate::db::schema::{license_custom_fields, license_features, licenses, product_custom_fields};
 use crate::db::DbConnection;
-use crate::domain::{license_key, values, FieldErrors};
+use crate::domain::license_key;
+use crate::domain::OrderId;
+use crate::domain::ProductId;
 
-/// At most this many licences per line, and per request.
+/// At most this many licenses per line, and per request.
 pub const MAX_PER_LINE: i64 = 1000;
 pub const MAX_PER_REQUEST: i64 = 5000;
-/// Blank rows a lines form shows, and how many "Add lines" adds.
-pub const BLANK_LINES: usize = 3;
-
-/// Licence lines as submitted: parallel lists, one entry per row.
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default)]
-pub struct LinesForm {
-    pub line_product: Vec<String>,
-    pub line_count: Vec<String>,
-    pub line_type: Vec<String>,
-    pub line_max_activations: Vec<String>,
-    pub line_validity_days: Vec<String>,
-    pub line_maintenance_days: Vec<String>,
-    /// Present when "Add lines" was pressed: show more rows instead of issuing.
-    pub add_lines: Option<String>,
-}
-
-/// One row of the lines form, for the template.
-#[derive(Clone, Debug, Default)]
-pub struct LineRow {
-    pub index: usize,
-    pub product: String,
-    pub count: String,
-    pub license_type: String,
-    pub max_activations: String,
-    pub validity_days: String,
-    pub maintenance_days: String,
-    /// The chosen product's policy, shown in the empty override fields.
-    pub defaults: LineDefaults,
-}
-
-/// A product's licence defaults as a line shows them (placeholders of its fields).
-#[derive(Clone, Debug)]
-pub struct LineDefaults {
-    pub license_type: String,
-    pub max_activations: String,
-    pub validity_days: String,
-    pub maintenance_days: String,
-}
-
-impl Default for LineDefaults {
-    fn default() -> Self {
-        LineDefaults {
-            license_type: String::new(),
-            max_activations: "default".to_owned(),
-            validity_days: "default".to_owned(),
-            maintenance_days: "default".to_owned(),
-        }
-    }
-}
-
-impl LineDefaults {
-    pub fn of(p: &Product) -> Self {
-        let days = |d: Option<i64>| {
-            d.map(|d| d.to_string())
-                .unwrap_or_else(|| "none".to_owned())
-        };
-        LineDefaults {
-            license_type: p.type_label().to_owned(),
-            max_activations: p.max_activations.to_string(),
-            validity_days: days(p.validity_days),
-            maintenance_days: days(p.maintenance_days),
-        }
-    }
-}
-
-/// Fills each row's defaults from its chosen product.
-pub fn with_defaults(mut rows: Vec<LineRow>, products: &[Product]) -> Vec<LineRow> {
-    for row in rows.iter_mut() {
-        if let Some(p) = products.iter().find(|p| row.is_product(p.id)) {
-            row.defaults = LineDefaults::of(p);
-        }
-    }
-    rows
-}
-
-impl LineRow {
-    pub fn is_product(&self, id: impl std::borrow::Borrow<i64>) -> bool {
-        self.product.trim() == id.borrow().to_string()
-    }
-}
-
-fn at(v: &[String], i: usize) -> String {
-    v.get(i).cloned().unwrap_or_default()
-}
-
-impl LinesForm {
-    /// The rows to show: those submitted (or none) plus `extra` blank ones.
-    pub fn rows(&self, extra: usize) -> Vec<LineRow> {
-        let n = self.line_product.len().max(self.line_count.len());
-        let mut rows: Vec<LineRow> = (0..n)
-            .map(|i| LineRow {
-                index: i,
-                product: at(&self.line_product, i),
-                count: at(&self.line_count, i),
-                license_type: at(&self.line_type, i),
-                max_activations: at(&self.line_max_activations, i),
-                validity_days: at(&self.line_validity_days, i),
-                maintenance_days: at(&self.line_maintenance_days, i),
-                defaults: LineDefaults::default(),
-            })
-            .collect();
-        for _ in 0..extra {
-            rows.push(LineRow {
-                index: rows.len(),
-                count: "1".to_owned(),
-                ..Default::default()
-            });
-        }
-        rows
-    }
-
-    /// Validates the rows that name a product (blank rows are ignored); at least one.
-    pub fn parse(&self, errors: &mut FieldErrors) -> Vec<LineInput> {
-        let mut lines = Vec::new();
-        let mut total = 0;
-        for row in self.rows(0) {
-            let blank = row.product.trim().is_empty();
-            if blank {
-                continue;
-            }
-            let i = row.index;
-            let product_id = match row.product.trim().parse::<i64>() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    errors.add(format!("line_{i}_product"), "Choose a product.");
-                    None
-                }
-            };
-            let count = errors.check(
-                format!("line_{i}_count"),
-                values::int_in(&row.count, 1, MAX_PER_LINE),
-            );
-            let license_type = match row.license_type.trim() {
-                "" => Some(None),
-                t if product::LICENSE_TYPES.iter().any(|(k, _)| *k == t) => {
-                    Some(Some(t.to_owned()))
-                }
-                _ => {
-                    errors.add(format!("line_{i}_type"), "Choose one of the licence types.");
-                    None
-                }
-            };
-            let max_activations = errors.check(
-                format!("line_{i}_max_activations"),
-                opt_in(&row.max_activations, 0),
-            );
-            let validity_days = errors.check(
-                format!("line_{i}_validity_days"),
-                opt_in(&row.validity_days, 1),
-            );
-            let maintenance_days = errors.check(
-                format!("line_{i}_maintenance_days"),
-                opt_in(&row.maintenance_days, 1),
-            );
-            if let (
-                Some(product_id),
-                Some(count),
-                Some(license_type),
-                Some(max_activations),
-                Some(validity_days),
-                Some(maintenance_days),
-            ) = (
-                product_id,
-                count,
-                license_type,
-                max_activations,
-                validity_days,
-                maintenance_days,
-            ) {
-                total += count;
-                lines.push(LineInput {
-                    index: i,
-                    product_id,
-                    count,
-                    license_type,
-                    max_activations,
-                    validity_days,
-                    maintenance_days,
-                });
-            }
-        }
-        if lines.is_empty() && errors.is_empty() {
-            errors.add(
-                "lines",
-                "Add at least one licence line: choose a product and a count.",
-            );
-        }
-        if total > MAX_PER_REQUEST {
-            errors.add(
-                "lines",
-                format!("At most {MAX_PER_REQUEST} licences at once ({total} asked)."),
-            );
-        }
-        lines
-    }
-}
-
-fn opt_in(input: &str, min: i64) -> Result<Option<i64>, String> {
-    if input.trim().is_empty() {
-        Ok(None)
-    } else {
-        values::int_in(input, min, 100_000).map(Some)
-    }
-}
 
 /// A validated line: `None` overrides mean "the product's default".
 #[derive(Clone, Debug)]
@@ -233,28 +29,29 @@ pub struct LineInput {
     pub maintenance_days: Option<i64>,
 }
 
-/// Issues the licences of `lines` into an order; returns the new licence ids.
+/// Issues the licenses of `lines` into an order; returns the new license ids.
 /// Unknown or archived products are field errors on their line.
 pub fn issue(
     conn: &mut DbConnection,
-    order_id: i64,
+    order_id: OrderId,
     lines: &[LineInput],
     is_trial: bool,
     start: NaiveDate,
 ) -> ModelResult<Vec<i64>> {
+    let order_id = order_id.0;
     let mut ids = Vec::new();
     for line in lines {
         let field = |name: &str| format!("line_{}_{name}", line.index);
-        let product = product::find(conn, line.product_id)?
+        let product = product::find(conn, ProductId(line.product_id))?
             .ok_or_else(|| ModelError::invalid(field("product"), "This product does not exist."))?;
         if product.archived_at.is_some() {
             return Err(ModelError::invalid(
                 field("product"),
-                "This product is archived; restore it to issue licences.",
+                "This product is archived; restore it to issue licenses.",
             ));
         }
         let parts: Vec<Product> = if product.is_bundle {
-            let parts: Vec<Product> = product::bundle_parts(conn, product.id)?
+            let parts: Vec<Product> = product::bundle_parts(conn, ProductId(product.id))?
                 .into_iter()
                 .map(|(_, p)| p)
                 .collect();
@@ -277,7 +74,7 @@ pub fn issue(
     Ok(ids)
 }
 
-/// A new key that no licence has yet.
+/// A new key that no license has yet.
 fn fresh_key(conn: &mut DbConnection) -> QueryResult<String> {
     loop {
         let key = license_key::generate();
@@ -332,7 +129,7 @@ fn issue_one(
         ))
         .returning(licenses::id)
         .get_result(conn)?;
-    for f in product::features(conn, product.id)? {
+    for f in product::features(conn, ProductId(product.id))? {
         diesel::insert_into(license_features::table)
             .values((
                 license_features::license_id.eq(id),

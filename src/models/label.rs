@@ -8,6 +8,8 @@ use super::audit::{self, Actor, Entry};
 use super::{unique_as_field, ModelError, ModelResult};
 use crate::db::schema::{customer_labels, labels};
 use crate::db::DbConnection;
+use crate::domain::CustomerId;
+use crate::domain::LabelId;
 use crate::domain::{values, FieldErrors};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -87,7 +89,8 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Label>> {
         .load(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Label>> {
+pub fn find(conn: &mut DbConnection, id: LabelId) -> QueryResult<Option<Label>> {
+    let id = id.0;
     labels::table
         .find(id)
         .select(Label::as_select())
@@ -121,10 +124,11 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, input: &LabelInput) -> Mod
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: LabelId,
     input: &LabelInput,
 ) -> ModelResult<Label> {
-    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    let id = id.0;
+    let before = find(conn, LabelId(id))?.ok_or(ModelError::NotFound)?;
     let after: Label = diesel::update(labels::table.find(id))
         .set((
             labels::name.eq(&input.name),
@@ -147,8 +151,9 @@ pub fn update(
 }
 
 /// Deletes a label and (by cascade) its assignments; returns how many customers had it.
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<i64> {
-    let label = find(conn, id)?.ok_or(ModelError::NotFound)?;
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: LabelId) -> ModelResult<i64> {
+    let id = id.0;
+    let label = find(conn, LabelId(id))?.ok_or(ModelError::NotFound)?;
     let assigned: i64 = customer_labels::table
         .filter(customer_labels::label_id.eq(id))
         .count()
@@ -167,7 +172,8 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<i6
 }
 
 /// The labels of one customer, by name.
-pub fn for_customer(conn: &mut DbConnection, customer_id: i64) -> QueryResult<Vec<Label>> {
+pub fn for_customer(conn: &mut DbConnection, customer_id: CustomerId) -> QueryResult<Vec<Label>> {
+    let customer_id = customer_id.0;
     labels::table
         .inner_join(customer_labels::table)
         .filter(customer_labels::customer_id.eq(customer_id))
@@ -180,11 +186,13 @@ pub fn for_customer(conn: &mut DbConnection, customer_id: i64) -> QueryResult<Ve
 pub fn assign(
     conn: &mut DbConnection,
     actor: &Actor,
-    customer_id: i64,
+    customer_id: CustomerId,
     customer_label: &str,
-    label_id: i64,
+    label_id: LabelId,
 ) -> ModelResult<bool> {
-    let label = find(conn, label_id)?
+    let customer_id = customer_id.0;
+    let label_id = label_id.0;
+    let label = find(conn, LabelId(label_id))?
         .ok_or_else(|| ModelError::invalid("label_id", "Choose a label from the list."))?;
     let exists: i64 = customer_labels::table
         .filter(customer_labels::customer_id.eq(customer_id))
@@ -214,11 +222,13 @@ pub fn assign(
 pub fn unassign(
     conn: &mut DbConnection,
     actor: &Actor,
-    customer_id: i64,
+    customer_id: CustomerId,
     customer_label: &str,
-    label_id: i64,
+    label_id: LabelId,
 ) -> ModelResult<()> {
-    let label = find(conn, label_id)?.ok_or(ModelError::NotFound)?;
+    let customer_id = customer_id.0;
+    let label_id = label_id.0;
+    let label = find(conn, LabelId(label_id))?.ok_or(ModelError::NotFound)?;
     let removed = diesel::delete(
         customer_labels::table
             .filter(customer_labels::customer_id.eq(customer_id))

@@ -1,4 +1,4 @@
-//! Licences: keys issued for a product within an order, and their derived status.
+//! Licenses: keys issued for a product within an order, and their derived status.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -10,8 +10,11 @@ use crate::db::schema::{
 use crate::db::DbConnection;
 use crate::domain::license_key;
 use crate::domain::values::prefix_end;
+use crate::domain::CustomerId;
+use crate::domain::LicenseId;
+use crate::domain::OrderId;
 
-/// A licence's status, derived from stored columns — never stored itself.
+/// A license's status, derived from stored columns — never stored itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Disabled,
@@ -144,7 +147,8 @@ pub struct LicenseCustomField {
     pub value: String,
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<License>> {
+pub fn find(conn: &mut DbConnection, id: LicenseId) -> QueryResult<Option<License>> {
+    let id = id.0;
     licenses::table
         .find(id)
         .select(License::as_select())
@@ -152,7 +156,11 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<License>> {
         .optional()
 }
 
-pub fn features(conn: &mut DbConnection, license_id: i64) -> QueryResult<Vec<LicenseFeature>> {
+pub fn features(
+    conn: &mut DbConnection,
+    license_id: LicenseId,
+) -> QueryResult<Vec<LicenseFeature>> {
+    let license_id = license_id.0;
     license_features::table
         .filter(license_features::license_id.eq(license_id))
         .order(license_features::code.asc())
@@ -162,8 +170,9 @@ pub fn features(conn: &mut DbConnection, license_id: i64) -> QueryResult<Vec<Lic
 
 pub fn custom_fields(
     conn: &mut DbConnection,
-    license_id: i64,
+    license_id: LicenseId,
 ) -> QueryResult<Vec<LicenseCustomField>> {
+    let license_id = license_id.0;
     license_custom_fields::table
         .filter(license_custom_fields::license_id.eq(license_id))
         .order(license_custom_fields::name.asc())
@@ -171,7 +180,7 @@ pub fn custom_fields(
         .load(conn)
 }
 
-/// Filters of the licences list.
+/// Filters of the licenses list.
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
     /// A key or key prefix, with or without dashes, any case.
@@ -189,7 +198,7 @@ impl Filter {
     }
 }
 
-/// The columns of a [`LicenseSummary`] (licences joined with orders and products).
+/// The columns of a [`LicenseSummary`] (licenses joined with orders and products).
 macro_rules! summary_columns {
     () => {
         (
@@ -253,7 +262,7 @@ fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
         .collect()
 }
 
-/// Licences newest first, filtered, a page at a time. The status filter is a range or
+/// Licenses newest first, filtered, a page at a time. The status filter is a range or
 /// equality on stored columns (`enabled`, `valid_until`, `active_devices`), each indexed.
 pub fn list(
     conn: &mut DbConnection,
@@ -309,12 +318,13 @@ pub fn list(
     Ok(Page::from_rows(rows, per_page, |l: &LicenseSummary| l.id))
 }
 
-/// An order's licences (newest first), bounded.
+/// An order's licenses (newest first), bounded.
 pub fn for_order(
     conn: &mut DbConnection,
-    order_id: i64,
+    order_id: OrderId,
     limit: i64,
 ) -> QueryResult<Vec<LicenseSummary>> {
+    let order_id = order_id.0;
     let rows: Vec<SummaryRow> = licenses::table
         .inner_join(orders::table)
         .inner_join(products::table)
@@ -326,7 +336,7 @@ pub fn for_order(
     Ok(summaries(rows))
 }
 
-/// Where a licence belongs: its order's reference, its product's name, and the order's
+/// Where a license belongs: its order's reference, its product's name, and the order's
 /// customer (id, email).
 pub struct LicenseContext {
     pub order_reference: String,
@@ -334,7 +344,7 @@ pub struct LicenseContext {
     pub customer: Option<(i64, String)>,
 }
 
-/// The context of a licence, for its page.
+/// The context of a license, for its page.
 pub fn context(conn: &mut DbConnection, license: &License) -> QueryResult<LicenseContext> {
     let (reference, customer_id): (String, Option<i64>) = orders::table
         .find(license.order_id)
@@ -359,7 +369,7 @@ pub fn context(conn: &mut DbConnection, license: &License) -> QueryResult<Licens
     })
 }
 
-/// A licence in a short list (a customer's, an order's).
+/// A license in a short list (a customer's, an order's).
 #[derive(Debug, Clone)]
 pub struct LicenseSummary {
     pub id: i64,
@@ -374,12 +384,13 @@ pub struct LicenseSummary {
     pub valid_until: Option<NaiveDateTime>,
 }
 
-/// The newest licences of a customer's orders.
+/// The newest licenses of a customer's orders.
 pub fn for_customer(
     conn: &mut DbConnection,
-    customer_id: i64,
+    customer_id: CustomerId,
     limit: i64,
 ) -> QueryResult<Vec<LicenseSummary>> {
+    let customer_id = customer_id.0;
     let rows: Vec<SummaryRow> = licenses::table
         .inner_join(orders::table)
         .inner_join(products::table)

@@ -1,10 +1,11 @@
-//! Licence events: what happened to a licence and its devices, counted by reports.
+//! License events: what happened to a license and its devices, counted by reports.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::license_events;
 use crate::db::DbConnection;
+use crate::domain::LicenseId;
 
 /// Where an event came from.
 #[derive(Clone, Copy, Debug)]
@@ -40,12 +41,13 @@ pub struct LicenseEvent {
 
 pub fn record(
     conn: &mut DbConnection,
-    license_id: i64,
+    license_id: LicenseId,
     device_id: Option<i64>,
     kind: &str,
     amount: i64,
     source: Source,
 ) -> QueryResult<()> {
+    let license_id = license_id.0;
     diesel::insert_into(license_events::table)
         .values((
             license_events::license_id.eq(license_id),
@@ -59,12 +61,13 @@ pub fn record(
     Ok(())
 }
 
-/// A licence's newest events.
+/// A license's newest events.
 pub fn for_license(
     conn: &mut DbConnection,
-    license_id: i64,
+    license_id: LicenseId,
     limit: i64,
 ) -> QueryResult<Vec<LicenseEvent>> {
+    let license_id = license_id.0;
     license_events::table
         .filter(license_events::license_id.eq(license_id))
         .order((license_events::at.desc(), license_events::id.desc()))

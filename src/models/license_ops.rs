@@ -1,31 +1,33 @@
-//! What staff do to a licence: disable and enable, reset it or one device, edit its
-//! terms, delete it. Each is one transaction with its licence event and audit row.
+//! What staff do to a license: disable and enable, reset it or one device, edit its
+//! terms, delete it. Each is one transaction with its license event and audit row.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
 use super::device::{self, Device};
-use super::license::{self, License, LicenseCustomField, LicenseFeature};
+use super::license::{self, License};
 use super::license_event::{self, Source};
 use super::{ModelError, ModelResult};
 use crate::db::schema::{devices, license_custom_fields, license_features, licenses};
 use crate::db::DbConnection;
-use crate::domain::{values, FieldErrors};
+use crate::domain::values;
+use crate::domain::DeviceId;
+use crate::domain::LicenseId;
 
 fn load(conn: &mut DbConnection, id: i64) -> ModelResult<License> {
-    license::find(conn, id)?.ok_or(ModelError::NotFound)
+    license::find(conn, LicenseId(id))?.ok_or(ModelError::NotFound)
 }
 
-/// Disables (every check fails, data kept) or enables (status derived again) a licence.
+/// Disables (every check fails, data kept) or enables (status derived again) a license.
 pub fn set_enabled(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: LicenseId,
     enabled: bool,
 ) -> ModelResult<License> {
+    let id = id.0;
     let before = load(conn, id)?;
     if before.enabled == enabled {
         return Ok(before);
@@ -37,7 +39,7 @@ pub fn set_enabled(
         ))
         .execute(conn)?;
     let kind = if enabled { "enabled" } else { "disabled" };
-    license_event::record(conn, id, None, kind, 0, Source::VendorPortal)?;
+    license_event::record(conn, LicenseId(id), None, kind, 0, Source::VendorPortal)?;
     audit::record(
         conn,
         actor,
@@ -49,20 +51,21 @@ pub fn set_enabled(
     load(conn, id)
 }
 
-/// What resetting a licence will change, shown before it is done.
+/// What resetting a license will change, shown before it is done.
 pub struct ResetPlan {
     pub license: License,
     /// Active devices that will be deactivated.
     pub devices: Vec<Device>,
-    /// Hardware ids that will be erased (of every device of the licence).
+    /// Hardware ids that will be erased (of every device of the license).
     pub hardware_ids: Vec<String>,
     /// Sentences about the end dates: which restart at the next activation, which stay.
     pub dates: Vec<String>,
 }
 
-pub fn reset_plan(conn: &mut DbConnection, id: i64) -> ModelResult<ResetPlan> {
+pub fn reset_plan(conn: &mut DbConnection, id: LicenseId) -> ModelResult<ResetPlan> {
+    let id = id.0;
     let license = load(conn, id)?;
-    let devices = device::active_for_license(conn, id)?;
+    let devices = device::active_for_license(conn, LicenseId(id))?;
     let hardware_ids: Vec<String> = devices::table
         .filter(devices::license_id.eq(id))
         .filter(devices::hardware_id.is_not_null())
@@ -99,9 +102,10 @@ pub fn reset_plan(conn: &mut DbConnection, id: i64) -> ModelResult<ResetPlan> {
     })
 }
 
-/// Resets a licence: deactivates all its devices, erases their hardware ids, and clears
+/// Resets a license: deactivates all its devices, erases their hardware ids, and clears
 /// only the end dates computed from a duration (a fixed date stays).
-pub fn reset(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<License> {
+pub fn reset(conn: &mut DbConnection, actor: &Actor, id: LicenseId) -> ModelResult<License> {
+    let id = id.0;
     let before = load(conn, id)?;
     let now = super::now();
     let deactivated = diesel::update(
@@ -138,7 +142,7 @@ pub fn reset(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Lic
         .execute(conn)?;
     license_event::record(
         conn,
-        id,
+        LicenseId(id),
         None,
         "reset",
         deactivated as i64,
@@ -160,9 +164,11 @@ pub fn reset(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Lic
 pub fn reset_device(
     conn: &mut DbConnection,
     actor: &Actor,
-    license_id: i64,
-    device_id: i64,
+    license_id: LicenseId,
+    device_id: DeviceId,
 ) -> ModelResult<Device> {
+    let license_id = license_id.0;
+    let device_id = device_id.0;
     let license = load(conn, license_id)?;
     let device: Device = devices::table
         .find(device_id)
@@ -193,7 +199,7 @@ pub fn reset_device(
         .execute(conn)?;
     license_event::record(
         conn,
-        license_id,
+        LicenseId(license_id),
         Some(device_id),
         "deactivated",
         0,
@@ -208,206 +214,6 @@ pub fn reset_device(
             .after(json!({ "device": device.hostname, "active": false })),
     )?;
     Ok(device)
-}
-
-/// The licence edit form as submitted (features and custom fields as parallel lists).
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default)]
-pub struct LicenseForm {
-    pub start_date: String,
-    pub valid_until: String,
-    pub validity_days: String,
-    pub maintenance_until: String,
-    pub maintenance_days: String,
-    pub max_activations: String,
-    pub floating_seats: String,
-    pub borrow_limit_hours: String,
-    pub note: String,
-    pub metadata: String,
-    pub feature_id: Vec<String>,
-    pub feature_max: Vec<String>,
-    pub field_id: Vec<String>,
-    pub field_value: Vec<String>,
-    pub updated_at: String,
-}
-
-fn date_of(at: Option<NaiveDateTime>) -> String {
-    at.map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
-impl LicenseForm {
-    pub fn from_license(
-        l: &License,
-        features: &[LicenseFeature],
-        fields: &[LicenseCustomField],
-    ) -> Self {
-        let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-        LicenseForm {
-            start_date: l.start_date.map(|d| d.to_string()).unwrap_or_default(),
-            // A date computed from a duration is not a fixed date: show the duration only.
-            valid_until: if l.validity_days.is_some() {
-                String::new()
-            } else {
-                date_of(l.valid_until)
-            },
-            validity_days: opt(l.validity_days),
-            maintenance_until: if l.maintenance_days.is_some() {
-                String::new()
-            } else {
-                date_of(l.maintenance_until)
-            },
-            maintenance_days: opt(l.maintenance_days),
-            max_activations: l.max_activations.to_string(),
-            floating_seats: l.floating_seats.to_string(),
-            borrow_limit_hours: l.borrow_limit_hours.to_string(),
-            note: l.note.clone(),
-            metadata: values::pretty_json(&l.metadata),
-            feature_id: features.iter().map(|f| f.id.to_string()).collect(),
-            feature_max: features.iter().map(|f| opt(f.max_consumption)).collect(),
-            field_id: fields.iter().map(|f| f.id.to_string()).collect(),
-            field_value: fields.iter().map(|f| f.value.clone()).collect(),
-            updated_at: values::version(&l.updated_at),
-        }
-    }
-
-    /// The submitted maximum of a feature (for re-rendering).
-    pub fn feature_max_of(&self, id: impl std::borrow::Borrow<i64>) -> String {
-        let id = id.borrow().to_string();
-        self.feature_id
-            .iter()
-            .position(|f| *f == id)
-            .and_then(|i| self.feature_max.get(i))
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The submitted value of a custom field (for re-rendering).
-    pub fn field_value_of(&self, id: impl std::borrow::Borrow<i64>) -> String {
-        let id = id.borrow().to_string();
-        self.field_id
-            .iter()
-            .position(|f| *f == id)
-            .and_then(|i| self.field_value.get(i))
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    pub fn parse(&self) -> Result<LicenseEdit, FieldErrors> {
-        let mut e = FieldErrors::new();
-        let start_date = e
-            .check("start_date", values::optional_date(&self.start_date))
-            .flatten();
-        let valid_until = e
-            .check("valid_until", values::optional_date(&self.valid_until))
-            .flatten();
-        let validity_days = e
-            .check(
-                "validity_days",
-                values::optional_int(&self.validity_days, 1),
-            )
-            .flatten();
-        let maintenance_until = e
-            .check(
-                "maintenance_until",
-                values::optional_date(&self.maintenance_until),
-            )
-            .flatten();
-        let maintenance_days = e
-            .check(
-                "maintenance_days",
-                values::optional_int(&self.maintenance_days, 1),
-            )
-            .flatten();
-        if valid_until.is_some() && validity_days.is_some() {
-            e.add(
-                "validity_days",
-                "Use either an end date or a duration, not both.",
-            );
-        }
-        if maintenance_until.is_some() && maintenance_days.is_some() {
-            e.add(
-                "maintenance_days",
-                "Use either an end date or a duration, not both.",
-            );
-        }
-        if let (Some(start), Some(end)) = (start_date, valid_until) {
-            if end < start {
-                e.add("valid_until", "The end date is before the start date.");
-            }
-        }
-        if let (Some(start), Some(end)) = (start_date, maintenance_until) {
-            if end < start {
-                e.add(
-                    "maintenance_until",
-                    "The end date is before the start date.",
-                );
-            }
-        }
-        let max_activations = e
-            .check(
-                "max_activations",
-                values::int_in(&self.max_activations, 0, 100_000),
-            )
-            .unwrap_or(0);
-        let floating_seats = e
-            .check(
-                "floating_seats",
-                values::int_in(&self.floating_seats, 0, 100_000),
-            )
-            .unwrap_or(0);
-        let borrow_limit_hours = e
-            .check(
-                "borrow_limit_hours",
-                values::int_in(&self.borrow_limit_hours, 0, 24 * 365),
-            )
-            .unwrap_or(0);
-        let note = e
-            .check("note", values::text(&self.note, values::LONG, false))
-            .unwrap_or_default();
-        let metadata = e
-            .check("metadata", values::json_object(&self.metadata))
-            .unwrap_or_default();
-        let mut features = Vec::new();
-        for (i, id) in self.feature_id.iter().enumerate() {
-            let raw = self.feature_max.get(i).map(String::as_str).unwrap_or("");
-            let field = format!("feature_max_{}", id.trim());
-            match (id.trim().parse::<i64>(), values::optional_int(raw, 0)) {
-                (Ok(id), Ok(max)) => features.push((id, max)),
-                (_, Err(m)) => e.add(field, m),
-                (Err(_), _) => e.add(field, "Unknown feature."),
-            }
-        }
-        let mut fields = Vec::new();
-        for (i, id) in self.field_id.iter().enumerate() {
-            let raw = self.field_value.get(i).map(String::as_str).unwrap_or("");
-            let name = format!("field_value_{}", id.trim());
-            match (
-                id.trim().parse::<i64>(),
-                values::text(raw, values::SHORT, false),
-            ) {
-                (Ok(id), Ok(v)) => fields.push((id, v)),
-                (_, Err(m)) => e.add(name, m),
-                (Err(_), _) => e.add(name, "Unknown custom field."),
-            }
-        }
-        let seen_updated_at = values::parse_version(&self.updated_at);
-        e.finish(|| LicenseEdit {
-            start_date,
-            valid_until,
-            validity_days,
-            maintenance_until,
-            maintenance_days,
-            max_activations,
-            floating_seats,
-            borrow_limit_hours,
-            note,
-            metadata,
-            features,
-            fields,
-            seen_updated_at,
-        })
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -432,7 +238,7 @@ fn end_of_day(d: NaiveDate) -> NaiveDateTime {
     d.and_hms_opt(23, 59, 59).unwrap_or_default()
 }
 
-/// An end date: fixed, or computed from a duration once the licence was first activated.
+/// An end date: fixed, or computed from a duration once the license was first activated.
 fn end_date(
     fixed: Option<NaiveDate>,
     days: Option<i64>,
@@ -440,22 +246,23 @@ fn end_date(
 ) -> Option<NaiveDateTime> {
     match (fixed, days) {
         (Some(d), _) => Some(end_of_day(d)),
-        (None, Some(days)) => first_activated.map(|a| a + Duration::days(days)),
+        (None, Some(days)) => first_activated.and_then(|a| values::add_days(a, days)),
         (None, None) => None,
     }
 }
 
-/// Saves an edit of a licence's terms, unless it changed since the form was opened.
+/// Saves an edit of a license's terms, unless it changed since the form was opened.
 pub fn edit(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: LicenseId,
     input: &LicenseEdit,
 ) -> ModelResult<License> {
+    let id = id.0;
     let before = load(conn, id)?;
     if input.seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
-            "Someone else changed this licence after you opened the form. The form now shows their version; make your change again."
+            "Someone else changed this license after you opened the form. The form now shows their version; make your change again."
                 .to_owned(),
         ));
     }
@@ -494,7 +301,7 @@ pub fn edit(
         if n == 0 {
             return Err(ModelError::invalid(
                 "features",
-                "A feature of the form does not belong to this licence.",
+                "A feature of the form does not belong to this license.",
             ));
         }
     }
@@ -509,7 +316,7 @@ pub fn edit(
         if n == 0 {
             return Err(ModelError::invalid(
                 "fields",
-                "A custom field of the form does not belong to this licence.",
+                "A custom field of the form does not belong to this license.",
             ));
         }
     }
@@ -525,8 +332,9 @@ pub fn edit(
     Ok(after)
 }
 
-/// Deletes a licence with its devices, events, features and custom fields.
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<i64> {
+/// Deletes a license with its devices, events, features and custom fields.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: LicenseId) -> ModelResult<i64> {
+    let id = id.0;
     let before = load(conn, id)?;
     diesel::delete(licenses::table.find(id)).execute(conn)?;
     audit::record(

@@ -1,4 +1,4 @@
-//! Orders: a customer's purchase, holding licences and (later) license managers.
+//! Orders: a customer's purchase, holding licenses and (later) license managers.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -8,15 +8,13 @@ use serde_json::json;
 use super::audit::{self, Actor, Entry};
 use super::customer::{self, CustomerInput};
 use super::issue::{self, LineInput};
-pub use super::order_form::{
-    parse_customer_choice, CustomerChoice, CustomerChoiceForm, EditOrderForm, NewOrder,
-    NewOrderForm,
-};
 use super::{unique_as_field, ModelError, ModelResult, Page};
 use crate::db::schema::{customers, licenses, orders};
 use crate::db::DbConnection;
-use crate::domain::values::{self, prefix_end};
-use crate::domain::FieldErrors;
+use crate::domain::values::prefix_end;
+use crate::domain::CustomerId;
+use crate::domain::EmailAddress;
+use crate::domain::OrderId;
 
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = orders)]
@@ -45,7 +43,8 @@ impl Order {
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Order>> {
+pub fn find(conn: &mut DbConnection, id: OrderId) -> QueryResult<Option<Order>> {
+    let id = id.0;
     orders::table
         .find(id)
         .select(Order::as_select())
@@ -54,7 +53,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Order>> {
 }
 
 fn load(conn: &mut DbConnection, id: i64) -> ModelResult<Order> {
-    find(conn, id)?.ok_or(ModelError::NotFound)
+    find(conn, OrderId(id))?.ok_or(ModelError::NotFound)
 }
 
 /// Filters of the orders list.
@@ -225,9 +224,10 @@ pub struct OrderBrief {
 /// A customer's orders, newest first.
 pub fn for_customer(
     conn: &mut DbConnection,
-    customer_id: i64,
+    customer_id: CustomerId,
     limit: i64,
 ) -> QueryResult<Vec<OrderBrief>> {
+    let customer_id = customer_id.0;
     orders::table
         .filter(orders::customer_id.eq(customer_id))
         .order((orders::created_at.desc(), orders::id.desc()))
@@ -305,7 +305,7 @@ fn generate_reference(conn: &mut DbConnection) -> QueryResult<String> {
 
 const REFERENCE_TAKEN: &str = "Another order has this reference.";
 
-/// Creates an order with its customer (found or made) and licences.
+/// Creates an order with its customer (found or made) and licenses.
 pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -335,7 +335,13 @@ pub fn create(
         .returning(orders::all_columns)
         .get_result(conn)
         .map_err(|e| unique_as_field(e, "reference", REFERENCE_TAKEN))?;
-    let issued = issue::issue(conn, order.id, &input.lines, input.is_trial, now.date())?;
+    let issued = issue::issue(
+        conn,
+        OrderId(order.id),
+        &input.lines,
+        input.is_trial,
+        now.date(),
+    )?;
     let mut after = order.audit_view();
     after["licenses"] = json!(issued.len());
     audit::record(
@@ -348,15 +354,22 @@ pub fn create(
     Ok((order, issued.len()))
 }
 
-/// Issues more licences into an existing order.
+/// Issues more licenses into an existing order.
 pub fn issue_more(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: OrderId,
     lines: &[LineInput],
 ) -> ModelResult<usize> {
+    let id = id.0;
     let order = load(conn, id)?;
-    let issued = issue::issue(conn, id, lines, order.is_trial, super::now().date())?;
+    let issued = issue::issue(
+        conn,
+        OrderId(id),
+        lines,
+        order.is_trial,
+        super::now().date(),
+    )?;
     diesel::update(orders::table.find(id))
         .set(orders::updated_at.eq(super::now()))
         .execute(conn)?;
@@ -370,28 +383,28 @@ pub fn issue_more(
     Ok(issued.len())
 }
 
+/// A validated edit of an order's own fields.
+#[derive(Debug, Clone)]
+pub struct OrderEdit {
+    pub reference: String,
+    pub campaign_params: String,
+    pub download_id: String,
+    pub is_test: bool,
+    pub is_trial: bool,
+    /// The `updated_at` the form was opened with (`None`: missing, treated as stale).
+    pub seen_updated_at: Option<chrono::NaiveDateTime>,
+}
+
 /// Saves an edit of an order's own fields, unless it changed since the form was opened.
 pub fn edit(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
-    form: &EditOrderForm,
+    id: OrderId,
+    input: &OrderEdit,
 ) -> ModelResult<Order> {
-    let mut e = FieldErrors::new();
-    let reference = e.check("reference", values::text(&form.reference, 100, true));
-    let campaign = e.check(
-        "campaign_params",
-        values::text(&form.campaign_params, 1000, false),
-    );
-    let download = e.check(
-        "download_id",
-        values::text(&form.download_id, values::SHORT, false),
-    );
-    let (Some(reference), Some(campaign), Some(download)) = (reference, campaign, download) else {
-        return Err(first_error(e));
-    };
+    let id = id.0;
     let before = load(conn, id)?;
-    if values::parse_version(&form.updated_at) != Some(before.updated_at) {
+    if input.seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
             "Someone else changed this order after you opened the form. The form now shows their version; make your change again."
                 .to_owned(),
@@ -399,12 +412,12 @@ pub fn edit(
     }
     let after: Order = diesel::update(orders::table.find(id))
         .set((
-            orders::reference.eq(&reference),
-            orders::reference_norm.eq(reference.to_lowercase()),
-            orders::campaign_params.eq(&campaign),
-            orders::download_id.eq(&download),
-            orders::is_test.eq(form.test_checked()),
-            orders::is_trial.eq(form.trial_checked()),
+            orders::reference.eq(&input.reference),
+            orders::reference_norm.eq(input.reference.to_lowercase()),
+            orders::campaign_params.eq(&input.campaign_params),
+            orders::download_id.eq(&input.download_id),
+            orders::is_test.eq(input.is_test),
+            orders::is_trial.eq(input.is_trial),
             orders::updated_at.eq(super::now()),
         ))
         .returning(orders::all_columns)
@@ -421,21 +434,14 @@ pub fn edit(
     Ok(after)
 }
 
-/// The first field error as a model error (the handler shows all of them again).
-fn first_error(e: FieldErrors) -> ModelError {
-    ModelError::Invalid {
-        field: "form".to_owned(),
-        message: e.messages().join(" "),
-    }
-}
-
 /// Sets (or, with no email, removes) the order's customer.
 pub fn set_customer(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: OrderId,
     choice: &CustomerChoice,
 ) -> ModelResult<Order> {
+    let id = id.0;
     let before = load(conn, id)?;
     let customer_id = resolve_customer(conn, actor, choice)?;
     let after: Order = diesel::update(orders::table.find(id))
@@ -456,22 +462,24 @@ pub fn set_customer(
     Ok(after)
 }
 
-/// How many licences an order holds (an index range on `licenses.order_id`).
-pub fn license_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+/// How many licenses an order holds (an index range on `licenses.order_id`).
+pub fn license_count(conn: &mut DbConnection, id: OrderId) -> QueryResult<i64> {
+    let id = id.0;
     licenses::table
         .filter(licenses::order_id.eq(id))
         .count()
         .get_result(conn)
 }
 
-/// Deletes an order with its licences and their devices and events, once the typed
+/// Deletes an order with its licenses and their devices and events, once the typed
 /// reference matches.
 pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: OrderId,
     typed_reference: &str,
 ) -> ModelResult<i64> {
+    let id = id.0;
     let before = load(conn, id)?;
     if typed_reference.trim() != before.reference {
         return Err(ModelError::invalid(
@@ -479,7 +487,7 @@ pub fn delete(
             format!("Type {} exactly to confirm.", before.reference),
         ));
     }
-    let licenses = license_count(conn, id)?;
+    let licenses = license_count(conn, OrderId(id))?;
     diesel::delete(orders::table.find(id)).execute(conn)?;
     let mut view = before.audit_view();
     view["licenses"] = json!(licenses);
@@ -491,4 +499,30 @@ pub fn delete(
             .before(view),
     )?;
     Ok(licenses)
+}
+
+/// Who a new order is for: nobody, or the customer with this email (created with the
+/// names given when new).
+#[derive(Debug, Clone)]
+pub enum CustomerChoice {
+    None,
+    Email {
+        email: EmailAddress,
+        first: String,
+        last: String,
+        company: String,
+    },
+}
+
+/// A validated new order.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub reference: String,
+    pub customer: CustomerChoice,
+    pub is_test: bool,
+    pub is_trial: bool,
+    pub campaign_params: String,
+    pub download_id: String,
+    pub metadata: String,
+    pub lines: Vec<LineInput>,
 }

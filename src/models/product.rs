@@ -1,9 +1,8 @@
-//! Products: what licences are issued for, with licence defaults (the policy), features,
+//! Products: what licenses are issued for, with license defaults (the policy), features,
 //! custom fields, and — for a bundle — the products it is made of.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
@@ -12,9 +11,9 @@ use crate::db::schema::{
     bundle_items, licenses, product_custom_fields, product_features, products,
 };
 use crate::db::DbConnection;
-use crate::domain::{values, FieldErrors};
+use crate::domain::ProductId;
 
-/// The licence types a product's policy can give.
+/// The license types a product's policy can give.
 pub const LICENSE_TYPES: [(&str, &str); 4] = [
     ("perpetual", "Perpetual"),
     ("time_limited", "Time-limited"),
@@ -92,149 +91,6 @@ pub struct CustomField {
     pub created_at: NaiveDateTime,
 }
 
-/// The product form as submitted.
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default)]
-pub struct ProductForm {
-    pub name: String,
-    pub code: String,
-    pub description: String,
-    pub license_type: String,
-    pub max_activations: String,
-    pub validity_days: String,
-    pub maintenance_days: String,
-    pub trial_days: String,
-    pub floating_seats: String,
-    pub borrow_limit_hours: String,
-    pub is_bundle: Option<String>,
-    pub updated_at: String,
-}
-
-impl ProductForm {
-    /// Sensible defaults for a new product.
-    pub fn blank() -> Self {
-        ProductForm {
-            license_type: "perpetual".to_owned(),
-            max_activations: "1".to_owned(),
-            trial_days: "0".to_owned(),
-            floating_seats: "0".to_owned(),
-            borrow_limit_hours: "0".to_owned(),
-            ..Default::default()
-        }
-    }
-
-    pub fn from_product(p: &Product) -> Self {
-        let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-        ProductForm {
-            name: p.name.clone(),
-            code: p.code.clone(),
-            description: p.description.clone(),
-            license_type: p.license_type.clone(),
-            max_activations: p.max_activations.to_string(),
-            validity_days: opt(p.validity_days),
-            maintenance_days: opt(p.maintenance_days),
-            trial_days: p.trial_days.to_string(),
-            floating_seats: p.floating_seats.to_string(),
-            borrow_limit_hours: p.borrow_limit_hours.to_string(),
-            is_bundle: p.is_bundle.then(|| "on".to_owned()),
-            updated_at: values::version(&p.updated_at),
-        }
-    }
-
-    pub fn bundle_checked(&self) -> bool {
-        values::checkbox(&self.is_bundle)
-    }
-
-    pub fn parse(&self) -> Result<ProductInput, FieldErrors> {
-        let mut e = FieldErrors::new();
-        let name = e.check("name", values::text(&self.name, values::SHORT, true));
-        let code = e.check("code", values::code(&self.code));
-        let description = e.check(
-            "description",
-            values::text(&self.description, values::LONG, false),
-        );
-        let license_type = LICENSE_TYPES
-            .iter()
-            .find(|(k, _)| *k == self.license_type.trim())
-            .map(|(k, _)| *k);
-        if license_type.is_none() {
-            e.add("license_type", "Choose one of the licence types.");
-        }
-        let max_activations = e.check(
-            "max_activations",
-            values::int_in(&self.max_activations, 0, 100_000),
-        );
-        let validity_days = e.check(
-            "validity_days",
-            values::optional_int(&self.validity_days, 1),
-        );
-        let maintenance_days = e.check(
-            "maintenance_days",
-            values::optional_int(&self.maintenance_days, 1),
-        );
-        let trial_days = e.check("trial_days", values::int_in(&self.trial_days, 0, 3650));
-        let floating_seats = e.check(
-            "floating_seats",
-            values::int_in(&self.floating_seats, 0, 100_000),
-        );
-        let borrow_limit_hours = e.check(
-            "borrow_limit_hours",
-            values::int_in(&self.borrow_limit_hours, 0, 24 * 365),
-        );
-        if matches!(license_type, Some("time_limited") | Some("subscription"))
-            && validity_days == Some(None)
-        {
-            e.add(
-                "validity_days",
-                "Time-limited and subscription licences need a validity.",
-            );
-        }
-        let seen_updated_at = values::parse_version(&self.updated_at);
-        if !e.is_empty() {
-            return Err(e);
-        }
-        match (
-            name,
-            code,
-            description,
-            license_type,
-            max_activations,
-            validity_days,
-            maintenance_days,
-            trial_days,
-            floating_seats,
-            borrow_limit_hours,
-        ) {
-            (
-                Some(name),
-                Some(code),
-                Some(description),
-                Some(license_type),
-                Some(max_activations),
-                Some(validity_days),
-                Some(maintenance_days),
-                Some(trial_days),
-                Some(floating_seats),
-                Some(borrow_limit_hours),
-            ) => Ok(ProductInput {
-                name,
-                code,
-                description,
-                license_type: license_type.to_owned(),
-                max_activations,
-                validity_days,
-                maintenance_days,
-                trial_days,
-                floating_seats,
-                borrow_limit_hours,
-                is_bundle: self.bundle_checked(),
-                seen_updated_at,
-            }),
-            _ => Err(e),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct ProductInput {
     pub name: String,
@@ -293,7 +149,8 @@ impl ProductInput {
 
 const CODE_TAKEN: &str = "Another product has this code.";
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Product>> {
+pub fn find(conn: &mut DbConnection, id: ProductId) -> QueryResult<Option<Product>> {
+    let id = id.0;
     products::table
         .find(id)
         .select(Product::as_select())
@@ -302,7 +159,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Product>> {
 }
 
 pub(super) fn load(conn: &mut DbConnection, id: i64) -> ModelResult<Product> {
-    find(conn, id)?.ok_or(ModelError::NotFound)
+    find(conn, ProductId(id))?.ok_or(ModelError::NotFound)
 }
 
 /// Every product by name (a vendor has tens, not millions), archived last.
@@ -345,9 +202,10 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: ProductId,
     input: &ProductInput,
 ) -> ModelResult<Product> {
+    let id = id.0;
     let before = load(conn, id)?;
     if input.seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
@@ -355,7 +213,7 @@ pub fn update(
                 .to_owned(),
         ));
     }
-    if before.is_bundle && !input.is_bundle && !bundle_parts(conn, id)?.is_empty() {
+    if before.is_bundle && !input.is_bundle && !bundle_parts(conn, ProductId(id))?.is_empty() {
         return Err(ModelError::invalid(
             "is_bundle",
             "Remove the bundle's products first.",
@@ -383,7 +241,8 @@ pub fn update(
     Ok(after)
 }
 
-pub fn has_licenses(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+pub fn has_licenses(conn: &mut DbConnection, id: ProductId) -> QueryResult<bool> {
+    let id = id.0;
     diesel::select(diesel::dsl::exists(
         licenses::table.filter(licenses::product_id.eq(id)),
     ))
@@ -401,9 +260,10 @@ fn is_in_a_bundle(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
 pub fn set_archived(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: i64,
+    id: ProductId,
     archived: bool,
 ) -> ModelResult<Product> {
+    let id = id.0;
     let before = load(conn, id)?;
     let now = super::now();
     diesel::update(products::table.find(id))
@@ -431,12 +291,13 @@ pub fn set_archived(
     load(conn, id)
 }
 
-/// Deletes a product that has no licences and is in no bundle; otherwise archive it.
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<()> {
+/// Deletes a product that has no licenses and is in no bundle; otherwise archive it.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: ProductId) -> ModelResult<()> {
+    let id = id.0;
     let before = load(conn, id)?;
-    if has_licenses(conn, id)? {
+    if has_licenses(conn, ProductId(id))? {
         return Err(ModelError::Refused(
-            "This product has licences: archive it instead.".to_owned(),
+            "This product has licenses: archive it instead.".to_owned(),
         ));
     }
     if is_in_a_bundle(conn, id)? {
@@ -455,7 +316,8 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<()
     Ok(())
 }
 
-pub fn features(conn: &mut DbConnection, product_id: i64) -> QueryResult<Vec<Feature>> {
+pub fn features(conn: &mut DbConnection, product_id: ProductId) -> QueryResult<Vec<Feature>> {
+    let product_id = product_id.0;
     product_features::table
         .filter(product_features::product_id.eq(product_id))
         .order(product_features::code.asc())
@@ -463,7 +325,11 @@ pub fn features(conn: &mut DbConnection, product_id: i64) -> QueryResult<Vec<Fea
         .load(conn)
 }
 
-pub fn custom_fields(conn: &mut DbConnection, product_id: i64) -> QueryResult<Vec<CustomField>> {
+pub fn custom_fields(
+    conn: &mut DbConnection,
+    product_id: ProductId,
+) -> QueryResult<Vec<CustomField>> {
+    let product_id = product_id.0;
     product_custom_fields::table
         .filter(product_custom_fields::product_id.eq(product_id))
         .order(product_custom_fields::name.asc())
@@ -472,7 +338,11 @@ pub fn custom_fields(conn: &mut DbConnection, product_id: i64) -> QueryResult<Ve
 }
 
 /// The products a bundle is made of: (bundle item id, product).
-pub fn bundle_parts(conn: &mut DbConnection, bundle_id: i64) -> QueryResult<Vec<(i64, Product)>> {
+pub fn bundle_parts(
+    conn: &mut DbConnection,
+    bundle_id: ProductId,
+) -> QueryResult<Vec<(i64, Product)>> {
+    let bundle_id = bundle_id.0;
     bundle_items::table
         .inner_join(products::table.on(products::id.eq(bundle_items::product_id)))
         .filter(bundle_items::bundle_id.eq(bundle_id))

@@ -2,7 +2,6 @@
 //! Each change is audited on the product.
 
 use diesel::prelude::*;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
@@ -10,60 +9,15 @@ use super::product::{bundle_parts, find, load, CustomField, Feature};
 use super::{unique_as_field, ModelError, ModelResult};
 use crate::db::schema::{bundle_items, product_custom_fields, product_features};
 use crate::db::DbConnection;
-use crate::domain::{values, FieldErrors};
-
-/// The feature form as submitted.
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default)]
-pub struct FeatureForm {
-    pub feature_code: String,
-    pub feature_name: String,
-    pub feature_kind: String,
-    pub feature_max: String,
-}
-
-impl FeatureForm {
-    pub fn parse(&self) -> Result<(String, String, &'static str, Option<i64>), FieldErrors> {
-        let mut e = FieldErrors::new();
-        let code = e.check("feature_code", values::code(&self.feature_code));
-        let name = e.check(
-            "feature_name",
-            values::text(&self.feature_name, values::SHORT, true),
-        );
-        let kind = match self.feature_kind.trim() {
-            "activation" => Some("activation"),
-            "consumption" => Some("consumption"),
-            _ => {
-                e.add("feature_kind", "Choose activation or consumption.");
-                None
-            }
-        };
-        let max = match kind {
-            Some("consumption") => e
-                .check(
-                    "feature_max",
-                    values::int_in(&self.feature_max, 1, values::MAX_NUMBER),
-                )
-                .map(Some),
-            _ if !self.feature_max.trim().is_empty() => {
-                e.add("feature_max", "Only consumption features have a maximum.");
-                None
-            }
-            _ => Some(None),
-        };
-        match (code, name, kind, max) {
-            (Some(c), Some(n), Some(k), Some(m)) if e.is_empty() => Ok((c, n, k, m)),
-            _ => Err(e),
-        }
-    }
-}
+use crate::domain::ProductId;
 
 pub fn add_feature(
     conn: &mut DbConnection,
     actor: &Actor,
-    product_id: i64,
+    product_id: ProductId,
     (code, name, kind, max): (String, String, &'static str, Option<i64>),
 ) -> ModelResult<()> {
+    let product_id = product_id.0;
     let product = load(conn, product_id)?;
     diesel::insert_into(product_features::table)
         .values((
@@ -95,9 +49,10 @@ pub fn add_feature(
 pub fn remove_feature(
     conn: &mut DbConnection,
     actor: &Actor,
-    product_id: i64,
+    product_id: ProductId,
     feature_id: i64,
 ) -> ModelResult<()> {
+    let product_id = product_id.0;
     let product = load(conn, product_id)?;
     let feature: Feature = product_features::table
         .find(feature_id)
@@ -117,35 +72,13 @@ pub fn remove_feature(
     Ok(())
 }
 
-/// The custom field form as submitted.
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default)]
-pub struct CustomFieldForm {
-    pub field_name: String,
-    pub field_default: String,
-}
-
-impl CustomFieldForm {
-    pub fn parse(&self) -> Result<(String, String), FieldErrors> {
-        let mut e = FieldErrors::new();
-        let name = e.check("field_name", values::code(&self.field_name));
-        let default = e.check(
-            "field_default",
-            values::text(&self.field_default, values::SHORT, false),
-        );
-        match (name, default) {
-            (Some(n), Some(d)) if e.is_empty() => Ok((n, d)),
-            _ => Err(e),
-        }
-    }
-}
-
 pub fn add_custom_field(
     conn: &mut DbConnection,
     actor: &Actor,
-    product_id: i64,
+    product_id: ProductId,
     (name, default): (String, String),
 ) -> ModelResult<()> {
+    let product_id = product_id.0;
     let product = load(conn, product_id)?;
     diesel::insert_into(product_custom_fields::table)
         .values((
@@ -175,9 +108,10 @@ pub fn add_custom_field(
 pub fn remove_custom_field(
     conn: &mut DbConnection,
     actor: &Actor,
-    product_id: i64,
+    product_id: ProductId,
     field_id: i64,
 ) -> ModelResult<()> {
+    let product_id = product_id.0;
     let product = load(conn, product_id)?;
     let field: CustomField = product_custom_fields::table
         .find(field_id)
@@ -201,9 +135,11 @@ pub fn remove_custom_field(
 pub fn add_bundle_part(
     conn: &mut DbConnection,
     actor: &Actor,
-    bundle_id: i64,
-    part_id: i64,
+    bundle_id: ProductId,
+    part_id: ProductId,
 ) -> ModelResult<()> {
+    let part_id = part_id.0;
+    let bundle_id = bundle_id.0;
     let bundle = load(conn, bundle_id)?;
     if !bundle.is_bundle {
         return Err(ModelError::Refused(
@@ -211,7 +147,7 @@ pub fn add_bundle_part(
                 .to_owned(),
         ));
     }
-    let part = find(conn, part_id)?
+    let part = find(conn, ProductId(part_id))?
         .ok_or_else(|| ModelError::invalid("part_id", "Choose a product from the list."))?;
     if part.id == bundle.id || part.is_bundle {
         return Err(ModelError::invalid(
@@ -239,11 +175,12 @@ pub fn add_bundle_part(
 pub fn remove_bundle_part(
     conn: &mut DbConnection,
     actor: &Actor,
-    bundle_id: i64,
+    bundle_id: ProductId,
     item_id: i64,
 ) -> ModelResult<()> {
+    let bundle_id = bundle_id.0;
     let bundle = load(conn, bundle_id)?;
-    let (_, part) = bundle_parts(conn, bundle_id)?
+    let (_, part) = bundle_parts(conn, ProductId(bundle_id))?
         .into_iter()
         .find(|(i, _)| *i == item_id)
         .ok_or(ModelError::NotFound)?;

@@ -14,14 +14,14 @@ use crate::domain::token::{hash_token, random_token};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Staff,
-    Manager,
+    LicenseManager,
 }
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Staff => "staff",
-            Kind::Manager => "manager",
+            Kind::LicenseManager => "manager",
         }
     }
 }

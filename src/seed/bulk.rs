@@ -1,5 +1,5 @@
 //! `keyfold seed --licenses N`: bulk synthetic data for benchmarks, in fixed proportions
-//! per 1,000 licences — 100 customers, 250 orders, 600 devices, 2,000 licence events —
+//! per 1,000 licenses — 100 customers, 250 orders, 600 devices, 2,000 license events —
 //! plus a few products, customer accounts and labels, and a staff admin.
 //!
 //! Rows are written as multi-row `INSERT`s of generated values (no user input reaches
@@ -166,7 +166,7 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Seeds `licenses` licences with their proportional customers, orders, devices and events.
+/// Seeds `licenses` licenses with their proportional customers, orders, devices and events.
 pub fn seed(conn: &mut DbConnection, licenses: u64) -> QueryResult<Counts> {
     let pg = matches!(conn, DbConnection::Pg(_));
     if let DbConnection::Sqlite(_) = conn {
@@ -250,7 +250,7 @@ pub fn seed(conn: &mut DbConnection, licenses: u64) -> QueryResult<Counts> {
     batch.flush(conn)?;
     counts.orders = orders;
 
-    // Licences, their devices and events.
+    // Licenses, their devices and events.
     let first_license = next_id(conn, "licenses")?;
     let first_device = next_id(conn, "devices")?;
     let first_event = next_id(conn, "license_events")?;
@@ -317,7 +317,7 @@ pub fn seed(conn: &mut DbConnection, licenses: u64) -> QueryResult<Counts> {
             }
             device_id += 1;
         } else {
-            // Two checks of a licence that was never activated (refused, but counted).
+            // Two checks of a license that was never activated (refused, but counted).
             for hours in [2, 3] {
                 ev.push(format!(
                     "({event_id}, {id}, NULL, 'checked', 0, {}, 'license_api')",
@@ -326,14 +326,14 @@ pub fn seed(conn: &mut DbConnection, licenses: u64) -> QueryResult<Counts> {
                 event_id += 1;
             }
         }
-        // Licences before the devices and events that refer to them.
+        // Licenses before the devices and events that refer to them.
         if lic.is_full() {
             lic.flush(conn)?;
             dev.flush(conn)?;
             ev.flush(conn)?;
         }
     }
-    // Licences first: devices and events refer to them.
+    // Licenses first: devices and events refer to them.
     lic.flush(conn)?;
     dev.flush(conn)?;
     ev.flush(conn)?;

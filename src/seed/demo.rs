@@ -1,7 +1,7 @@
 //! The demo company seeded by `keyfold demo` into a database without staff users:
 //! products (one a bundle, one with consumption features), customer accounts, labels,
-//! customers, orders (some test, some trial), licences of every type and status, devices
-//! and licence events over the last 90 days, and one staff user per role.
+//! customers, orders (some test, some trial), licenses of every type and status, devices
+//! and license events over the last 90 days, and one staff user per role.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -366,7 +366,7 @@ pub fn seed(
     }
     seeded.customers = customer_ids.len();
 
-    // Orders with licences, devices and events.
+    // Orders with licenses, devices and events.
     for n in 0..36i64 {
         let created =
             now - Duration::days(88 - n * 2) - Duration::minutes(rng.random_range(0..600));
@@ -425,7 +425,7 @@ pub fn seed(
     Ok(seeded)
 }
 
-/// One licence with its features, custom field, devices and events; returns the number
+/// One license with its features, custom field, devices and events; returns the number
 /// of devices and events made.
 #[allow(clippy::too_many_arguments)]
 fn issue_demo_license(

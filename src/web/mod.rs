@@ -1,13 +1,16 @@
 //! HTTP layer: the route table, shared state, page structs and small helpers.
 //! Handlers stay thin: parse, authorize, call the model layer, render.
 
+pub mod admin;
+pub mod area;
+pub mod errors;
 pub mod forms;
 pub mod health;
-pub mod pages;
+pub mod portal;
 pub mod routes;
 pub mod security;
+pub mod sign_in;
 pub mod static_files;
-pub mod vendor;
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(el.getAttribute("data-confirm"))) ev.preventDefault();
     });
   });
-  // Licence lines: show the chosen product's defaults in the row's empty policy fields.
+  // License lines: show the chosen product's defaults in the row's empty policy fields.
   document.querySelectorAll("select[name=line_product]").forEach((select) => {
     select.addEventListener("change", () => {
       const row = select.closest("tr");

@@ -399,6 +399,12 @@ async fn a_multipart_form_needs_the_csrf_token_too() {
 async fn every_registered_post_route_refuses_a_missing_token() {
     let app = TestApp::spawn().await;
     app.signed_in_as("ada@example.com", Role::Admin).await;
+    // The same browser is also a license manager, so portal routes reach their check.
+    app.create_license_manager("lm@example.com");
+    let r = app
+        .portal_sign_in_with(&app.client, "lm@example.com", crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(r.status(), 303);
     let posts: Vec<_> = keyfold::web::routes::table()
         .into_iter()
         .filter(|r| r.method == actix_web::http::Method::POST)
@@ -415,8 +421,9 @@ async fn every_registered_post_route_refuses_a_missing_token() {
             .unwrap();
         assert_eq!(r.status(), 403, "POST {path} without a token");
     }
-    // Still signed in: the refusals changed nothing.
+    // Still signed in, in both areas: the refusals changed nothing.
     assert_eq!(app.get("/orders").await.status(), 200);
+    assert_eq!(app.get("/portal").await.status(), 200);
 }
 
 /// A route path with every `{param}` replaced by 1.

@@ -24,7 +24,7 @@ async fn browser_builds_a_product_and_finds_a_labelled_customer() {
     b.click_link("New product").await;
     b.fill("Name", "Keyfold Studio").await;
     b.fill("Short code", "STUDIO").await;
-    b.select("Licence type", "Subscription").await;
+    b.select("License type", "Subscription").await;
     b.fill("Validity in days (empty: no end)", "365").await;
     b.click_button("Create product").await;
     assert!(b.text().await.contains("Product Keyfold Studio created."));

@@ -1,5 +1,5 @@
-//! Orders and licences in headless Chromium: create an order with two lines, issue
-//! more, edit, export, reset a licence, delete the order.
+//! Orders and licenses in headless Chromium: create an order with two lines, issue
+//! more, edit, export, reset a license, delete the order.
 
 use keyfold::domain::Role;
 
@@ -21,7 +21,7 @@ async fn browser_runs_an_order_through_its_life() {
     b.fill("Password", PASSWORD).await;
     b.click_button("Sign in").await;
 
-    // A new order with two licence lines.
+    // A new order with two license lines.
     b.click_link("New order").await;
     b.fill("Order reference (empty: generated)", "ORD-BROWSER")
         .await;
@@ -34,18 +34,18 @@ async fn browser_runs_an_order_through_its_life() {
     b.click_button("Create order").await;
     let text = b.text().await;
     assert!(
-        text.contains("Order ORD-BROWSER created with 3 licence(s)."),
+        text.contains("Order ORD-BROWSER created with 3 license(s)."),
         "{text}"
     );
     let order_path = b.path().await;
     let order_id: i64 = order_path.rsplit('/').next().unwrap().parse().unwrap();
 
-    // Issue more licences.
-    b.click_link("Issue new licences").await;
+    // Issue more licenses.
+    b.click_link("Issue new licenses").await;
     b.select("Product, line 1", "STUDIO (STUDIO)").await;
     b.fill("Count, line 1", "2").await;
-    b.click_button("Issue licences").await;
-    assert!(b.text().await.contains("2 licence(s) issued."));
+    b.click_button("Issue licenses").await;
+    assert!(b.text().await.contains("2 license(s) issued."));
     assert_eq!(app.license_ids(order_id).len(), 5);
 
     // Edit it.
@@ -74,26 +74,26 @@ async fn browser_runs_an_order_through_its_life() {
         .iter()
         .all(|r| &r[0] == "ORD-BROWSER" && r.iter().any(|c| c == "buyer@example.com")));
 
-    // Open a licence and reset it through the confirmation page.
+    // Open a license and reset it through the confirmation page.
     let first = app.license_ids(order_id)[0];
     app.insert_device(first, "HW-BROWSER-1", "studio-ws");
     let key = app.license(first).license_key;
     b.goto(&app.url(&order_path)).await;
     b.click_link(&key).await;
     assert!(b.text().await.contains("1 of 2 in use"));
-    b.click_link("Reset licence").await;
+    b.click_link("Reset license").await;
     let text = b.text().await;
     assert!(
         text.contains("HW-BROWSER-1") && text.contains("will be deactivated"),
         "{text}"
     );
-    b.click_button("Reset licence").await;
+    b.click_button("Reset license").await;
     let text = b.text().await;
     assert!(
-        text.contains("Licence reset") && text.contains("0 of 2 in use"),
+        text.contains("License reset") && text.contains("0 of 2 in use"),
         "{text}"
     );
-    b.screenshot("licence").await;
+    b.screenshot("license").await;
 
     // Delete the order after typing its reference.
     b.goto(&app.url(&order_path)).await;
@@ -112,7 +112,7 @@ async fn browser_runs_an_order_through_its_life() {
     assert!(b
         .text()
         .await
-        .contains("Order deleted with its 5 licence(s)."));
+        .contains("Order deleted with its 5 license(s)."));
     assert_eq!(app.count("licenses"), 0);
     b.close().await;
 }

@@ -62,12 +62,18 @@ async fn bad_product_input_is_refused_field_by_field_and_nothing_is_saved() {
         (
             "trial_days",
             "99999999999999999999",
-            "is not a whole number",
+            "Must be at most 3650.",
         ),
+        (
+            "validity_days",
+            "1000000000",
+            "At most 36525 days (100 years).",
+        ),
+        ("max_activations", "1000001", "Must be at most 1000000."),
         (
             "license_type",
             "forever",
-            "Choose one of the licence types.",
+            "Choose one of the license types.",
         ),
         ("validity_days", "0", "Must be at least 1."),
     ];
@@ -275,7 +281,7 @@ async fn a_bundle_is_made_of_ordinary_products() {
 }
 
 #[tokio::test]
-async fn a_product_with_licences_is_archived_not_deleted() {
+async fn a_product_with_licenses_is_archived_not_deleted() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
     let used = create_product(&app, "Used", "USED").await;

@@ -97,8 +97,8 @@ async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
     let (staff, order_count, license_count) = count(&mut app.conn());
     assert_eq!(staff, 4);
     assert!(order_count >= 30, "{order_count} orders");
-    assert!(license_count >= 150, "{license_count} licences");
-    // Licences of every type and every derived status.
+    assert!(license_count >= 150, "{license_count} licenses");
+    // Licenses of every type and every derived status.
     {
         use keyfold::models::license::Status;
         let all: Vec<keyfold::models::license::License> = licenses::table
@@ -106,7 +106,7 @@ async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
             .load(&mut app.conn())
             .unwrap();
         for t in ["perpetual", "time_limited", "subscription", "consumption"] {
-            assert!(all.iter().any(|l| l.license_type == t), "a {t} licence");
+            assert!(all.iter().any(|l| l.license_type == t), "a {t} license");
         }
         for s in [
             Status::Active,
@@ -114,7 +114,7 @@ async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
             Status::Expired,
             Status::Disabled,
         ] {
-            assert!(all.iter().any(|l| l.status() == s), "a {s:?} licence");
+            assert!(all.iter().any(|l| l.status() == s), "a {s:?} license");
         }
     }
     for (email, role) in [
@@ -229,7 +229,7 @@ async fn seed_writes_data_in_the_fixed_proportions_and_can_run_again() {
             String::from_utf8_lossy(&out.stderr)
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains("Seeded 2000 licences, 200 customers, 500 orders, 1200 devices, 4000 licence events"), "{stdout}");
+        assert!(stdout.contains("Seeded 2000 licenses, 200 customers, 500 orders, 1200 devices, 4000 license events"), "{stdout}");
         assert_eq!(
             stdout.contains("Created staff admin"),
             round == 1,

@@ -1,4 +1,4 @@
-//! Licences: key search and filters, the derived status, disable/enable, reset (fixed
+//! Licenses: key search and filters, the derived status, disable/enable, reset (fixed
 //! dates stay, durations restart), device reset, edit with bad input, delete, roles.
 
 use diesel::prelude::*;
@@ -8,8 +8,8 @@ use keyfold::domain::Role;
 use crate::helpers::{client, id_from_location, location, version_in, TestApp, PASSWORD};
 use crate::orders::{order, product};
 
-/// An order of `n` STUDIO licences; returns the licence ids.
-async fn licences(app: &TestApp, n: &str) -> Vec<i64> {
+/// An order of `n` STUDIO licenses; returns the license ids.
+async fn licenses(app: &TestApp, n: &str) -> Vec<i64> {
     let studio = product(app, "STUDIO", false).await;
     let r = order(app, "ORD-1", "", &[(studio, n)], &[]).await;
     app.license_ids(id_from_location(&r))
@@ -30,7 +30,7 @@ fn set_valid_until(app: &TestApp, id: i64, days_from_now: i64, duration: Option<
 async fn the_status_is_derived_in_each_of_its_four_cases_and_filters_match() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
-    let ids = licences(&app, "4").await;
+    let ids = licenses(&app, "4").await;
     let (disabled, expired, active, inactive) = (ids[0], ids[1], ids[2], ids[3]);
     assert_eq!(
         app.post_form(&format!("/licenses/{disabled}/disable"), &[])
@@ -54,10 +54,10 @@ async fn the_status_is_derived_in_each_of_its_four_cases_and_filters_match() {
             .unwrap();
         assert!(
             page.contains(&format!("\">{label}</span></h1>")),
-            "licence {id} should be {label}"
+            "license {id} should be {label}"
         );
     }
-    // A disabled licence with devices and a past date is still just disabled.
+    // A disabled license with devices and a past date is still just disabled.
     app.insert_device(disabled, "HW-D", "ws-2");
     set_valid_until(&app, disabled, -1, None);
     assert!(app
@@ -83,7 +83,7 @@ async fn the_status_is_derived_in_each_of_its_four_cases_and_filters_match() {
             assert_eq!(
                 html.contains(&format!("href=\"/licenses/{other}\"")),
                 *other == id,
-                "status={status}, licence {other}"
+                "status={status}, license {other}"
             );
         }
     }
@@ -111,10 +111,10 @@ async fn the_status_is_derived_in_each_of_its_four_cases_and_filters_match() {
 }
 
 #[tokio::test]
-async fn licences_are_found_by_any_form_of_their_key_and_filtered() {
+async fn licenses_are_found_by_any_form_of_their_key_and_filtered() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
-    let ids = licences(&app, "3").await;
+    let ids = licenses(&app, "3").await;
     let render = product(&app, "RENDER", false).await;
     let other_order = id_from_location(&order(&app, "ORD-2", "", &[(render, "1")], &[]).await);
     let other = app.license_ids(other_order)[0];
@@ -168,7 +168,7 @@ async fn licences_are_found_by_any_form_of_their_key_and_filtered() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("No licences match."));
+    assert!(html.contains("No licenses match."));
     let html = app
         .get("/licenses?license_type=subscription")
         .await
@@ -192,7 +192,7 @@ async fn reset_keeps_a_fixed_end_date_but_restarts_a_duration_and_frees_devices(
             client: admin.clone(),
             ..clone_app(&app)
         };
-        licences(&manager, "2").await
+        licenses(&manager, "2").await
     };
     let (duration, fixed) = (ids[0], ids[1]);
     for id in [duration, fixed] {
@@ -283,7 +283,7 @@ fn clone_app(app: &TestApp) -> TestApp {
 async fn resetting_one_device_frees_its_seat() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
-    let id = licences(&app, "1").await[0];
+    let id = licenses(&app, "1").await[0];
     let a = app.insert_device(id, "HW-A", "ws-a");
     app.insert_device(id, "HW-B", "ws-b");
     let page = app
@@ -324,10 +324,10 @@ async fn resetting_one_device_frees_its_seat() {
 }
 
 #[tokio::test]
-async fn editing_a_licence_validates_every_field_and_refuses_a_stale_form() {
+async fn editing_a_license_validates_every_field_and_refuses_a_stale_form() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
-    let id = licences(&app, "1").await[0];
+    let id = licenses(&app, "1").await[0];
     let form = app
         .get(&format!("/licenses/{id}/edit"))
         .await
@@ -335,7 +335,10 @@ async fn editing_a_licence_validates_every_field_and_refuses_a_stale_form() {
         .await
         .unwrap();
     let version = version_in(&form);
-    let feature: i64 = keyfold::models::license::features(&mut app.conn(), id).unwrap()[0].id;
+    let feature: i64 =
+        keyfold::models::license::features(&mut app.conn(), keyfold::domain::LicenseId(id))
+            .unwrap()[0]
+            .id;
     let fid = feature.to_string();
     let base = |over: &[(&'static str, &'static str)]| {
         let mut f: Vec<(&str, String)> = vec![
@@ -403,7 +406,9 @@ async fn editing_a_licence_validates_every_field_and_refuses_a_stale_form() {
         (5, "Upgraded")
     );
     assert_eq!(
-        keyfold::models::license::features(&mut app.conn(), id).unwrap()[0].max_consumption,
+        keyfold::models::license::features(&mut app.conn(), keyfold::domain::LicenseId(id))
+            .unwrap()[0]
+            .max_consumption,
         Some(250)
     );
     let r = app.post_form(&format!("/licenses/{id}"), &form).await;
@@ -431,10 +436,10 @@ async fn editing_a_licence_validates_every_field_and_refuses_a_stale_form() {
 }
 
 #[tokio::test]
-async fn deleting_a_licence_takes_its_devices_and_events_with_it() {
+async fn deleting_a_license_takes_its_devices_and_events_with_it() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
-    let ids = licences(&app, "2").await;
+    let ids = licenses(&app, "2").await;
     app.insert_device(ids[0], "HW-1", "ws");
     app.post_form(&format!("/licenses/{}/disable", ids[0]), &[])
         .await;
@@ -461,7 +466,7 @@ async fn deleting_a_licence_takes_its_devices_and_events_with_it() {
 async fn support_may_disable_and_reset_but_not_edit_or_delete_and_read_only_nothing() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
-    let id = licences(&app, "1").await[0];
+    let id = licenses(&app, "1").await[0];
     for (email, role, may_control) in [
         ("s@example.com", Role::Support, true),
         ("r@example.com", Role::ReadOnly, false),

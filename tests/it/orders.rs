@@ -1,4 +1,4 @@
-//! Orders: new order with licence lines, bad input, the detail view's actions, export
+//! Orders: new order with license lines, bad input, the detail view's actions, export
 //! and delete.
 
 use keyfold::domain::Role;
@@ -76,7 +76,7 @@ fn counts(app: &TestApp) -> (i64, i64, i64) {
 }
 
 #[tokio::test]
-async fn a_new_order_issues_a_licence_per_line_count_and_per_bundle_part() {
+async fn a_new_order_issues_a_license_per_line_count_and_per_bundle_part() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
     let studio = product(&app, "STUDIO", false).await;
@@ -123,7 +123,7 @@ async fn a_new_order_issues_a_licence_per_line_count_and_per_bundle_part() {
     assert!(
         page.contains("ORD-1") && page.contains("new.buyer@example.com") && page.contains("Test")
     );
-    assert!(page.contains("Order ORD-1 created with 4 licence(s)."));
+    assert!(page.contains("Order ORD-1 created with 4 license(s)."));
     assert_eq!(app.count("customers"), 1, "the new customer was created");
 
     // A second order for the same email links the existing customer; no reference: one is generated.
@@ -184,7 +184,7 @@ async fn bad_order_input_is_refused_with_messages_and_nothing_is_created() {
             vec![],
             "is not a whole number",
         ),
-        ("ORD-2", vec![], vec![], "Add at least one licence line"),
+        ("ORD-2", vec![], vec![], "Add at least one license line"),
         (
             "ORD-2",
             vec![(studio, "1")],
@@ -375,7 +375,7 @@ async fn the_order_customer_is_added_changed_and_removed() {
 }
 
 #[tokio::test]
-async fn more_licences_are_issued_into_an_order() {
+async fn more_licenses_are_issued_into_an_order() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
     let studio = product(&app, "STUDIO", false).await;
@@ -423,7 +423,7 @@ async fn more_licences_are_issued_into_an_order() {
 }
 
 #[tokio::test]
-async fn the_export_is_a_csv_of_order_customer_and_licences_with_formulas_neutralised() {
+async fn the_export_is_a_csv_of_order_customer_and_licenses_with_formulas_neutralised() {
     let app = TestApp::spawn().await;
     app.signed_in_as("m@example.com", Role::Manager).await;
     let studio = product(&app, "STUDIO", false).await;
@@ -494,7 +494,7 @@ async fn deleting_an_order_needs_its_reference_typed_and_cascades() {
         .text()
         .await
         .unwrap();
-    assert!(confirm.contains("2 licence(s)") && confirm.contains("cannot be undone"));
+    assert!(confirm.contains("2 license(s)") && confirm.contains("cannot be undone"));
     let r = app
         .post_form(
             &format!("/orders/{id}/delete"),
@@ -517,7 +517,7 @@ async fn deleting_an_order_needs_its_reference_typed_and_cascades() {
     assert_eq!(location(&r), "/orders");
     assert_eq!(app.get(&format!("/orders/{id}")).await.status(), 404);
     assert_eq!(app.count("licenses"), 1);
-    assert_eq!(app.count("devices"), 0, "devices went with their licence");
+    assert_eq!(app.count("devices"), 0, "devices went with their license");
     assert_eq!(app.count("license_features"), 1);
     assert_eq!(app.license_ids(keep).len(), 1);
     let mut conn = app.conn();

@@ -1,11 +1,15 @@
 //! The page contract every later browser test relies on, checked on every page of the
-//! vendor portal with the demo company loaded: each visible `<input>`, `<select>` and
+//! route table (both areas) with the demo company loaded: each visible `<input>`, `<select>` and
 //! `<textarea>` has a `<label for>`; each button has visible text; each table has `<th>`;
 //! no inline script or style (the Content-Security-Policy forbids them).
 
 use keyfold::domain::EmailAddress;
 use scraper::{Html, Selector};
 
+use actix_web::http::Method;
+use keyfold::web::routes::{self, Access};
+
+use crate::auth::fill_params;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 fn check(path: &str, html: &str) {
@@ -63,7 +67,7 @@ fn check(path: &str, html: &str) {
 }
 
 #[tokio::test]
-async fn every_vendor_page_labels_its_controls_and_has_no_inline_code() {
+async fn every_page_of_the_route_table_labels_its_controls_and_has_no_inline_code() {
     let app = TestApp::spawn().await;
     {
         let hash = bcrypt::hash(PASSWORD, 4).unwrap();
@@ -72,55 +76,40 @@ async fn every_vendor_page_labels_its_controls_and_has_no_inline_code() {
         keyfold::db::write_tx(&mut conn, |c| keyfold::seed::demo::seed(c, &email, &hash)).unwrap();
     }
     let anonymous = client();
-    let login = anonymous
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    check("/login", &login);
+    for path in ["/login", "/portal/login"] {
+        let page = anonymous.get(app.url(path)).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        check(path, &page.text().await.unwrap());
+    }
     assert_eq!(
         app.sign_in("admin@example.com", PASSWORD).await.status(),
         303
     );
-    let pages = [
-        "/orders",
-        "/orders/new",
-        "/orders/1",
-        "/orders/1/licenses/new",
-        "/orders/1/delete",
-        "/licenses",
-        "/licenses/1",
-        "/licenses/1/edit",
-        "/licenses/1/reset",
-        "/licenses/1/delete",
-        "/customers",
-        "/customers/new",
-        "/customers/1",
-        "/customers/1/edit",
-        "/customers/1/delete",
-        "/customer-accounts",
-        "/customer-accounts/1",
-        "/labels",
-        "/labels/1/delete",
-        "/products",
-        "/products/new",
-        "/products/1",
-        "/products/1/edit",
-        "/products/5",
-        "/audit-log",
-        "/staff",
-        "/staff/new",
-        "/staff/2",
-        "/account/password",
-        "/no/such/page",
-    ];
-    for path in pages {
+    app.create_license_manager("lm@example.com");
+    assert_eq!(
+        app.portal_sign_in_with(&app.client, "lm@example.com", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    // Every page of the route table (ids of the demo company), and a bundle product.
+    let mut pages: Vec<String> = routes::table()
+        .into_iter()
+        .filter(|r| r.method == Method::GET)
+        .filter(|r| !matches!(r.access, Access::Public))
+        .filter(|r| !r.path.ends_with(".csv") && !r.path.ends_with(".css"))
+        .map(|r| fill_params(r.path))
+        .collect();
+    assert!(pages.len() > 25, "{} pages", pages.len());
+    pages.push("/products/5".to_owned());
+    for path in &pages {
         let r = app.get(path).await;
-        let expected = if path == "/no/such/page" { 404 } else { 200 };
-        assert_eq!(r.status(), expected, "{path}");
+        assert_eq!(r.status(), 200, "{path}");
+        check(path, &r.text().await.unwrap());
+    }
+    for path in ["/no/such/page", "/portal/no/such/page"] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 404, "{path}");
         check(path, &r.text().await.unwrap());
     }
 }

@@ -206,7 +206,8 @@ fn postgres_admin_url() -> Option<String> {
     let url = std::env::var("TEST_POSTGRES_URL")
         .or_else(|_| std::env::var("TEST_DATABASE_URL"))
         .ok()
-        .filter(|u| !u.is_empty());
+        .filter(|u| !u.is_empty())
+        .map(|u| helpers::db::without_tls(&u));
     if url.is_none() {
         assert!(
             !helpers::strict(),

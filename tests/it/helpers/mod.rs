@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod forms;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -253,7 +254,7 @@ impl TestApp {
             .expect("insert order")
     }
 
-    /// A licence row in an order.
+    /// A license row in an order.
     pub fn insert_license(&self, order_id: i64, product_id: i64) -> i64 {
         use diesel::prelude::*;
         use keyfold::db::schema::licenses;
@@ -271,7 +272,7 @@ impl TestApp {
             ))
             .returning(licenses::id)
             .get_result(&mut self.conn())
-            .expect("insert licence")
+            .expect("insert license")
     }
 }
 
@@ -293,7 +294,7 @@ pub fn version_in(html: &str) -> String {
 }
 
 impl TestApp {
-    /// An active device on a licence, as the licence API will record one (keeps
+    /// An active device on a license, as the license API will record one (keeps
     /// `active_devices` and `first_activated_at` in step, as that API must).
     pub fn insert_device(&self, license_id: i64, hardware_id: &str, hostname: &str) -> i64 {
         use diesel::prelude::*;
@@ -326,7 +327,7 @@ impl TestApp {
         id
     }
 
-    /// The licence ids of an order, oldest first.
+    /// The license ids of an order, oldest first.
     pub fn license_ids(&self, order_id: i64) -> Vec<i64> {
         use diesel::prelude::*;
         use keyfold::db::schema::licenses;
@@ -339,8 +340,105 @@ impl TestApp {
     }
 
     pub fn license(&self, id: i64) -> keyfold::models::license::License {
-        keyfold::models::license::find(&mut self.conn(), id)
+        keyfold::models::license::find(&mut self.conn(), keyfold::domain::LicenseId(id))
             .unwrap()
-            .expect("the licence exists")
+            .expect("the license exists")
+    }
+}
+
+impl TestApp {
+    /// Creates a license manager directly in the database (password [`PASSWORD`]).
+    pub fn create_license_manager(
+        &self,
+        email: &str,
+    ) -> keyfold::models::license_manager::LicenseManager {
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        let email = keyfold::domain::EmailAddress::parse(email).unwrap();
+        keyfold::models::license_manager::create(
+            &mut self.conn(),
+            &keyfold::models::audit::Actor::system("test"),
+            &email,
+            "Test Manager",
+            Some(&hash),
+        )
+        .expect("license manager created")
+    }
+
+    /// Signs `client` in to the end-user portal; returns the response.
+    pub async fn portal_sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let r = client.get(self.url("/portal/login")).send().await.unwrap();
+        let token = csrf_in(&r.text().await.unwrap()).expect("portal sign-in form has a token");
+        client
+            .post(self.url("/portal/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl TestApp {
+    /// An order's reference (the delete confirmation asks for it).
+    pub fn order_reference(&self, id: i64) -> String {
+        use diesel::prelude::*;
+        use keyfold::db::schema::orders;
+        orders::table
+            .find(id)
+            .select(orders::reference)
+            .first(&mut self.conn())
+            .expect("the order exists")
+    }
+}
+
+impl TestApp {
+    /// Some active device: (license id, device id).
+    pub fn an_active_device(&self) -> (i64, i64) {
+        use diesel::prelude::*;
+        use keyfold::db::schema::devices;
+        devices::table
+            .filter(devices::deactivated_at.is_null())
+            .order(devices::id.desc())
+            .select((devices::license_id, devices::id))
+            .first(&mut self.conn())
+            .expect("an active device")
+    }
+}
+
+impl TestApp {
+    /// The newest license that is not in `order_id`.
+    pub fn a_license_outside_order(&self, order_id: i64) -> i64 {
+        use diesel::prelude::*;
+        use keyfold::db::schema::licenses;
+        licenses::table
+            .filter(licenses::order_id.ne(order_id))
+            .order(licenses::id.desc())
+            .select(licenses::id)
+            .first(&mut self.conn())
+            .expect("a license")
+    }
+}
+
+impl TestApp {
+    /// The highest id of a table.
+    pub fn newest_id(&self, table: &str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let n: N = diesel::sql_query(format!("SELECT MAX(id) AS n FROM {table}"))
+            .get_result(&mut self.conn())
+            .expect("a newest id");
+        n.n
     }
 }

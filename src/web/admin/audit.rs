@@ -1,0 +1,116 @@
+//! The audit log page: every change, newest first, filtered by actor, object type,
+//! action and date. Read-only: no route updates or deletes an entry.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::AdminCtx;
+use crate::domain::{values, FieldErrors};
+use crate::error::AppResult;
+use crate::models::audit::{self, AuditRow, Filter, OBJECT_TYPES};
+use crate::models::{staff, Page};
+use crate::web::forms::render;
+use crate::web::State;
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "admin/audit/index.html")]
+struct IndexPage {
+    ctx: AdminCtx,
+    filter: Filter,
+    actor: String,
+    from: String,
+    to: String,
+    page: Page<AuditRow>,
+    staff: Vec<(i64, String)>,
+    object_types: [(&'static str, &'static str); 7],
+    errors: FieldErrors,
+    pager_base: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    actor: String,
+    object_type: String,
+    action: String,
+    from: String,
+    to: String,
+    before: String,
+}
+
+fn parse_actor(v: &str) -> Option<(String, Option<i64>)> {
+    match v.trim().split_once(':') {
+        Some(("staff", id)) => id.parse().ok().map(|id| ("staff".to_owned(), Some(id))),
+        None if matches!(v.trim(), "staff" | "system" | "api" | "manager") => {
+            Some((v.trim().to_owned(), None))
+        }
+        _ => None,
+    }
+}
+
+/// `GET /audit-log`.
+pub async fn index(
+    state: State,
+    ctx: AdminCtx,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let mut errors = FieldErrors::new();
+    let (from, to) = crate::web::forms::date_range(&mut errors, &q.from, &q.to);
+    let filter = Filter {
+        actor: parse_actor(&q.actor),
+        object_type: OBJECT_TYPES
+            .iter()
+            .find(|(k, _)| *k == q.object_type.trim())
+            .map(|(k, _)| k.to_string())
+            .unwrap_or_default(),
+        action: values::search_term(&q.action, 60),
+        from,
+        to,
+    };
+    let before = q.before.trim().parse().ok();
+    let actor = filter.actor_value();
+    let pager_base = format!(
+        "/audit-log?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("actor", &actor)
+            .append_pair("object_type", &filter.object_type)
+            .append_pair("action", &filter.action)
+            .append_pair("from", &q.from)
+            .append_pair("to", &q.to)
+            .finish()
+    );
+    let f = filter.clone();
+    let (page, staff) = state
+        .db(move |conn| {
+            Ok((
+                audit::list(conn, &f, before, PER_PAGE)?,
+                staff::options(conn)?,
+            ))
+        })
+        .await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(
+        status,
+        &IndexPage {
+            ctx,
+            filter,
+            actor,
+            from: q.from,
+            to: q.to,
+            page,
+            staff,
+            object_types: OBJECT_TYPES,
+            errors,
+            pager_base,
+        },
+    )
+}

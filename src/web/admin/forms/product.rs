@@ -1,0 +1,209 @@
+//! The product forms: the product itself, a feature, a custom field.
+
+use serde::Deserialize;
+
+use crate::domain::{values, FieldErrors};
+use crate::models::product::{Product, ProductInput, LICENSE_TYPES};
+
+/// The product form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct ProductForm {
+    pub name: String,
+    pub code: String,
+    pub description: String,
+    pub license_type: String,
+    pub max_activations: String,
+    pub validity_days: String,
+    pub maintenance_days: String,
+    pub trial_days: String,
+    pub floating_seats: String,
+    pub borrow_limit_hours: String,
+    pub is_bundle: Option<String>,
+    pub updated_at: String,
+}
+
+impl ProductForm {
+    /// Sensible defaults for a new product.
+    pub fn blank() -> Self {
+        ProductForm {
+            license_type: "perpetual".to_owned(),
+            max_activations: "1".to_owned(),
+            trial_days: "0".to_owned(),
+            floating_seats: "0".to_owned(),
+            borrow_limit_hours: "0".to_owned(),
+            ..Default::default()
+        }
+    }
+
+    pub fn from_product(p: &Product) -> Self {
+        let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        ProductForm {
+            name: p.name.clone(),
+            code: p.code.clone(),
+            description: p.description.clone(),
+            license_type: p.license_type.clone(),
+            max_activations: p.max_activations.to_string(),
+            validity_days: opt(p.validity_days),
+            maintenance_days: opt(p.maintenance_days),
+            trial_days: p.trial_days.to_string(),
+            floating_seats: p.floating_seats.to_string(),
+            borrow_limit_hours: p.borrow_limit_hours.to_string(),
+            is_bundle: p.is_bundle.then(|| "on".to_owned()),
+            updated_at: values::version(&p.updated_at),
+        }
+    }
+
+    pub fn bundle_checked(&self) -> bool {
+        values::checkbox(&self.is_bundle)
+    }
+
+    pub fn parse(&self) -> Result<ProductInput, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = e.check("name", values::text(&self.name, values::SHORT, true));
+        let code = e.check("code", values::code(&self.code));
+        let description = e.check(
+            "description",
+            values::text(&self.description, values::LONG, false),
+        );
+        let license_type = LICENSE_TYPES
+            .iter()
+            .find(|(k, _)| *k == self.license_type.trim())
+            .map(|(k, _)| *k);
+        if license_type.is_none() {
+            e.add("license_type", "Choose one of the license types.");
+        }
+        let max_activations = e.check("max_activations", values::count(&self.max_activations));
+        let validity_days = e.check("validity_days", values::optional_days(&self.validity_days));
+        let maintenance_days = e.check(
+            "maintenance_days",
+            values::optional_days(&self.maintenance_days),
+        );
+        let trial_days = e.check("trial_days", values::int_in(&self.trial_days, 0, 3650));
+        let floating_seats = e.check("floating_seats", values::count(&self.floating_seats));
+        let borrow_limit_hours = e.check(
+            "borrow_limit_hours",
+            values::int_in(&self.borrow_limit_hours, 0, values::MAX_BORROW_HOURS),
+        );
+        if matches!(license_type, Some("time_limited") | Some("subscription"))
+            && validity_days == Some(None)
+        {
+            e.add(
+                "validity_days",
+                "Time-limited and subscription licenses need a validity.",
+            );
+        }
+        let seen_updated_at = values::parse_version(&self.updated_at);
+        if !e.is_empty() {
+            return Err(e);
+        }
+        match (
+            name,
+            code,
+            description,
+            license_type,
+            max_activations,
+            validity_days,
+            maintenance_days,
+            trial_days,
+            floating_seats,
+            borrow_limit_hours,
+        ) {
+            (
+                Some(name),
+                Some(code),
+                Some(description),
+                Some(license_type),
+                Some(max_activations),
+                Some(validity_days),
+                Some(maintenance_days),
+                Some(trial_days),
+                Some(floating_seats),
+                Some(borrow_limit_hours),
+            ) => Ok(ProductInput {
+                name,
+                code,
+                description,
+                license_type: license_type.to_owned(),
+                max_activations,
+                validity_days,
+                maintenance_days,
+                trial_days,
+                floating_seats,
+                borrow_limit_hours,
+                is_bundle: self.bundle_checked(),
+                seen_updated_at,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// The feature form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct FeatureForm {
+    pub feature_code: String,
+    pub feature_name: String,
+    pub feature_kind: String,
+    pub feature_max: String,
+}
+
+impl FeatureForm {
+    pub fn parse(&self) -> Result<(String, String, &'static str, Option<i64>), FieldErrors> {
+        let mut e = FieldErrors::new();
+        let code = e.check("feature_code", values::code(&self.feature_code));
+        let name = e.check(
+            "feature_name",
+            values::text(&self.feature_name, values::SHORT, true),
+        );
+        let kind = match self.feature_kind.trim() {
+            "activation" => Some("activation"),
+            "consumption" => Some("consumption"),
+            _ => {
+                e.add("feature_kind", "Choose activation or consumption.");
+                None
+            }
+        };
+        let max = match kind {
+            Some("consumption") => e
+                .check(
+                    "feature_max",
+                    values::int_in(&self.feature_max, 1, values::MAX_NUMBER),
+                )
+                .map(Some),
+            _ if !self.feature_max.trim().is_empty() => {
+                e.add("feature_max", "Only consumption features have a maximum.");
+                None
+            }
+            _ => Some(None),
+        };
+        match (code, name, kind, max) {
+            (Some(c), Some(n), Some(k), Some(m)) if e.is_empty() => Ok((c, n, k, m)),
+            _ => Err(e),
+        }
+    }
+}
+
+/// The custom field form as submitted.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct CustomFieldForm {
+    pub field_name: String,
+    pub field_default: String,
+}
+
+impl CustomFieldForm {
+    pub fn parse(&self) -> Result<(String, String), FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = e.check("field_name", values::code(&self.field_name));
+        let default = e.check(
+            "field_default",
+            values::text(&self.field_default, values::SHORT, false),
+        );
+        match (name, default) {
+            (Some(n), Some(d)) if e.is_empty() => Ok((n, d)),
+            _ => Err(e),
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! Licenses: the list with key search and filters, the license detail view, and its
+//! actions (disable/enable, reset with a confirmation page, reset device, edit, delete).
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::forms::license::LicenseForm;
+use super::{AdminCtx, ConfirmPage};
+use crate::auth::cookie::FlashLevel;
+use crate::auth::CsrfForm;
+use crate::domain::DeviceId;
+use crate::domain::LicenseId;
+use crate::domain::{values, Action, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::models::audit::{self, AuditRow};
+use crate::models::device::{self, Device};
+use crate::models::license::{
+    self, Filter, License, LicenseCustomField, LicenseFeature, LicenseSummary,
+};
+use crate::models::license_event::{self, LicenseEvent};
+use crate::models::license_ops::{self, ResetPlan};
+use crate::models::product::{self, Product, LICENSE_TYPES};
+use crate::models::Page;
+use crate::web::forms::{act, ok, render, see_other, submit, Problem};
+use crate::web::State;
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "admin/licenses/index.html")]
+struct IndexPage {
+    ctx: AdminCtx,
+    filter: Filter,
+    order: String,
+    page: Page<LicenseSummary>,
+    products: Vec<Product>,
+    types: [(&'static str, &'static str); 4],
+    pager_base: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    key: String,
+    product: String,
+    status: String,
+    license_type: String,
+    order: String,
+    before: String,
+}
+
+/// `GET /licenses`.
+pub async fn index(
+    state: State,
+    ctx: AdminCtx,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let filter = Filter {
+        key: values::search_term(&q.key, 40),
+        product_id: q.product.trim().parse().ok(),
+        order_id: q.order.trim().parse().ok(),
+        status: q.status.trim().to_owned(),
+        license_type: LICENSE_TYPES
+            .iter()
+            .find(|(k, _)| *k == q.license_type.trim())
+            .map(|(k, _)| k.to_string())
+            .unwrap_or_default(),
+    };
+    let before = q.before.trim().parse().ok();
+    let pager_base = format!(
+        "/licenses?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("key", &filter.key)
+            .append_pair("product", &q.product)
+            .append_pair("status", &filter.status)
+            .append_pair("license_type", &filter.license_type)
+            .append_pair("order", &q.order)
+            .finish()
+    );
+    let f = filter.clone();
+    let (page, products) = state
+        .db(move |conn| {
+            Ok((
+                license::list(conn, &f, before, PER_PAGE)?,
+                product::list(conn, true)?,
+            ))
+        })
+        .await?;
+    ok(&IndexPage {
+        ctx,
+        filter,
+        order: q.order,
+        page,
+        products,
+        types: LICENSE_TYPES,
+        pager_base,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/licenses/show.html")]
+struct ShowPage {
+    ctx: AdminCtx,
+    license: License,
+    order_reference: String,
+    product_name: String,
+    customer: Option<(i64, String)>,
+    features: Vec<LicenseFeature>,
+    custom_fields: Vec<LicenseCustomField>,
+    devices: Vec<Device>,
+    events: Vec<LicenseEvent>,
+    audit: Vec<AuditRow>,
+    metadata: String,
+    can_control: bool,
+    can_manage: bool,
+}
+
+/// `GET /licenses/{id}`: the license detail view.
+pub async fn show(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<LicenseId>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (license, context, features, custom_fields, devices, events, audit) = state
+        .db(move |conn| {
+            let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let context = license::context(conn, &l)?;
+            Ok((
+                l,
+                context,
+                license::features(conn, id)?,
+                license::custom_fields(conn, id)?,
+                device::for_license(conn, id, 200)?,
+                license_event::for_license(conn, id, 100)?,
+                audit::for_object(conn, "license", id.0, 50)?,
+            ))
+        })
+        .await?;
+    let license::LicenseContext {
+        order_reference,
+        product_name,
+        customer,
+    } = context;
+    let metadata = values::pretty_json(&license.metadata);
+    let can_control = ctx.role.can(Action::ControlLicenses);
+    let can_manage = ctx.role.can(Action::ManageLicenses);
+    ok(&ShowPage {
+        ctx,
+        license,
+        order_reference,
+        product_name,
+        customer,
+        features,
+        custom_fields,
+        devices,
+        events,
+        audit,
+        metadata,
+        can_control,
+        can_manage,
+    })
+}
+
+async fn set_enabled(
+    state: State,
+    ctx: AdminCtx,
+    id: LicenseId,
+    enabled: bool,
+) -> AppResult<HttpResponse> {
+    let actor = ctx.actor();
+    let l = state
+        .write(move |conn| license_ops::set_enabled(conn, &actor, id, enabled))
+        .await??;
+    let text = if enabled {
+        format!(
+            "License enabled; its status is now {}.",
+            l.status().label().to_lowercase()
+        )
+    } else {
+        "License disabled: every check fails until it is enabled again. Its data is kept."
+            .to_owned()
+    };
+    ctx.flash(FlashLevel::Success, text);
+    Ok(see_other(&format!("/licenses/{id}")))
+}
+
+buttons! {
+    LicenseId;
+    /// `POST /licenses/{id}/disable`.
+    disable => set_enabled(false);
+    /// `POST /licenses/{id}/enable`.
+    enable => set_enabled(true);
+}
+
+#[derive(Template)]
+#[template(path = "admin/licenses/reset.html")]
+struct ResetPage {
+    ctx: AdminCtx,
+    plan: ResetPlan,
+}
+
+/// `GET /licenses/{id}/reset`: shows exactly what a reset will change.
+pub async fn reset_confirm(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<LicenseId>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let plan = state
+        .db(move |conn| Ok(license_ops::reset_plan(conn, id)?))
+        .await?;
+    ok(&ResetPage { ctx, plan })
+}
+
+/// `POST /licenses/{id}/reset`.
+pub async fn reset(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<LicenseId>,
+    CsrfForm(_): CsrfForm<crate::web::EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let actor = ctx.actor();
+    state
+        .write(move |conn| license_ops::reset(conn, &actor, id))
+        .await??;
+    ctx.flash(
+        FlashLevel::Success,
+        "License reset: its devices are deactivated and it can be activated again.",
+    );
+    Ok(see_other(&format!("/licenses/{id}")))
+}
+
+/// `POST /licenses/{id}/devices/{device_id}/reset`: frees one device's seat.
+pub async fn reset_device(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<(LicenseId, DeviceId)>,
+    CsrfForm(_): CsrfForm<crate::web::EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let (id, device_id) = path.into_inner();
+    let actor = ctx.actor();
+    let back = format!("/licenses/{id}");
+    let reset = move |conn: &mut _| license_ops::reset_device(conn, &actor, id, device_id);
+    act(&ctx, &state, &back, reset, |d| {
+        format!("Device {} reset; its seat is free.", d.hostname)
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "admin/licenses/edit.html")]
+struct EditPage {
+    ctx: AdminCtx,
+    license: License,
+    features: Vec<LicenseFeature>,
+    custom_fields: Vec<LicenseCustomField>,
+    form: LicenseForm,
+    errors: FieldErrors,
+    message: Option<String>,
+}
+
+async fn edit_page(
+    state: &State,
+    ctx: AdminCtx,
+    id: LicenseId,
+    form: Option<LicenseForm>,
+    problem: Problem,
+) -> AppResult<HttpResponse> {
+    let Problem {
+        errors,
+        message,
+        status,
+    } = problem;
+    let (license, features, custom_fields) = state
+        .db(move |conn| {
+            let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok((
+                l,
+                license::features(conn, id)?,
+                license::custom_fields(conn, id)?,
+            ))
+        })
+        .await?;
+    let form =
+        form.unwrap_or_else(|| LicenseForm::from_license(&license, &features, &custom_fields));
+    render(
+        status,
+        &EditPage {
+            ctx,
+            license,
+            features,
+            custom_fields,
+            form,
+            errors,
+            message,
+        },
+    )
+}
+
+/// `GET /licenses/{id}/edit`.
+pub async fn edit(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<LicenseId>,
+) -> AppResult<HttpResponse> {
+    let (id, none) = (path.into_inner(), Problem::none());
+    edit_page(&state, ctx, id, None, none).await
+}
+
+/// `POST /licenses/{id}`: save an edit of the license's terms (refused when someone
+/// else saved first: the form then shows their version).
+pub async fn update(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<LicenseId>,
+    CsrfForm(form): CsrfForm<LicenseForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let actor = ctx.actor();
+    let saved = submit(
+        &ctx,
+        &state,
+        form.parse(),
+        move |conn, input| license_ops::edit(conn, &actor, id, &input),
+        |_| (format!("/licenses/{id}"), "License saved.".to_owned()),
+    )
+    .await?;
+    match saved {
+        Ok(done) => Ok(done),
+        Err(p) => {
+            let form = (!p.is_conflict()).then_some(form);
+            edit_page(&state, ctx, id, form, p).await
+        }
+    }
+}
+
+/// `GET /licenses/{id}/delete`.
+pub async fn delete_confirm(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<LicenseId>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let l = state
+        .db(move |conn| license::find(conn, id)?.ok_or(AppError::NotFound))
+        .await?;
+    ConfirmPage::new(
+        ctx,
+        format!("Delete license {}?", l.license_key),
+        vec![
+            format!("The license, its {} active device(s), its events, features and custom fields are deleted for good.", l.active_devices),
+            "Applications using this key will stop working. To stop it temporarily, disable it instead.".to_owned(),
+        ],
+        format!("/licenses/{id}/delete"),
+        "Delete license",
+        format!("/licenses/{id}"),
+    )
+    .render_ok()
+}
+
+/// `POST /licenses/{id}/delete`.
+pub async fn delete(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<LicenseId>,
+    CsrfForm(_): CsrfForm<crate::web::EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let actor = ctx.actor();
+    let order_id = state
+        .write(move |conn| license_ops::delete(conn, &actor, id))
+        .await??;
+    ctx.flash(FlashLevel::Success, "License deleted.");
+    Ok(see_other(&format!("/orders/{order_id}")))
+}

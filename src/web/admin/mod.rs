@@ -1,0 +1,166 @@
+//! The vendor portal's handlers, one module per area.
+
+/// Declares one-button POST handlers (a form with only the CSRF token) that each call a
+/// shared function with the id from the path and a fixed argument, e.g. disable/enable.
+macro_rules! buttons {
+    ($id:ty; $( $(#[$doc:meta])* $name:ident => $target:ident($arg:expr); )*) => {$(
+        $(#[$doc])*
+        pub async fn $name(
+            state: $crate::web::State,
+            ctx: $crate::web::admin::AdminCtx,
+            path: actix_web::web::Path<$id>,
+            _form: $crate::auth::CsrfForm<$crate::web::EmptyForm>,
+        ) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $target(state, ctx, path.into_inner(), $arg).await
+        }
+    )*};
+}
+
+pub mod account;
+pub mod audit;
+pub mod customer_accounts;
+pub mod customers;
+pub mod forms;
+pub mod labels;
+pub mod licenses;
+pub mod order_actions;
+pub mod orders;
+pub mod product_parts;
+pub mod products;
+pub mod staff;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::auth::cookie::{self, csrf_token, take_flashes, Flash, FlashLevel};
+use crate::auth::{ClientIp, CurrentStaff};
+use crate::domain::{Action, Role};
+use crate::models::audit::Actor;
+use crate::models::staff::StaffUser;
+
+/// The one extractor an admin handler asks for: the signed-in staff user, their client
+/// address, the CSRF token for the page's forms, the session (for flash messages), and
+/// what the layout needs (flashes, the current navigation entry).
+pub struct AdminCtx {
+    pub staff: CurrentStaff,
+    pub user: StaffUser,
+    pub role: Role,
+    pub ip: ClientIp,
+    pub session: Session,
+    pub csrf: String,
+    pub flashes: Vec<Flash>,
+    pub nav: &'static str,
+}
+
+impl AdminCtx {
+    pub fn new(req: &HttpRequest, staff: CurrentStaff, ip: ClientIp) -> Self {
+        let session = req.get_session();
+        let nav = match req.path().split('/').nth(1).unwrap_or("") {
+            "orders" => "orders",
+            "licenses" => "licenses",
+            "customers" | "customer-accounts" | "labels" => "customers",
+            "products" => "products",
+            "audit-log" => "audit-log",
+            "staff" => "staff",
+            _ => "",
+        };
+        // Flashes are shown by the next page a browser GETs; a POST leaves them queued.
+        let flashes = if req.method() == actix_web::http::Method::GET {
+            take_flashes(&session)
+        } else {
+            Vec::new()
+        };
+        AdminCtx {
+            user: staff.user.clone(),
+            role: staff.role(),
+            csrf: csrf_token(&session),
+            staff,
+            ip,
+            session,
+            flashes,
+            nav,
+        }
+    }
+
+    /// The signed-in user as the actor of an audited change.
+    pub fn actor(&self) -> Actor {
+        self.staff.actor(&self.ip)
+    }
+
+    pub fn can(&self, action: Action) -> bool {
+        self.role.can(action)
+    }
+
+    /// Queues a message for the next page.
+    pub fn flash(&self, level: FlashLevel, text: impl Into<String>) {
+        cookie::flash(&self.session, level, text);
+    }
+}
+
+impl crate::web::forms::Flasher for AdminCtx {
+    fn session(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl FromRequest for AdminCtx {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let staff = match CurrentStaff::from_request(req, payload).into_inner() {
+            Ok(s) => s,
+            Err(e) => return std::future::ready(Err(e)),
+        };
+        let ip = match ClientIp::from_request(req, payload).into_inner() {
+            Ok(ip) => ip,
+            Err(e) => return std::future::ready(Err(e)),
+        };
+        std::future::ready(Ok(AdminCtx::new(req, staff, ip)))
+    }
+}
+
+/// A confirmation page before a destructive action: what will happen, one button.
+#[derive(askama::Template)]
+#[template(path = "admin/confirm.html")]
+pub struct ConfirmPage {
+    pub ctx: AdminCtx,
+    pub page: Confirm,
+}
+
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub action: String,
+    pub button: &'static str,
+    pub button_class: &'static str,
+    pub cancel: String,
+}
+
+impl ConfirmPage {
+    pub fn new(
+        ctx: AdminCtx,
+        title: String,
+        lines: Vec<String>,
+        action: String,
+        button: &'static str,
+        cancel: String,
+    ) -> Self {
+        ConfirmPage {
+            ctx,
+            page: Confirm {
+                title,
+                lines,
+                action,
+                button,
+                button_class: "kf-danger",
+                cancel,
+            },
+        }
+    }
+
+    pub fn render_ok(&self) -> crate::error::AppResult<actix_web::HttpResponse> {
+        crate::web::forms::ok(self)
+    }
+}

@@ -1,3 +1,0 @@
-//! Page structs: one askama template per page.
-
-pub mod errors;

@@ -1,0 +1,134 @@
+//! Every route of the product, one readable table per area (`admin.rs`, `portal.rs`),
+//! each route with who may use it.
+//!
+//! The same `declare` functions both register the routes with actix and list them (see
+//! [`table`]), so tests can walk every route — a route without a declared access cannot
+//! exist.
+
+mod admin;
+mod portal;
+
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
+use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Responder};
+
+use super::{health, static_files};
+use crate::auth::guard::require;
+use crate::domain::Action;
+use crate::error::AppError;
+use crate::models::license_manager::LicenseManager;
+use crate::models::staff::StaffUser;
+
+/// Who may use a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (sign-in pages, health, static assets).
+    Public,
+    /// A signed-in staff user whose role may perform the action.
+    Staff(Action),
+    /// A signed-in license manager (the end-user portal).
+    LicenseManager,
+}
+
+/// A route as the table declares it.
+#[derive(Clone, Debug)]
+pub struct RouteInfo {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Something routes are declared into: actix's configuration, or a plain list.
+pub(crate) trait Sink {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, access: Access, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static;
+}
+
+fn declare(r: &mut impl Sink) {
+    use Access::*;
+    let get = Method::GET;
+    r.add(get.clone(), "/healthz", Public, health::healthz);
+    r.add(
+        get.clone(),
+        "/static/{path:.*}",
+        Public,
+        static_files::serve,
+    );
+    admin::declare(r);
+    portal::declare(r);
+}
+
+struct Registrar<'a>(&'a mut web::ServiceConfig);
+
+impl Sink for Registrar<'_> {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, access: Access, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let route = web::method(method.clone()).to(handler);
+        match access {
+            Access::Public => {
+                self.0.route(path, route);
+            }
+            Access::Staff(action) => {
+                self.0.service(
+                    web::resource(path)
+                        .guard(guard::Method(method))
+                        .wrap(from_fn(move |req, next| {
+                            require::<StaffUser>(move |s| s.can(action), req, next)
+                        }))
+                        .route(route),
+                );
+            }
+            Access::LicenseManager => {
+                self.0.service(
+                    web::resource(path)
+                        .guard(guard::Method(method))
+                        .wrap(from_fn(|req, next| {
+                            require::<LicenseManager>(|_| true, req, next)
+                        }))
+                        .route(route),
+                );
+            }
+        }
+    }
+}
+
+struct Recorder(Vec<RouteInfo>);
+
+impl Sink for Recorder {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, access: Access, _handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.0.push(RouteInfo {
+            method,
+            path,
+            access,
+        });
+    }
+}
+
+/// Registers every route with actix.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    declare(&mut Registrar(cfg));
+}
+
+/// Every route with its method, path and access, in declaration order.
+pub fn table() -> Vec<RouteInfo> {
+    let mut recorder = Recorder(Vec::new());
+    declare(&mut recorder);
+    recorder.0
+}
+
+/// Anything no route matched.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

@@ -1,0 +1,412 @@
+//! The hostile-input test, generated from the route table: every numeric path segment,
+//! every list filter (the GET forms and links of every page) and every field of every
+//! form found on the pages is sent hostile values — huge and negative numbers, 10,000
+//! characters, NUL bytes, impossible dates, SQL and HTML fragments, broken JSON,
+//! duplicated and unknown fields. No answer may be a 500; a submitted `<script>` never
+//! comes back unescaped (re-rendered form, the object's page, the audit log); and after
+//! each form a sign-in and a change still work with several pool connections in use.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use actix_web::http::Method;
+use keyfold::domain::{EmailAddress, Role};
+use keyfold::web::routes::{self, Access};
+
+use crate::helpers::forms::{forms_on, Form};
+use crate::helpers::{client, csrf_in, location, TestApp, PASSWORD};
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+
+fn hostile_values() -> Vec<String> {
+    vec![
+        String::new(),
+        "-1".into(),
+        "0".into(),
+        "99999999999999999999999".into(),
+        "1000000000".into(),
+        "-9223372036854775808".into(),
+        "1e309".into(),
+        "x".repeat(10_000),
+        "a\0b".into(),
+        "2026-02-30".into(),
+        "+275760-09-13".into(),
+        "0000-00-00".into(),
+        "'; DROP TABLE licenses; --".into(),
+        SCRIPT.into(),
+        "{\"broken\": ".into(),
+        "１２３".into(),
+    ]
+}
+
+fn fill(path: &str) -> String {
+    crate::auth::fill_params(path)
+}
+
+struct Run {
+    app: TestApp,
+    email: String,
+    client: reqwest::Client,
+    token: String,
+    requests: usize,
+}
+
+impl Run {
+    async fn sign_in(&mut self) {
+        self.client = client();
+        let r = self
+            .app
+            .sign_in_with(&self.client, &self.email, PASSWORD, None)
+            .await;
+        assert_eq!(r.status(), 303, "sign-in of the hostile user");
+        self.token = self.app.csrf_token_with(&self.client).await;
+    }
+
+    /// Signs in again when a form ended the session (sign-out, password change).
+    async fn keep_signed_in(&mut self) {
+        let r = self
+            .client
+            .get(self.app.url("/account/password"))
+            .send()
+            .await
+            .unwrap();
+        if r.status() != 200 {
+            self.sign_in().await;
+        }
+    }
+
+    async fn check(&mut self, what: &str, r: reqwest::Response) {
+        self.requests += 1;
+        let status = r.status().as_u16();
+        let loc = location(&r);
+        let body = r.text().await.unwrap_or_default();
+        assert_ne!(
+            status,
+            500,
+            "{what} answered 500: {}",
+            &body[..body.len().min(400)]
+        );
+        assert!(
+            !body.contains(SCRIPT),
+            "{what} reflected a script unescaped"
+        );
+        if status == 303 && loc.starts_with('/') && !loc.starts_with("/login") {
+            // The object's page after a successful change.
+            let r = self.client.get(self.app.url(&loc)).send().await.unwrap();
+            let s = r.status().as_u16();
+            let page = r.text().await.unwrap_or_default();
+            assert_ne!(s, 500, "{what} → {loc} answered 500");
+            assert!(
+                !page.contains(SCRIPT),
+                "{what} → {loc} shows a script unescaped"
+            );
+        }
+    }
+
+    async fn get(&mut self, what: &str, path: &str, query: &[(String, String)]) {
+        let r = self
+            .client
+            .get(self.app.url(path))
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        self.check(what, r).await;
+    }
+
+    async fn post(&mut self, what: &str, path: &str, fields: &[(String, String)]) {
+        let mut body = vec![("csrf_token".to_owned(), self.token.clone())];
+        body.extend(fields.iter().filter(|(k, _)| k != "csrf_token").cloned());
+        let r = self
+            .client
+            .post(self.app.url(path))
+            .form(&body)
+            .send()
+            .await
+            .unwrap();
+        self.check(what, r).await;
+    }
+
+    /// With several connections of the pool busy, sign-ins and changes still work.
+    async fn still_works(&self, after: &str) {
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let (url, email) = (self.app.address.clone(), self.email.clone());
+            tasks.push(tokio::spawn(async move {
+                let c = client();
+                let page = c.get(format!("{url}/login")).send().await.unwrap();
+                let token = csrf_in(&page.text().await.unwrap()).unwrap();
+                let r = c
+                    .post(format!("{url}/login"))
+                    .form(&[
+                        ("csrf_token", token.as_str()),
+                        ("email", &email),
+                        ("password", PASSWORD),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 303, "sign-in {i}");
+                let page = c
+                    .get(format!("{url}/account/password"))
+                    .send()
+                    .await
+                    .unwrap();
+                let token = csrf_in(&page.text().await.unwrap()).unwrap();
+                let name = format!("check {}", rand_suffix());
+                let r = c
+                    .post(format!("{url}/labels"))
+                    .form(&[
+                        ("csrf_token", token.as_str()),
+                        ("name", name.as_str()),
+                        ("colour", "#112233"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            }));
+        }
+        for t in tasks {
+            let status = t.await.unwrap();
+            assert_eq!(status, 303, "a change after {after}");
+        }
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Forms whose submission ends what the rest of the run needs: done last.
+fn is_destructive(action: &str) -> bool {
+    action.ends_with("/delete") || action == "/logout"
+}
+
+#[tokio::test]
+async fn hostile_input_never_breaks_a_page_or_the_server() {
+    let started = std::time::Instant::now();
+    let app = TestApp::spawn().await;
+    {
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        let email = EmailAddress::parse("admin@example.com").unwrap();
+        let mut conn = app.conn();
+        keyfold::db::write_tx(&mut conn, |c| keyfold::seed::demo::seed(c, &email, &hash)).unwrap();
+    }
+    let email = "hostile@example.com".to_owned();
+    app.create_staff(&email, Role::Admin);
+    let mut run = Run {
+        app,
+        email,
+        client: client(),
+        token: String::new(),
+        requests: 0,
+    };
+    run.sign_in().await;
+    let table = routes::table();
+
+    // 1. Every numeric path segment, with hostile values.
+    for route in table
+        .iter()
+        .filter(|r| r.path.contains('{') && r.access != Access::Public)
+    {
+        for bad in [
+            "-1",
+            "0",
+            "99999999999999999999",
+            "abc",
+            "1%00",
+            "1.5",
+            "%20",
+        ] {
+            let path = route
+                .path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { bad } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            let what = format!("{} {path}", route.method);
+            if route.method == Method::POST {
+                run.post(&what, &path, &[]).await;
+            } else {
+                run.get(&what, &path, &[]).await;
+            }
+        }
+    }
+
+    // 2. The forms and list parameters of every page.
+    let mut get_params: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut forms: BTreeMap<(String, String), Form> = BTreeMap::new();
+    for route in table.iter().filter(|r| r.method == Method::GET) {
+        if route.path.starts_with("/static")
+            || route.path.ends_with(".csv")
+            || route.path.ends_with(".css")
+        {
+            continue;
+        }
+        let path = fill(route.path);
+        let r = run.client.get(run.app.url(&path)).send().await.unwrap();
+        assert_ne!(r.status(), 500, "GET {path}");
+        let html = r.text().await.unwrap();
+        let (found, params) = forms_on(&path, &html);
+        get_params.entry(path.clone()).or_default().extend(params);
+        for f in found {
+            if f.method == "get" {
+                get_params
+                    .entry(f.action.clone())
+                    .or_default()
+                    .extend(f.fields.iter().map(|(k, _)| k.clone()));
+            } else {
+                forms
+                    .entry((
+                        f.action.clone(),
+                        f.fields
+                            .iter()
+                            .map(|(k, _)| k.clone())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ))
+                    .or_insert(f);
+            }
+        }
+    }
+    assert!(forms.len() > 30, "{} forms found", forms.len());
+
+    // 3. List filters: each parameter with each hostile value, and unknown/duplicated ones.
+    for (path, params) in &get_params {
+        let mut params = params.clone();
+        params.insert("before".to_owned());
+        for p in &params {
+            for v in hostile_values() {
+                let what = format!("GET {path}?{p}=…{}", v.len());
+                run.get(&what, path, &[(p.clone(), v)]).await;
+            }
+        }
+        let dup: Vec<(String, String)> = params
+            .iter()
+            .flat_map(|p| [(p.clone(), "1".to_owned()), (p.clone(), "x".to_owned())])
+            .chain([("unknown_field".to_owned(), "x".to_owned())])
+            .collect();
+        run.get(&format!("GET {path} duplicated"), path, &dup).await;
+    }
+    run.still_works("the list filters").await;
+
+    // 4. Every field of every form, destructive ones last.
+    let mut ordered: Vec<Form> = forms.into_values().collect();
+    ordered.sort_by_key(|f| is_destructive(&f.action));
+    let posts_seen: BTreeSet<String> = ordered.iter().map(|f| f.action.clone()).collect();
+    for form in &ordered {
+        run.keep_signed_in().await;
+        let names: Vec<String> = form
+            .fields
+            .iter()
+            .map(|(k, _)| k.clone())
+            .filter(|k| k != "csrf_token")
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let once = !is_destructive(&form.action);
+        for name in &names {
+            for v in hostile_values() {
+                let fields: Vec<(String, String)> = form
+                    .fields
+                    .iter()
+                    .map(|(k, d)| (k.clone(), if k == name { v.clone() } else { d.clone() }))
+                    .collect();
+                run.post(
+                    &format!("POST {} {name}=…{}", form.action, v.len()),
+                    &form.action,
+                    &fields,
+                )
+                .await;
+                if !once {
+                    break;
+                }
+            }
+            run.keep_signed_in().await;
+        }
+        // Every field duplicated, and an unknown field.
+        let mut dup = form.fields.clone();
+        dup.extend(
+            form.fields
+                .iter()
+                .filter(|(k, _)| k != "csrf_token")
+                .map(|(k, _)| (k.clone(), SCRIPT.to_owned())),
+        );
+        dup.push(("unknown_field".to_owned(), SCRIPT.to_owned()));
+        run.post(
+            &format!("POST {} duplicated", form.action),
+            &form.action,
+            &dup,
+        )
+        .await;
+        run.keep_signed_in().await;
+        run.still_works(&format!("POST {}", form.action)).await;
+    }
+    let posts = table.iter().filter(|r| r.method == Method::POST).count();
+    assert!(
+        posts_seen.len() * 2 > posts,
+        "forms for {} of {posts} POST routes",
+        posts_seen.len()
+    );
+
+    // 5. The public forms (sign-in, choosing a password), as an anonymous visitor.
+    for path in ["/login", "/portal/login", "/account/setup/1"] {
+        run.client = client();
+        let html = run
+            .client
+            .get(run.app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        run.token = csrf_in(&html).unwrap_or_default();
+        let (found, _) = forms_on(path, &html);
+        for form in found.iter().filter(|f| f.method == "post") {
+            for (name, _) in form.fields.iter().filter(|(k, _)| k != "csrf_token") {
+                for v in hostile_values() {
+                    let fields: Vec<(String, String)> = form
+                        .fields
+                        .iter()
+                        .map(|(k, d)| (k.clone(), if k == name { v.clone() } else { d.clone() }))
+                        .collect();
+                    run.post(
+                        &format!("anonymous POST {} {name}=…{}", form.action, v.len()),
+                        &form.action,
+                        &fields,
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+    run.sign_in().await;
+
+    // 6. The audit log shows what was submitted, escaped.
+    run.keep_signed_in().await;
+    let r = run
+        .client
+        .get(run.app.url("/audit-log"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        !r.text().await.unwrap().contains(SCRIPT),
+        "the audit log shows a script unescaped"
+    );
+    eprintln!(
+        "hostile input: {} requests, {} forms, {} list pages in {:.1}s",
+        run.requests,
+        ordered.len(),
+        get_params.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
