@@ -50,6 +50,19 @@ pub struct Config {
     pub admin_password: Secret,
     /// Worker threads of the HTTP server; `None` lets actix pick one per core.
     pub workers: Option<usize>,
+    /// Mail delivery: days an invite link lives, the first retry delay (doubled per
+    /// attempt), the attempts before an email is marked failed, and how long a worker's
+    /// claim on an email lasts before another instance may take it over.
+    pub mail: MailConfig,
+}
+
+/// How the outbox worker delivers mail.
+#[derive(Clone, Debug)]
+pub struct MailConfig {
+    pub invite_days: i64,
+    pub retry_base: Duration,
+    pub max_attempts: i32,
+    pub lease: Duration,
 }
 
 /// A configuration value that could not be understood.
@@ -127,7 +140,32 @@ impl Config {
                 None => Ok(Duration::from_secs(default * 60)),
             }
         };
+        let number = |name: &'static str, default: f64, max: f64| -> Result<f64, ConfigError> {
+            match get(name) {
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite() && *n > 0.0 && *n <= max)
+                    .ok_or(ConfigError {
+                        name,
+                        message: format!("expected a number above 0 and at most {max}, got {v:?}"),
+                    }),
+                None => Ok(default),
+            }
+        };
+        let mail = MailConfig {
+            invite_days: number("KEYFOLD_INVITE_DAYS", 7.0, 365.0)?.ceil() as i64,
+            retry_base: Duration::from_secs_f64(number(
+                "KEYFOLD_MAIL_RETRY_BASE_SECONDS",
+                30.0,
+                86_400.0,
+            )?),
+            max_attempts: number("KEYFOLD_MAIL_MAX_ATTEMPTS", 8.0, 100.0)?.ceil() as i32,
+            lease: Duration::from_secs_f64(number("KEYFOLD_MAIL_LEASE_SECONDS", 300.0, 86_400.0)?),
+        };
         Ok(Config {
+            mail,
             database_url: Secret::new(database_url),
             bind,
             public_url,

@@ -9,6 +9,7 @@ pub mod csv_io;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod models;
 pub mod seed;
 pub mod startup;

@@ -15,6 +15,7 @@ use tracing_actix_web::TracingLogger;
 use crate::config::{Backend, Config};
 use crate::db::{self, Pool};
 use crate::error::AppError;
+use crate::mail::{worker, Mailer};
 use crate::models::settings;
 use crate::web::{errors, routes, security, AppState};
 
@@ -40,6 +41,8 @@ pub struct Application {
     port: u16,
     pool: Pool,
     server: Server,
+    mailer: Mailer,
+    mail_worker: Option<worker::Settings>,
 }
 
 impl Application {
@@ -75,9 +78,12 @@ impl Application {
         let cookie_key = settings::cookie_key(&mut conn, config.secret_key.as_ref())
             .map_err(StartError::Secret)?;
         drop(conn);
+        let mailer = Mailer::new(&cookie_key, &config);
+        let mail_worker = worker::Settings::from_config(&config);
         let state = web::Data::new(AppState {
             config: Arc::new(config.clone()),
             pool: pool.clone(),
+            mailer: Arc::new(mailer.clone()),
         });
         let key = Key::from(&cookie_key);
         let secure = config.secure_cookies;
@@ -116,7 +122,13 @@ impl Application {
                 source,
             })?
             .run();
-        Ok(Application { port, pool, server })
+        Ok(Application {
+            port,
+            pool,
+            server,
+            mailer,
+            mail_worker,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -127,9 +139,17 @@ impl Application {
         self.pool.clone()
     }
 
-    /// Serves until the process is stopped (Ctrl-C or SIGTERM).
+    /// Serves until the process is stopped (Ctrl-C or SIGTERM), with the mail worker
+    /// running beside the server when SMTP is configured.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = self
+            .mail_worker
+            .and_then(|settings| worker::spawn(self.pool.clone(), self.mailer, settings));
+        let result = self.server.await;
+        if let Some(w) = worker {
+            w.stop();
+        }
+        result
     }
 }
 

@@ -14,6 +14,8 @@ diesel::table! {
         before_json -> Nullable<Text>,
         after_json -> Nullable<Text>,
         ip -> Nullable<Text>,
+        order_id -> Nullable<Int8>,
+        source -> Text,
     }
 }
 
@@ -154,6 +156,7 @@ diesel::table! {
         last_sign_in_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_norm -> Text,
     }
 }
 
@@ -208,6 +211,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    manager_grants (id) {
+        id -> Int8,
+        manager_id -> Int8,
+        order_id -> Int8,
+        manage_license_users -> Bool,
+        manage_user_credentials -> Bool,
+        manage_managers -> Bool,
+        reset_device -> Bool,
+        reset_license -> Bool,
+        borrow_license -> Bool,
+        create_bundle_order -> Bool,
+        create_order -> Bool,
+        issue_license -> Bool,
+        invite_state -> Text,
+        created_by_kind -> Text,
+        created_by_id -> Nullable<Int8>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     orders (id) {
         id -> Int8,
         reference -> Text,
@@ -220,6 +245,36 @@ diesel::table! {
         metadata -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        template -> Text,
+        to_email -> Text,
+        to_email_norm -> Text,
+        to_name -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        link_kind -> Nullable<Text>,
+        link_prefix -> Nullable<Text>,
+        sealed_token -> Nullable<Text>,
+        token_id -> Nullable<Int8>,
+        token_expires_at -> Nullable<Timestamp>,
+        manager_id -> Nullable<Int8>,
+        order_id -> Nullable<Int8>,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
     }
 }
@@ -332,6 +387,8 @@ diesel::joinable!(license_user_assignments -> license_users (license_user_id));
 diesel::joinable!(license_user_assignments -> licenses (license_id));
 diesel::joinable!(licenses -> orders (order_id));
 diesel::joinable!(licenses -> products (product_id));
+diesel::joinable!(manager_grants -> license_managers (manager_id));
+diesel::joinable!(manager_grants -> orders (order_id));
 diesel::joinable!(orders -> customers (customer_id));
 diesel::joinable!(product_custom_fields -> products (product_id));
 diesel::joinable!(product_features -> products (product_id));
@@ -352,7 +409,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     license_users,
     licenses,
     login_attempts,
+    manager_grants,
     orders,
+    outbox,
     product_custom_fields,
     product_features,
     products,

@@ -25,4 +25,6 @@ id_type!(
     LicenseId,
     DeviceId,
     LicenseManagerId,
+    GrantId,
+    OutboxId,
 );

@@ -17,6 +17,8 @@ pub struct Actor {
     pub id: Option<i64>,
     pub label: String,
     pub ip: Option<String>,
+    /// Where the change came from: "admin portal", "end-user portal", "system", …
+    pub source: &'static str,
 }
 
 impl Actor {
@@ -26,6 +28,7 @@ impl Actor {
             id: Some(id),
             label: email.to_owned(),
             ip,
+            source: "admin portal",
         }
     }
 
@@ -36,6 +39,7 @@ impl Actor {
             id: Some(id),
             label: email.to_owned(),
             ip,
+            source: "end-user portal",
         }
     }
 
@@ -45,6 +49,7 @@ impl Actor {
             id: None,
             label: label.to_owned(),
             ip: None,
+            source: "system",
         }
     }
 }
@@ -58,6 +63,8 @@ pub struct Entry<'a> {
     pub object_label: &'a str,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// The order the object belongs to, if any (an order's activity is one query).
+    pub order_id: Option<i64>,
 }
 
 impl<'a> Entry<'a> {
@@ -69,7 +76,14 @@ impl<'a> Entry<'a> {
             object_label: "",
             before: None,
             after: None,
+            order_id: None,
         }
+    }
+
+    /// The order the object belongs to.
+    pub fn order(mut self, order_id: i64) -> Self {
+        self.order_id = Some(order_id);
+        self
     }
 
     pub fn label(mut self, label: &'a str) -> Self {
@@ -103,6 +117,8 @@ pub struct AuditRow {
     pub before_json: Option<String>,
     pub after_json: Option<String>,
     pub ip: Option<String>,
+    pub order_id: Option<i64>,
+    pub source: String,
 }
 
 /// One field's change in an audit entry.
@@ -147,6 +163,16 @@ impl AuditRow {
 
 /// Appends an entry; call it inside the transaction of the action it describes.
 pub fn record(conn: &mut DbConnection, actor: &Actor, entry: Entry<'_>) -> QueryResult<()> {
+    let order_id = match (entry.order_id, entry.object_type, entry.object_id) {
+        (Some(o), _, _) => Some(o),
+        (None, "order", id) => id,
+        (None, "license", Some(id)) => crate::db::schema::licenses::table
+            .find(id)
+            .select(crate::db::schema::licenses::order_id)
+            .first(conn)
+            .optional()?,
+        _ => None,
+    };
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(super::now()),
@@ -160,6 +186,8 @@ pub fn record(conn: &mut DbConnection, actor: &Actor, entry: Entry<'_>) -> Query
             audit_log::before_json.eq(entry.before.map(|v| v.to_string())),
             audit_log::after_json.eq(entry.after.map(|v| v.to_string())),
             audit_log::ip.eq(actor.ip.as_deref()),
+            audit_log::order_id.eq(order_id),
+            audit_log::source.eq(actor.source),
         ))
         .execute(conn)?;
     Ok(())

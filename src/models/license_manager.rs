@@ -6,11 +6,14 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
+use super::grant;
 use super::session::{self, Kind};
+use super::token::{self, Purpose};
 use super::{unique_as_field, ModelResult};
 use crate::db::schema::license_managers;
 use crate::db::DbConnection;
 use crate::domain::{EmailAddress, LicenseManagerId};
+use crate::mail::{self, outbox, Link, LinkKind, Mailer};
 
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = license_managers)]
@@ -24,6 +27,7 @@ pub struct LicenseManager {
     pub last_sign_in_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub name_norm: String,
 }
 
 impl LicenseManager {
@@ -71,6 +75,7 @@ pub fn create(
             license_managers::email.eq(email.as_str()),
             license_managers::email_norm.eq(email.normalized()),
             license_managers::name.eq(name),
+            license_managers::name_norm.eq(name.to_lowercase()),
             license_managers::password_hash.eq(password_hash),
             license_managers::enabled.eq(true),
             license_managers::created_at.eq(now),
@@ -141,6 +146,8 @@ pub fn set_enabled(
         .execute(conn)?;
     if !enabled {
         session::revoke_all_for(conn, Kind::LicenseManager, id.0, None)?;
+        token::void(conn, None, grant::OWNER, id.0)?;
+        outbox::void_links(conn, id.0, None)?;
     }
     let after = find(conn, id)?.ok_or(super::ModelError::NotFound)?;
     let action = if enabled {
@@ -157,4 +164,313 @@ pub fn set_enabled(
             .after(after.audit_view()),
     )?;
     Ok(after)
+}
+
+/// How long a password-reset link works.
+pub const RESET_VALID_MINUTES: i64 = 60;
+/// At most one reset email per account in this many minutes.
+pub const RESET_EVERY_MINUTES: i64 = 5;
+
+/// Queues a password-reset email with a fresh one-hour link (earlier ones stop working).
+pub fn queue_reset(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    manager: &LicenseManager,
+) -> QueryResult<()> {
+    outbox::void_links(conn, manager.id, Some(LinkKind::Reset))?;
+    let issued = token::issue_full(
+        conn,
+        Purpose::ManagerReset,
+        grant::OWNER,
+        manager.id,
+        chrono::Duration::minutes(RESET_VALID_MINUTES),
+    )?;
+    let mut data = mailer.data(&manager.name, &manager.email);
+    data.link = mail::LINK_MARK.to_owned();
+    data.valid_for = "1 hour".to_owned();
+    let link = Link {
+        kind: LinkKind::Reset,
+        prefix: mailer.reset_prefix(),
+        raw: issued.raw,
+        token_id: issued.id,
+        expires_at: issued.expires_at,
+    };
+    let mut email = mail::emails::render(mail::Kind::PasswordReset, &data, Some(link));
+    email.manager_id = Some(manager.id);
+    outbox::enqueue(conn, mailer, email)?;
+    Ok(())
+}
+
+/// "Forgot password": queues a reset email when the account exists, is enabled, still
+/// manages an order and was not sent one in the last five minutes. The caller answers
+/// the same whatever happened, so the page reveals nothing about the address.
+pub fn request_reset(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    email_norm: &str,
+    ip: Option<String>,
+) -> QueryResult<bool> {
+    let Some(manager) = find_by_email(conn, email_norm)? else {
+        return Ok(false);
+    };
+    if !manager.enabled || !grant::has_live_grant(conn, manager.manager_id())? {
+        return Ok(false);
+    }
+    let recent = token::last_issued(conn, Purpose::ManagerReset, grant::OWNER, manager.id)?
+        .is_some_and(|t| t > super::now() - chrono::Duration::minutes(RESET_EVERY_MINUTES));
+    if recent {
+        return Ok(false);
+    }
+    queue_reset(conn, mailer, &manager)?;
+    audit::record(
+        conn,
+        &Actor::license_manager(manager.id, &manager.email, ip),
+        Entry::new(
+            "license_manager.reset_requested",
+            "license_manager",
+            Some(manager.id),
+        )
+        .label(&manager.email),
+    )?;
+    Ok(true)
+}
+
+/// The account a live link of `purpose` belongs to (an enabled one).
+pub fn for_link(
+    conn: &mut DbConnection,
+    purpose: Purpose,
+    raw: &str,
+) -> ModelResult<(token::Token, LicenseManager)> {
+    let t = token::find_live(conn, purpose, raw)?;
+    let manager = find(conn, LicenseManagerId(t.owner_id))?.ok_or(super::ModelError::NotFound)?;
+    if t.owner_kind != grant::OWNER {
+        return Err(super::ModelError::NotFound);
+    }
+    if !manager.enabled {
+        return Err(super::ModelError::Refused(
+            "This account is disabled, so the link no longer works.".to_owned(),
+        ));
+    }
+    Ok((t, manager))
+}
+
+/// Sets the first password through an invite link: uses the link up, accepts the
+/// manager's pending invites. Refused once the account has a password.
+pub fn accept_invite(
+    conn: &mut DbConnection,
+    raw: &str,
+    hash: &str,
+    ip: Option<String>,
+) -> ModelResult<LicenseManager> {
+    let (t, manager) = for_link(conn, Purpose::ManagerInvite, raw)?;
+    if manager.password_hash.is_some() {
+        return Err(super::ModelError::Conflict(
+            "Your account already has a password: sign in with it.".to_owned(),
+        ));
+    }
+    token::consume(conn, t.id)?;
+    token::void(conn, Some(Purpose::ManagerInvite), grant::OWNER, manager.id)?;
+    grant::accept_pending(conn, manager.id)?;
+    let actor = Actor::license_manager(manager.id, &manager.email, ip);
+    set_password(conn, &actor, &manager, hash, None)?;
+    audit::record(
+        conn,
+        &actor,
+        Entry::new(
+            "license_manager.invite_accepted",
+            "license_manager",
+            Some(manager.id),
+        )
+        .label(&manager.email),
+    )?;
+    Ok(find(conn, manager.manager_id())?.unwrap_or(manager))
+}
+
+/// Sets a new password through a reset link: uses the link up, ends every session and
+/// queues a "password changed" notice.
+pub fn reset_password(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    raw: &str,
+    hash: &str,
+    ip: Option<String>,
+) -> ModelResult<LicenseManager> {
+    let (t, manager) = for_link(conn, Purpose::ManagerReset, raw)?;
+    token::consume(conn, t.id)?;
+    token::void(conn, None, grant::OWNER, manager.id)?;
+    outbox::void_links(conn, manager.id, None)?;
+    grant::accept_pending(conn, manager.id)?;
+    let actor = Actor::license_manager(manager.id, &manager.email, ip);
+    set_password(conn, &actor, &manager, hash, None)?;
+    queue_password_changed(conn, mailer, &manager)?;
+    Ok(find(conn, manager.manager_id())?.unwrap_or(manager))
+}
+
+/// Queues the "password changed" notice.
+pub fn queue_password_changed(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    manager: &LicenseManager,
+) -> QueryResult<()> {
+    let data = mailer.data(&manager.name, &manager.email);
+    let mut email = mail::emails::render(mail::Kind::PasswordChanged, &data, None);
+    email.manager_id = Some(manager.id);
+    outbox::enqueue(conn, mailer, email)?;
+    Ok(())
+}
+
+/// The admin list's filter.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Prefix of the email or the name (lower-cased).
+    pub q: String,
+    pub state: Option<AccountState>,
+    pub before: Option<i64>,
+}
+
+/// Where an account stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountState {
+    /// Invited, link still live.
+    Pending,
+    /// Invited, every link used up, voided or expired.
+    Expired,
+    /// Has a password.
+    Accepted,
+    Disabled,
+}
+
+impl AccountState {
+    pub const ALL: [AccountState; 4] = [
+        AccountState::Pending,
+        AccountState::Expired,
+        AccountState::Accepted,
+        AccountState::Disabled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Pending => "pending",
+            AccountState::Expired => "expired",
+            AccountState::Accepted => "accepted",
+            AccountState::Disabled => "disabled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountState::Pending => "Invite pending",
+            AccountState::Expired => "Invite expired",
+            AccountState::Accepted => "Accepted",
+            AccountState::Disabled => "Disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccountState> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// A row of the admin list.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub manager: LicenseManager,
+    pub state: AccountState,
+    pub orders: i64,
+}
+
+/// The state of one account.
+pub fn state_of(conn: &mut DbConnection, m: &LicenseManager) -> QueryResult<AccountState> {
+    Ok(if !m.enabled {
+        AccountState::Disabled
+    } else if m.password_hash.is_some() {
+        AccountState::Accepted
+    } else if token::has_live(conn, Purpose::ManagerInvite, grant::OWNER, m.id)? {
+        AccountState::Pending
+    } else {
+        AccountState::Expired
+    })
+}
+
+/// License managers, newest first, searched by email or name prefix and state.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &Filter,
+    per_page: i64,
+) -> QueryResult<super::Page<ListRow>> {
+    use crate::db::schema::{manager_grants, tokens};
+    use crate::domain::values::prefix_end;
+    let mut q = license_managers::table
+        .select(LicenseManager::as_select())
+        .into_boxed();
+    if !f.q.is_empty() {
+        let lo = f.q.to_lowercase();
+        let hi = prefix_end(&lo);
+        q = q.filter(
+            license_managers::email_norm
+                .ge(lo.clone())
+                .and(license_managers::email_norm.lt(hi.clone()))
+                .or(license_managers::name_norm
+                    .ge(lo)
+                    .and(license_managers::name_norm.lt(hi))),
+        );
+    }
+    let live_invite = diesel::dsl::exists(
+        tokens::table
+            .filter(tokens::owner_kind.eq(grant::OWNER))
+            .filter(tokens::owner_id.eq(license_managers::id))
+            .filter(tokens::purpose.eq(Purpose::ManagerInvite.as_str()))
+            .filter(tokens::used_at.is_null())
+            .filter(tokens::expires_at.gt(super::now())),
+    );
+    match f.state {
+        None => {}
+        Some(AccountState::Disabled) => q = q.filter(license_managers::enabled.eq(false)),
+        Some(AccountState::Accepted) => {
+            q = q
+                .filter(license_managers::enabled.eq(true))
+                .filter(license_managers::password_hash.is_not_null())
+        }
+        Some(AccountState::Pending) => {
+            q = q
+                .filter(license_managers::enabled.eq(true))
+                .filter(license_managers::password_hash.is_null())
+                .filter(live_invite)
+        }
+        Some(AccountState::Expired) => {
+            q = q
+                .filter(license_managers::enabled.eq(true))
+                .filter(license_managers::password_hash.is_null())
+                .filter(diesel::dsl::not(live_invite))
+        }
+    }
+    if let Some(b) = f.before {
+        q = q.filter(license_managers::id.lt(b));
+    }
+    let rows = q
+        .order(license_managers::id.desc())
+        .limit(per_page + 1)
+        .load(conn)?;
+    let page = super::Page::from_rows(rows, per_page, |m: &LicenseManager| m.id);
+    let rows = page
+        .rows
+        .into_iter()
+        .map(|m| {
+            let state = state_of(conn, &m)?;
+            let orders = manager_grants::table
+                .filter(manager_grants::manager_id.eq(m.id))
+                .filter(manager_grants::invite_state.ne(grant::REVOKED))
+                .count()
+                .get_result(conn)?;
+            Ok(ListRow {
+                manager: m,
+                state,
+                orders,
+            })
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    Ok(super::Page {
+        rows,
+        next_before: page.next_before,
+    })
 }

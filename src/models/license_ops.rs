@@ -341,6 +341,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: LicenseId) -> ModelRes
         conn,
         actor,
         Entry::new("license.deleted", "license", Some(id))
+            .order(before.order_id)
             .label(&before.license_key)
             .before(before.audit_view()),
     )?;

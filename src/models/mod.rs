@@ -5,6 +5,7 @@ pub mod audit;
 pub mod customer;
 pub mod customer_account;
 pub mod device;
+pub mod grant;
 pub mod issue;
 pub mod label;
 pub mod license;

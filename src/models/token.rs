@@ -13,12 +13,18 @@ use crate::domain::token::{hash_token, random_token};
 pub enum Purpose {
     /// A new staff user chooses their password.
     StaffInvite,
+    /// A license manager chooses their first password.
+    ManagerInvite,
+    /// A license manager who forgot their password chooses a new one.
+    ManagerReset,
 }
 
 impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::StaffInvite => "staff_invite",
+            Purpose::ManagerInvite => "manager_invite",
+            Purpose::ManagerReset => "manager_reset",
         }
     }
 }
@@ -45,28 +51,100 @@ pub fn issue(
     owner_id: i64,
     valid_for: Duration,
 ) -> QueryResult<String> {
+    issue_full(conn, purpose, owner_kind, owner_id, valid_for).map(|t| t.raw)
+}
+
+/// A token just issued: the raw value (never stored) with its row and expiry.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub raw: String,
+    pub id: i64,
+    pub expires_at: NaiveDateTime,
+}
+
+/// As [`issue`], with the new row's id and expiry.
+pub fn issue_full(
+    conn: &mut DbConnection,
+    purpose: Purpose,
+    owner_kind: &str,
+    owner_id: i64,
+    valid_for: Duration,
+) -> QueryResult<Issued> {
     let now = super::now();
-    diesel::update(
-        tokens::table
-            .filter(tokens::purpose.eq(purpose.as_str()))
-            .filter(tokens::owner_kind.eq(owner_kind))
-            .filter(tokens::owner_id.eq(owner_id))
-            .filter(tokens::used_at.is_null()),
-    )
-    .set(tokens::used_at.eq(Some(now)))
-    .execute(conn)?;
+    void(conn, Some(purpose), owner_kind, owner_id)?;
     let raw = random_token();
-    diesel::insert_into(tokens::table)
+    let expires_at = now
+        .checked_add_signed(valid_for)
+        .unwrap_or(chrono::NaiveDateTime::MAX);
+    let id = diesel::insert_into(tokens::table)
         .values((
             tokens::purpose.eq(purpose.as_str()),
             tokens::owner_kind.eq(owner_kind),
             tokens::owner_id.eq(owner_id),
             tokens::token_hash.eq(hash_token(&raw)),
             tokens::created_at.eq(now),
-            tokens::expires_at.eq(now + valid_for),
+            tokens::expires_at.eq(expires_at),
         ))
-        .execute(conn)?;
-    Ok(raw)
+        .returning(tokens::id)
+        .get_result(conn)?;
+    Ok(Issued {
+        raw,
+        id,
+        expires_at,
+    })
+}
+
+/// Voids every unused token of an owner (of one purpose, or all).
+pub fn void(
+    conn: &mut DbConnection,
+    purpose: Option<Purpose>,
+    owner_kind: &str,
+    owner_id: i64,
+) -> QueryResult<usize> {
+    let q = tokens::table
+        .filter(tokens::owner_kind.eq(owner_kind))
+        .filter(tokens::owner_id.eq(owner_id))
+        .filter(tokens::used_at.is_null());
+    let set = tokens::used_at.eq(Some(super::now()));
+    match purpose {
+        Some(p) => diesel::update(q.filter(tokens::purpose.eq(p.as_str())))
+            .set(set)
+            .execute(conn),
+        None => diesel::update(q).set(set).execute(conn),
+    }
+}
+
+/// Whether the owner holds a live (unused, unexpired) token of this purpose.
+pub fn has_live(
+    conn: &mut DbConnection,
+    purpose: Purpose,
+    owner_kind: &str,
+    owner_id: i64,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        tokens::table
+            .filter(tokens::purpose.eq(purpose.as_str()))
+            .filter(tokens::owner_kind.eq(owner_kind))
+            .filter(tokens::owner_id.eq(owner_id))
+            .filter(tokens::used_at.is_null())
+            .filter(tokens::expires_at.gt(super::now())),
+    ))
+    .get_result(conn)
+}
+
+/// When the owner was last issued a token of this purpose.
+pub fn last_issued(
+    conn: &mut DbConnection,
+    purpose: Purpose,
+    owner_kind: &str,
+    owner_id: i64,
+) -> QueryResult<Option<NaiveDateTime>> {
+    tokens::table
+        .filter(tokens::purpose.eq(purpose.as_str()))
+        .filter(tokens::owner_kind.eq(owner_kind))
+        .filter(tokens::owner_id.eq(owner_id))
+        .select(diesel::dsl::max(tokens::created_at))
+        .first(conn)
 }
 
 /// The live token for this raw value and purpose: not used, not expired.

@@ -25,6 +25,8 @@ use crate::error::{AppError, AppResult};
 pub struct AppState {
     pub config: Arc<Config>,
     pub pool: Pool,
+    /// What actions that write email need (sealing key, vendor name, public URL).
+    pub mailer: Arc<crate::mail::Mailer>,
 }
 
 impl AppState {

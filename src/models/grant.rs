@@ -1,0 +1,643 @@
+//! Grants: a license manager's permissions on one order, and the invitation that brought
+//! them. Adding, changing, removing, resending and revoking are each one transaction with
+//! their audit row and any email, which goes to the outbox in that same transaction.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::audit::{self, Actor, Entry};
+use super::license_manager::{self, LicenseManager};
+use super::order::Order;
+use super::token::{self, Purpose};
+use super::{ModelError, ModelResult};
+use crate::db::schema::{license_managers, licenses, manager_grants, orders};
+use crate::db::DbConnection;
+use crate::domain::{EmailAddress, GrantId, LicenseManagerId, OrderId, Permissions};
+use crate::mail::{self, outbox, Kind, Link, LinkKind, Mailer};
+
+/// Tokens of license managers are owned by this kind.
+pub const OWNER: &str = "manager";
+
+pub const PENDING: &str = "pending";
+pub const ACCEPTED: &str = "accepted";
+pub const REVOKED: &str = "revoked";
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = manager_grants)]
+pub struct Grant {
+    pub id: i64,
+    pub manager_id: i64,
+    pub order_id: i64,
+    #[diesel(embed)]
+    pub permissions: Permissions,
+    pub invite_state: String,
+    pub created_by_kind: String,
+    pub created_by_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Grant {
+    fn audit_view(&self, manager: &LicenseManager) -> serde_json::Value {
+        json!({
+            "manager": manager.email,
+            "permissions": self.permissions.summary(),
+            "invite": self.invite_state,
+        })
+    }
+}
+
+/// What a person sees of an invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InviteState {
+    Pending,
+    Expired,
+    Accepted,
+    Revoked,
+}
+
+impl InviteState {
+    pub fn label(self) -> &'static str {
+        match self {
+            InviteState::Pending => "Pending",
+            InviteState::Expired => "Expired",
+            InviteState::Accepted => "Accepted",
+            InviteState::Revoked => "Revoked",
+        }
+    }
+
+    pub fn badge(self) -> &'static str {
+        match self {
+            InviteState::Pending => "",
+            InviteState::Expired | InviteState::Revoked => "kf-warn",
+            InviteState::Accepted => "kf-ok",
+        }
+    }
+}
+
+/// A grant as a list shows it: with its manager and the invitation's state.
+#[derive(Debug, Clone)]
+pub struct GrantRow {
+    pub grant: Grant,
+    pub manager: LicenseManager,
+    pub state: InviteState,
+}
+
+fn state_of(conn: &mut DbConnection, grant: &Grant) -> QueryResult<InviteState> {
+    Ok(match grant.invite_state.as_str() {
+        ACCEPTED => InviteState::Accepted,
+        REVOKED => InviteState::Revoked,
+        _ if token::has_live(conn, Purpose::ManagerInvite, OWNER, grant.manager_id)? => {
+            InviteState::Pending
+        }
+        _ => InviteState::Expired,
+    })
+}
+
+/// The managers of an order, oldest grant first.
+pub fn for_order(conn: &mut DbConnection, order: OrderId) -> QueryResult<Vec<GrantRow>> {
+    let rows: Vec<(Grant, LicenseManager)> = manager_grants::table
+        .inner_join(license_managers::table)
+        .filter(manager_grants::order_id.eq(order.0))
+        .order(manager_grants::id.asc())
+        .select((Grant::as_select(), LicenseManager::as_select()))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(grant, manager)| {
+            let state = state_of(conn, &grant)?;
+            Ok(GrantRow {
+                grant,
+                manager,
+                state,
+            })
+        })
+        .collect()
+}
+
+/// One of a manager's grants with what a list shows of its order.
+#[derive(Debug, Clone)]
+pub struct ManagedOrder {
+    pub grant: Grant,
+    pub state: InviteState,
+    pub order_reference: String,
+    pub customer: String,
+    pub licenses: i64,
+}
+
+/// A manager's grants with their orders (the dashboard shows the live ones).
+pub fn for_manager(
+    conn: &mut DbConnection,
+    manager: LicenseManagerId,
+    live_only: bool,
+) -> QueryResult<Vec<ManagedOrder>> {
+    let mut q = manager_grants::table
+        .inner_join(orders::table)
+        .filter(manager_grants::manager_id.eq(manager.0))
+        .select((Grant::as_select(), orders::reference, orders::customer_id))
+        .order(orders::reference_norm.asc())
+        .into_boxed();
+    if live_only {
+        q = q.filter(manager_grants::invite_state.ne(REVOKED));
+    }
+    let rows: Vec<(Grant, String, Option<i64>)> = q.limit(500).load(conn)?;
+    rows.into_iter()
+        .map(|(grant, order_reference, customer_id)| {
+            let customer = match customer_id {
+                Some(c) => super::customer::find(conn, crate::domain::CustomerId(c))?
+                    .map(|c| c.display())
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            let licenses = licenses::table
+                .filter(licenses::order_id.eq(grant.order_id))
+                .count()
+                .get_result(conn)?;
+            let state = state_of(conn, &grant)?;
+            Ok(ManagedOrder {
+                grant,
+                state,
+                order_reference,
+                customer,
+                licenses,
+            })
+        })
+        .collect()
+}
+
+/// A grant of `order`, with its manager (404 when it belongs to another order).
+pub fn find_on_order(
+    conn: &mut DbConnection,
+    order: OrderId,
+    id: GrantId,
+) -> ModelResult<(Grant, LicenseManager)> {
+    manager_grants::table
+        .inner_join(license_managers::table)
+        .filter(manager_grants::id.eq(id.0))
+        .filter(manager_grants::order_id.eq(order.0))
+        .select((Grant::as_select(), LicenseManager::as_select()))
+        .first(conn)
+        .optional()?
+        .ok_or(ModelError::NotFound)
+}
+
+/// The live grant of a manager on an order (not revoked), if any.
+pub fn live_grant(
+    conn: &mut DbConnection,
+    manager: LicenseManagerId,
+    order: OrderId,
+) -> QueryResult<Option<Grant>> {
+    manager_grants::table
+        .filter(manager_grants::manager_id.eq(manager.0))
+        .filter(manager_grants::order_id.eq(order.0))
+        .filter(manager_grants::invite_state.ne(REVOKED))
+        .select(Grant::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether the manager has any grant that is not revoked.
+pub fn has_live_grant(conn: &mut DbConnection, manager: LicenseManagerId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        manager_grants::table
+            .filter(manager_grants::manager_id.eq(manager.0))
+            .filter(manager_grants::invite_state.ne(REVOKED)),
+    ))
+    .get_result(conn)
+}
+
+/// A new license manager for an order, as the form gave it.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub email: EmailAddress,
+    pub name: String,
+    pub permissions: Permissions,
+}
+
+/// What adding a manager did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// A new account, or one without a password yet: an invite was queued.
+    Invited,
+    /// An account with a password: a "granted" notice was queued.
+    Granted,
+}
+
+/// Adds a license manager to an order: creates the account if the email is new, grants
+/// the permissions and queues an invite (no password yet) or a "granted" notice.
+pub fn add(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    actor: &Actor,
+    order: &Order,
+    input: &NewGrant,
+) -> ModelResult<(GrantId, Added)> {
+    let manager = match license_manager::find_by_email(conn, input.email.normalized())? {
+        Some(m) => m,
+        None => license_manager::create(conn, actor, &input.email, &input.name, None)?,
+    };
+    if !manager.enabled {
+        return Err(ModelError::invalid(
+            "email",
+            "This license manager's account is disabled: enable it on their page first.",
+        ));
+    }
+    let existing: Option<Grant> = manager_grants::table
+        .filter(manager_grants::manager_id.eq(manager.id))
+        .filter(manager_grants::order_id.eq(order.id))
+        .select(Grant::as_select())
+        .first(conn)
+        .optional()?;
+    if existing.is_some() {
+        return Err(ModelError::invalid(
+            "email",
+            "This person already manages this order: change their permissions, or resend the invite, on their row.",
+        ));
+    }
+    let has_password = manager.password_hash.is_some();
+    let state = if has_password { ACCEPTED } else { PENDING };
+    let now = super::now();
+    let (kind, id) = match actor.kind {
+        "staff" => ("staff", actor.id),
+        "manager" => ("manager", actor.id),
+        _ => ("system", None),
+    };
+    let id: i64 = diesel::insert_into(manager_grants::table)
+        .values((
+            manager_grants::manager_id.eq(manager.id),
+            manager_grants::order_id.eq(order.id),
+            input.permissions,
+            manager_grants::invite_state.eq(state),
+            manager_grants::created_by_kind.eq(kind),
+            manager_grants::created_by_id.eq(id),
+            manager_grants::created_at.eq(now),
+            manager_grants::updated_at.eq(now),
+        ))
+        .returning(manager_grants::id)
+        .get_result(conn)?;
+    let grant = load(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            "license_manager.granted",
+            "license_manager",
+            Some(manager.id),
+        )
+        .order(order.id)
+        .label(&manager.email)
+        .after(grant.audit_view(&manager)),
+    )?;
+    let added = if has_password {
+        queue_granted(conn, mailer, &manager, order, &grant)?;
+        Added::Granted
+    } else {
+        queue_invite(conn, mailer, &manager, order, &grant)?;
+        Added::Invited
+    };
+    Ok((GrantId(grant.id), added))
+}
+
+fn order_data(
+    mailer: &Mailer,
+    manager: &LicenseManager,
+    order: &Order,
+    grant: &Grant,
+) -> mail::MailData {
+    let mut m = mailer.data(&manager.name, &manager.email);
+    m.order_reference = order.reference.clone();
+    m.permissions = grant.permissions.summary();
+    m
+}
+
+fn queue_granted(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    manager: &LicenseManager,
+    order: &Order,
+    grant: &Grant,
+) -> QueryResult<()> {
+    let mut email = mail::emails::render(
+        Kind::Granted,
+        &order_data(mailer, manager, order, grant),
+        None,
+    );
+    email.manager_id = Some(manager.id);
+    email.order_id = Some(order.id);
+    outbox::enqueue(conn, mailer, email)?;
+    Ok(())
+}
+
+/// Issues a fresh invite token for the manager (voiding earlier links and the queued
+/// emails that carry them).
+fn fresh_invite(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    manager: &LicenseManager,
+) -> QueryResult<token::Issued> {
+    outbox::void_links(conn, manager.id, Some(LinkKind::Invite))?;
+    token::issue_full(
+        conn,
+        Purpose::ManagerInvite,
+        OWNER,
+        manager.id,
+        Duration::days(mailer.invite_days),
+    )
+}
+
+fn queue_invite(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    manager: &LicenseManager,
+    order: &Order,
+    grant: &Grant,
+) -> QueryResult<()> {
+    let issued = fresh_invite(conn, mailer, manager)?;
+    let mut data = order_data(mailer, manager, order, grant);
+    data.link = mail::LINK_MARK.to_owned();
+    data.valid_for = days_text(mailer.invite_days);
+    let link = Link {
+        kind: LinkKind::Invite,
+        prefix: mailer.invite_prefix(),
+        raw: issued.raw,
+        token_id: issued.id,
+        expires_at: issued.expires_at,
+    };
+    let mut email = mail::emails::render(Kind::Invite, &data, Some(link));
+    email.manager_id = Some(manager.id);
+    email.order_id = Some(order.id);
+    outbox::enqueue(conn, mailer, email)?;
+    Ok(())
+}
+
+fn days_text(days: i64) -> String {
+    if days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{days} days")
+    }
+}
+
+/// Changes a manager's permissions on this order.
+pub fn set_permissions(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    order: &Order,
+    id: GrantId,
+    permissions: Permissions,
+) -> ModelResult<LicenseManager> {
+    let (before, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    diesel::update(manager_grants::table.find(id.0))
+        .set((permissions, manager_grants::updated_at.eq(super::now())))
+        .execute(conn)?;
+    let after = load(conn, id.0)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            "license_manager.permissions_changed",
+            "license_manager",
+            Some(manager.id),
+        )
+        .order(order.id)
+        .label(&manager.email)
+        .before(before.audit_view(&manager))
+        .after(after.audit_view(&manager)),
+    )?;
+    Ok(manager)
+}
+
+/// Voids the manager's invite links when no pending grant is left, and every link when
+/// no live grant is left.
+fn void_unneeded_links(conn: &mut DbConnection, manager: i64) -> QueryResult<()> {
+    let pending: bool = diesel::select(diesel::dsl::exists(
+        manager_grants::table
+            .filter(manager_grants::manager_id.eq(manager))
+            .filter(manager_grants::invite_state.eq(PENDING)),
+    ))
+    .get_result(conn)?;
+    if !pending {
+        token::void(conn, Some(Purpose::ManagerInvite), OWNER, manager)?;
+        outbox::void_links(conn, manager, Some(LinkKind::Invite))?;
+    }
+    if !has_live_grant(conn, LicenseManagerId(manager))? {
+        token::void(conn, None, OWNER, manager)?;
+        outbox::void_links(conn, manager, None)?;
+    }
+    Ok(())
+}
+
+/// Removes a manager from this order (the account stays, with its other grants).
+pub fn remove(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    order: &Order,
+    id: GrantId,
+) -> ModelResult<LicenseManager> {
+    let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    diesel::delete(manager_grants::table.find(id.0)).execute(conn)?;
+    void_unneeded_links(conn, manager.id)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            "license_manager.removed",
+            "license_manager",
+            Some(manager.id),
+        )
+        .order(order.id)
+        .label(&manager.email)
+        .before(grant.audit_view(&manager)),
+    )?;
+    Ok(manager)
+}
+
+fn set_state(conn: &mut DbConnection, id: i64, state: &str) -> QueryResult<Grant> {
+    diesel::update(manager_grants::table.find(id))
+        .set((
+            manager_grants::invite_state.eq(state),
+            manager_grants::updated_at.eq(super::now()),
+        ))
+        .execute(conn)?;
+    load(conn, id)
+}
+
+fn load(conn: &mut DbConnection, id: i64) -> QueryResult<Grant> {
+    manager_grants::table
+        .find(id)
+        .select(Grant::as_select())
+        .first(conn)
+}
+
+fn invitable(grant: &Grant, manager: &LicenseManager) -> ModelResult<()> {
+    if !manager.enabled {
+        return Err(ModelError::Refused(
+            "This license manager's account is disabled: enable it first.".to_owned(),
+        ));
+    }
+    if manager.password_hash.is_some() {
+        return Err(ModelError::Refused(format!(
+            "{} has already set a password and signs in as usual; no invite is needed.",
+            manager.email
+        )));
+    }
+    let _ = grant;
+    Ok(())
+}
+
+/// Queues a new invite with a fresh link; every earlier link stops working. A revoked
+/// invite becomes pending again.
+pub fn resend_invite(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    actor: &Actor,
+    order: &Order,
+    id: GrantId,
+) -> ModelResult<LicenseManager> {
+    let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    invitable(&grant, &manager)?;
+    let grant = set_state(conn, grant.id, PENDING)?;
+    queue_invite(conn, mailer, &manager, order, &grant)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            "license_manager.invite_resent",
+            "license_manager",
+            Some(manager.id),
+        )
+        .order(order.id)
+        .label(&manager.email),
+    )?;
+    Ok(manager)
+}
+
+/// Revokes a pending invite: the grant stops giving access and, when it was the
+/// manager's last pending one, their invite links stop working.
+pub fn revoke_invite(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    order: &Order,
+    id: GrantId,
+) -> ModelResult<LicenseManager> {
+    let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    if grant.invite_state != PENDING {
+        return Err(ModelError::Refused(
+            "Only a pending invite can be revoked; remove the manager from the order instead."
+                .to_owned(),
+        ));
+    }
+    let after = set_state(conn, grant.id, REVOKED)?;
+    void_unneeded_links(conn, manager.id)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            "license_manager.invite_revoked",
+            "license_manager",
+            Some(manager.id),
+        )
+        .order(order.id)
+        .label(&manager.email)
+        .before(grant.audit_view(&manager))
+        .after(after.audit_view(&manager)),
+    )?;
+    Ok(manager)
+}
+
+/// Issues a fresh invite link to be shown once to the staff user (no email): earlier
+/// links stop working. Audited.
+pub fn new_invite_link(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    actor: &Actor,
+    order: &Order,
+    id: GrantId,
+) -> ModelResult<(LicenseManager, String)> {
+    let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    invitable(&grant, &manager)?;
+    set_state(conn, grant.id, PENDING)?;
+    let issued = fresh_invite(conn, mailer, &manager)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            "license_manager.invite_link_issued",
+            "license_manager",
+            Some(manager.id),
+        )
+        .order(order.id)
+        .label(&manager.email),
+    )?;
+    Ok((manager, format!("{}{}", mailer.invite_prefix(), issued.raw)))
+}
+
+/// Marks every pending grant of a manager accepted (their password is now set).
+pub fn accept_pending(conn: &mut DbConnection, manager: i64) -> QueryResult<usize> {
+    diesel::update(
+        manager_grants::table
+            .filter(manager_grants::manager_id.eq(manager))
+            .filter(manager_grants::invite_state.eq(PENDING)),
+    )
+    .set((
+        manager_grants::invite_state.eq(ACCEPTED),
+        manager_grants::updated_at.eq(super::now()),
+    ))
+    .execute(conn)
+}
+
+/// Resends a token-bearing email from the outbox: a fresh token (voiding the old) in a
+/// new email. For an invite, the grant of the email's order is used.
+pub fn resend_outbox_link(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    actor: &Actor,
+    row: &outbox::OutboxRow,
+) -> ModelResult<()> {
+    let manager_id = row.manager_id.ok_or(ModelError::NotFound)?;
+    match row.link_kind.as_deref().and_then(LinkKind::parse) {
+        Some(LinkKind::Invite) => {
+            let order_id = row.order_id.ok_or(ModelError::NotFound)?;
+            let order = super::order::find(conn, OrderId(order_id))?.ok_or_else(|| {
+                ModelError::Refused("The order of this invite no longer exists.".to_owned())
+            })?;
+            let grant: Grant = manager_grants::table
+                .filter(manager_grants::manager_id.eq(manager_id))
+                .filter(manager_grants::order_id.eq(order_id))
+                .select(Grant::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| {
+                    ModelError::Refused(
+                        "This person no longer manages the order of this invite.".to_owned(),
+                    )
+                })?;
+            resend_invite(conn, mailer, actor, &order, GrantId(grant.id)).map(|_| ())
+        }
+        Some(LinkKind::Reset) => {
+            let manager = license_manager::find(conn, LicenseManagerId(manager_id))?
+                .ok_or(ModelError::NotFound)?;
+            if !manager.enabled {
+                return Err(ModelError::Refused(
+                    "This license manager's account is disabled.".to_owned(),
+                ));
+            }
+            license_manager::queue_reset(conn, mailer, &manager)?;
+            audit::record(
+                conn,
+                actor,
+                Entry::new(
+                    "license_manager.reset_resent",
+                    "license_manager",
+                    Some(manager.id),
+                )
+                .label(&manager.email),
+            )?;
+            Ok(())
+        }
+        None => {
+            outbox::requeue_copy(conn, mailer, row)?;
+            Ok(())
+        }
+    }
+}
