@@ -182,8 +182,13 @@ fn demo(config: Config, allow_public: bool) -> Result<(), String> {
         crate::domain::password::check_length(&password)
             .map_err(|e| format!("KEYFOLD_ADMIN_PASSWORD: {e}"))?;
         let hash = crate::auth::password::hash_blocking(&password, config.bcrypt_cost)?;
-        let seeded = write_tx(&mut conn, |conn| demo::seed(conn, &email, &hash))
-            .map_err(|e| e.to_string())?;
+        let secret = crate::models::settings::cookie_key(&mut conn, config.secret_key.as_ref())?;
+        let mailer = crate::mail::Mailer::new(&secret, &config);
+        let (seeded, managers) = write_tx(&mut conn, |conn| {
+            let seeded = demo::seed(conn, &email, &hash)?;
+            Ok::<_, crate::models::ModelError>((seeded, demo::seed_managers(conn, &mailer, &hash)?))
+        })
+        .map_err(|e| e.to_string())?;
         println!(
             "Seeded the demo company: {} products, {} customers, {} orders, {} licenses, {} devices, {} license events.",
             seeded.products, seeded.customers, seeded.orders, seeded.licenses, seeded.devices, seeded.events
@@ -200,6 +205,20 @@ fn demo(config: Config, allow_public: bool) -> Result<(), String> {
                 ));
             }
         }
+        lines.push(format!(
+            "License portal at {}/portal/login",
+            config.public_url
+        ));
+        lines.push(format!(
+            "  license manager: {} / {password}  (orders {})",
+            managers.login_email,
+            managers.orders.join(", ")
+        ));
+        lines.push(format!(
+            "  pending invite of {}: {}",
+            demo::DEMO_INVITED.0,
+            managers.invite_link
+        ));
         Some(lines.join("\n"))
     };
     drop(conn);

@@ -27,6 +27,10 @@ pub trait Account: Clone + Send + Sync + 'static {
     const SIGN_IN_HEADING: &'static str;
     /// What its sign-in page says to a disabled account.
     const DISABLED_MESSAGE: &'static str;
+    /// Where a person who forgot their password asks for a link, if self-service.
+    const FORGOT_PASSWORD: Option<&'static str>;
+    /// Whether its pages carry the vendor's name (the customer-facing portal).
+    const VENDOR_BRANDED: bool;
 
     fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>>;
     fn find_by_email(conn: &mut DbConnection, email_norm: &str) -> QueryResult<Option<Self>>;
@@ -47,6 +51,15 @@ pub trait Account: Clone + Send + Sync + 'static {
     fn is_active(&self) -> bool;
     /// This account as the actor of an audited change made from `ip`.
     fn actor(&self, ip: &str) -> Actor;
+    /// Queues the notice of a password change, if this kind of account gets one (in the
+    /// change's transaction).
+    fn notify_password_changed(
+        &self,
+        _conn: &mut DbConnection,
+        _mailer: &crate::mail::Mailer,
+    ) -> QueryResult<()> {
+        Ok(())
+    }
 }
 
 /// The accessors every account row has under the same names.
@@ -76,6 +89,8 @@ impl Account for StaffUser {
     const SIGN_IN_HEADING: &'static str = "Sign in to the vendor portal";
     const DISABLED_MESSAGE: &'static str =
         "This account is disabled. Ask an administrator to enable it.";
+    const FORGOT_PASSWORD: Option<&'static str> = None;
+    const VENDOR_BRANDED: bool = false;
 
     fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
         staff::find(conn, StaffId(id))
@@ -113,6 +128,8 @@ impl Account for LicenseManager {
     const SIGN_IN_HEADING: &'static str = "Sign in to manage your licenses";
     const DISABLED_MESSAGE: &'static str =
         "This account is disabled. Ask your software vendor to enable it.";
+    const FORGOT_PASSWORD: Option<&'static str> = Some("/portal/forgot-password");
+    const VENDOR_BRANDED: bool = true;
 
     fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Self>> {
         license_manager::find(conn, LicenseManagerId(id))
@@ -138,5 +155,12 @@ impl Account for LicenseManager {
     }
     fn actor(&self, ip: &str) -> Actor {
         Actor::license_manager(self.id, &self.email, Some(ip.to_owned()))
+    }
+    fn notify_password_changed(
+        &self,
+        conn: &mut DbConnection,
+        mailer: &crate::mail::Mailer,
+    ) -> QueryResult<()> {
+        license_manager::queue_password_changed(conn, mailer, self)
     }
 }

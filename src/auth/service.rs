@@ -95,7 +95,17 @@ pub async fn sign_in<A: Account>(
     if !account.is_active() {
         return Ok(Err(Refusal::Disabled));
     }
+    start_session(state, account, ip, user_agent).await.map(Ok)
+}
 
+/// Starts a session for an account whose identity was just proven (a password, or a
+/// one-time link that set one), audited as a sign-in.
+pub async fn start_session<A: Account>(
+    state: &AppState,
+    account: A,
+    ip: &str,
+    user_agent: &str,
+) -> AppResult<SignedIn> {
     let timeouts = guard::timeouts(state);
     let (ip, user_agent) = (ip.to_owned(), user_agent.to_owned());
     let token = state
@@ -119,7 +129,7 @@ pub async fn sign_in<A: Account>(
             })
         })
         .await?;
-    Ok(Ok(SignedIn { token }))
+    Ok(SignedIn { token })
 }
 
 /// Ends one session (here and wherever its cookie was copied to), audited.
@@ -181,15 +191,17 @@ pub async fn change_own_password<A: Account>(
         _ => return Ok(Err(errors)),
     };
     let hash = password::hash(new.expose().to_owned(), cost).await?;
-    let (user, session_id, actor) = (
+    let (user, session_id, actor, mailer) = (
         current.user.clone(),
         current.session_id,
         current.user.actor(ip),
+        state.mailer.clone(),
     );
     state
         .db(move |conn| {
             write_tx(conn, |conn| {
                 user.set_password(conn, &actor, &hash, Some(session_id))?;
+                user.notify_password_changed(conn, &mailer)?;
                 Ok::<_, AppError>(())
             })
         })

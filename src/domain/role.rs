@@ -47,7 +47,7 @@ impl Role {
             // Support and up.
             EditCustomers | ControlLicenses => self != Role::ReadOnly,
             // Manager and up.
-            ManageCatalogue | ManageOrders | ManageLicenses => {
+            ManageCatalogue | ManageOrders | ManageLicenses | ManageLicenseManagers => {
                 matches!(self, Role::Admin | Role::Manager)
             }
             // Admin only.
@@ -82,12 +82,15 @@ pub enum Action {
     ManageOrders,
     /// Edit and delete licenses.
     ManageLicenses,
+    /// Add license managers to orders, change their permissions, remove them, send or
+    /// revoke their invites, disable and enable their accounts, resend emails.
+    ManageLicenseManagers,
     /// Create staff users, change roles, disable and enable them.
     AdministerStaff,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::View,
         Action::SignOut,
         Action::ChangeOwnPassword,
@@ -96,6 +99,7 @@ impl Action {
         Action::ManageCatalogue,
         Action::ManageOrders,
         Action::ManageLicenses,
+        Action::ManageLicenseManagers,
         Action::AdministerStaff,
     ];
 }

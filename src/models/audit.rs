@@ -209,6 +209,22 @@ pub fn for_object(
         .load(conn)
 }
 
+/// The newest entries made by one actor (a license manager's portal activity).
+pub fn by_actor(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::actor_kind.eq(kind))
+        .filter(audit_log::actor_id.eq(id))
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+}
+
 /// The newest entries of one action (tests and the audit page use it).
 pub fn latest_of_action(
     conn: &mut DbConnection,
@@ -224,7 +240,7 @@ pub fn latest_of_action(
 }
 
 /// The kinds of object the audit log knows, with their labels.
-pub const OBJECT_TYPES: [(&str, &str); 7] = [
+pub const OBJECT_TYPES: [(&str, &str); 8] = [
     ("order", "Order"),
     ("license", "License"),
     ("customer", "Customer"),
@@ -232,6 +248,7 @@ pub const OBJECT_TYPES: [(&str, &str); 7] = [
     ("label", "Label"),
     ("product", "Product"),
     ("staff_user", "Staff user"),
+    ("license_manager", "License manager"),
 ];
 
 /// Filters of the audit log page.

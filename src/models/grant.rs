@@ -215,10 +215,11 @@ pub struct NewGrant {
 }
 
 /// What adding a manager did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Added {
-    /// A new account, or one without a password yet: an invite was queued.
-    Invited,
+    /// A new account, or one without a password yet: an invite was queued. The link is
+    /// for `keyfold demo` to print; pages never show it.
+    Invited { link: String },
     /// An account with a password: a "granted" notice was queued.
     Granted,
 }
@@ -292,8 +293,9 @@ pub fn add(
         queue_granted(conn, mailer, &manager, order, &grant)?;
         Added::Granted
     } else {
-        queue_invite(conn, mailer, &manager, order, &grant)?;
-        Added::Invited
+        Added::Invited {
+            link: queue_invite(conn, mailer, &manager, order, &grant)?,
+        }
     };
     Ok((GrantId(grant.id), added))
 }
@@ -345,14 +347,16 @@ fn fresh_invite(
     )
 }
 
+/// Queues an invite with a fresh link; returns the link (never shown on a page).
 fn queue_invite(
     conn: &mut DbConnection,
     mailer: &Mailer,
     manager: &LicenseManager,
     order: &Order,
     grant: &Grant,
-) -> QueryResult<()> {
+) -> QueryResult<String> {
     let issued = fresh_invite(conn, mailer, manager)?;
+    let url = format!("{}{}", mailer.invite_prefix(), issued.raw);
     let mut data = order_data(mailer, manager, order, grant);
     data.link = mail::LINK_MARK.to_owned();
     data.valid_for = days_text(mailer.invite_days);
@@ -367,7 +371,7 @@ fn queue_invite(
     email.manager_id = Some(manager.id);
     email.order_id = Some(order.id);
     outbox::enqueue(conn, mailer, email)?;
-    Ok(())
+    Ok(url)
 }
 
 fn days_text(days: i64) -> String {

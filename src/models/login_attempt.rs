@@ -7,26 +7,53 @@ use diesel::prelude::*;
 use crate::db::schema::login_attempts;
 use crate::db::DbConnection;
 
-/// Failures within [`WINDOW_SECONDS`] after which further attempts are refused.
+/// Failures of one email from one address within [`WINDOW_SECONDS`] after which further
+/// attempts are refused.
 pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_SECONDS: i64 = 60;
+/// Failures of one account from any address within [`WIDE_WINDOW_SECONDS`] after which
+/// that account's sign-ins are refused from everywhere (a spread-out guessing attack).
+pub const MAX_ACCOUNT_FAILURES: i64 = 20;
+/// Failures from one address for any accounts within [`WIDE_WINDOW_SECONDS`] after which
+/// that address is refused (one address trying many accounts).
+pub const MAX_ADDRESS_FAILURES: i64 = 50;
+pub const WIDE_WINDOW_SECONDS: i64 = 15 * 60;
 
-/// Whether sign-ins for this email from this address are refused for now.
+/// Whether sign-ins for this email from this address are refused for now: too many
+/// failures of the pair, of the account from anywhere, or of the address for anyone.
 pub fn is_throttled(
     conn: &mut DbConnection,
     area: &str,
     email_norm: &str,
     ip: &str,
 ) -> QueryResult<bool> {
-    let since = super::now() - Duration::seconds(WINDOW_SECONDS);
-    let failures: i64 = login_attempts::table
-        .filter(login_attempts::area.eq(area))
+    let now = super::now();
+    let since = now - Duration::seconds(WINDOW_SECONDS);
+    let wide = now - Duration::seconds(WIDE_WINDOW_SECONDS);
+    let in_area = || login_attempts::table.filter(login_attempts::area.eq(area));
+    let pair: i64 = in_area()
         .filter(login_attempts::email_norm.eq(email_norm))
         .filter(login_attempts::ip.eq(ip))
         .filter(login_attempts::attempted_at.gt(since))
         .count()
         .get_result(conn)?;
-    Ok(failures >= MAX_FAILURES)
+    if pair >= MAX_FAILURES {
+        return Ok(true);
+    }
+    let account: i64 = in_area()
+        .filter(login_attempts::email_norm.eq(email_norm))
+        .filter(login_attempts::attempted_at.gt(wide))
+        .count()
+        .get_result(conn)?;
+    if account >= MAX_ACCOUNT_FAILURES {
+        return Ok(true);
+    }
+    let address: i64 = in_area()
+        .filter(login_attempts::ip.eq(ip))
+        .filter(login_attempts::attempted_at.gt(wide))
+        .count()
+        .get_result(conn)?;
+    Ok(address >= MAX_ADDRESS_FAILURES)
 }
 
 /// Counts one failed attempt and forgets attempts older than a day.

@@ -620,3 +620,78 @@ fn issue_demo_license(
     }
     Ok((devices as usize, events))
 }
+
+/// The demo's license managers: one who signs in with the demo password, one invited.
+pub const DEMO_MANAGER: (&str, &str) = ("it-admin@example.com", "Lee Licenses");
+pub const DEMO_INVITED: (&str, &str) = ("new-admin@example.com", "Nico Newcomer");
+
+/// What the demo's license managers need printed.
+#[derive(Debug)]
+pub struct DemoManagers {
+    pub login_email: String,
+    pub orders: Vec<String>,
+    /// The pending invite's link (printed by `keyfold demo`; never shown on a page).
+    pub invite_link: String,
+}
+
+/// Adds the demo's license managers to the orders of one demo customer with two or more
+/// orders: [`DEMO_MANAGER`] (password `password_hash`) with every permission on the
+/// first order and only Reset device on the second, and [`DEMO_INVITED`] with a pending
+/// invite on the first. Runs inside the caller's transaction; the emails go to the
+/// outbox as they would from the admin portal.
+pub fn seed_managers(
+    conn: &mut DbConnection,
+    mailer: &crate::mail::Mailer,
+    password_hash: &str,
+) -> Result<DemoManagers, ModelError> {
+    use crate::domain::{OrderId, Permission, Permissions};
+    use crate::models::grant::{self, Added, NewGrant};
+    use crate::models::{license_manager, order};
+
+    let actor = Actor::system("demo");
+    let rows: Vec<(i64, Option<i64>)> = orders::table
+        .select((orders::id, orders::customer_id))
+        .order(orders::id.asc())
+        .load(conn)?;
+    let mut pair = None;
+    for (i, (first, customer)) in rows.iter().enumerate() {
+        let Some(customer) = customer else { continue };
+        if let Some((second, _)) = rows[i + 1..].iter().find(|(_, c)| *c == Some(*customer)) {
+            pair = Some((*first, *second));
+            break;
+        }
+    }
+    let (first, second) =
+        pair.ok_or_else(|| ModelError::Refused("no demo customer has two orders".to_owned()))?;
+    let first = order::find(conn, OrderId(first))?.ok_or(ModelError::NotFound)?;
+    let second = order::find(conn, OrderId(second))?.ok_or(ModelError::NotFound)?;
+
+    let email = |s: &str| EmailAddress::parse(s).map_err(|m| ModelError::invalid("email", m));
+    let lee = email(DEMO_MANAGER.0)?;
+    license_manager::create(conn, &actor, &lee, DEMO_MANAGER.1, Some(password_hash))?;
+    for (order, permissions) in [
+        (&first, Permissions::all()),
+        (&second, Permissions::from_iter([Permission::ResetDevice])),
+    ] {
+        let input = NewGrant {
+            email: lee.clone(),
+            name: DEMO_MANAGER.1.to_owned(),
+            permissions,
+        };
+        grant::add(conn, mailer, &actor, order, &input)?;
+    }
+    let invited = NewGrant {
+        email: email(DEMO_INVITED.0)?,
+        name: DEMO_INVITED.1.to_owned(),
+        permissions: Permissions::from_iter([Permission::ResetDevice, Permission::ResetLicense]),
+    };
+    let invite_link = match grant::add(conn, mailer, &actor, &first, &invited)?.1 {
+        Added::Invited { link } => link,
+        Added::Granted => return Err(ModelError::Refused("the invited manager has a password".to_owned())),
+    };
+    Ok(DemoManagers {
+        login_email: lee.as_str().to_owned(),
+        orders: vec![first.reference, second.reference],
+        invite_link,
+    })
+}

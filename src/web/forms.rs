@@ -155,7 +155,17 @@ where
     W: FnOnce(&mut DbConnection) -> ModelResult<T> + Send + 'static,
     D: FnOnce(T) -> String,
 {
-    match state.write(write).await? {
+    flash_result(cx, state.write(write).await?, done)?;
+    Ok(see_other(back))
+}
+
+/// Queues what an action came to as a flash: `done`'s text, or the refusal as an error.
+pub fn flash_result<T>(
+    cx: &impl Flasher,
+    result: ModelResult<T>,
+    done: impl FnOnce(T) -> String,
+) -> AppResult<()> {
+    match result {
         Ok(value) => cx.flash_message(FlashLevel::Success, done(value)),
         Err(e) => {
             let p = Problem::from_model(e)?;
@@ -166,7 +176,7 @@ where
             cx.flash_message(FlashLevel::Error, text);
         }
     }
-    Ok(see_other(back))
+    Ok(())
 }
 
 /// A list's date filter `from`–`to` (each optional), with a message beside a bad one.
@@ -182,4 +192,23 @@ pub fn date_range(
         .check("to", crate::domain::values::optional_date(to))
         .flatten();
     (from, to)
+}
+
+/// "Change password": the current one and the new one typed twice (both areas).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+impl PasswordForm {
+    pub fn change(&self) -> crate::auth::service::PasswordChange<'_> {
+        crate::auth::service::PasswordChange {
+            current: &self.current_password,
+            new: &self.new_password,
+            confirm: &self.confirm_password,
+        }
+    }
 }

@@ -21,6 +21,8 @@ use crate::web::State;
 #[derive(Template)]
 #[template(path = "auth/login.html")]
 struct LoginPage {
+    brand: String,
+    forgot: Option<&'static str>,
     heading: &'static str,
     action: &'static str,
     csrf: String,
@@ -32,8 +34,14 @@ struct LoginPage {
 }
 
 impl LoginPage {
-    fn new<A: Account>(session: &Session, next: String, email: String) -> Self {
+    fn new<A: Account>(state: &State, session: &Session, next: String, email: String) -> Self {
         LoginPage {
+            brand: if A::VENDOR_BRANDED {
+                format!("{} · License portal", state.config.vendor_name)
+            } else {
+                "Keyfold".to_owned()
+            },
+            forgot: A::FORGOT_PASSWORD,
             heading: A::SIGN_IN_HEADING,
             action: A::LOGIN,
             csrf: csrf_token(session),
@@ -68,7 +76,7 @@ pub async fn login_form<A: Account>(
             return Ok(see_other(if next.is_empty() { A::HOME } else { &next }));
         }
     }
-    let mut page = LoginPage::new::<A>(&session, next, String::new());
+    let mut page = LoginPage::new::<A>(&state, &session, next, String::new());
     page.flashes = take_flashes(&session);
     render(StatusCode::OK, &page)
 }
@@ -98,7 +106,7 @@ pub async fn login_submit<A: Account>(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let refused = |status: StatusCode, message: Option<&str>, errors: FieldErrors| {
-        let mut page = LoginPage::new::<A>(&session, next.clone(), form.email.trim().to_owned());
+        let mut page = LoginPage::new::<A>(&state, &session, next.clone(), form.email.trim().to_owned());
         page.message = message.map(str::to_owned);
         page.errors = errors;
         render(status, &page)
@@ -116,18 +124,23 @@ pub async fn login_submit<A: Account>(
             FieldErrors::new(),
         ),
         Ok(signed_in) => {
-            // A fresh cookie: nothing from before sign-in (a planted id or token) survives,
-            // except the session of the other kind of account.
-            let other = other_sessions::<A>(&session);
-            session.renew();
-            for (kind, token) in other {
-                set_session_token(&session, kind, &token);
-            }
-            set_session_token(&session, A::KIND, &signed_in.token);
-            rotate_csrf_token(&session);
+            enter::<A>(&session, &signed_in.token);
             Ok(see_other(if next.is_empty() { A::HOME } else { &next }))
         }
     }
+}
+
+/// Puts a just-started session in the cookie. A fresh cookie: nothing from before
+/// sign-in (a planted id or token) survives, except the session of the other kind of
+/// account.
+pub fn enter<A: Account>(session: &Session, token: &str) {
+    let other = other_sessions::<A>(session);
+    session.renew();
+    for (kind, token) in other {
+        set_session_token(session, kind, &token);
+    }
+    set_session_token(session, A::KIND, token);
+    rotate_csrf_token(session);
 }
 
 /// The session ids of the other kinds of account this browser is signed in as.

@@ -1,3 +1,4 @@
+DROP INDEX login_attempts_ip;
 DROP INDEX license_managers_name;
 ALTER TABLE license_managers DROP COLUMN name_norm;
 DROP INDEX audit_log_order;

@@ -73,3 +73,7 @@ UPDATE audit_log SET source = 'system' WHERE actor_kind = 'system';
 ALTER TABLE license_managers ADD COLUMN name_norm TEXT NOT NULL DEFAULT '';
 UPDATE license_managers SET name_norm = lower(name);
 CREATE INDEX license_managers_name ON license_managers (name_norm);
+
+-- Sign-in failures are also limited per address across accounts (and per account
+-- across addresses, which the existing (area, email_norm, ip, at) index serves).
+CREATE INDEX login_attempts_ip ON login_attempts (area, ip, attempted_at);

@@ -3,14 +3,13 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use askama::Template;
-use serde::Deserialize;
 
 use super::AdminCtx;
 use crate::auth::cookie::FlashLevel;
-use crate::auth::service::{self, PasswordChange};
+use crate::auth::service;
 use crate::auth::CsrfForm;
 use crate::error::AppResult;
-use crate::web::forms::{render, see_other, FieldErrors};
+use crate::web::forms::{render, see_other, FieldErrors, PasswordForm};
 use crate::web::State;
 
 #[derive(Template)]
@@ -18,6 +17,10 @@ use crate::web::State;
 struct PasswordPage {
     ctx: AdminCtx,
     errors: FieldErrors,
+}
+
+impl PasswordPage {
+    const ACTION: &'static str = "/account/password";
 }
 
 /// `GET /account/password`.
@@ -31,28 +34,14 @@ pub async fn password_form(ctx: AdminCtx) -> AppResult<HttpResponse> {
     )
 }
 
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    new_password: String,
-    #[serde(default)]
-    confirm_password: String,
-}
-
 /// `POST /account/password`: needs the current password; ends the user's other sessions.
 pub async fn password_submit(
     state: State,
     ctx: AdminCtx,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let change = PasswordChange {
-        current: &form.current_password,
-        new: &form.new_password,
-        confirm: &form.confirm_password,
-    };
-    if let Err(errors) = service::change_own_password(&state, &ctx.staff, change, &ctx.ip.0).await?
+    if let Err(errors) =
+        service::change_own_password(&state, &ctx.staff, form.change(), &ctx.ip.0).await?
     {
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -26,7 +26,7 @@ struct IndexPage {
     to: String,
     page: Page<AuditRow>,
     staff: Vec<(i64, String)>,
-    object_types: [(&'static str, &'static str); 7],
+    object_types: [(&'static str, &'static str); 8],
     errors: FieldErrors,
     pager_base: String,
 }

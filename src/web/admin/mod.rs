@@ -22,8 +22,11 @@ pub mod customer_accounts;
 pub mod customers;
 pub mod forms;
 pub mod labels;
+pub mod license_managers;
 pub mod licenses;
+pub mod notifications;
 pub mod order_actions;
+pub mod order_managers;
 pub mod orders;
 pub mod product_parts;
 pub mod products;
@@ -63,6 +66,8 @@ impl AdminCtx {
             "products" => "products",
             "audit-log" => "audit-log",
             "staff" => "staff",
+            "license-managers" => "license-managers",
+            "notifications" => "notifications",
             _ => "",
         };
         // Flashes are shown by the next page a browser GETs; a POST leaves them queued.

@@ -1,6 +1,8 @@
 //! The end-user portal's handlers: what a license manager sees and does.
 
+pub mod account;
 pub mod home;
+pub mod links;
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;

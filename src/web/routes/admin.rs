@@ -341,6 +341,78 @@ pub(super) fn declare(r: &mut impl Sink) {
     );
 
     // The audit log (read-only: no route changes an entry).
+    // An order's license managers (the order page's "License managers" tab).
+    use admin::order_managers as om;
+    r.add(get.clone(), "/orders/{id}/managers", Staff(View), om::index);
+    r.add(
+        post.clone(),
+        "/orders/{id}/managers",
+        Staff(ManageLicenseManagers),
+        om::add,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/managers/{grant}/permissions",
+        Staff(ManageLicenseManagers),
+        om::permissions,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/managers/{grant}/resend",
+        Staff(ManageLicenseManagers),
+        om::resend,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/managers/{grant}/revoke",
+        Staff(ManageLicenseManagers),
+        om::revoke,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/managers/{grant}/link",
+        Staff(ManageLicenseManagers),
+        om::link,
+    );
+    r.add(
+        get.clone(),
+        "/orders/{id}/managers/{grant}/remove",
+        Staff(ManageLicenseManagers),
+        om::remove_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/managers/{grant}/remove",
+        Staff(ManageLicenseManagers),
+        om::remove,
+    );
+
+    // License managers across orders, and the outbox.
+    use admin::license_managers as lm;
+    r.add(get.clone(), "/license-managers", Staff(View), lm::index);
+    r.add(get.clone(), "/license-managers/{id}", Staff(View), lm::show);
+    r.add(
+        post.clone(),
+        "/license-managers/{id}/disable",
+        Staff(ManageLicenseManagers),
+        lm::disable,
+    );
+    r.add(
+        post.clone(),
+        "/license-managers/{id}/enable",
+        Staff(ManageLicenseManagers),
+        lm::enable,
+    );
+    use admin::notifications as nt;
+    r.add(get.clone(), "/notifications", Staff(View), nt::index);
+    r.add(get.clone(), "/notifications/{id}", Staff(View), nt::show);
+    r.add(
+        post.clone(),
+        "/notifications/{id}/resend",
+        Staff(ManageLicenseManagers),
+        nt::resend,
+    );
+
     r.add(get.clone(), "/audit-log", Staff(View), admin::audit::index);
 
     // Customer accounts and labels.

@@ -32,6 +32,39 @@ pub(super) fn declare(r: &mut impl Sink) {
         sign_in::logout::<Manager>,
     );
 
-    // The manager's home: their orders.
+    // One-time links and "forgot password" (no session needed; the link is the key).
+    use portal::links;
+    r.add(get.clone(), "/portal/invite/{token}", Public, links::invite_form);
+    r.add(post.clone(), "/portal/invite/{token}", Public, links::invite_submit);
+    r.add(get.clone(), "/portal/forgot-password", Public, links::forgot_form);
+    r.add(post.clone(), "/portal/forgot-password", Public, links::forgot_submit);
+    r.add(
+        get.clone(),
+        "/portal/reset-password/{token}",
+        Public,
+        links::reset_form,
+    );
+    r.add(
+        post.clone(),
+        "/portal/reset-password/{token}",
+        Public,
+        links::reset_submit,
+    );
+
+    // The manager's home (their orders) and own account.
     r.add(get.clone(), "/portal", LicenseManager, portal::home::index);
+    use portal::account;
+    r.add(get.clone(), "/portal/account", LicenseManager, account::show);
+    r.add(
+        post.clone(),
+        "/portal/account/password",
+        LicenseManager,
+        account::password,
+    );
+    r.add(
+        post.clone(),
+        "/portal/account/sign-out-everywhere",
+        LicenseManager,
+        account::sign_out_everywhere,
+    );
 }

@@ -4,6 +4,7 @@
 
 pub mod customer;
 pub mod license;
+pub mod license_manager;
 pub mod lines;
 pub mod order;
 pub mod product;

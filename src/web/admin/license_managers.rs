@@ -1,0 +1,143 @@
+//! License managers across orders: the list (search by email or name prefix, state),
+//! one manager's page (grants, portal activity, history) and disable/enable.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::AdminCtx;
+use crate::auth::cookie::FlashLevel;
+use crate::domain::{values, Action, LicenseManagerId};
+use crate::error::{AppError, AppResult};
+use crate::models::audit::{self, AuditRow};
+use crate::models::grant::{self, ManagedOrder};
+use crate::models::license_manager::{self, AccountState, Filter, LicenseManager, ListRow};
+use crate::models::Page;
+use crate::web::forms::{ok, see_other};
+use crate::web::State;
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    q: String,
+    state: String,
+    before: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/license_managers/index.html")]
+struct IndexPage {
+    ctx: AdminCtx,
+    q: String,
+    state: String,
+    states: [AccountState; 4],
+    page: Page<ListRow>,
+    pager_base: String,
+}
+
+/// `GET /license-managers`.
+pub async fn index(
+    state: State,
+    ctx: AdminCtx,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let filter = Filter {
+        q: values::search_term(&query.q, 100),
+        state: AccountState::parse(query.state.trim()),
+        before: query.before.trim().parse().ok(),
+    };
+    let pager_base = format!(
+        "/license-managers?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &filter.q)
+            .append_pair("state", filter.state.map(|s| s.as_str()).unwrap_or(""))
+            .finish()
+    );
+    let f = filter.clone();
+    let page = state
+        .db(move |conn| Ok(license_manager::list(conn, &f, PER_PAGE)?))
+        .await?;
+    ok(&IndexPage {
+        ctx,
+        q: filter.q,
+        state: filter.state.map(|s| s.as_str()).unwrap_or("").to_owned(),
+        states: AccountState::ALL,
+        page,
+        pager_base,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/license_managers/show.html")]
+struct ShowPage {
+    ctx: AdminCtx,
+    manager: LicenseManager,
+    account_state: AccountState,
+    orders: Vec<ManagedOrder>,
+    activity: Vec<AuditRow>,
+    audit: Vec<AuditRow>,
+    can_manage: bool,
+}
+
+/// `GET /license-managers/{id}`.
+pub async fn show(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<LicenseManagerId>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (manager, account_state, orders, activity, audit) = state
+        .db(move |conn| {
+            let m = license_manager::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let s = license_manager::state_of(conn, &m)?;
+            Ok((
+                m,
+                s,
+                grant::for_manager(conn, id, false)?,
+                audit::by_actor(conn, "manager", id.0, 50)?,
+                audit::for_object(conn, "license_manager", id.0, 50)?,
+            ))
+        })
+        .await?;
+    ok(&ShowPage {
+        can_manage: ctx.can(Action::ManageLicenseManagers),
+        ctx,
+        manager,
+        account_state,
+        orders,
+        activity,
+        audit,
+    })
+}
+
+async fn set_enabled(
+    state: State,
+    ctx: AdminCtx,
+    id: LicenseManagerId,
+    enabled: bool,
+) -> AppResult<HttpResponse> {
+    let actor = ctx.actor();
+    let m = state
+        .write(move |conn| license_manager::set_enabled(conn, &actor, id, enabled))
+        .await??;
+    let text = if enabled {
+        format!("{} can sign in to the license portal again.", m.email)
+    } else {
+        format!(
+            "{} is disabled: their sessions ended and their links no longer work.",
+            m.email
+        )
+    };
+    ctx.flash(FlashLevel::Success, text);
+    Ok(see_other(&format!("/license-managers/{id}")))
+}
+
+buttons! { LicenseManagerId;
+    /// `POST /license-managers/{id}/disable`: ends their sessions, voids their links.
+    disable => set_enabled(false);
+    /// `POST /license-managers/{id}/enable`.
+    enable => set_enabled(true);
+}

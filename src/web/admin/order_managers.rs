@@ -1,0 +1,342 @@
+//! An order's "License managers" tab: who manages the order in the end-user portal, with
+//! which permissions; adding them (an invite or a "granted" notice goes to the outbox),
+//! changing their permissions, removing them, resending, revoking or copying an invite.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use super::forms::license_manager::{ManagerForm, PermissionsForm};
+use super::{AdminCtx, ConfirmPage};
+use crate::auth::CsrfForm;
+use crate::db::DbConnection;
+use crate::domain::{Action, FieldErrors, GrantId, OrderId, Permission};
+use crate::error::{AppError, AppResult};
+use crate::models::grant::{self, Added, GrantRow};
+use crate::models::license_manager::LicenseManager;
+use crate::models::order::{self, Order};
+use crate::models::{ModelError, ModelResult};
+use crate::web::forms::{act, flash_result, ok, render, see_other, submit, Problem};
+use crate::web::{EmptyForm, State};
+
+#[derive(Template)]
+#[template(path = "admin/orders/managers.html")]
+struct ManagersPage {
+    ctx: AdminCtx,
+    order: Order,
+    rows: Vec<GrantRow>,
+    form: ManagerForm,
+    errors: FieldErrors,
+    message: Option<String>,
+    /// A failed permissions edit: the grant, its submitted keys and the errors.
+    editing: Option<(i64, PermissionsForm, FieldErrors)>,
+    permissions: [Permission; 9],
+    can_manage: bool,
+    smtp: bool,
+}
+
+impl ManagersPage {
+    /// Whether a row's edit form shows `p` ticked (the failed input, else the grant's).
+    fn row_has(&self, row: &GrantRow, p: &Permission) -> bool {
+        match &self.editing {
+            Some((id, form, _)) if *id == row.grant.id => {
+                form.permissions.iter().any(|k| k == p.key())
+            }
+            _ => row.grant.permissions.has(*p),
+        }
+    }
+
+    fn row_error(&self, row: &GrantRow) -> Option<&str> {
+        match &self.editing {
+            Some((id, _, errors)) if *id == row.grant.id => errors.get("permissions"),
+            _ => None,
+        }
+    }
+}
+
+async fn page(
+    state: &State,
+    ctx: AdminCtx,
+    id: OrderId,
+    form: ManagerForm,
+    problem: Problem,
+    editing: Option<(i64, PermissionsForm, FieldErrors)>,
+) -> AppResult<HttpResponse> {
+    let (order, rows) = state
+        .db(move |conn| {
+            let order = order::find(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok((order, grant::for_order(conn, id)?))
+        })
+        .await?;
+    let status = match &editing {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => problem.status,
+    };
+    render(
+        status,
+        &ManagersPage {
+            can_manage: ctx.can(Action::ManageLicenseManagers),
+            smtp: state.config.smtp_url.is_some(),
+            ctx,
+            order,
+            rows,
+            form,
+            errors: problem.errors,
+            message: problem.message,
+            editing,
+            permissions: Permission::ALL,
+        },
+    )
+}
+
+/// `GET /orders/{id}/managers`.
+pub async fn index(state: State, ctx: AdminCtx, path: web::Path<OrderId>) -> AppResult<HttpResponse> {
+    page(
+        &state,
+        ctx,
+        path.into_inner(),
+        ManagerForm::fresh(),
+        Problem::none(),
+        None,
+    )
+    .await
+}
+
+/// Loads the order of the URL and runs `f` with it (404 when it does not exist).
+fn on_order<T>(
+    conn: &mut DbConnection,
+    id: OrderId,
+    f: impl FnOnce(&mut DbConnection, &Order) -> ModelResult<T>,
+) -> ModelResult<T> {
+    let order = order::find(conn, id)?.ok_or(ModelError::NotFound)?;
+    f(conn, &order)
+}
+
+/// `POST /orders/{id}/managers`: adds a license manager.
+pub async fn add(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<OrderId>,
+    CsrfForm(form): CsrfForm<ManagerForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (mailer, actor) = (state.mailer.clone(), ctx.actor());
+    let email = form.email.trim().to_owned();
+    let result = submit(
+        &ctx,
+        &state,
+        form.parse(),
+        move |conn, input| {
+            on_order(conn, id, |conn, order| {
+                grant::add(conn, &mailer, &actor, order, &input)
+            })
+        },
+        |(_, added)| {
+            let text = match added {
+                Added::Invited { .. } => format!("{email} was added and an invite email is queued."),
+                Added::Granted => format!(
+                    "{email} already has an account: they now manage this order and a notice email is queued."
+                ),
+            };
+            (format!("/orders/{id}/managers"), text)
+        },
+    )
+    .await?;
+    match result {
+        Ok(done) => Ok(done),
+        Err(problem) => page(&state, ctx, id, form, problem, None).await,
+    }
+}
+
+/// `POST /orders/{id}/managers/{grant}/permissions`.
+pub async fn permissions(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<(OrderId, GrantId)>,
+    CsrfForm(form): CsrfForm<PermissionsForm>,
+) -> AppResult<HttpResponse> {
+    let (id, gid) = path.into_inner();
+    let actor = ctx.actor();
+    let result = submit(
+        &ctx,
+        &state,
+        form.parse(),
+        move |conn, perms| {
+            on_order(conn, id, |conn, order| {
+                grant::set_permissions(conn, &actor, order, gid, perms)
+            })
+        },
+        |m: LicenseManager| {
+            (
+                format!("/orders/{id}/managers"),
+                format!("Permissions of {} saved.", m.email),
+            )
+        },
+    )
+    .await?;
+    match result {
+        Ok(done) => Ok(done),
+        Err(problem) => {
+            let errors = problem.field_errors("permissions");
+            page(
+                &state,
+                ctx,
+                id,
+                ManagerForm::fresh(),
+                Problem::none(),
+                Some((gid.0, form, errors)),
+            )
+            .await
+        }
+    }
+}
+
+/// The one-button actions on a manager's row: run `f` on the order's grant, then back to
+/// the tab with what happened.
+async fn row_action(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<(OrderId, GrantId)>,
+    f: fn(&mut DbConnection, &crate::mail::Mailer, &crate::models::audit::Actor, &Order, GrantId) -> ModelResult<LicenseManager>,
+    done: fn(&LicenseManager) -> String,
+) -> AppResult<HttpResponse> {
+    let (id, gid) = path.into_inner();
+    let (mailer, actor) = (state.mailer.clone(), ctx.actor());
+    act(
+        &ctx,
+        &state,
+        &format!("/orders/{id}/managers"),
+        move |conn| on_order(conn, id, |conn, order| f(conn, &mailer, &actor, order, gid)),
+        |m| done(&m),
+    )
+    .await
+}
+
+/// `POST /orders/{id}/managers/{grant}/resend`: a new invite; earlier links stop working.
+pub async fn resend(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<(OrderId, GrantId)>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    row_action(state, ctx, path, grant::resend_invite, |m| {
+        format!("A new invite to {} is queued; earlier links no longer work.", m.email)
+    })
+    .await
+}
+
+/// `POST /orders/{id}/managers/{grant}/revoke`.
+pub async fn revoke(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<(OrderId, GrantId)>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    row_action(
+        state,
+        ctx,
+        path,
+        |conn, _, actor, order, gid| grant::revoke_invite(conn, actor, order, gid),
+        |m| format!("The invite of {} is revoked.", m.email),
+    )
+    .await
+}
+
+/// `GET /orders/{id}/managers/{grant}/remove`: what removing will do.
+pub async fn remove_confirm(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<(OrderId, GrantId)>,
+) -> AppResult<HttpResponse> {
+    let (id, gid) = path.into_inner();
+    let (order, (_, manager)) = state
+        .db(move |conn| {
+            let order = order::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let g = grant::find_on_order(conn, id, gid).map_err(|_| AppError::NotFound)?;
+            Ok((order, g))
+        })
+        .await?;
+    ConfirmPage::new(
+        ctx,
+        format!("Remove {} from order {}?", manager.email, order.reference),
+        vec![
+            format!(
+                "{} will no longer see or manage order {} in the license portal.",
+                manager.name, order.reference
+            ),
+            "Their account and their grants on other orders stay.".to_owned(),
+        ],
+        format!("/orders/{id}/managers/{gid}/remove"),
+        "Remove license manager",
+        format!("/orders/{id}/managers"),
+    )
+    .render_ok()
+}
+
+/// `POST /orders/{id}/managers/{grant}/remove`.
+pub async fn remove(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<(OrderId, GrantId)>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    row_action(
+        state,
+        ctx,
+        path,
+        |conn, _, actor, order, gid| grant::remove(conn, actor, order, gid),
+        |m| format!("{} no longer manages this order.", m.email),
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "admin/orders/manager_link.html")]
+struct LinkPage {
+    ctx: AdminCtx,
+    order: Order,
+    manager: LicenseManager,
+    link: String,
+    days: i64,
+}
+
+/// `POST /orders/{id}/managers/{grant}/link`: "Copy new invite link" — a fresh link shown
+/// once (for vendors without SMTP); earlier links stop working.
+pub async fn link(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<(OrderId, GrantId)>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let (id, gid) = path.into_inner();
+    let (mailer, actor) = (state.mailer.clone(), ctx.actor());
+    let result = state
+        .write(move |conn| {
+            on_order(conn, id, |conn, order| {
+                let (m, link) = grant::new_invite_link(conn, &mailer, &actor, order, gid)?;
+                Ok((order.clone(), m, link))
+            })
+        })
+        .await?;
+    match result {
+        Ok((order, manager, link)) => {
+            let page = LinkPage {
+                days: state.mailer.invite_days,
+                ctx,
+                order,
+                manager,
+                link,
+            };
+            let mut response = ok(&page)?;
+            response.headers_mut().insert(
+                actix_web::http::header::REFERRER_POLICY,
+                actix_web::http::header::HeaderValue::from_static("no-referrer"),
+            );
+            Ok(response)
+        }
+        Err(e) => {
+            flash_result(&ctx, Err::<(), _>(e), |_| String::new())?;
+            Ok(see_other(&format!("/orders/{id}/managers")))
+        }
+    }
+}
