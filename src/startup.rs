@@ -74,6 +74,12 @@ impl Application {
                 source,
             })?
             .port();
+        let mut config = config;
+        // Without KEYFOLD_PUBLIC_URL, links in emails point at the port actually bound
+        // (port 0 asks the system for a free one).
+        if let Some(base) = config.public_url.strip_suffix(":0") {
+            config.public_url = format!("{base}:{port}");
+        }
         let mut conn = pool.get().map_err(|e| StartError::Secret(e.to_string()))?;
         let cookie_key = settings::cookie_key(&mut conn, config.secret_key.as_ref())
             .map_err(StartError::Secret)?;

@@ -15,6 +15,7 @@ mod catalogue_customers;
 mod catalogue_products;
 mod cli;
 mod hostile;
+mod license_managers;
 mod licenses;
 mod orders;
 mod page_contract;

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod db;
 pub mod forms;
+pub mod smtp;
 
 use std::collections::HashMap;
 use std::sync::Arc;
