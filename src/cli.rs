@@ -93,9 +93,11 @@ fn serve(config: Config, banner: Option<String>) -> Result<(), String> {
     let public_url = config.public_url.clone();
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config).map_err(|e| e.to_string())?;
-        println!("Keyfold is listening on {public_url}");
+        // With port 0 the system chose the port: the banner's links name the real one.
+        let actual = app.public_url().to_owned();
+        println!("Keyfold is listening on {actual}");
         if let Some(banner) = banner {
-            println!("{banner}");
+            println!("{}", banner.replace(&public_url, &actual));
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })

@@ -39,6 +39,7 @@ pub enum StartError {
 /// A built, bound, not yet running Keyfold server.
 pub struct Application {
     port: u16,
+    public_url: String,
     pool: Pool,
     server: Server,
     mailer: Mailer,
@@ -130,6 +131,7 @@ impl Application {
             .run();
         Ok(Application {
             port,
+            public_url: config.public_url.clone(),
             pool,
             server,
             mailer,
@@ -139,6 +141,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The base of links in emails (with the real port when port 0 was asked for).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     pub fn pool(&self) -> Pool {

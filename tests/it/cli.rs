@@ -9,7 +9,7 @@ use keyfold::db::schema::{licenses, orders, staff_users};
 
 use crate::helpers::{client, TestApp, TestDb};
 
-fn keyfold(db: &TestDb) -> Command {
+pub(crate) fn keyfold(db: &TestDb) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyfold"));
     cmd.env("DATABASE_URL", db.url())
         .env("KEYFOLD_BCRYPT_COST", "4")
@@ -93,7 +93,28 @@ async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
         "no credentials the second time: {second}"
     );
 
+    // The license portal's demo logins: a manager with a password, and a pending invite.
+    assert!(
+        first.contains("/portal/login") && first.contains("it-admin@example.com / keyfold-demo"),
+        "{first}"
+    );
+    let start = first.find("/portal/invite/").expect("the pending invite link is printed");
+    let invite: String = first[start..].chars().take(15 + 64).collect();
+
     let app = TestApp::spawn_on(db, |_| {}, None).await;
+    let r = client().get(app.url(&invite)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the printed invite link works");
+    assert!(r.text().await.unwrap().contains("new-admin@example.com"));
+    let lee = client();
+    let r = app
+        .portal_sign_in_with(&lee, "it-admin@example.com", "keyfold-demo")
+        .await;
+    assert_eq!(r.status(), 303);
+    let home = lee.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(home.matches("ORD-2026-").count(), 2, "two orders: {home}");
+    assert!(home.contains("Manage license users, Manage license user credentials"));
+    assert!(home.contains("<td>Reset device</td>"), "only Reset device on the other");
+
     let (staff, order_count, license_count) = count(&mut app.conn());
     assert_eq!(staff, 4);
     assert!(order_count >= 30, "{order_count} orders");

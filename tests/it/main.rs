@@ -18,6 +18,7 @@ mod hostile;
 mod license_managers;
 mod licenses;
 mod orders;
+mod outbox;
 mod page_contract;
 mod portal_auth;
 mod resilience;
