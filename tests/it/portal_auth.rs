@@ -29,7 +29,7 @@ async fn a_license_manager_signs_in_to_the_portal_and_out_again() {
     assert_eq!(home.status(), 200);
     let body = home.text().await.unwrap();
     assert!(
-        body.contains("Your orders") && body.contains("Lena@Example.com"),
+        body.contains("Your orders") && body.contains("Test Manager"),
         "{body}"
     );
     let reloaded = keyfold::models::license_manager::find(&mut app.conn(), LicenseManagerId(m.id))
@@ -178,4 +178,65 @@ async fn wrong_passwords_are_throttled_and_a_disabled_manager_is_refused_at_once
         .await;
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("Ask your software vendor"));
+}
+
+/// One portal sign-in attempt from `ip` (the app believes X-Forwarded-For from
+/// loopback); returns the status.
+async fn attempt_from(app: &TestApp, ip: &str, email: &str, password: &str) -> u16 {
+    let c = client();
+    let page = c
+        .get(app.url("/portal/login"))
+        .header("X-Forwarded-For", ip)
+        .send()
+        .await
+        .unwrap();
+    let token = crate::helpers::csrf_in(&page.text().await.unwrap()).unwrap();
+    c.post(app.url("/portal/login"))
+        .header("X-Forwarded-For", ip)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn failures_are_limited_per_account_across_addresses_and_per_address_across_accounts() {
+    use keyfold::models::login_attempt::{MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES};
+    let app = TestApp::spawn_with(
+        |c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()],
+        None,
+    )
+    .await;
+    app.create_license_manager("spread@example.com");
+    app.create_license_manager("other@example.com");
+
+    // One account guessed from many addresses, a few tries each: refused everywhere.
+    for n in 0..MAX_ACCOUNT_FAILURES {
+        let ip = format!("10.0.{}.{}", n / 4, n % 4 + 1);
+        assert_eq!(attempt_from(&app, &ip, "spread@example.com", "wrong password!").await, 401);
+    }
+    assert_eq!(
+        attempt_from(&app, "10.1.1.1", "spread@example.com", PASSWORD).await,
+        429,
+        "the account is refused from a new address, even with its password"
+    );
+    assert_eq!(
+        attempt_from(&app, "10.1.1.1", "other@example.com", PASSWORD).await,
+        303,
+        "other accounts from that address are not"
+    );
+
+    // One address trying many accounts: that address is refused, others are not.
+    for n in 0..MAX_ADDRESS_FAILURES {
+        let email = format!("guess{n}@example.com");
+        assert_eq!(attempt_from(&app, "10.9.9.9", &email, "wrong password!").await, 401);
+    }
+    assert_eq!(attempt_from(&app, "10.9.9.9", "other@example.com", PASSWORD).await, 429);
+    assert_eq!(attempt_from(&app, "10.9.9.8", "other@example.com", PASSWORD).await, 303);
 }
