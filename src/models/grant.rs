@@ -598,15 +598,21 @@ pub fn resend_outbox_link(
     actor: &Actor,
     row: &outbox::OutboxRow,
 ) -> ModelResult<()> {
-    let manager_id = row.manager_id.ok_or(ModelError::NotFound)?;
+    let manager_id = || {
+        row.manager_id.ok_or_else(|| {
+            ModelError::Refused("This email's license manager no longer exists.".to_owned())
+        })
+    };
     match row.link_kind.as_deref().and_then(LinkKind::parse) {
         Some(LinkKind::Invite) => {
-            let order_id = row.order_id.ok_or(ModelError::NotFound)?;
+            let order_id = row.order_id.ok_or_else(|| {
+                ModelError::Refused("This invite's order no longer exists.".to_owned())
+            })?;
             let order = super::order::find(conn, OrderId(order_id))?.ok_or_else(|| {
                 ModelError::Refused("The order of this invite no longer exists.".to_owned())
             })?;
             let grant: Grant = manager_grants::table
-                .filter(manager_grants::manager_id.eq(manager_id))
+                .filter(manager_grants::manager_id.eq(manager_id()?))
                 .filter(manager_grants::order_id.eq(order_id))
                 .select(Grant::as_select())
                 .first(conn)
@@ -619,7 +625,7 @@ pub fn resend_outbox_link(
             resend_invite(conn, mailer, actor, &order, GrantId(grant.id)).map(|_| ())
         }
         Some(LinkKind::Reset) => {
-            let manager = license_manager::find(conn, LicenseManagerId(manager_id))?
+            let manager = license_manager::find(conn, LicenseManagerId(manager_id()?))?
                 .ok_or(ModelError::NotFound)?;
             if !manager.enabled {
                 return Err(ModelError::Refused(

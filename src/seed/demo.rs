@@ -687,7 +687,11 @@ pub fn seed_managers(
     };
     let invite_link = match grant::add(conn, mailer, &actor, &first, &invited)?.1 {
         Added::Invited { link } => link,
-        Added::Granted => return Err(ModelError::Refused("the invited manager has a password".to_owned())),
+        Added::Granted => {
+            return Err(ModelError::Refused(
+                "the invited manager has a password".to_owned(),
+            ))
+        }
     };
     Ok(DemoManagers {
         login_email: lee.as_str().to_owned(),

@@ -106,7 +106,8 @@ pub async fn login_submit<A: Account>(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let refused = |status: StatusCode, message: Option<&str>, errors: FieldErrors| {
-        let mut page = LoginPage::new::<A>(&state, &session, next.clone(), form.email.trim().to_owned());
+        let mut page =
+            LoginPage::new::<A>(&state, &session, next.clone(), form.email.trim().to_owned());
         page.message = message.map(str::to_owned);
         page.errors = errors;
         render(status, &page)

@@ -98,7 +98,9 @@ async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
         first.contains("/portal/login") && first.contains("it-admin@example.com / keyfold-demo"),
         "{first}"
     );
-    let start = first.find("/portal/invite/").expect("the pending invite link is printed");
+    let start = first
+        .find("/portal/invite/")
+        .expect("the pending invite link is printed");
     let invite: String = first[start..].chars().take(15 + 64).collect();
 
     let app = TestApp::spawn_on(db, |_| {}, None).await;
@@ -110,10 +112,20 @@ async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
         .portal_sign_in_with(&lee, "it-admin@example.com", "keyfold-demo")
         .await;
     assert_eq!(r.status(), 303);
-    let home = lee.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    let home = lee
+        .get(app.url("/portal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(home.matches("ORD-2026-").count(), 2, "two orders: {home}");
     assert!(home.contains("Manage license users, Manage license user credentials"));
-    assert!(home.contains("<td>Reset device</td>"), "only Reset device on the other");
+    assert!(
+        home.contains("<td>Reset device</td>"),
+        "only Reset device on the other"
+    );
 
     let (staff, order_count, license_count) = count(&mut app.conn());
     assert_eq!(staff, 4);

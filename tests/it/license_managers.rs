@@ -33,7 +33,8 @@ async fn app_with_mail() -> (TestApp, SmtpServer, i64) {
 async fn add_manager(app: &TestApp, order: i64, email: &str, perms: &[&str]) -> reqwest::Response {
     let mut fields = vec![("email", email), ("name", "Lee Licenses")];
     fields.extend(perms.iter().map(|p| ("permissions", *p)));
-    app.post_form(&format!("/orders/{order}/managers"), &fields).await
+    app.post_form(&format!("/orders/{order}/managers"), &fields)
+        .await
 }
 
 async fn invite(smtp: &SmtpServer, to: &str, nth: usize) -> (Mail, String) {
@@ -48,7 +49,10 @@ async fn invite(smtp: &SmtpServer, to: &str, nth: usize) -> (Mail, String) {
             let link = m.link("/portal/invite/").unwrap();
             return (m.clone(), link);
         }
-        assert!(std::time::Instant::now() < deadline, "invite #{nth} to {to} did not arrive");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "invite #{nth} to {to} did not arrive"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -61,7 +65,12 @@ async fn open(app: &TestApp, c: &reqwest::Client, link: &str) -> (u16, String) {
 }
 
 /// Submits the choose-password form of a link.
-async fn choose(app: &TestApp, c: &reqwest::Client, link: &str, password: &str) -> reqwest::Response {
+async fn choose(
+    app: &TestApp,
+    c: &reqwest::Client,
+    link: &str,
+    password: &str,
+) -> reqwest::Response {
     let r = c.get(app.url(link)).send().await.unwrap();
     let token = match csrf_in(&r.text().await.unwrap()) {
         Some(t) => t,
@@ -85,15 +94,36 @@ async fn choose(app: &TestApp, c: &reqwest::Client, link: &str, password: &str) 
 #[tokio::test]
 async fn an_invited_manager_follows_the_emailed_link_sets_a_password_and_is_signed_in() {
     let (app, smtp, order) = app_with_mail().await;
-    let r = add_manager(&app, order, "lee@customer.example", &["reset_device", "reset_license"]).await;
+    let r = add_manager(
+        &app,
+        order,
+        "lee@customer.example",
+        &["reset_device", "reset_license"],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let (mail, link) = invite(&smtp, "lee@customer.example", 0).await;
-    assert!(mail.subject().contains("ORD-LM-1"), "subject names the order: {}", mail.subject());
-    assert!(mail.text().contains("Reset device, Reset license"), "the email lists the permissions");
-    assert!(mail.text().contains(&format!("{}{link}", app.address)), "the link is built from the public URL");
+    assert!(
+        mail.subject().contains("ORD-LM-1"),
+        "subject names the order: {}",
+        mail.subject()
+    );
+    assert!(
+        mail.text().contains("Reset device, Reset license"),
+        "the email lists the permissions"
+    );
+    assert!(
+        mail.text().contains(&format!("{}{link}", app.address)),
+        "the link is built from the public URL"
+    );
 
     // The order's tab shows the manager, pending, with their permissions.
-    let tab = app.get(&format!("/orders/{order}/managers")).await.text().await.unwrap();
+    let tab = app
+        .get(&format!("/orders/{order}/managers"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(tab.contains("lee@customer.example") && tab.contains("Pending"));
 
     // Opening the link (twice, as a mail scanner and the person would) uses nothing up.
@@ -123,13 +153,28 @@ async fn an_invited_manager_follows_the_emailed_link_sets_a_password_and_is_sign
     let (status, body) = open(&app, &stranger, &link).await;
     assert_eq!(status, 410);
     assert!(body.contains("already been used") && !body.contains("new_password"));
-    assert_eq!(stranger.get(app.url("/portal")).send().await.unwrap().status(), 303);
+    assert_eq!(
+        stranger
+            .get(app.url("/portal"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
 
     // The password works at the sign-in page; the tab now says Accepted.
     let again = client();
-    let r = app.portal_sign_in_with(&again, "lee@customer.example", "a good long password").await;
+    let r = app
+        .portal_sign_in_with(&again, "lee@customer.example", "a good long password")
+        .await;
     assert_eq!(r.status(), 303);
-    let tab = app.get(&format!("/orders/{order}/managers")).await.text().await.unwrap();
+    let tab = app
+        .get(&format!("/orders/{order}/managers"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(tab.contains("Accepted"));
 
     // No page for staff ever shows the live token.
@@ -143,8 +188,16 @@ async fn an_invited_manager_follows_the_emailed_link_sets_a_password_and_is_sign
         .find(|r| r.template == "invite")
         .unwrap()
         .id;
-    let shown = app.get(&format!("/notifications/{id}")).await.text().await.unwrap();
-    assert!(shown.contains("[invite link]"), "the link shows as a placeholder");
+    let shown = app
+        .get(&format!("/notifications/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        shown.contains("[invite link]"),
+        "the link shows as a placeholder"
+    );
     for page in [list, shown, tab] {
         assert!(!page.contains(token), "a page shows the live token");
     }
@@ -156,18 +209,28 @@ async fn an_invited_manager_follows_the_emailed_link_sets_a_password_and_is_sign
             .load(&mut app.conn())
             .unwrap()
     };
-    assert!(sealed.iter().all(Option::is_none), "sent emails keep no token");
+    assert!(
+        sealed.iter().all(Option::is_none),
+        "sent emails keep no token"
+    );
 }
 
 #[tokio::test]
 async fn resend_revoke_and_expiry_void_links() {
     let (app, smtp, order) = app_with_mail().await;
-    assert_eq!(add_manager(&app, order, "kim@customer.example", &["reset_device"]).await.status(), 303);
+    assert_eq!(
+        add_manager(&app, order, "kim@customer.example", &["reset_device"])
+            .await
+            .status(),
+        303
+    );
     let (_, first) = invite(&smtp, "kim@customer.example", 0).await;
     let grant = newest_grant(&app);
 
     // Resend: a new link; the first stops working.
-    let r = app.post_form(&format!("/orders/{order}/managers/{grant}/resend"), &[]).await;
+    let r = app
+        .post_form(&format!("/orders/{order}/managers/{grant}/resend"), &[])
+        .await;
     assert_eq!(r.status(), 303);
     let (_, second) = invite(&smtp, "kim@customer.example", 1).await;
     assert_ne!(first, second);
@@ -175,15 +238,24 @@ async fn resend_revoke_and_expiry_void_links() {
     assert_eq!(open(&app, &client(), &second).await.0, 200);
 
     // Revoke: the live link stops working too, and the tab says Revoked.
-    let r = app.post_form(&format!("/orders/{order}/managers/{grant}/revoke"), &[]).await;
+    let r = app
+        .post_form(&format!("/orders/{order}/managers/{grant}/revoke"), &[])
+        .await;
     assert_eq!(r.status(), 303);
     let (status, body) = open(&app, &client(), &second).await;
     assert_eq!(status, 410);
     assert!(!body.contains("new_password"));
-    assert!(app.get(&format!("/orders/{order}/managers")).await.text().await.unwrap().contains("Revoked"));
+    assert!(app
+        .get(&format!("/orders/{order}/managers"))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("Revoked"));
 
     // Resend after a revoke: pending again, with a working link, until it expires.
-    app.post_form(&format!("/orders/{order}/managers/{grant}/resend"), &[]).await;
+    app.post_form(&format!("/orders/{order}/managers/{grant}/resend"), &[])
+        .await;
     let (_, third) = invite(&smtp, "kim@customer.example", 2).await;
     assert_eq!(open(&app, &client(), &third).await.0, 200);
     {
@@ -199,18 +271,42 @@ async fn resend_revoke_and_expiry_void_links() {
     assert!(body.contains("expired"), "an expired link says so");
     let r = choose(&app, &client(), &third, "a good long password").await;
     assert_eq!(r.status(), 410, "an expired link sets no password");
-    assert!(app.get(&format!("/orders/{order}/managers")).await.text().await.unwrap().contains("Expired"));
+    assert!(app
+        .get(&format!("/orders/{order}/managers"))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("Expired"));
 
     // "Copy new invite link": shown once to staff, it works, earlier links do not.
-    let r = app.post_form(&format!("/orders/{order}/managers/{grant}/link"), &[]).await;
+    let r = app
+        .post_form(&format!("/orders/{order}/managers/{grant}/link"), &[])
+        .await;
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
-    let start = page.find("/portal/invite/").expect("the page shows the new link");
-    let copied: String = page[start..].chars().take("/portal/invite/".len() + 64).collect();
+    let start = page
+        .find("/portal/invite/")
+        .expect("the page shows the new link");
+    let copied: String = page[start..]
+        .chars()
+        .take("/portal/invite/".len() + 64)
+        .collect();
     assert_eq!(open(&app, &client(), &copied).await.0, 200);
-    let audit = app.get("/audit-log?action=license_manager.invite_link_issued").await.text().await.unwrap();
-    assert!(audit.contains("kim@customer.example"), "issuing a link is audited");
-    assert!(!audit.contains(&copied[15..]), "the audit log does not keep the link");
+    let audit = app
+        .get("/audit-log?action=license_manager.invite_link_issued")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        audit.contains("kim@customer.example"),
+        "issuing a link is audited"
+    );
+    assert!(
+        !audit.contains(&copied[15..]),
+        "the audit log does not keep the link"
+    );
 }
 
 fn newest_grant(app: &TestApp) -> i64 {
@@ -233,13 +329,38 @@ async fn an_existing_manager_gets_a_notice_and_permissions_change_per_order() {
     let notice = smtp
         .wait_for("pat@customer.example", |m| m.subject().contains("ORD-LM-1"))
         .await;
-    assert!(notice.link("/portal/invite/").is_none(), "someone with a password gets no invite link");
-    assert_eq!(add_manager(&app, other, "pat@customer.example", &["issue_license", "create_order"]).await.status(), 303);
+    assert!(
+        notice.link("/portal/invite/").is_none(),
+        "someone with a password gets no invite link"
+    );
+    assert_eq!(
+        add_manager(
+            &app,
+            other,
+            "pat@customer.example",
+            &["issue_license", "create_order"]
+        )
+        .await
+        .status(),
+        303
+    );
 
     // One account, two grants with their own permissions.
     let c = client();
-    assert_eq!(app.portal_sign_in_with(&c, "pat@customer.example", PASSWORD).await.status(), 303);
-    let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        app.portal_sign_in_with(&c, "pat@customer.example", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let home = c
+        .get(app.url("/portal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("ORD-LM-1") && home.contains("ORD-LM-2"));
     assert!(home.contains("Create order, Issue license"));
 
@@ -247,31 +368,65 @@ async fn an_existing_manager_gets_a_notice_and_permissions_change_per_order() {
     let before = app.count("manager_grants");
     let r = add_manager(&app, order, "PAT@customer.example", &[]).await;
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("already manages this order"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("already manages this order"));
     assert_eq!(app.count("manager_grants"), before);
     // A tampered permission is refused; a good edit is saved.
     let grant = newest_grant(&app);
     let r = app
-        .post_form(&format!("/orders/{other}/managers/{grant}/permissions"), &[("permissions", "root")])
+        .post_form(
+            &format!("/orders/{other}/managers/{grant}/permissions"),
+            &[("permissions", "root")],
+        )
         .await;
     assert_eq!(r.status(), 422);
     let r = app
-        .post_form(&format!("/orders/{other}/managers/{grant}/permissions"), &[("permissions", "borrow_license")])
+        .post_form(
+            &format!("/orders/{other}/managers/{grant}/permissions"),
+            &[("permissions", "borrow_license")],
+        )
         .await;
     assert_eq!(r.status(), 303);
-    let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    let home = c
+        .get(app.url("/portal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("Borrow license") && !home.contains("Create order, Issue license"));
     // A grant of another order is not found through this order's URL.
     let r = app
-        .post_form(&format!("/orders/{order}/managers/{grant}/permissions"), &[("permissions", "borrow_license")])
+        .post_form(
+            &format!("/orders/{order}/managers/{grant}/permissions"),
+            &[("permissions", "borrow_license")],
+        )
         .await;
     assert_eq!(r.status(), 404);
 
     // Removing takes the order off the dashboard at once.
-    let r = app.get(&format!("/orders/{other}/managers/{grant}/remove")).await;
+    let r = app
+        .get(&format!("/orders/{other}/managers/{grant}/remove"))
+        .await;
     assert!(r.text().await.unwrap().contains("Remove license manager"));
-    assert_eq!(app.post_form(&format!("/orders/{other}/managers/{grant}/remove"), &[]).await.status(), 303);
-    let home = c.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        app.post_form(&format!("/orders/{other}/managers/{grant}/remove"), &[])
+            .await
+            .status(),
+        303
+    );
+    let home = c
+        .get(app.url("/portal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("ORD-LM-1") && !home.contains("ORD-LM-2"));
 }
 
@@ -281,21 +436,36 @@ async fn mail_waits_while_smtp_is_down_and_is_sent_once_it_is_up() {
     let app = TestApp::spawn_with(smtp_config(format!("smtp://127.0.0.1:{port}")), None).await;
     app.signed_in_as("admin@vendor.example", Role::Admin).await;
     let order = app.insert_order(None, "ORD-LM-3");
-    assert_eq!(add_manager(&app, order, "sky@customer.example", &["reset_device"]).await.status(), 303);
+    assert_eq!(
+        add_manager(&app, order, "sky@customer.example", &["reset_device"])
+            .await
+            .status(),
+        303
+    );
 
     // The worker tries, fails, and records why; the email stays queued.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let row = loop {
-        let rows = keyfold::mail::outbox::list(&mut app.conn(), &Default::default(), 10).unwrap().rows;
+        let rows = keyfold::mail::outbox::list(&mut app.conn(), &Default::default(), 10)
+            .unwrap()
+            .rows;
         if let Some(r) = rows.into_iter().find(|r| r.attempts >= 2) {
             break r;
         }
-        assert!(std::time::Instant::now() < deadline, "the worker never tried");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never tried"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(row.status, "queued");
     assert!(row.last_error.as_deref().is_some_and(|e| !e.is_empty()));
-    let page = app.get("/notifications?status=queued").await.text().await.unwrap();
+    let page = app
+        .get("/notifications?status=queued")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("sky@customer.example"));
 
     // The server comes up: the email is sent, once.
@@ -304,7 +474,9 @@ async fn mail_waits_while_smtp_is_down_and_is_sent_once_it_is_up() {
     assert_eq!(open(&app, &client(), &link).await.0, 200);
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(smtp.mails().len(), 1);
-    let row = keyfold::mail::outbox::find(&mut app.conn(), keyfold::domain::OutboxId(row.id)).unwrap().unwrap();
+    let row = keyfold::mail::outbox::find(&mut app.conn(), keyfold::domain::OutboxId(row.id))
+        .unwrap()
+        .unwrap();
     assert_eq!(row.status, "sent");
 }
 
@@ -313,22 +485,38 @@ async fn without_smtp_mail_stays_queued_and_resend_issues_a_fresh_link() {
     let app = TestApp::spawn().await;
     app.signed_in_as("admin@vendor.example", Role::Admin).await;
     let order = app.insert_order(None, "ORD-LM-4");
-    assert_eq!(add_manager(&app, order, "ash@customer.example", &["reset_device"]).await.status(), 303);
+    assert_eq!(
+        add_manager(&app, order, "ash@customer.example", &["reset_device"])
+            .await
+            .status(),
+        303
+    );
     let grant = newest_grant(&app);
-    let r = app.post_form(&format!("/orders/{order}/managers/{grant}/link"), &[]).await;
+    let r = app
+        .post_form(&format!("/orders/{order}/managers/{grant}/link"), &[])
+        .await;
     let page = r.text().await.unwrap();
     let start = page.find("/portal/invite/").unwrap();
     let link: String = page[start..].chars().take(15 + 64).collect();
     assert_eq!(open(&app, &client(), &link).await.0, 200);
 
     // Resend from the Notifications page: a new queued email, the copied link voided.
-    let rows = keyfold::mail::outbox::list(&mut app.conn(), &Default::default(), 10).unwrap().rows;
+    let rows = keyfold::mail::outbox::list(&mut app.conn(), &Default::default(), 10)
+        .unwrap()
+        .rows;
     let invite = rows.iter().find(|r| r.template == "invite").unwrap();
-    assert_eq!(invite.status, "failed", "the emailed link was replaced by the copied one");
-    let r = app.post_form(&format!("/notifications/{}/resend", invite.id), &[]).await;
+    assert_eq!(
+        invite.status, "failed",
+        "the emailed link was replaced by the copied one"
+    );
+    let r = app
+        .post_form(&format!("/notifications/{}/resend", invite.id), &[])
+        .await;
     assert_eq!(r.status(), 303);
     assert_eq!(open(&app, &client(), &link).await.0, 410);
-    let rows = keyfold::mail::outbox::list(&mut app.conn(), &Default::default(), 10).unwrap().rows;
+    let rows = keyfold::mail::outbox::list(&mut app.conn(), &Default::default(), 10)
+        .unwrap()
+        .rows;
     assert_eq!(rows[0].status, "queued");
     assert_eq!(rows[0].template, "invite");
     assert!(rows[0].attempts == 0);
@@ -338,16 +526,33 @@ async fn without_smtp_mail_stays_queued_and_resend_issues_a_fresh_link() {
 async fn forgot_password_answers_alike_sends_once_per_five_minutes_and_ends_other_sessions() {
     let (app, smtp, order) = app_with_mail().await;
     app.create_license_manager("max@customer.example");
-    assert_eq!(add_manager(&app, order, "max@customer.example", &["reset_device"]).await.status(), 303);
+    assert_eq!(
+        add_manager(&app, order, "max@customer.example", &["reset_device"])
+            .await
+            .status(),
+        303
+    );
     // A session elsewhere, which the reset must end.
     let elsewhere = client();
-    assert_eq!(app.portal_sign_in_with(&elsewhere, "max@customer.example", PASSWORD).await.status(), 303);
+    assert_eq!(
+        app.portal_sign_in_with(&elsewhere, "max@customer.example", PASSWORD)
+            .await
+            .status(),
+        303
+    );
 
     let ask = |email: &'static str| {
         let app = &app;
         async move {
             let c = client();
-            let page = c.get(app.url("/portal/forgot-password")).send().await.unwrap().text().await.unwrap();
+            let page = c
+                .get(app.url("/portal/forgot-password"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             let token = csrf_in(&page).unwrap();
             let r = c
                 .post(app.url("/portal/forgot-password"))
@@ -356,34 +561,77 @@ async fn forgot_password_answers_alike_sends_once_per_five_minutes_and_ends_othe
                 .await
                 .unwrap();
             assert_eq!(r.headers()["referrer-policy"], "no-referrer");
-            (r.status().as_u16(), r.text().await.unwrap().replace(email, "EMAIL"))
+            (
+                r.status().as_u16(),
+                r.text().await.unwrap().replace(email, "EMAIL"),
+            )
         }
     };
     let known = ask("max@customer.example").await;
     let unknown = ask("nobody@customer.example").await;
     assert_eq!(known.0, 200);
-    assert_eq!(known, unknown, "the same answer whether the address has an account");
-    let mail = smtp.wait_for("max@customer.example", |m| m.link("/portal/reset-password/").is_some()).await;
+    assert_eq!(
+        known, unknown,
+        "the same answer whether the address has an account"
+    );
+    let mail = smtp
+        .wait_for("max@customer.example", |m| {
+            m.link("/portal/reset-password/").is_some()
+        })
+        .await;
     let link = mail.link("/portal/reset-password/").unwrap();
 
     // Asking again within five minutes sends nothing more.
     assert_eq!(ask("max@customer.example").await, known);
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    let resets = smtp.mails().iter().filter(|m| m.link("/portal/reset-password/").is_some()).count();
+    let resets = smtp
+        .mails()
+        .iter()
+        .filter(|m| m.link("/portal/reset-password/").is_some())
+        .count();
     assert_eq!(resets, 1);
-    assert!(smtp.mails().iter().all(|m| !m.to.iter().any(|t| t.contains("nobody"))));
+    assert!(smtp
+        .mails()
+        .iter()
+        .all(|m| !m.to.iter().any(|t| t.contains("nobody"))));
 
     // The link sets a new password once, ends the other session and sends a notice.
     let me = client();
     let r = choose(&app, &me, &link, "my brand new password").await;
     assert_eq!(r.status(), 303);
-    assert_eq!(me.get(app.url("/portal")).send().await.unwrap().status(), 200);
-    assert_eq!(elsewhere.get(app.url("/portal")).send().await.unwrap().status(), 303, "the other session ended");
-    assert_eq!(open(&app, &client(), &link).await.0, 410, "the link works once");
-    smtp.wait_for("max@customer.example", |m| m.subject().contains("password was changed")).await;
-    assert_eq!(app.portal_sign_in_with(&client(), "max@customer.example", PASSWORD).await.status(), 401);
     assert_eq!(
-        app.portal_sign_in_with(&client(), "max@customer.example", "my brand new password").await.status(),
+        me.get(app.url("/portal")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        elsewhere
+            .get(app.url("/portal"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "the other session ended"
+    );
+    assert_eq!(
+        open(&app, &client(), &link).await.0,
+        410,
+        "the link works once"
+    );
+    smtp.wait_for("max@customer.example", |m| {
+        m.subject().contains("password was changed")
+    })
+    .await;
+    assert_eq!(
+        app.portal_sign_in_with(&client(), "max@customer.example", PASSWORD)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.portal_sign_in_with(&client(), "max@customer.example", "my brand new password")
+            .await
+            .status(),
         303
     );
 }
@@ -391,31 +639,90 @@ async fn forgot_password_answers_alike_sends_once_per_five_minutes_and_ends_othe
 #[tokio::test]
 async fn disabling_a_manager_ends_their_sessions_and_voids_their_links() {
     let (app, smtp, order) = app_with_mail().await;
-    assert_eq!(add_manager(&app, order, "dee@customer.example", &["reset_device"]).await.status(), 303);
+    assert_eq!(
+        add_manager(&app, order, "dee@customer.example", &["reset_device"])
+            .await
+            .status(),
+        303
+    );
     let (_, link) = invite(&smtp, "dee@customer.example", 0).await;
     let me = client();
-    assert_eq!(choose(&app, &me, &link, "a good long password").await.status(), 303);
-    assert_eq!(add_manager(&app, app.insert_order(None, "ORD-LM-5"), "eve@customer.example", &[]).await.status(), 303);
+    assert_eq!(
+        choose(&app, &me, &link, "a good long password")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        add_manager(
+            &app,
+            app.insert_order(None, "ORD-LM-5"),
+            "eve@customer.example",
+            &[]
+        )
+        .await
+        .status(),
+        303
+    );
     let (_, eve_link) = invite(&smtp, "eve@customer.example", 0).await;
 
     let id_of = |email: &str| {
-        keyfold::models::license_manager::find_by_email(&mut app.conn(), email).unwrap().unwrap().id
+        keyfold::models::license_manager::find_by_email(&mut app.conn(), email)
+            .unwrap()
+            .unwrap()
+            .id
     };
     let (dee, eve) = (id_of("dee@customer.example"), id_of("eve@customer.example"));
-    let page = app.get(&format!("/license-managers/{dee}")).await.text().await.unwrap();
-    assert!(page.contains("ORD-LM-1") && page.contains("license_manager.invite_accepted"), "grants and portal activity");
-    assert_eq!(app.post_form(&format!("/license-managers/{dee}/disable"), &[]).await.status(), 303);
-    assert_eq!(me.get(app.url("/portal")).send().await.unwrap().status(), 303, "their session ended");
-    assert_eq!(app.post_form(&format!("/license-managers/{eve}/disable"), &[]).await.status(), 303);
-    assert_eq!(open(&app, &client(), &eve_link).await.0, 410, "their invite link no longer works");
+    let page = app
+        .get(&format!("/license-managers/{dee}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("ORD-LM-1") && page.contains("license_manager.invite_accepted"),
+        "grants and portal activity"
+    );
+    assert_eq!(
+        app.post_form(&format!("/license-managers/{dee}/disable"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        me.get(app.url("/portal")).send().await.unwrap().status(),
+        303,
+        "their session ended"
+    );
+    assert_eq!(
+        app.post_form(&format!("/license-managers/{eve}/disable"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        open(&app, &client(), &eve_link).await.0,
+        410,
+        "their invite link no longer works"
+    );
     // The list finds them by name or email prefix and by state.
     app.get("/license-managers").await; // shows (and clears) the flash naming eve
-    let list = app.get("/license-managers?q=de&state=disabled").await.text().await.unwrap();
+    let list = app
+        .get("/license-managers?q=de&state=disabled")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         list.contains("dee@customer.example") && !list.contains("eve@customer.example"),
         "{list}"
     );
-    let list = app.get("/license-managers?q=EVE").await.text().await.unwrap();
+    let list = app
+        .get("/license-managers?q=EVE")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(list.contains("eve@customer.example") && !list.contains("dee@customer.example"));
 }
 
@@ -427,15 +734,29 @@ async fn support_and_read_only_staff_cannot_manage_license_managers() {
         let c = client();
         let email = format!("{}@vendor.example", role.as_str());
         app.create_staff(&email, role);
-        assert_eq!(app.sign_in_with(&c, &email, PASSWORD, None).await.status(), 303);
-        let page = c.get(app.url(&format!("/orders/{order}/managers"))).send().await.unwrap();
+        assert_eq!(
+            app.sign_in_with(&c, &email, PASSWORD, None).await.status(),
+            303
+        );
+        let page = c
+            .get(app.url(&format!("/orders/{order}/managers")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(page.status(), 200, "{role:?} sees the tab");
         let page = page.text().await.unwrap();
-        assert!(!page.contains("Add license manager"), "{role:?} gets no add form");
+        assert!(
+            !page.contains("Add license manager"),
+            "{role:?} gets no add form"
+        );
         let token = csrf_in(&page).unwrap();
         let r = c
             .post(app.url(&format!("/orders/{order}/managers")))
-            .form(&[("csrf_token", token.as_str()), ("email", "x@y.example"), ("name", "X")])
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", "x@y.example"),
+                ("name", "X"),
+            ])
             .send()
             .await
             .unwrap();

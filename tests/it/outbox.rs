@@ -52,7 +52,9 @@ async fn an_email_claimed_by_a_killed_process_is_sent_after_a_restart() {
     let queued = outbox_rows(&app);
     assert!(queued.len() >= 3, "the demo queued its managers' emails");
     assert!(
-        queued.iter().any(|(_, status, by)| status == "queued" && by.is_some()),
+        queued
+            .iter()
+            .any(|(_, status, by)| status == "queued" && by.is_some()),
         "the killed process had claimed emails it never sent: {queued:?}"
     );
     let mails = smtp.wait_count(queued.len(), 30).await;
@@ -81,9 +83,11 @@ async fn two_instances_on_one_database_send_each_email_once() {
         let mailer = keyfold::mail::Mailer::new(&key, &config);
         keyfold::db::write_tx(&mut conn, |conn| {
             for n in 0..40 {
-                let mut data = mailer.data(&format!("Person {n}"), &format!("p{n}@customer.example"));
+                let mut data =
+                    mailer.data(&format!("Person {n}"), &format!("p{n}@customer.example"));
                 data.order_reference = format!("ORD-{n}");
-                let email = keyfold::mail::emails::render(keyfold::mail::Kind::Granted, &data, None);
+                let email =
+                    keyfold::mail::emails::render(keyfold::mail::Kind::Granted, &data, None);
                 keyfold::mail::outbox::enqueue(conn, &mailer, email)?;
             }
             Ok::<_, diesel::result::Error>(())
@@ -100,11 +104,17 @@ async fn two_instances_on_one_database_send_each_email_once() {
     for m in &mails {
         *seen.entry(m.message_id()).or_default() += 1;
     }
-    assert_eq!(mails.len(), 40, "each of the 40 emails once, not {}", mails.len());
+    assert_eq!(
+        mails.len(),
+        40,
+        "each of the 40 emails once, not {}",
+        mails.len()
+    );
     assert!(seen.values().all(|n| *n == 1));
     let rows = outbox_rows(&a);
     assert!(rows.iter().all(|(_, s, _)| s == "sent"));
-    let workers: std::collections::HashSet<_> = rows.iter().filter_map(|(_, _, by)| by.clone()).collect();
+    let workers: std::collections::HashSet<_> =
+        rows.iter().filter_map(|(_, _, by)| by.clone()).collect();
     assert!(!workers.is_empty());
     drop(b);
 }

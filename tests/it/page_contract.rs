@@ -3,7 +3,6 @@
 //! `<textarea>` has a `<label for>`; each button has visible text; each table has `<th>`;
 //! no inline script or style (the Content-Security-Policy forbids them).
 
-use keyfold::domain::EmailAddress;
 use scraper::{Html, Selector};
 
 use actix_web::http::Method;
@@ -69,14 +68,15 @@ fn check(path: &str, html: &str) {
 #[tokio::test]
 async fn every_page_of_the_route_table_labels_its_controls_and_has_no_inline_code() {
     let app = TestApp::spawn().await;
-    {
-        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
-        let email = EmailAddress::parse("admin@example.com").unwrap();
-        let mut conn = app.conn();
-        keyfold::db::write_tx(&mut conn, |c| keyfold::seed::demo::seed(c, &email, &hash)).unwrap();
-    }
+    let demo = app.seed_demo("admin@example.com");
     let anonymous = client();
-    for path in ["/login", "/portal/login"] {
+    let invite = demo.invite_link.replace(&app.mailer().public_url, "");
+    for path in [
+        "/login",
+        "/portal/login",
+        "/portal/forgot-password",
+        &invite,
+    ] {
         let page = anonymous.get(app.url(path)).send().await.unwrap();
         assert_eq!(page.status(), 200, "{path}");
         check(path, &page.text().await.unwrap());

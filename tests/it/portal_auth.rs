@@ -219,7 +219,10 @@ async fn failures_are_limited_per_account_across_addresses_and_per_address_acros
     // One account guessed from many addresses, a few tries each: refused everywhere.
     for n in 0..MAX_ACCOUNT_FAILURES {
         let ip = format!("10.0.{}.{}", n / 4, n % 4 + 1);
-        assert_eq!(attempt_from(&app, &ip, "spread@example.com", "wrong password!").await, 401);
+        assert_eq!(
+            attempt_from(&app, &ip, "spread@example.com", "wrong password!").await,
+            401
+        );
     }
     assert_eq!(
         attempt_from(&app, "10.1.1.1", "spread@example.com", PASSWORD).await,
@@ -235,8 +238,17 @@ async fn failures_are_limited_per_account_across_addresses_and_per_address_acros
     // One address trying many accounts: that address is refused, others are not.
     for n in 0..MAX_ADDRESS_FAILURES {
         let email = format!("guess{n}@example.com");
-        assert_eq!(attempt_from(&app, "10.9.9.9", &email, "wrong password!").await, 401);
+        assert_eq!(
+            attempt_from(&app, "10.9.9.9", &email, "wrong password!").await,
+            401
+        );
     }
-    assert_eq!(attempt_from(&app, "10.9.9.9", "other@example.com", PASSWORD).await, 429);
-    assert_eq!(attempt_from(&app, "10.9.9.8", "other@example.com", PASSWORD).await, 303);
+    assert_eq!(
+        attempt_from(&app, "10.9.9.9", "other@example.com", PASSWORD).await,
+        429
+    );
+    assert_eq!(
+        attempt_from(&app, "10.9.9.8", "other@example.com", PASSWORD).await,
+        303
+    );
 }

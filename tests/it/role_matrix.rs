@@ -17,7 +17,14 @@ use crate::helpers::forms::forms_on;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 /// POST routes anyone may call (they check their own credentials).
-const PUBLIC_POSTS: [&str; 3] = ["/login", "/account/setup/{token}", "/portal/login"];
+const PUBLIC_POSTS: [&str; 6] = [
+    "/login",
+    "/account/setup/{token}",
+    "/portal/login",
+    "/portal/invite/{token}",
+    "/portal/forgot-password",
+    "/portal/reset-password/{token}",
+];
 
 /// Columns whose change a refused request may cause: a session's last-seen time
 /// (written at most once a minute by every guard) and the failed sign-in counter.
@@ -116,6 +123,11 @@ fn target(path: &str, license: i64) -> String {
     if let Some(rest) = path.strip_prefix("/licenses/{id}") {
         return fill_params(&format!("/licenses/{license}{rest}"));
     }
+    // An order's managers: order 2 (order 1 is deleted earlier in the table); grant 1 is
+    // the one the add route creates.
+    if let Some(rest) = path.strip_prefix("/orders/{id}/managers") {
+        return fill_params(&format!("/orders/2/managers{rest}"));
+    }
     match path {
         "/products/{id}/bundle-items" => "/products/5/bundle-items".to_owned(),
         "/products/{id}/bundle-items/{item_id}/remove" => {
@@ -173,6 +185,11 @@ fn overrides(path: &str, n: usize) -> Vec<(&'static str, String)> {
         "/customer-accounts/1" => v(&[("description", "edited N")]),
         "/labels" => v(&[("name", "Label N"), ("colour", "#112233")]),
         "/labels/1" => v(&[("name", "Renamed N")]),
+        "/orders/2/managers" => v(&[
+            ("email", "lm-N@customer.example"),
+            ("name", "Manager N"),
+            ("permissions", "reset_device"),
+        ]),
         _ => Vec::new(),
     }
 }
@@ -244,6 +261,14 @@ async fn matrix_for(role: Role) {
         let email = EmailAddress::parse("seed@example.com").unwrap();
         let mut conn = app.conn();
         keyfold::db::write_tx(&mut conn, |c| keyfold::seed::demo::seed(c, &email, &hash)).unwrap();
+    }
+    // A notice in the outbox (row 1) for the Notifications page's resend.
+    {
+        let mailer = app.mailer();
+        let data = mailer.data("Notice Reader", "reader@customer.example");
+        let email =
+            keyfold::mail::emails::render(keyfold::mail::Kind::PasswordChanged, &data, None);
+        keyfold::mail::outbox::enqueue(&mut app.conn(), &mailer, email).unwrap();
     }
     app.create_staff("crawler@example.com", Role::Admin);
     let admin = signed_in(&app, "crawler@example.com").await;

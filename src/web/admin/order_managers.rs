@@ -90,7 +90,11 @@ async fn page(
 }
 
 /// `GET /orders/{id}/managers`.
-pub async fn index(state: State, ctx: AdminCtx, path: web::Path<OrderId>) -> AppResult<HttpResponse> {
+pub async fn index(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<OrderId>,
+) -> AppResult<HttpResponse> {
     page(
         &state,
         ctx,
@@ -197,7 +201,13 @@ async fn row_action(
     state: State,
     ctx: AdminCtx,
     path: web::Path<(OrderId, GrantId)>,
-    f: fn(&mut DbConnection, &crate::mail::Mailer, &crate::models::audit::Actor, &Order, GrantId) -> ModelResult<LicenseManager>,
+    f: fn(
+        &mut DbConnection,
+        &crate::mail::Mailer,
+        &crate::models::audit::Actor,
+        &Order,
+        GrantId,
+    ) -> ModelResult<LicenseManager>,
     done: fn(&LicenseManager) -> String,
 ) -> AppResult<HttpResponse> {
     let (id, gid) = path.into_inner();
@@ -220,7 +230,10 @@ pub async fn resend(
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
     row_action(state, ctx, path, grant::resend_invite, |m| {
-        format!("A new invite to {} is queued; earlier links no longer work.", m.email)
+        format!(
+            "A new invite to {} is queued; earlier links no longer work.",
+            m.email
+        )
     })
     .await
 }

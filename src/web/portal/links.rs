@@ -154,7 +154,9 @@ async fn link_form(
         Ok((_, manager)) if page == LinkPage::Invite && manager.password_hash.is_some() => {
             already_set_up(&state, &manager)
         }
-        Ok((_, manager)) => choose_page(&state, &session, page, &token, &manager, FieldErrors::new()),
+        Ok((_, manager)) => {
+            choose_page(&state, &session, page, &token, &manager, FieldErrors::new())
+        }
         Err(e) => invalid(&state, page, e),
     }
 }
@@ -248,7 +250,16 @@ pub async fn invite_submit(
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<ChooseForm>,
 ) -> AppResult<HttpResponse> {
-    link_submit(state, session, req, ip, path.into_inner(), LinkPage::Invite, form).await
+    link_submit(
+        state,
+        session,
+        req,
+        ip,
+        path.into_inner(),
+        LinkPage::Invite,
+        form,
+    )
+    .await
 }
 
 /// `GET /portal/reset-password/{token}`.
@@ -269,7 +280,16 @@ pub async fn reset_submit(
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<ChooseForm>,
 ) -> AppResult<HttpResponse> {
-    link_submit(state, session, req, ip, path.into_inner(), LinkPage::Reset, form).await
+    link_submit(
+        state,
+        session,
+        req,
+        ip,
+        path.into_inner(),
+        LinkPage::Reset,
+        form,
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -318,7 +338,12 @@ pub async fn forgot_submit(
             let norm = email.normalized().to_owned();
             state
                 .write(move |conn| {
-                    Ok(license_manager::request_reset(conn, &mailer, &norm, Some(addr))?)
+                    Ok(license_manager::request_reset(
+                        conn,
+                        &mailer,
+                        &norm,
+                        Some(addr),
+                    )?)
                 })
                 .await??;
             true
@@ -335,7 +360,13 @@ pub async fn forgot_submit(
         &ForgotPage {
             vendor: state.config.vendor_name.clone(),
             csrf: csrf_token(&session),
-            email: form.email.trim().chars().filter(|c| !c.is_control()).take(254).collect(),
+            email: form
+                .email
+                .trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(254)
+                .collect(),
             errors,
             sent,
         },

@@ -34,10 +34,30 @@ pub(super) fn declare(r: &mut impl Sink) {
 
     // One-time links and "forgot password" (no session needed; the link is the key).
     use portal::links;
-    r.add(get.clone(), "/portal/invite/{token}", Public, links::invite_form);
-    r.add(post.clone(), "/portal/invite/{token}", Public, links::invite_submit);
-    r.add(get.clone(), "/portal/forgot-password", Public, links::forgot_form);
-    r.add(post.clone(), "/portal/forgot-password", Public, links::forgot_submit);
+    r.add(
+        get.clone(),
+        "/portal/invite/{token}",
+        Public,
+        links::invite_form,
+    );
+    r.add(
+        post.clone(),
+        "/portal/invite/{token}",
+        Public,
+        links::invite_submit,
+    );
+    r.add(
+        get.clone(),
+        "/portal/forgot-password",
+        Public,
+        links::forgot_form,
+    );
+    r.add(
+        post.clone(),
+        "/portal/forgot-password",
+        Public,
+        links::forgot_submit,
+    );
     r.add(
         get.clone(),
         "/portal/reset-password/{token}",
@@ -54,7 +74,12 @@ pub(super) fn declare(r: &mut impl Sink) {
     // The manager's home (their orders) and own account.
     r.add(get.clone(), "/portal", LicenseManager, portal::home::index);
     use portal::account;
-    r.add(get.clone(), "/portal/account", LicenseManager, account::show);
+    r.add(
+        get.clone(),
+        "/portal/account",
+        LicenseManager,
+        account::show,
+    );
     r.add(
         post.clone(),
         "/portal/account/password",

@@ -224,6 +224,26 @@ pub fn location(r: &reqwest::Response) -> String {
 
 /// Counting rows and inserting fixtures the portal cannot create yet.
 impl TestApp {
+    /// A mailer with this app's secret (to queue emails as the app would).
+    pub fn mailer(&self) -> keyfold::mail::Mailer {
+        let key = keyfold::models::settings::cookie_key(&mut self.conn(), None).unwrap();
+        keyfold::mail::Mailer::new(&key, &test_config(self.db.url()))
+    }
+
+    /// The demo company with its staff (password [`PASSWORD`]) and its license managers
+    /// (grant 1 on order 1; outbox rows 1 and 2 are notices, 3 an invite).
+    pub fn seed_demo(&self, admin_email: &str) -> keyfold::seed::demo::DemoManagers {
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        let email = keyfold::domain::EmailAddress::parse(admin_email).unwrap();
+        let mailer = self.mailer();
+        let mut conn = self.conn();
+        keyfold::db::write_tx(&mut conn, |c| {
+            keyfold::seed::demo::seed(c, &email, &hash)?;
+            keyfold::seed::demo::seed_managers(c, &mailer, &hash)
+        })
+        .expect("the demo seeds")
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         use diesel::prelude::*;
         #[derive(diesel::QueryableByName)]

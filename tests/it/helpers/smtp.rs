@@ -139,7 +139,10 @@ impl SmtpServer {
             assert!(
                 Instant::now() < deadline,
                 "no matching email to {to} arrived; received: {:#?}",
-                self.mails().iter().map(|m| (&m.to, m.subject())).collect::<Vec<_>>()
+                self.mails()
+                    .iter()
+                    .map(|m| (&m.to, m.subject()))
+                    .collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
