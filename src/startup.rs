@@ -155,9 +155,11 @@ impl Application {
     /// Serves until the process is stopped (Ctrl-C or SIGTERM), with the mail worker
     /// running beside the server when SMTP is configured.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let worker = self
-            .mail_worker
-            .and_then(|settings| worker::spawn(self.pool.clone(), self.mailer, settings));
+        let worker = match self.mail_worker {
+            Some(settings) => worker::spawn(self.pool.clone(), self.mailer, settings)
+                .or_else(|| Some(worker::spawn_sweeper(self.pool.clone()))),
+            None => Some(worker::spawn_sweeper(self.pool.clone())),
+        };
         let result = self.server.await;
         if let Some(w) = worker {
             w.stop();

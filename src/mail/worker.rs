@@ -84,6 +84,25 @@ pub fn spawn(pool: Pool, mailer: Mailer, settings: Settings) -> Option<Handle> {
     Some(Handle { stop })
 }
 
+/// Without SMTP no worker runs, but sealed tokens must still not outlive their links:
+/// this erases expired ones every minute.
+pub fn spawn_sweeper(pool: Pool) -> Handle {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    tokio::spawn(async move {
+        while !stopped.load(Ordering::SeqCst) {
+            let p = pool.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                let mut conn = p.get().map_err(|e| e.to_string())?;
+                outbox::erase_expired_tokens(&mut conn).map_err(|e| e.to_string())
+            })
+            .await;
+            tokio::time::sleep(StdDuration::from_secs(60)).await;
+        }
+    });
+    Handle { stop }
+}
+
 struct Worker {
     id: String,
     pool: Pool,

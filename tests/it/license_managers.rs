@@ -520,6 +520,31 @@ async fn without_smtp_mail_stays_queued_and_resend_issues_a_fresh_link() {
     assert_eq!(rows[0].status, "queued");
     assert_eq!(rows[0].template, "invite");
     assert!(rows[0].attempts == 0);
+
+    // The queued email keeps its token sealed, never in the clear, until it expires.
+    use diesel::prelude::*;
+    use keyfold::db::schema::outbox;
+    let sealed: Option<String> = outbox::table
+        .find(rows[0].id)
+        .select(outbox::sealed_token)
+        .first(&mut app.conn())
+        .unwrap();
+    let sealed = sealed.expect("a queued invite keeps its sealed token");
+    assert!(sealed.len() > 64 && !rows[0].body_text.contains(&sealed));
+    diesel::update(outbox::table)
+        .set(outbox::token_expires_at.eq(keyfold::models::now() - chrono::Duration::seconds(1)))
+        .execute(&mut app.conn())
+        .unwrap();
+    assert_eq!(
+        keyfold::mail::outbox::erase_expired_tokens(&mut app.conn()).unwrap(),
+        1
+    );
+    let left: i64 = outbox::table
+        .filter(outbox::sealed_token.is_not_null())
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(left, 0, "expired tokens are erased");
 }
 
 #[tokio::test]
