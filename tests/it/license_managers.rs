@@ -789,3 +789,112 @@ async fn support_and_read_only_staff_cannot_manage_license_managers() {
     }
     assert_eq!(app.count("license_managers"), 0);
 }
+
+#[tokio::test]
+async fn a_manager_changes_their_password_and_signs_out_everywhere_from_the_account_page() {
+    let (app, smtp, order) = app_with_mail().await;
+    app.create_license_manager("rio@customer.example");
+    assert_eq!(
+        add_manager(&app, order, "rio@customer.example", &["reset_device"])
+            .await
+            .status(),
+        303
+    );
+    let (me, other) = (client(), client());
+    for c in [&me, &other] {
+        assert_eq!(
+            app.portal_sign_in_with(c, "rio@customer.example", PASSWORD)
+                .await
+                .status(),
+            303
+        );
+    }
+    let page = me
+        .get(app.url("/portal/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&page).unwrap();
+    let post = |fields: Vec<(&'static str, String)>| {
+        let (me, token, app) = (&me, token.clone(), &app);
+        async move {
+            let mut form = vec![("csrf_token", token)];
+            form.extend(fields);
+            me.post(app.url("/portal/account/password"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A wrong current password is refused beside its field.
+    let r = post(vec![
+        ("current_password", "not my password".into()),
+        ("new_password", "a fresh long password".into()),
+        ("confirm_password", "a fresh long password".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("This is not your current password."));
+    let r = post(vec![
+        ("current_password", PASSWORD.into()),
+        ("new_password", "a fresh long password".into()),
+        ("confirm_password", "a fresh long password".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        me.get(app.url("/portal")).send().await.unwrap().status(),
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        other.get(app.url("/portal")).send().await.unwrap().status(),
+        303,
+        "the other ends"
+    );
+    smtp.wait_for("rio@customer.example", |m| {
+        m.subject().contains("password was changed")
+    })
+    .await;
+
+    // Sign out everywhere ends this session too.
+    let page = me
+        .get(app.url("/portal/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&page).unwrap();
+    let r = me
+        .post(app.url("/portal/account/sign-out-everywhere"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        me.get(app.url("/portal")).send().await.unwrap().status(),
+        303
+    );
+    let live: i64 = {
+        use diesel::prelude::*;
+        use keyfold::db::schema::sessions;
+        sessions::table
+            .filter(sessions::kind.eq("manager"))
+            .filter(sessions::revoked_at.is_null())
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(live, 0);
+}
