@@ -15,5 +15,5 @@ pub use email::EmailAddress;
 pub use errors::FieldErrors;
 pub use ids::*;
 pub use password::NewPassword;
-pub use permission::{Permission, Permissions};
+pub use permission::{OnOrder, Permission, Permissions};
 pub use role::{Action, Role};

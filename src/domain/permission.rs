@@ -65,6 +65,23 @@ impl Permission {
     }
 }
 
+/// What a portal route needs on the order it addresses: any live grant (pages), or a
+/// grant holding one permission (actions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOrder {
+    AnyGrant,
+    Needs(Permission),
+}
+
+impl OnOrder {
+    pub fn permission(self) -> Option<Permission> {
+        match self {
+            OnOrder::AnyGrant => None,
+            OnOrder::Needs(p) => Some(p),
+        }
+    }
+}
+
 /// A set of permissions, stored as one flag column each on a grant.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset,

@@ -138,6 +138,18 @@ fn show(v: &Value) -> String {
 }
 
 impl AuditRow {
+    /// The action as a person reads it (the portal's own actions by their button text).
+    pub fn action_label(&self) -> String {
+        match self.action.as_str() {
+            "license.reset" => "Reset license".to_owned(),
+            "license.device_reset" => "Reset device".to_owned(),
+            "license.disabled" => "Disabled the license".to_owned(),
+            "license.enabled" => "Enabled the license".to_owned(),
+            "license.updated" => "Changed the license's terms".to_owned(),
+            other => other.replace(['.', '_'], " "),
+        }
+    }
+
     /// The fields that differ between before and after (all of them when only one side
     /// was recorded), in the order they were recorded.
     pub fn changes(&self) -> Vec<Change> {

@@ -651,3 +651,74 @@ pub fn resend_outbox_link(
         }
     }
 }
+
+/// An order the signed-in license manager may act on, with the grant that allows it.
+/// Only [`check`] makes one (its fields are private), and the portal's model functions
+/// take it instead of a bare order id, so they can only reach that order's licenses,
+/// devices and license users.
+#[derive(Debug, Clone)]
+pub struct GrantedOrder {
+    order_id: i64,
+    permissions: Permissions,
+    manager_id: i64,
+}
+
+impl GrantedOrder {
+    pub fn order_id(&self) -> OrderId {
+        OrderId(self.order_id)
+    }
+
+    pub fn permissions(&self) -> Permissions {
+        self.permissions
+    }
+
+    pub fn can(&self, p: crate::domain::Permission) -> bool {
+        self.permissions.has(p)
+    }
+
+    pub fn manager_id(&self) -> LicenseManagerId {
+        LicenseManagerId(self.manager_id)
+    }
+}
+
+/// Why the grant check said no: the order is not this manager's (answered like a
+/// missing page, so its existence is not revealed), or the permission is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    NotFound,
+    Forbidden,
+}
+
+/// The grant check: (manager, order, the route's permission) → a [`GrantedOrder`].
+/// `need` is `None` for pages any grant on the order may see.
+pub fn check(
+    conn: &mut DbConnection,
+    manager: LicenseManagerId,
+    order: OrderId,
+    need: Option<crate::domain::Permission>,
+) -> QueryResult<Result<GrantedOrder, Denied>> {
+    let Some(grant) = live_grant(conn, manager, order)? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    if need.is_some_and(|p| !grant.permissions.has(p)) {
+        return Ok(Err(Denied::Forbidden));
+    }
+    Ok(Ok(GrantedOrder {
+        order_id: grant.order_id,
+        permissions: grant.permissions,
+        manager_id: grant.manager_id,
+    }))
+}
+
+/// The order a license belongs to (for portal routes addressed by license).
+pub fn order_of_license(
+    conn: &mut DbConnection,
+    license: crate::domain::LicenseId,
+) -> QueryResult<Option<OrderId>> {
+    licenses::table
+        .find(license.0)
+        .select(licenses::order_id)
+        .first(conn)
+        .optional()
+        .map(|o| o.map(OrderId))
+}

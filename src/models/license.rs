@@ -384,6 +384,12 @@ pub struct LicenseSummary {
     pub valid_until: Option<NaiveDateTime>,
 }
 
+impl LicenseSummary {
+    pub fn type_label(&self) -> &'static str {
+        super::product::license_type_label(&self.license_type)
+    }
+}
+
 /// The newest licenses of a customer's orders.
 pub fn for_customer(
     conn: &mut DbConnection,

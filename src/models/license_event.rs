@@ -39,6 +39,19 @@ pub struct LicenseEvent {
     pub source: String,
 }
 
+impl LicenseEvent {
+    /// Where the event came from, as a person reads it.
+    pub fn source_label(&self) -> &'static str {
+        match self.source.as_str() {
+            "vendor_portal" => "Vendor",
+            "end_user_portal" => "License portal",
+            "license_api" => "Application",
+            "import" => "Import",
+            _ => "—",
+        }
+    }
+}
+
 pub fn record(
     conn: &mut DbConnection,
     license_id: LicenseId,

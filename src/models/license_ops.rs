@@ -62,7 +62,29 @@ pub struct ResetPlan {
     pub dates: Vec<String>,
 }
 
-pub fn reset_plan(conn: &mut DbConnection, id: LicenseId) -> ModelResult<ResetPlan> {
+/// Who resets a license. Staff restart the end dates computed from a duration (the
+/// period starts again at the next activation); a license manager in the end-user
+/// portal keeps them, so a customer cannot stretch a 30-day license by resetting it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetBy {
+    Staff,
+    Manager,
+}
+
+impl ResetBy {
+    fn source(self) -> Source {
+        match self {
+            ResetBy::Staff => Source::VendorPortal,
+            ResetBy::Manager => Source::EndUserPortal,
+        }
+    }
+
+    fn restarts_durations(self) -> bool {
+        self == ResetBy::Staff
+    }
+}
+
+pub fn reset_plan(conn: &mut DbConnection, id: LicenseId, by: ResetBy) -> ModelResult<ResetPlan> {
     let id = id.0;
     let license = load(conn, id)?;
     let devices = device::active_for_license(conn, LicenseId(id))?;
@@ -75,6 +97,10 @@ pub fn reset_plan(conn: &mut DbConnection, id: LicenseId) -> ModelResult<ResetPl
     let mut dates = Vec::new();
     let describe = |what: &str, until: Option<NaiveDateTime>, days: Option<i64>| {
         match (until, days) {
+        (Some(u), Some(_)) if !by.restarts_durations() => format!(
+            "The {what} end date {} stays: a reset here does not restart the {what} period.",
+            u.format("%Y-%m-%d")
+        ),
         (Some(u), Some(d)) => format!(
             "The {what} end date {} is cleared; the {d}-day {what} period restarts at the next activation.",
             u.format("%Y-%m-%d")
@@ -104,7 +130,12 @@ pub fn reset_plan(conn: &mut DbConnection, id: LicenseId) -> ModelResult<ResetPl
 
 /// Resets a license: deactivates all its devices, erases their hardware ids, and clears
 /// only the end dates computed from a duration (a fixed date stays).
-pub fn reset(conn: &mut DbConnection, actor: &Actor, id: LicenseId) -> ModelResult<License> {
+pub fn reset(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: LicenseId,
+    by: ResetBy,
+) -> ModelResult<License> {
     let id = id.0;
     let before = load(conn, id)?;
     let now = super::now();
@@ -121,20 +152,26 @@ pub fn reset(conn: &mut DbConnection, actor: &Actor, id: LicenseId) -> ModelResu
             devices::borrowed_until.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
-    let valid_until = if before.validity_days.is_some() {
+    let restart = by.restarts_durations();
+    let valid_until = if restart && before.validity_days.is_some() {
         None
     } else {
         before.valid_until
     };
-    let maintenance_until = if before.maintenance_days.is_some() {
+    let maintenance_until = if restart && before.maintenance_days.is_some() {
         None
     } else {
         before.maintenance_until
     };
+    let first_activated_at = if restart {
+        None
+    } else {
+        before.first_activated_at
+    };
     diesel::update(licenses::table.find(id))
         .set((
             licenses::active_devices.eq(0),
-            licenses::first_activated_at.eq(None::<NaiveDateTime>),
+            licenses::first_activated_at.eq(first_activated_at),
             licenses::valid_until.eq(valid_until),
             licenses::maintenance_until.eq(maintenance_until),
             licenses::updated_at.eq(now),
@@ -146,7 +183,7 @@ pub fn reset(conn: &mut DbConnection, actor: &Actor, id: LicenseId) -> ModelResu
         None,
         "reset",
         deactivated as i64,
-        Source::VendorPortal,
+        by.source(),
     )?;
     let after = load(conn, id)?;
     audit::record(
@@ -166,6 +203,7 @@ pub fn reset_device(
     actor: &Actor,
     license_id: LicenseId,
     device_id: DeviceId,
+    by: ResetBy,
 ) -> ModelResult<Device> {
     let license_id = license_id.0;
     let device_id = device_id.0;
@@ -203,7 +241,7 @@ pub fn reset_device(
         Some(device_id),
         "deactivated",
         0,
-        Source::VendorPortal,
+        by.source(),
     )?;
     audit::record(
         conn,

@@ -14,6 +14,7 @@ pub mod license_manager;
 pub mod license_ops;
 pub mod login_attempt;
 pub mod order;
+pub mod portal;
 pub mod product;
 pub mod product_parts;
 pub mod session;

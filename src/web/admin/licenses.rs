@@ -210,7 +210,13 @@ pub async fn reset_confirm(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let plan = state
-        .db(move |conn| Ok(license_ops::reset_plan(conn, id)?))
+        .db(move |conn| {
+            Ok(license_ops::reset_plan(
+                conn,
+                id,
+                license_ops::ResetBy::Staff,
+            )?)
+        })
         .await?;
     ok(&ResetPage { ctx, plan })
 }
@@ -225,7 +231,7 @@ pub async fn reset(
     let id = path.into_inner();
     let actor = ctx.actor();
     state
-        .write(move |conn| license_ops::reset(conn, &actor, id))
+        .write(move |conn| license_ops::reset(conn, &actor, id, license_ops::ResetBy::Staff))
         .await??;
     ctx.flash(
         FlashLevel::Success,
@@ -244,7 +250,9 @@ pub async fn reset_device(
     let (id, device_id) = path.into_inner();
     let actor = ctx.actor();
     let back = format!("/licenses/{id}");
-    let reset = move |conn: &mut _| license_ops::reset_device(conn, &actor, id, device_id);
+    let reset = move |conn: &mut _| {
+        license_ops::reset_device(conn, &actor, id, device_id, license_ops::ResetBy::Staff)
+    };
     act(&ctx, &state, &back, reset, |d| {
         format!("Device {} reset; its seat is free.", d.hostname)
     })

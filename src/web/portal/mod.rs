@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod home;
+pub mod licenses;
 pub mod links;
+pub mod orders;
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;

@@ -13,8 +13,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Responder};
 
 use super::{health, static_files};
-use crate::auth::guard::require;
-use crate::domain::Action;
+use crate::auth::guard::{require, require_grant, Scope};
+use crate::domain::{Action, OnOrder};
 use crate::error::AppError;
 use crate::models::license_manager::LicenseManager;
 use crate::models::staff::StaffUser;
@@ -26,8 +26,12 @@ pub enum Access {
     Public,
     /// A signed-in staff user whose role may perform the action.
     Staff(Action),
-    /// A signed-in license manager (the end-user portal).
+    /// A signed-in license manager (the end-user portal), whatever their grants.
     LicenseManager,
+    /// A signed-in license manager with a live grant on the order the URL addresses
+    /// (`/portal/orders/{id}…`, or `/portal/licenses/{id}…` through the license's
+    /// order), holding the permission when the route names one.
+    Manager(OnOrder),
 }
 
 /// A route as the table declares it.
@@ -91,6 +95,19 @@ impl Sink for Registrar<'_> {
                         .guard(guard::Method(method))
                         .wrap(from_fn(|req, next| {
                             require::<LicenseManager>(|_| true, req, next)
+                        }))
+                        .route(route),
+                );
+            }
+            Access::Manager(on) => {
+                let scope = Scope::of(path).unwrap_or_else(|| {
+                    panic!("{path}: a grant route must start /portal/orders/{{id}} or /portal/licenses/{{id}}")
+                });
+                self.0.service(
+                    web::resource(path)
+                        .guard(guard::Method(method))
+                        .wrap(from_fn(move |req, next| {
+                            require_grant(on, scope, req, next)
                         }))
                         .route(route),
                 );

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 
 use super::{Access, Sink};
-use crate::models::license_manager::LicenseManager as Manager;
+use crate::models::license_manager::LicenseManager as ManagerAccount;
 use crate::web::{portal, sign_in};
 
 /// The end-user portal's routes.
@@ -17,19 +17,19 @@ pub(super) fn declare(r: &mut impl Sink) {
         get.clone(),
         "/portal/login",
         Public,
-        sign_in::login_form::<Manager>,
+        sign_in::login_form::<ManagerAccount>,
     );
     r.add(
         post.clone(),
         "/portal/login",
         Public,
-        sign_in::login_submit::<Manager>,
+        sign_in::login_submit::<ManagerAccount>,
     );
     r.add(
         post.clone(),
         "/portal/logout",
         LicenseManager,
-        sign_in::logout::<Manager>,
+        sign_in::logout::<ManagerAccount>,
     );
 
     // One-time links and "forgot password" (no session needed; the link is the key).
@@ -69,6 +69,47 @@ pub(super) fn declare(r: &mut impl Sink) {
         "/portal/reset-password/{token}",
         Public,
         links::reset_submit,
+    );
+
+    // A managed order and its licenses: the grant guard turns the URL's order (or the
+    // license's order) into a GrantedOrder, or answers 404 / 403.
+    use crate::domain::{OnOrder::*, Permission::*};
+    use portal::{licenses as pl, orders as po};
+    r.add(
+        get.clone(),
+        "/portal/orders/{id}",
+        Manager(AnyGrant),
+        po::show,
+    );
+    r.add(
+        get.clone(),
+        "/portal/orders/{id}/activity",
+        Manager(AnyGrant),
+        po::activity,
+    );
+    r.add(
+        get.clone(),
+        "/portal/licenses/{id}",
+        Manager(AnyGrant),
+        pl::show,
+    );
+    r.add(
+        post.clone(),
+        "/portal/licenses/{id}/devices/reset",
+        Manager(Needs(ResetDevice)),
+        pl::reset_device,
+    );
+    r.add(
+        get.clone(),
+        "/portal/licenses/{id}/reset",
+        Manager(Needs(ResetLicense)),
+        pl::reset_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/portal/licenses/{id}/reset",
+        Manager(Needs(ResetLicense)),
+        pl::reset,
     );
 
     // The manager's home (their orders) and own account.

@@ -1,0 +1,174 @@
+//! What the end-user portal reads and changes, always through a [`GrantedOrder`]: every
+//! function here takes the handle the grant check made, and reaches only that order's
+//! licenses and devices. A license or device id from a URL or a form that belongs to
+//! another order is "not found", exactly like one that does not exist.
+
+use diesel::prelude::*;
+
+use super::audit::{self, Actor, AuditRow};
+use super::customer::{self, Customer};
+use super::device::{self, Device};
+use super::grant::{self, GrantedOrder, InviteState};
+use super::license::{self, License, LicenseSummary};
+use super::license_event::{self, LicenseEvent};
+use super::license_ops::{self, ResetBy, ResetPlan};
+use super::order::{self, Order};
+use super::{ModelError, ModelResult, Page};
+use crate::db::schema::{audit_log, devices};
+use crate::db::DbConnection;
+use crate::domain::{CustomerId, DeviceId, LicenseId, Permissions};
+
+/// The order of the handle, with its customer.
+pub fn order(conn: &mut DbConnection, g: &GrantedOrder) -> ModelResult<(Order, Option<Customer>)> {
+    let order = order::find(conn, g.order_id())?.ok_or(ModelError::NotFound)?;
+    let customer = match order.customer_id {
+        Some(c) => customer::find(conn, CustomerId(c))?,
+        None => None,
+    };
+    Ok((order, customer))
+}
+
+/// A manager of the order as the portal shows them (read-only).
+#[derive(Debug, Clone)]
+pub struct Colleague {
+    pub name: String,
+    pub email: String,
+    pub permissions: Permissions,
+    pub pending: bool,
+}
+
+/// The order's managers with live grants.
+pub fn managers(conn: &mut DbConnection, g: &GrantedOrder) -> QueryResult<Vec<Colleague>> {
+    Ok(grant::for_order(conn, g.order_id())?
+        .into_iter()
+        .filter(|r| r.state != InviteState::Revoked)
+        .map(|r| Colleague {
+            name: r.manager.name,
+            email: r.manager.email,
+            permissions: r.grant.permissions,
+            pending: matches!(r.state, InviteState::Pending | InviteState::Expired),
+        })
+        .collect())
+}
+
+/// The order's licenses, newest first, by key prefix, a page at a time.
+pub fn licenses(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    key: &str,
+    before: Option<i64>,
+    per_page: i64,
+) -> QueryResult<Page<LicenseSummary>> {
+    let filter = license::Filter {
+        key: key.to_owned(),
+        order_id: Some(g.order_id().0),
+        ..license::Filter::default()
+    };
+    license::list(conn, &filter, before, per_page)
+}
+
+/// One license of the order (404 for another order's).
+pub fn license(conn: &mut DbConnection, g: &GrantedOrder, id: LicenseId) -> ModelResult<License> {
+    match license::find(conn, id)? {
+        Some(l) if l.order_id == g.order_id().0 => Ok(l),
+        _ => Err(ModelError::NotFound),
+    }
+}
+
+/// What the license page shows.
+pub struct LicenseView {
+    pub license: License,
+    pub product_name: String,
+    pub order_reference: String,
+    pub devices: Vec<Device>,
+    pub events: Vec<LicenseEvent>,
+}
+
+pub fn license_view(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    id: LicenseId,
+) -> ModelResult<LicenseView> {
+    let license = license(conn, g, id)?;
+    let context = license::context(conn, &license)?;
+    Ok(LicenseView {
+        product_name: context.product_name,
+        order_reference: context.order_reference,
+        devices: device::for_license(conn, id, 200)?,
+        events: license_event::for_license(conn, id, 30)?,
+        license,
+    })
+}
+
+/// Frees one device's seat; the device must be one of this order's license's.
+pub fn reset_device(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    actor: &Actor,
+    license_id: LicenseId,
+    device_id: DeviceId,
+) -> ModelResult<Device> {
+    license(conn, g, license_id)?;
+    let belongs: bool = diesel::select(diesel::dsl::exists(
+        devices::table
+            .find(device_id.0)
+            .filter(devices::license_id.eq(license_id.0)),
+    ))
+    .get_result(conn)?;
+    if !belongs {
+        return Err(ModelError::NotFound);
+    }
+    license_ops::reset_device(conn, actor, license_id, device_id, ResetBy::Manager)
+}
+
+/// What a portal reset will change (end dates stay).
+pub fn reset_plan(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    id: LicenseId,
+) -> ModelResult<ResetPlan> {
+    license(conn, g, id)?;
+    license_ops::reset_plan(conn, id, ResetBy::Manager)
+}
+
+/// Resets a license of the order, keeping its end dates.
+pub fn reset_license(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    actor: &Actor,
+    id: LicenseId,
+) -> ModelResult<License> {
+    license(conn, g, id)?;
+    license_ops::reset(conn, actor, id, ResetBy::Manager)
+}
+
+/// Every change made in the end-user portal to the order and its licenses, newest first.
+pub fn activity(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    before: Option<i64>,
+    per_page: i64,
+) -> QueryResult<Page<AuditRow>> {
+    let mut q = audit_log::table
+        .filter(audit_log::order_id.eq(g.order_id().0))
+        .filter(audit_log::source.eq("end-user portal"))
+        .select(AuditRow::as_select())
+        .order(audit_log::id.desc())
+        .limit(per_page + 1)
+        .into_boxed();
+    if let Some(b) = before {
+        q = q.filter(audit_log::id.lt(b));
+    }
+    let rows = q.load(conn)?;
+    Ok(Page::from_rows(rows, per_page, |r: &AuditRow| r.id))
+}
+
+/// The audit rows of one license of the order (its history on the license page).
+pub fn license_history(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    id: LicenseId,
+) -> ModelResult<Vec<AuditRow>> {
+    license(conn, g, id)?;
+    Ok(audit::for_object(conn, "license", id.0, 20)?)
+}

@@ -1,0 +1,122 @@
+//! A managed order in the end-user portal: its facts, licenses (key-prefix search,
+//! pages), managers, and the activity of the portal on it. Reached only through the
+//! grant guard, which hands over the [`GrantedOrder`].
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::PortalCtx;
+use crate::domain::values;
+use crate::error::AppResult;
+use crate::models::audit::AuditRow;
+use crate::models::customer::Customer;
+use crate::models::grant::GrantedOrder;
+use crate::models::license::LicenseSummary;
+use crate::models::order::Order;
+use crate::models::portal::{self, Colleague};
+use crate::models::Page;
+use crate::web::forms::ok;
+use crate::web::State;
+
+const PER_PAGE: i64 = 25;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LicenseQuery {
+    key: String,
+    before: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/orders/show.html")]
+struct ShowPage {
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    order: Order,
+    customer: Option<Customer>,
+    key: String,
+    page: Page<LicenseSummary>,
+    pager_base: String,
+    managers: Vec<Colleague>,
+}
+
+/// `GET /portal/orders/{id}`.
+pub async fn show(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    query: web::Query<LicenseQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let key = values::search_term(&query.key, 80);
+    let before = query.before.trim().parse().ok();
+    let (g, k) = (granted.clone(), key.clone());
+    let ((order, customer), page, managers) = state
+        .db(move |conn| {
+            Ok((
+                portal::order(conn, &g)?,
+                portal::licenses(conn, &g, &k, before, PER_PAGE)?,
+                portal::managers(conn, &g)?,
+            ))
+        })
+        .await?;
+    let pager_base = format!(
+        "/portal/orders/{}?{}",
+        granted.order_id(),
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("key", &key)
+            .finish()
+    );
+    ok(&ShowPage {
+        ctx,
+        granted,
+        order,
+        customer,
+        key,
+        page,
+        pager_base,
+        managers,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ActivityQuery {
+    before: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/orders/activity.html")]
+struct ActivityPage {
+    ctx: PortalCtx,
+    order: Order,
+    page: Page<AuditRow>,
+    pager_base: String,
+}
+
+/// `GET /portal/orders/{id}/activity`: who changed what in the portal, and when.
+pub async fn activity(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    query: web::Query<ActivityQuery>,
+) -> AppResult<HttpResponse> {
+    let before = query.before.trim().parse().ok();
+    let g = granted.clone();
+    let ((order, _), page) = state
+        .db(move |conn| {
+            Ok((
+                portal::order(conn, &g)?,
+                portal::activity(conn, &g, before, 50)?,
+            ))
+        })
+        .await?;
+    let pager_base = format!("/portal/orders/{}/activity", granted.order_id());
+    ok(&ActivityPage {
+        ctx,
+        order,
+        page,
+        pager_base,
+    })
+}
