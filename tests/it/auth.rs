@@ -398,11 +398,17 @@ async fn a_multipart_form_needs_the_csrf_token_too() {
 #[tokio::test]
 async fn every_registered_post_route_refuses_a_missing_token() {
     let app = TestApp::spawn().await;
+    app.seed_demo("seed@example.com");
     app.signed_in_as("ada@example.com", Role::Admin).await;
-    // The same browser is also a license manager, so portal routes reach their check.
-    app.create_license_manager("lm@example.com");
+    // The same browser is also the demo's license manager (every permission on order 1,
+    // whose licenses include 1), so portal routes pass their grant check and reach the
+    // token check.
     let r = app
-        .portal_sign_in_with(&app.client, "lm@example.com", crate::helpers::PASSWORD)
+        .portal_sign_in_with(
+            &app.client,
+            "it-admin@example.com",
+            crate::helpers::PASSWORD,
+        )
         .await;
     assert_eq!(r.status(), 303);
     let posts: Vec<_> = keyfold::web::routes::table()

@@ -21,6 +21,7 @@ mod orders;
 mod outbox;
 mod page_contract;
 mod portal_auth;
+mod portal_orders;
 mod resilience;
 mod role_matrix;
 mod skeleton;

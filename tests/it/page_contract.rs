@@ -85,9 +85,9 @@ async fn every_page_of_the_route_table_labels_its_controls_and_has_no_inline_cod
         app.sign_in("admin@example.com", PASSWORD).await.status(),
         303
     );
-    app.create_license_manager("lm@example.com");
+    // The demo's license manager: every permission on order 1 (licenses 1–4).
     assert_eq!(
-        app.portal_sign_in_with(&app.client, "lm@example.com", PASSWORD)
+        app.portal_sign_in_with(&app.client, "it-admin@example.com", PASSWORD)
             .await
             .status(),
         303

@@ -1,0 +1,508 @@
+//! The end-user portal's order and license pages: the permission matrix generated from
+//! the portal route table, 404 for anything of another order (by URL and by forged form
+//! fields), resets that keep end dates, the order's activity, and grants that change
+//! mid-session.
+
+use actix_web::http::Method;
+use diesel::prelude::*;
+use keyfold::db::schema::{licenses, manager_grants};
+use keyfold::domain::{OnOrder, Permission, Permissions, Role};
+use keyfold::web::routes::{self, Access};
+
+use crate::helpers::{client, csrf_in, TestApp, PASSWORD};
+use crate::role_matrix::snapshot;
+
+/// Gives `manager` exactly `perms` on `order` (an accepted grant), replacing any other.
+pub fn set_grant(app: &TestApp, manager: i64, order: i64, perms: Permissions) -> i64 {
+    let mut conn = app.conn();
+    diesel::delete(
+        manager_grants::table
+            .filter(manager_grants::manager_id.eq(manager))
+            .filter(manager_grants::order_id.eq(order)),
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let now = keyfold::models::now();
+    diesel::insert_into(manager_grants::table)
+        .values((
+            manager_grants::manager_id.eq(manager),
+            manager_grants::order_id.eq(order),
+            perms,
+            manager_grants::invite_state.eq("accepted"),
+            manager_grants::created_by_kind.eq("system"),
+            manager_grants::created_at.eq(now),
+            manager_grants::updated_at.eq(now),
+        ))
+        .returning(manager_grants::id)
+        .get_result(&mut conn)
+        .unwrap()
+}
+
+pub fn order_of(app: &TestApp, license: i64) -> i64 {
+    licenses::table
+        .find(license)
+        .select(licenses::order_id)
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+/// A demo company, and a license manager signed in on a client of their own.
+async fn portal_app(email: &str) -> (TestApp, i64, reqwest::Client) {
+    let app = TestApp::spawn().await;
+    app.seed_demo("admin@example.com");
+    let m = app.create_license_manager(email);
+    let c = client();
+    assert_eq!(
+        app.portal_sign_in_with(&c, email, PASSWORD).await.status(),
+        303
+    );
+    (app, m.id, c)
+}
+
+async fn portal_token(app: &TestApp, c: &reqwest::Client) -> String {
+    let page = c.get(app.url("/portal/account")).send().await.unwrap();
+    csrf_in(&page.text().await.unwrap()).expect("the account page has a form")
+}
+
+async fn send(
+    app: &TestApp,
+    c: &reqwest::Client,
+    method: &Method,
+    path: &str,
+    fields: &[(&str, String)],
+) -> (u16, String) {
+    let r = if *method == Method::GET {
+        c.get(app.url(path)).send().await.unwrap()
+    } else {
+        let mut form = vec![("csrf_token", portal_token(app, c).await)];
+        form.extend(fields.iter().map(|(k, v)| (*k, v.clone())));
+        c.post(app.url(path)).form(&form).send().await.unwrap()
+    };
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_portal_permission_matrix_follows_the_route_table() {
+    let (app, manager, c) = portal_app("matrix@customer.example").await;
+    let mut checked = Vec::new();
+    for route in routes::table() {
+        let Access::Manager(on) = route.access else {
+            continue;
+        };
+        assert!(
+            route.path.starts_with("/portal/"),
+            "{} is a portal route",
+            route.path
+        );
+        let need = match on {
+            OnOrder::Needs(p) => p,
+            OnOrder::AnyGrant => {
+                // Pages: any grant, even one with no permission, sees them.
+                let (license, _) = app.an_active_device();
+                let order = order_of(&app, license);
+                set_grant(&app, manager, order, Permissions::default());
+                let path = route.path.replace(
+                    "{id}",
+                    &if route.path.starts_with("/portal/orders/") {
+                        order
+                    } else {
+                        license
+                    }
+                    .to_string(),
+                );
+                let (status, _) = send(&app, &c, &route.method, &path, &[]).await;
+                assert_eq!(status, 200, "GET {path} with a grant");
+                continue;
+            }
+        };
+        for allowed in [false, true] {
+            // A license of an order with an active device: grant exactly the permission,
+            // or all the other eight.
+            let (license, device) = app.an_active_device();
+            let order = order_of(&app, license);
+            let perms = if allowed {
+                Permissions::from_iter([need])
+            } else {
+                Permission::ALL.into_iter().filter(|p| *p != need).collect()
+            };
+            set_grant(&app, manager, order, perms);
+            let path = route.path.replace("{id}", &license.to_string());
+            let fields = [("device_id", device.to_string())];
+            let before = snapshot(&app);
+            let (status, body) = send(&app, &c, &route.method, &path, &fields).await;
+            let after = snapshot(&app);
+            if allowed {
+                assert!(
+                    status < 400,
+                    "{need:?} allows {} {path}: {status} {body}",
+                    route.method
+                );
+                if route.method == Method::POST {
+                    assert_ne!(before, after, "{need:?} {path}: allowed, nothing changed");
+                }
+            } else {
+                assert_eq!(status, 403, "without {need:?}: {} {path}", route.method);
+                assert_eq!(
+                    before, after,
+                    "without {need:?}: {path} changed the database"
+                );
+            }
+            checked.push((need, route.method.clone(), route.path));
+        }
+    }
+    // Every permission that has routes was checked both ways; the next issue's routes
+    // join automatically.
+    for p in [Permission::ResetDevice, Permission::ResetLicense] {
+        assert!(checked.iter().any(|(n, _, _)| *n == p), "{p:?} has routes");
+    }
+    assert!(checked.len() >= 6, "{checked:?}");
+}
+
+#[tokio::test]
+async fn a_manager_of_one_order_learns_nothing_about_another() {
+    let (app, manager, c) = portal_app("nosy@customer.example").await;
+    let (mine, _) = app.an_active_device();
+    let order_a = order_of(&app, mine);
+    set_grant(&app, manager, order_a, Permissions::all());
+    // Another order's license with an active device.
+    let (theirs, their_device): (i64, i64) = {
+        use keyfold::db::schema::devices;
+        devices::table
+            .inner_join(licenses::table)
+            .filter(devices::deactivated_at.is_null())
+            .filter(licenses::order_id.ne(order_a))
+            .select((devices::license_id, devices::id))
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let order_b = order_of(&app, theirs);
+    let (_, missing_page) = send(&app, &c, &Method::GET, "/portal/orders/99999999", &[]).await;
+    let before = snapshot(&app);
+    for (method, path, fields) in [
+        (Method::GET, format!("/portal/orders/{order_b}"), vec![]),
+        (
+            Method::GET,
+            format!("/portal/orders/{order_b}/activity"),
+            vec![],
+        ),
+        (Method::GET, format!("/portal/licenses/{theirs}"), vec![]),
+        (
+            Method::GET,
+            format!("/portal/licenses/{theirs}/reset"),
+            vec![],
+        ),
+        (
+            Method::POST,
+            format!("/portal/licenses/{theirs}/reset"),
+            vec![],
+        ),
+        (
+            Method::POST,
+            format!("/portal/licenses/{theirs}/devices/reset"),
+            vec![("device_id", their_device.to_string())],
+        ),
+        // Forged form: the other order's device posted to this order's license.
+        (
+            Method::POST,
+            format!("/portal/licenses/{mine}/devices/reset"),
+            vec![("device_id", their_device.to_string())],
+        ),
+        (
+            Method::GET,
+            "/portal/licenses/not-a-number".to_owned(),
+            vec![],
+        ),
+    ] {
+        let (status, body) = send(&app, &c, &method, &path, &fields).await;
+        assert_eq!(status, 404, "{method} {path}");
+        if method == Method::GET {
+            assert_eq!(body, missing_page, "{path}: the same page as a missing id");
+        }
+    }
+    assert_eq!(snapshot(&app), before, "nothing of the other order changed");
+    let home = c
+        .get(app.url("/portal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!home.contains(&app.order_reference(order_b)));
+    // Their own order answers.
+    assert_eq!(
+        send(
+            &app,
+            &c,
+            &Method::GET,
+            &format!("/portal/orders/{order_a}"),
+            &[]
+        )
+        .await
+        .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_portal_reset_keeps_computed_end_dates_and_a_staff_reset_restarts_them() {
+    let (app, manager, c) = portal_app("keeper@customer.example").await;
+    let order = app.insert_order(None, "ORD-KEEP");
+    let license = app.insert_license(order, 1);
+    let now = keyfold::models::now();
+    let first = now - chrono::Duration::days(10);
+    let valid_until = first + chrono::Duration::days(30);
+    let maintenance_until = first + chrono::Duration::days(365);
+    diesel::update(licenses::table.find(license))
+        .set((
+            licenses::license_type.eq("time_limited"),
+            licenses::validity_days.eq(Some(30)),
+            licenses::valid_until.eq(Some(valid_until)),
+            licenses::maintenance_days.eq(Some(365)),
+            licenses::maintenance_until.eq(Some(maintenance_until)),
+            licenses::first_activated_at.eq(Some(first)),
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    app.insert_device(license, "hw-keep-1", "keep-1");
+    app.insert_device(license, "hw-keep-2", "keep-2");
+    set_grant(
+        &app,
+        manager,
+        order,
+        Permissions::from_iter([Permission::ResetLicense]),
+    );
+
+    let (status, page) = send(
+        &app,
+        &c,
+        &Method::GET,
+        &format!("/portal/licenses/{license}/reset"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("keep-1") && page.contains("keep-2"),
+        "the devices that will go"
+    );
+    assert!(
+        page.contains(&format!("{} stays", valid_until.format("%Y-%m-%d"))),
+        "{page}"
+    );
+    let (status, _) = send(
+        &app,
+        &c,
+        &Method::POST,
+        &format!("/portal/licenses/{license}/reset"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let after = app.license(license);
+    assert_eq!(after.active_devices, 0);
+    assert_eq!(
+        after.valid_until,
+        Some(valid_until),
+        "a portal reset keeps the end date"
+    );
+    assert_eq!(after.maintenance_until, Some(maintenance_until));
+    assert_eq!(after.first_activated_at, Some(first));
+    let sources: Vec<String> = keyfold::models::license_event::for_license(
+        &mut app.conn(),
+        keyfold::domain::LicenseId(license),
+        5,
+    )
+    .unwrap()
+    .into_iter()
+    .map(|e| e.source)
+    .collect();
+    assert_eq!(sources[0], "end_user_portal");
+
+    // A staff reset restarts the durations.
+    app.insert_device(license, "hw-keep-3", "keep-3");
+    app.signed_in_as("boss@vendor.example", Role::Manager).await;
+    let r = app
+        .post_form(&format!("/licenses/{license}/reset"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    let after = app.license(license);
+    assert_eq!(
+        after.valid_until, None,
+        "a staff reset restarts the validity period"
+    );
+    assert_eq!(after.first_activated_at, None);
+}
+
+#[tokio::test]
+async fn the_activity_page_lists_the_portal_changes_of_its_order_only() {
+    let (app, manager, c) = portal_app("actor@customer.example").await;
+    let (license, device) = app.an_active_device();
+    let order_a = order_of(&app, license);
+    let order_b = order_of(&app, app.a_license_outside_order(order_a));
+    set_grant(
+        &app,
+        manager,
+        order_a,
+        Permissions::from_iter([Permission::ResetDevice]),
+    );
+    set_grant(
+        &app,
+        manager,
+        order_b,
+        Permissions::from_iter([Permission::ResetDevice]),
+    );
+
+    let (status, _) = send(
+        &app,
+        &c,
+        &Method::POST,
+        &format!("/portal/licenses/{license}/devices/reset"),
+        &[("device_id", device.to_string())],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let page = c
+        .get(app.url(&format!("/portal/licenses/{license}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.text().await.unwrap().contains("was reset"),
+        "the flash says so"
+    );
+    // Staff disable the same license: not a portal change.
+    app.signed_in_as("boss@vendor.example", Role::Manager).await;
+    assert_eq!(
+        app.post_form(&format!("/licenses/{license}/disable"), &[])
+            .await
+            .status(),
+        303
+    );
+
+    let a = c
+        .get(app.url(&format!("/portal/orders/{order_a}/activity")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        a.contains("Reset device") && a.contains("actor@customer.example"),
+        "{a}"
+    );
+    assert!(
+        !a.contains("Disabled the license"),
+        "staff changes are not portal activity"
+    );
+    let b = c
+        .get(app.url(&format!("/portal/orders/{order_b}/activity")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !b.contains("Reset device"),
+        "another order's activity stays there"
+    );
+
+    // The admin sees the reset in the audit log (actor: the manager) and on the license.
+    let log = app
+        .get("/audit-log?action=license.device_reset")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains("actor@customer.example"), "{log}");
+    let history = app
+        .get(&format!("/licenses/{license}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(history.contains("actor@customer.example"));
+    let source: String = {
+        use keyfold::db::schema::audit_log;
+        audit_log::table
+            .filter(audit_log::action.eq("license.device_reset"))
+            .select(audit_log::source)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(source, "end-user portal");
+}
+
+#[tokio::test]
+async fn a_grant_removed_or_reduced_mid_session_applies_on_the_next_request() {
+    let (app, manager, c) = portal_app("fleeting@customer.example").await;
+    let (license, _) = app.an_active_device();
+    let order = order_of(&app, license);
+    let grant = set_grant(&app, manager, order, Permissions::all());
+    let page = format!("/portal/licenses/{license}/reset");
+    assert_eq!(send(&app, &c, &Method::GET, &page, &[]).await.0, 200);
+    // Reduced: the action is refused, the pages stay.
+    set_grant(
+        &app,
+        manager,
+        order,
+        Permissions::from_iter([Permission::ResetDevice]),
+    );
+    assert_eq!(send(&app, &c, &Method::GET, &page, &[]).await.0, 403);
+    let show = send(
+        &app,
+        &c,
+        &Method::GET,
+        &format!("/portal/licenses/{license}"),
+        &[],
+    )
+    .await;
+    assert_eq!(show.0, 200);
+    assert!(
+        !show.1.contains("Reset license"),
+        "no button without the permission"
+    );
+    assert!(show.1.contains("Reset device"));
+    // Removed by staff: the order is gone from the portal at once.
+    let grant = newest(&app).max(grant);
+    app.signed_in_as("boss@vendor.example", Role::Admin).await;
+    let r = app
+        .post_form(&format!("/orders/{order}/managers/{grant}/remove"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        send(
+            &app,
+            &c,
+            &Method::GET,
+            &format!("/portal/orders/{order}"),
+            &[]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        send(
+            &app,
+            &c,
+            &Method::GET,
+            &format!("/portal/licenses/{license}"),
+            &[]
+        )
+        .await
+        .0,
+        404
+    );
+}
+
+fn newest(app: &TestApp) -> i64 {
+    manager_grants::table
+        .select(diesel::dsl::max(manager_grants::id))
+        .first::<Option<i64>>(&mut app.conn())
+        .unwrap()
+        .unwrap()
+}
