@@ -9,6 +9,7 @@ mod auth;
 mod browser_auth;
 mod browser_catalogue;
 mod browser_orders;
+mod browser_portal;
 mod browser_smoke;
 mod catalogue_accounts_labels;
 mod catalogue_customers;

@@ -1,0 +1,96 @@
+//! The license portal end to end in headless Chromium: staff add a manager with only
+//! Reset device, the invite arrives at a real SMTP server, the manager sets a password
+//! through the link, resets a device, never sees Reset license, and the vendor's audit
+//! log shows the reset with the manager as actor.
+
+use keyfold::domain::Role;
+
+use crate::helpers::browser::Browser;
+use crate::helpers::smtp::SmtpServer;
+use crate::helpers::{TestApp, PASSWORD};
+use crate::license_managers::smtp_config;
+use crate::portal_orders::order_of;
+
+#[tokio::test]
+async fn browser_a_manager_invited_by_email_resets_a_device_and_nothing_more() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(smtp_config(smtp.url()), None).await;
+    app.seed_demo("seed@example.com");
+    app.create_staff("ada@vendor.example", Role::Manager);
+    let (license, _) = app.an_active_device();
+    let order = order_of(&app, license);
+    let reference = app.order_reference(order);
+    let key = app.license(license).license_key;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+
+    // Staff: the order's License managers tab, Add license manager (Reset device only).
+    browser.goto(&app.url("/login")).await;
+    browser.fill("Email", "ada@vendor.example").await;
+    browser.fill("Password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser
+        .goto(&app.url(&format!("/orders/{order}/managers")))
+        .await;
+    browser.fill("Email", "sam@customer.example").await;
+    browser.fill("Name", "Sam Seats").await;
+    assert!(browser
+        .field_by_label("Reset device")
+        .await
+        .is_selected()
+        .await
+        .unwrap());
+    assert!(!browser
+        .field_by_label("Reset license")
+        .await
+        .is_selected()
+        .await
+        .unwrap());
+    browser.click_button("Add license manager").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("invite email is queued") && text.contains("sam@customer.example"),
+        "{text}"
+    );
+    browser.screenshot("portal-staff-added-manager").await;
+
+    // The invite arrives; the manager follows it and chooses a password.
+    let mail = smtp
+        .wait_for("sam@customer.example", |m| {
+            m.link("/portal/invite/").is_some()
+        })
+        .await;
+    let link = mail.link("/portal/invite/").unwrap();
+    browser.goto(&app.url(&link)).await;
+    browser.fill("New password", "sam's long password").await;
+    browser
+        .fill("Repeat the password", "sam's long password")
+        .await;
+    browser.click_button("Set password and sign in").await;
+    assert_eq!(browser.path().await, "/portal");
+    browser.click_link(&reference).await;
+    let text = browser.text().await;
+    assert!(text.contains(&key), "the order's licenses are listed");
+    assert!(!text.contains("Reset license"));
+    browser.click_link(&key).await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Reset device") && !text.contains("Reset license"),
+        "{text}"
+    );
+    browser.screenshot("portal-license").await;
+    let active_before = app.license(license).active_devices;
+    browser.click_button("Reset device").await;
+    assert!(browser.text().await.contains("was reset"));
+    assert_eq!(app.license(license).active_devices, active_before - 1);
+    browser.screenshot("portal-device-reset").await;
+
+    // The vendor sees it in the audit log, by the manager.
+    browser
+        .goto(&app.url("/audit-log?action=license.device_reset"))
+        .await;
+    let text = browser.text().await;
+    assert!(text.contains("sam@customer.example"), "{text}");
+    browser.close().await;
+}
