@@ -13,6 +13,20 @@ use crate::helpers::smtp::{stalling_server, SmtpServer};
 use crate::helpers::{TestApp, TestDb};
 use crate::license_managers::smtp_config;
 
+/// Waits (up to 30 s) until every email is marked sent: the mark follows the SMTP
+/// server's answer, and a loaded machine may take a moment.
+async fn wait_all_sent(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rows = outbox_rows(app);
+        if rows.iter().all(|(_, s, _)| s == "sent") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not all sent: {rows:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn outbox_rows(app: &TestApp) -> Vec<(String, String, Option<String>)> {
     outbox::table
         .select((outbox::message_id, outbox::status, outbox::claimed_by))
@@ -57,8 +71,10 @@ async fn an_email_claimed_by_a_killed_process_is_sent_after_a_restart() {
             .any(|(_, status, by)| status == "queued" && by.is_some()),
         "the killed process had claimed emails it never sent: {queued:?}"
     );
-    let mails = smtp.wait_count(queued.len(), 30).await;
+    smtp.wait_count(queued.len(), 30).await;
+    wait_all_sent(&app).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = smtp.mails();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for m in smtp.mails() {
         *seen.entry(m.message_id()).or_default() += 1;
@@ -98,7 +114,8 @@ async fn two_instances_on_one_database_send_each_email_once() {
     let a = TestApp::spawn_on(TestDb::borrowed(&first.db), smtp_config(smtp.url()), None).await;
     let b = TestApp::spawn_on(TestDb::borrowed(&first.db), smtp_config(smtp.url()), None).await;
     smtp.wait_count(40, 30).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wait_all_sent(&a).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let mails = smtp.mails();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for m in &mails {
@@ -112,7 +129,7 @@ async fn two_instances_on_one_database_send_each_email_once() {
     );
     assert!(seen.values().all(|n| *n == 1));
     let rows = outbox_rows(&a);
-    assert!(rows.iter().all(|(_, s, _)| s == "sent"));
+    assert!(rows.iter().all(|(_, s, _)| s == "sent"), "{rows:#?}");
     let workers: std::collections::HashSet<_> =
         rows.iter().filter_map(|(_, _, by)| by.clone()).collect();
     assert!(!workers.is_empty());
