@@ -48,19 +48,64 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def sign_in(base):
+def sign_in(base, login="/login", email="admin@example.com"):
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    page = opener.open(base + "/login").read().decode()
+    page = opener.open(base + login).read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    body = urllib.parse.urlencode({"csrf_token": token, "email": "admin@example.com", "password": PASSWORD}).encode()
+    body = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": PASSWORD}).encode()
     try:
-        opener.open(base + "/login", body)
+        opener.open(base + login, body)
     except urllib.error.HTTPError as e:
         if e.code != 303:
             raise
     cookie = next(c for c in jar if c.name == "keyfold")
     return f"keyfold={cookie.value}"
+
+
+PORTAL_MANAGER = "bench-manager@example.com"
+PORTAL_LICENSES = 1000
+
+
+def portal_setup(db):
+    """A license manager (the admin's password) with every permission on one order that
+    holds 1,000 licenses (moved there from other orders, so the totals stay), and 300
+    portal changes in that order's activity. Returns (order, license, key)."""
+    con = sqlite3.connect(db)
+    q = lambda sql, *a: con.execute(sql, a).fetchone()
+    (order,) = q("SELECT id FROM orders ORDER BY id LIMIT 1 OFFSET (SELECT COUNT(*) / 3 FROM orders)")
+    if q("SELECT id FROM license_managers WHERE email_norm = ?", PORTAL_MANAGER) is None:
+        (first,) = q("SELECT id FROM licenses ORDER BY id LIMIT 1 OFFSET (SELECT COUNT(*) / 3 FROM licenses)")
+        con.execute("UPDATE licenses SET order_id = ? WHERE id IN (SELECT id FROM licenses WHERE id >= ? ORDER BY id LIMIT ?)",
+                    (order, first, PORTAL_LICENSES))
+        (hash_,) = q("SELECT password_hash FROM staff_users WHERE email_norm = 'admin@example.com'")
+        now = time.strftime("%Y-%m-%d %H:%M:%S")
+        cur = con.execute("INSERT INTO license_managers (email, email_norm, name, name_norm, password_hash, enabled, created_at, updated_at) "
+                          "VALUES (?, ?, 'Bench Manager', 'bench manager', ?, 1, ?, ?)", (PORTAL_MANAGER, PORTAL_MANAGER, hash_, now, now))
+        manager = cur.lastrowid
+        con.execute("INSERT INTO manager_grants (manager_id, order_id, manage_license_users, manage_user_credentials, manage_managers, "
+                    "reset_device, reset_license, borrow_license, create_bundle_order, create_order, issue_license, invite_state, "
+                    "created_by_kind, created_at, updated_at) VALUES (?, ?, 1, 1, 1, 1, 1, 1, 1, 1, 1, 'accepted', 'system', ?, ?)",
+                    (manager, order, now, now))
+        ids = [r[0] for r in con.execute("SELECT id, license_key FROM licenses WHERE order_id = ? LIMIT 300", (order,))]
+        con.executemany("INSERT INTO audit_log (at, actor_kind, actor_id, actor_label, action, object_type, object_id, object_label, ip, order_id, source) "
+                        "VALUES (?, 'manager', ?, ?, 'license.device_reset', 'license', ?, 'bench', '127.0.0.1', ?, 'end-user portal')",
+                        [(now, manager, PORTAL_MANAGER, i, order) for i in ids])
+        con.commit()
+    (license, key) = q("SELECT id, license_key FROM licenses WHERE order_id = ? ORDER BY id LIMIT 1 OFFSET 500", order)
+    con.close()
+    return order, license, key
+
+
+def portal_pages(db):
+    order, license, key = portal_setup(db)
+    return [
+        ("portal dashboard", "/portal"),
+        ("portal order", f"/portal/orders/{order}"),
+        ("portal order key search", f"/portal/orders/{order}?key=" + key[:6].lower()),
+        ("portal license", f"/portal/licenses/{license}"),
+        ("portal activity", f"/portal/orders/{order}/activity"),
+    ]
 
 
 def pages(db):
@@ -119,10 +164,12 @@ def bench(n):
     try:
         wait_healthy(base)
         cookie = sign_in(base)
+        portal = portal_pages(db)
+        portal_cookie = sign_in(base, "/portal/login", PORTAL_MANAGER)
         results = {}
-        for name, path in pages(db):
-            wrk(base + path, cookie, 1)  # warm up
-            results[name] = wrk(base + path, cookie, SECONDS)
+        for (name, path), c in [(p, cookie) for p in pages(db)] + [(p, portal_cookie) for p in portal]:
+            wrk(base + path, c, 1)  # warm up
+            results[name] = wrk(base + path, c, SECONDS)
             p50, p99, count = results[name]
             print(f"  {n:>9} licenses  {name:<22} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   ({count} requests)", flush=True)
         return results, seeded

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Keyfold's speed benchmark: seeds SQLite databases of 1,000 and 1,000,000 licenses,
 # serves each with the release build, and drives every list page (first page and a
-# prefix search) and every detail page with wrk (8 connections) as a signed-in user.
+# prefix search) and every detail page with wrk (8 connections) as a signed-in user, and
+# the license portal (dashboard, an order of 1,000 licenses, a key search in it, a license,
+# the activity page) as a license manager.
 # Prints p50/p99 per page at both sizes and checks the targets.
 #
 #   bash bench/run.sh                 # both sizes, 5 s per page
