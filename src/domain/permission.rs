@@ -125,6 +125,11 @@ impl Permissions {
         *copy.flag(p)
     }
 
+    /// [`Permissions::has`] for templates, which hold references.
+    pub fn includes(&self, p: &Permission) -> bool {
+        self.has(*p)
+    }
+
     pub fn set(&mut self, p: Permission, on: bool) {
         *self.flag(p) = on;
     }

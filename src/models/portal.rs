@@ -172,3 +172,98 @@ pub fn license_history(
     license(conn, g, id)?;
     Ok(audit::for_object(conn, "license", id.0, 20)?)
 }
+
+/// The order as a full row (for the grant functions that take one).
+fn order_row(conn: &mut DbConnection, g: &GrantedOrder) -> ModelResult<Order> {
+    order::find(conn, g.order_id())?.ok_or(ModelError::NotFound)
+}
+
+/// "Manage managers": invites another manager to this order with at most the inviter's
+/// own permissions on it (the same invite email and link as when the vendor adds them).
+pub fn invite_manager(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    mailer: &crate::mail::Mailer,
+    actor: &Actor,
+    input: &grant::NewGrant,
+) -> ModelResult<grant::Added> {
+    if !input.permissions.is_subset_of(&g.permissions()) {
+        return Err(ModelError::invalid(
+            "permissions",
+            "You can give only permissions you hold on this order.",
+        ));
+    }
+    let order = order_row(conn, g)?;
+    grant::add(conn, mailer, actor, &order, input).map(|(_, added)| added)
+}
+
+/// A grant of this order the signed-in manager may change: not their own, and with no
+/// permission they lack (nobody acts above themselves).
+fn delegable(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    id: crate::domain::GrantId,
+) -> ModelResult<(grant::Grant, super::license_manager::LicenseManager)> {
+    let (target, manager) = grant::find_on_order(conn, g.order_id(), id)?;
+    if target.manager_id == g.manager_id().0 {
+        return Err(ModelError::Refused(
+            "You cannot change or remove your own permissions.".to_owned(),
+        ));
+    }
+    if !target.permissions.is_subset_of(&g.permissions()) {
+        return Err(ModelError::Refused(format!(
+            "{} holds permissions you do not; only the vendor can change them.",
+            manager.email
+        )));
+    }
+    Ok((target, manager))
+}
+
+/// Changes another manager's permissions on this order, within the changer's own.
+pub fn set_manager_permissions(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    actor: &Actor,
+    id: crate::domain::GrantId,
+    permissions: Permissions,
+) -> ModelResult<super::license_manager::LicenseManager> {
+    delegable(conn, g, id)?;
+    if !permissions.is_subset_of(&g.permissions()) {
+        return Err(ModelError::invalid(
+            "permissions",
+            "You can give only permissions you hold on this order.",
+        ));
+    }
+    let order = order_row(conn, g)?;
+    grant::set_permissions(conn, actor, &order, id, permissions)
+}
+
+/// Removes another manager (whose permissions are all within the remover's) from this
+/// order.
+pub fn remove_manager(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    actor: &Actor,
+    id: crate::domain::GrantId,
+) -> ModelResult<super::license_manager::LicenseManager> {
+    delegable(conn, g, id)?;
+    let order = order_row(conn, g)?;
+    grant::remove(conn, actor, &order, id)
+}
+
+/// The order's managers as "Manage managers" shows them: each with whether the signed-in
+/// manager may change them.
+pub fn delegation_rows(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+) -> QueryResult<Vec<(grant::GrantRow, bool)>> {
+    Ok(grant::for_order(conn, g.order_id())?
+        .into_iter()
+        .filter(|r| r.state != InviteState::Revoked)
+        .map(|r| {
+            let changeable = r.grant.manager_id != g.manager_id().0
+                && r.grant.permissions.is_subset_of(&g.permissions());
+            (r, changeable)
+        })
+        .collect())
+}

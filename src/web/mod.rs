@@ -6,6 +6,7 @@ pub mod area;
 pub mod errors;
 pub mod forms;
 pub mod health;
+pub mod manager_forms;
 pub mod portal;
 pub mod routes;
 pub mod security;

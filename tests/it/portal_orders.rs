@@ -127,8 +127,26 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
                 Permission::ALL.into_iter().filter(|p| *p != need).collect()
             };
             set_grant(&app, manager, order, perms);
-            let path = route.path.replace("{id}", &license.to_string());
-            let fields = [("device_id", device.to_string())];
+            // Another manager of the order with no permissions, for routes on a grant.
+            let n = checked.len();
+            let other = app.create_license_manager(&format!("other-{n}@customer.example"));
+            let other_grant = set_grant(&app, other.id, order, Permissions::default());
+            let id = if route.path.starts_with("/portal/orders/") {
+                order
+            } else {
+                license
+            };
+            let path = route
+                .path
+                .replace("{id}", &id.to_string())
+                .replace("{grant}", &other_grant.to_string());
+            // What the route's form would carry (each route reads only its own fields).
+            let fields = [
+                ("device_id", device.to_string()),
+                ("email", format!("invitee-{n}@customer.example")),
+                ("name", format!("Invitee {n}")),
+                ("permissions", need.key().to_owned()),
+            ];
             let before = snapshot(&app);
             let (status, body) = send(&app, &c, &route.method, &path, &fields).await;
             let after = snapshot(&app);
@@ -153,10 +171,14 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
     }
     // Every permission that has routes was checked both ways; the next issue's routes
     // join automatically.
-    for p in [Permission::ResetDevice, Permission::ResetLicense] {
+    for p in [
+        Permission::ResetDevice,
+        Permission::ResetLicense,
+        Permission::ManageManagers,
+    ] {
         assert!(checked.iter().any(|(n, _, _)| *n == p), "{p:?} has routes");
     }
-    assert!(checked.len() >= 6, "{checked:?}");
+    assert!(checked.len() >= 14, "{checked:?}");
 }
 
 #[tokio::test]
@@ -177,6 +199,8 @@ async fn a_manager_of_one_order_learns_nothing_about_another() {
             .unwrap()
     };
     let order_b = order_of(&app, theirs);
+    let stranger = app.create_license_manager("stranger@other.example");
+    let their_grant = set_grant(&app, stranger.id, order_b, Permissions::default());
     let (_, missing_page) = send(&app, &c, &Method::GET, "/portal/orders/99999999", &[]).await;
     let before = snapshot(&app);
     for (method, path, fields) in [
@@ -212,6 +236,22 @@ async fn a_manager_of_one_order_learns_nothing_about_another() {
             Method::GET,
             "/portal/licenses/not-a-number".to_owned(),
             vec![],
+        ),
+        (
+            Method::GET,
+            format!("/portal/orders/{order_b}/managers"),
+            vec![],
+        ),
+        // Forged: the other order's grant through this order's routes.
+        (
+            Method::POST,
+            format!("/portal/orders/{order_a}/managers/{their_grant}/remove"),
+            vec![],
+        ),
+        (
+            Method::POST,
+            format!("/portal/orders/{order_a}/managers/{their_grant}/permissions"),
+            vec![("permissions", "reset_device".to_owned())],
         ),
     ] {
         let (status, body) = send(&app, &c, &method, &path, &fields).await;
@@ -505,4 +545,144 @@ fn newest(app: &TestApp) -> i64 {
         .first::<Option<i64>>(&mut app.conn())
         .unwrap()
         .unwrap()
+}
+
+#[tokio::test]
+async fn delegation_never_exceeds_the_delegators_own_permissions() {
+    let (app, manager, c) = portal_app("lead@customer.example").await;
+    let (license, _) = app.an_active_device();
+    let order = order_of(&app, license);
+    let mine = Permissions::from_iter([Permission::ManageManagers, Permission::ResetDevice]);
+    let own = set_grant(&app, manager, order, mine);
+    let base = format!("/portal/orders/{order}/managers");
+    let page = c
+        .get(app.url(&base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Invite manager") && !page.contains("value=\"reset_license\""),
+        "only my permissions are offered"
+    );
+    let invite = |email: &str, perm: &str| {
+        vec![
+            ("email", email.to_owned()),
+            ("name", "Deputy".to_owned()),
+            ("permissions", perm.to_owned()),
+        ]
+    };
+
+    // Inviting above oneself is refused beside the field; nothing is created.
+    let before = snapshot(&app);
+    let (status, body) = send(
+        &app,
+        &c,
+        &Method::POST,
+        &base,
+        &invite("deputy@customer.example", "reset_license"),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("only permissions you hold") && body.contains("deputy@customer.example"));
+    assert_eq!(snapshot(&app), before);
+    // Within one's own: invited, with the same invite email as from the vendor.
+    let (status, _) = send(
+        &app,
+        &c,
+        &Method::POST,
+        &base,
+        &invite("deputy@customer.example", "reset_device"),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let deputy = newest(&app);
+    let outbox = keyfold::mail::outbox::list(&mut app.conn(), &Default::default(), 5)
+        .unwrap()
+        .rows;
+    assert_eq!(outbox[0].to_email, "deputy@customer.example");
+    assert_eq!(outbox[0].template, "invite");
+
+    // Nobody raises anyone above themselves, nor changes their own grant.
+    let before = snapshot(&app);
+    for (path, fields) in [
+        (
+            format!("{base}/{deputy}/permissions"),
+            vec![("permissions", "reset_license".to_owned())],
+        ),
+        (
+            format!("{base}/{own}/permissions"),
+            vec![("permissions", "reset_device".to_owned())],
+        ),
+        (format!("{base}/{own}/remove"), vec![]),
+    ] {
+        let (status, _) = send(&app, &c, &Method::POST, &path, &fields).await;
+        assert_eq!(status, 303, "{path}: refused with a message");
+    }
+    assert_eq!(snapshot(&app), before, "refusals changed nothing");
+    // A manager holding more than me is out of my reach.
+    let senior = app.create_license_manager("senior@customer.example");
+    let senior_grant = set_grant(&app, senior.id, order, Permissions::all());
+    let before = snapshot(&app);
+    let (status, _) = send(
+        &app,
+        &c,
+        &Method::POST,
+        &format!("{base}/{senior_grant}/remove"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(snapshot(&app), before);
+    let page = c
+        .get(app.url(&base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("only the vendor can change them"),
+        "the refusal is explained"
+    );
+    // Within reach: change, then remove.
+    let (status, _) = send(
+        &app,
+        &c,
+        &Method::POST,
+        &format!("{base}/{deputy}/permissions"),
+        &[("permissions", "manage_managers".to_owned())],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (status, _) = send(
+        &app,
+        &c,
+        &Method::POST,
+        &format!("{base}/{deputy}/remove"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let left: i64 = manager_grants::table
+        .filter(manager_grants::id.eq(deputy))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(left, 0);
+    let activity = c
+        .get(app.url(&format!("/portal/orders/{order}/activity")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        activity.contains("lead@customer.example") && activity.contains("license manager removed"),
+        "{activity}"
+    );
 }

@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::forms::license_manager::{ManagerForm, PermissionsForm};
 use super::{AdminCtx, ConfirmPage};
 use crate::auth::CsrfForm;
 use crate::db::DbConnection;
@@ -17,6 +16,7 @@ use crate::models::license_manager::LicenseManager;
 use crate::models::order::{self, Order};
 use crate::models::{ModelError, ModelResult};
 use crate::web::forms::{act, flash_result, ok, render, see_other, submit, Problem};
+use crate::web::manager_forms::{ManagerForm, PermissionsForm};
 use crate::web::{EmptyForm, State};
 
 #[derive(Template)]

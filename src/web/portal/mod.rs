@@ -4,6 +4,7 @@ pub mod account;
 pub mod home;
 pub mod licenses;
 pub mod links;
+pub mod managers;
 pub mod orders;
 
 use actix_session::{Session, SessionExt};

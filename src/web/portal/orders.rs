@@ -90,6 +90,7 @@ pub struct ActivityQuery {
 #[template(path = "portal/orders/activity.html")]
 struct ActivityPage {
     ctx: PortalCtx,
+    granted: GrantedOrder,
     order: Order,
     page: Page<AuditRow>,
     pager_base: String,
@@ -115,6 +116,7 @@ pub async fn activity(
     let pager_base = format!("/portal/orders/{}/activity", granted.order_id());
     ok(&ActivityPage {
         ctx,
+        granted,
         order,
         page,
         pager_base,

@@ -87,6 +87,31 @@ pub(super) fn declare(r: &mut impl Sink) {
         Manager(AnyGrant),
         po::activity,
     );
+    use portal::managers as pm;
+    r.add(
+        get.clone(),
+        "/portal/orders/{id}/managers",
+        Manager(Needs(ManageManagers)),
+        pm::index,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/managers",
+        Manager(Needs(ManageManagers)),
+        pm::invite,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/managers/{grant}/permissions",
+        Manager(Needs(ManageManagers)),
+        pm::permissions,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/managers/{grant}/remove",
+        Manager(Needs(ManageManagers)),
+        pm::remove,
+    );
     r.add(
         get.clone(),
         "/portal/licenses/{id}",

@@ -4,7 +4,6 @@
 
 pub mod customer;
 pub mod license;
-pub mod license_manager;
 pub mod lines;
 pub mod order;
 pub mod product;

@@ -1,4 +1,5 @@
-//! The license-manager forms of an order: add a manager, change their permissions.
+//! The license-manager forms of an order, in both areas: add a manager, change their
+//! permissions (staff on the order's tab; a license manager with Manage managers).
 
 use serde::Deserialize;
 

@@ -1,0 +1,155 @@
+//! "Manage managers" in the license portal: a manager with that permission invites other
+//! managers to the order with at most their own permissions, and changes or removes the
+//! managers whose permissions are all within theirs (never their own grant).
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use super::PortalCtx;
+use crate::auth::CsrfForm;
+use crate::domain::{FieldErrors, GrantId, Permission};
+use crate::error::AppResult;
+use crate::models::grant::{Added, GrantRow, GrantedOrder};
+use crate::models::order::Order;
+use crate::models::portal;
+use crate::web::forms::{act, render, submit, Problem};
+use crate::web::manager_forms::{ManagerForm, PermissionsForm};
+use crate::web::{EmptyForm, State};
+
+#[derive(Template)]
+#[template(path = "portal/orders/managers.html")]
+struct ManagersPage {
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    order: Order,
+    rows: Vec<(GrantRow, bool)>,
+    form: ManagerForm,
+    errors: FieldErrors,
+    message: Option<String>,
+    /// The permissions the signed-in manager may give: their own.
+    mine: Vec<Permission>,
+}
+
+async fn page(
+    state: &State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    form: ManagerForm,
+    problem: Problem,
+) -> AppResult<HttpResponse> {
+    let g = granted.clone();
+    let ((order, _), rows) = state
+        .db(move |conn| Ok((portal::order(conn, &g)?, portal::delegation_rows(conn, &g)?)))
+        .await?;
+    render(
+        problem.status,
+        &ManagersPage {
+            mine: granted.permissions().held(),
+            ctx,
+            granted,
+            order,
+            rows,
+            form,
+            errors: problem.errors,
+            message: problem.message,
+        },
+    )
+}
+
+/// `GET /portal/orders/{id}/managers`.
+pub async fn index(state: State, ctx: PortalCtx, granted: GrantedOrder) -> AppResult<HttpResponse> {
+    page(
+        &state,
+        ctx,
+        granted,
+        ManagerForm::default(),
+        Problem::none(),
+    )
+    .await
+}
+
+/// `POST /portal/orders/{id}/managers`: invites a manager to this order.
+pub async fn invite(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    CsrfForm(form): CsrfForm<ManagerForm>,
+) -> AppResult<HttpResponse> {
+    let (mailer, actor, g) = (state.mailer.clone(), ctx.actor(), granted.clone());
+    let back = format!("/portal/orders/{}/managers", granted.order_id());
+    let email = form.email.trim().to_owned();
+    let result = submit(
+        &ctx,
+        &state,
+        form.parse(),
+        move |conn, input| portal::invite_manager(conn, &g, &mailer, &actor, &input),
+        |added| {
+            let text = match added {
+                Added::Invited { .. } => {
+                    format!("{email} is invited: an email with their link is on its way.")
+                }
+                Added::Granted => {
+                    format!("{email} now manages this order; they were notified by email.")
+                }
+            };
+            (back, text)
+        },
+    )
+    .await?;
+    match result {
+        Ok(done) => Ok(done),
+        Err(problem) => page(&state, ctx, granted, form, problem).await,
+    }
+}
+
+/// `POST /portal/orders/{id}/managers/{grant}/permissions`.
+pub async fn permissions(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    path: web::Path<(i64, GrantId)>,
+    CsrfForm(form): CsrfForm<PermissionsForm>,
+) -> AppResult<HttpResponse> {
+    let (_, id) = path.into_inner();
+    let (actor, g) = (ctx.actor(), granted.clone());
+    let back = format!("/portal/orders/{}/managers", granted.order_id());
+    let parsed = form.parse();
+    act(
+        &ctx,
+        &state,
+        &back,
+        move |conn| {
+            let perms = parsed.map_err(|e| {
+                crate::models::ModelError::invalid(
+                    "permissions",
+                    e.get("permissions")
+                        .unwrap_or("Choose permissions from the list."),
+                )
+            })?;
+            portal::set_manager_permissions(conn, &g, &actor, id, perms)
+        },
+        |m| format!("Permissions of {} saved.", m.email),
+    )
+    .await
+}
+
+/// `POST /portal/orders/{id}/managers/{grant}/remove`.
+pub async fn remove(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    path: web::Path<(i64, GrantId)>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let (_, id) = path.into_inner();
+    let (actor, g) = (ctx.actor(), granted.clone());
+    let back = format!("/portal/orders/{}/managers", granted.order_id());
+    act(
+        &ctx,
+        &state,
+        &back,
+        move |conn| portal::remove_manager(conn, &g, &actor, id),
+        |m| format!("{} no longer manages this order.", m.email),
+    )
+    .await
+}
