@@ -221,6 +221,17 @@ pub fn for_object(
         .load(conn)
 }
 
+/// The newest entries about an order and everything in it (its licenses, its managers):
+/// one indexed query on `order_id`.
+pub fn for_order(conn: &mut DbConnection, order_id: i64, limit: i64) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::order_id.eq(order_id))
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+}
+
 /// The newest entries made by one actor (a license manager's portal activity).
 pub fn by_actor(
     conn: &mut DbConnection,

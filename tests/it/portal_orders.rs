@@ -465,6 +465,16 @@ async fn the_activity_page_lists_the_portal_changes_of_its_order_only() {
         .await
         .unwrap();
     assert!(history.contains("actor@customer.example"));
+    let order_page = app
+        .get(&format!("/orders/{order_a}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        order_page.contains("actor@customer.example") && order_page.contains("end-user portal"),
+        "the order's history includes its licenses' portal changes"
+    );
     let source: String = {
         use keyfold::db::schema::audit_log;
         audit_log::table

@@ -261,7 +261,7 @@ pub(super) async fn show_page(
                 o,
                 c,
                 license::for_order(conn, id, SHOWN_LICENSES)?,
-                audit::for_object(conn, "order", id.0, 50)?,
+                audit::for_order(conn, id.0, 50)?,
             ))
         })
         .await?;
