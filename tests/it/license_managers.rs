@@ -602,8 +602,21 @@ async fn forgot_password_answers_alike_sends_once_per_five_minutes_and_ends_othe
             )
         }
     };
+    // An account with no grant left and a disabled one get nothing either.
+    app.create_license_manager("idle@customer.example");
+    let off = app.create_license_manager("off@customer.example");
+    add_manager(&app, order, "off@customer.example", &["reset_device"]).await;
+    keyfold::models::license_manager::set_enabled(
+        &mut app.conn(),
+        &keyfold::models::audit::Actor::system("test"),
+        keyfold::domain::LicenseManagerId(off.id),
+        false,
+    )
+    .unwrap();
     let known = ask("max@customer.example").await;
     let unknown = ask("nobody@customer.example").await;
+    assert_eq!(ask("idle@customer.example").await.1, known.1);
+    assert_eq!(ask("off@customer.example").await.1, known.1);
     assert_eq!(known.0, 200);
     assert_eq!(
         known, unknown,
@@ -625,10 +638,15 @@ async fn forgot_password_answers_alike_sends_once_per_five_minutes_and_ends_othe
         .filter(|m| m.link("/portal/reset-password/").is_some())
         .count();
     assert_eq!(resets, 1);
-    assert!(smtp
-        .mails()
-        .iter()
-        .all(|m| !m.to.iter().any(|t| t.contains("nobody"))));
+    for nobody in ["nobody@", "idle@", "off@"] {
+        assert!(
+            smtp.mails()
+                .iter()
+                .filter(|m| m.to.iter().any(|t| t.contains(nobody)))
+                .all(|m| m.link("/portal/reset-password/").is_none()),
+            "no reset link to {nobody}"
+        );
+    }
 
     // The link sets a new password once, ends the other session and sends a notice.
     let me = client();
