@@ -270,6 +270,8 @@ pub fn accept_invite(
     }
     token::consume(conn, t.id)?;
     token::void(conn, Some(Purpose::ManagerInvite), grant::OWNER, manager.id)?;
+    // Invites still waiting in the outbox would only carry a used link now.
+    outbox::void_links(conn, manager.id, Some(LinkKind::Invite))?;
     grant::accept_pending(conn, manager.id)?;
     let actor = Actor::license_manager(manager.id, &manager.email, ip);
     set_password(conn, &actor, &manager, hash, None)?;

@@ -926,3 +926,27 @@ async fn a_manager_changes_their_password_and_signs_out_everywhere_from_the_acco
     };
     assert_eq!(live, 0);
 }
+
+#[tokio::test]
+async fn accepting_an_invite_gives_up_the_invite_still_waiting_in_the_outbox() {
+    let app = TestApp::spawn().await;
+    let demo = app.seed_demo("admin@example.com");
+    let link = demo.invite_link.replace(&app.mailer().public_url, "");
+    let queued = |app: &TestApp| {
+        keyfold::mail::outbox::list(&mut app.conn(), &Default::default(), 10)
+            .unwrap()
+            .rows
+            .into_iter()
+            .find(|r| r.template == "invite")
+            .unwrap()
+    };
+    assert_eq!(queued(&app).status, "queued", "no SMTP: the invite waits");
+    let r = choose(&app, &client(), &link, "a good long password").await;
+    assert_eq!(r.status(), 303);
+    let row = queued(&app);
+    assert_eq!(
+        row.status, "failed",
+        "a later SMTP server must not send a used link"
+    );
+    assert!(row.last_error.unwrap_or_default().contains("voided"));
+}
