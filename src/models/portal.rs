@@ -219,6 +219,15 @@ fn delegable(
     Ok((target, manager))
 }
 
+/// The manager a removal would remove (for its confirmation page), if within reach.
+pub fn removable_manager(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    id: crate::domain::GrantId,
+) -> ModelResult<super::license_manager::LicenseManager> {
+    delegable(conn, g, id).map(|(_, m)| m)
+}
+
 /// Changes another manager's permissions on this order, within the changer's own.
 pub fn set_manager_permissions(
     conn: &mut DbConnection,

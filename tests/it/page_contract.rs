@@ -98,7 +98,14 @@ async fn every_page_of_the_route_table_labels_its_controls_and_has_no_inline_cod
         .filter(|r| r.method == Method::GET)
         .filter(|r| !matches!(r.access, Access::Public))
         .filter(|r| !r.path.ends_with(".csv") && !r.path.ends_with(".css"))
-        .map(|r| fill_params(r.path))
+        // A portal manager cannot remove their own grant: the demo's other manager of
+        // order 1 (grant 3) is the one within reach.
+        .map(|r| {
+            fill_params(&r.path.replace(
+                "/portal/orders/{id}/managers/{grant}",
+                "/portal/orders/1/managers/3",
+            ))
+        })
         .collect();
     assert!(pages.len() > 25, "{} pages", pages.len());
     pages.push("/products/5".to_owned());

@@ -244,6 +244,11 @@ async fn a_manager_of_one_order_learns_nothing_about_another() {
         ),
         // Forged: the other order's grant through this order's routes.
         (
+            Method::GET,
+            format!("/portal/orders/{order_a}/managers/{their_grant}/remove"),
+            vec![],
+        ),
+        (
             Method::POST,
             format!("/portal/orders/{order_a}/managers/{their_grant}/remove"),
             vec![],

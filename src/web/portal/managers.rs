@@ -133,6 +133,37 @@ pub async fn permissions(
     .await
 }
 
+#[derive(Template)]
+#[template(path = "portal/orders/remove_manager.html")]
+struct RemovePage {
+    ctx: PortalCtx,
+    order: Order,
+    manager: crate::models::license_manager::LicenseManager,
+    grant: GrantId,
+}
+
+/// `GET /portal/orders/{id}/managers/{grant}/remove`: what removing will do.
+pub async fn remove_confirm(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    path: web::Path<(i64, GrantId)>,
+) -> AppResult<HttpResponse> {
+    let (_, id) = path.into_inner();
+    let (order, manager) = state
+        .db(move |conn| {
+            let (order, _) = portal::order(conn, &granted)?;
+            Ok((order, portal::removable_manager(conn, &granted, id)?))
+        })
+        .await?;
+    crate::web::forms::ok(&RemovePage {
+        ctx,
+        order,
+        manager,
+        grant: id,
+    })
+}
+
 /// `POST /portal/orders/{id}/managers/{grant}/remove`.
 pub async fn remove(
     state: State,

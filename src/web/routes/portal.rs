@@ -107,6 +107,12 @@ pub(super) fn declare(r: &mut impl Sink) {
         pm::permissions,
     );
     r.add(
+        get.clone(),
+        "/portal/orders/{id}/managers/{grant}/remove",
+        Manager(Needs(ManageManagers)),
+        pm::remove_confirm,
+    );
+    r.add(
         post.clone(),
         "/portal/orders/{id}/managers/{grant}/remove",
         Manager(Needs(ManageManagers)),
