@@ -163,6 +163,7 @@ diesel::table! {
 diesel::table! {
     license_users (id) {
         id -> Int8,
+        order_id -> Int8,
         email -> Text,
         email_norm -> Text,
         first_name -> Text,
@@ -197,6 +198,7 @@ diesel::table! {
         first_activated_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        max_license_users -> Int8,
     }
 }
 
@@ -321,6 +323,7 @@ diesel::table! {
         metadata -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        max_license_users -> Int8,
     }
 }
 
@@ -385,6 +388,7 @@ diesel::joinable!(license_events -> licenses (license_id));
 diesel::joinable!(license_features -> licenses (license_id));
 diesel::joinable!(license_user_assignments -> license_users (license_user_id));
 diesel::joinable!(license_user_assignments -> licenses (license_id));
+diesel::joinable!(license_users -> orders (order_id));
 diesel::joinable!(licenses -> orders (order_id));
 diesel::joinable!(licenses -> products (product_id));
 diesel::joinable!(manager_grants -> license_managers (manager_id));

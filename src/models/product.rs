@@ -50,6 +50,8 @@ pub struct Product {
     pub metadata: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// License users a license of this product may have (0: not user-based).
+    pub max_license_users: i64,
 }
 
 impl Product {

@@ -18,6 +18,7 @@ mod cli;
 mod hostile;
 mod license_managers;
 mod licenses;
+mod migrations;
 mod orders;
 mod outbox;
 mod page_contract;

@@ -1,0 +1,123 @@
+//! Migrations that change existing data, run on a database holding data in the shape
+//! before them (and reverted), on the test's backend.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::MigrationHarness;
+use keyfold::db::{DbConnection, PG_MIGRATIONS, SQLITE_MIGRATIONS};
+
+use crate::helpers::TestDb;
+
+fn revert_last(conn: &mut DbConnection) {
+    match conn {
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Pg(c) => c.revert_last_migration(PG_MIGRATIONS).map(|_| ()),
+    }
+    .expect("the last migration reverts");
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct UserRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    order_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    email_norm: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    licenses: i64,
+}
+
+#[test]
+fn license_users_become_one_per_order_when_the_migration_runs_on_data() {
+    let db = TestDb::fresh();
+    let mut conn = keyfold::db::open_single(db.url()).expect("migrated");
+    let ts = "'2026-01-01 00:00:00'";
+    // Two orders with two licenses each (valid before and after the migration).
+    conn.batch_execute(&format!(
+        "INSERT INTO products (name, name_norm, code, code_norm, license_type, created_at, updated_at) \
+           VALUES ('P', 'p', 'P1', 'p1', 'perpetual', {ts}, {ts});
+         INSERT INTO orders (reference, reference_norm, created_at, updated_at) VALUES ('A', 'a', {ts}, {ts});
+         INSERT INTO orders (reference, reference_norm, created_at, updated_at) VALUES ('B', 'b', {ts}, {ts});
+         INSERT INTO licenses (license_key, key_norm, product_id, order_id, license_type, created_at, updated_at) \
+           VALUES ('AAAA-0001', 'AAAA0001', 1, 1, 'perpetual', {ts}, {ts}), \
+                  ('AAAA-0002', 'AAAA0002', 1, 1, 'perpetual', {ts}, {ts}), \
+                  ('BBBB-0001', 'BBBB0001', 1, 2, 'perpetual', {ts}, {ts}), \
+                  ('BBBB-0002', 'BBBB0002', 1, 2, 'perpetual', {ts}, {ts});"
+    ))
+    .unwrap();
+    // The old shape: one license user per email across the database.
+    revert_last(&mut conn);
+    conn.batch_execute(&format!(
+        "INSERT INTO license_users (email, email_norm, first_name, password_hash, created_at, updated_at) VALUES \
+           ('Ann@x.example', 'ann@x.example', 'Ann', 'hash-ann', {ts}, {ts}), \
+           ('bob@x.example', 'bob@x.example', 'Bob', NULL, {ts}, {ts}), \
+           ('carl@x.example', 'carl@x.example', 'Carl', NULL, {ts}, {ts});
+         INSERT INTO license_user_assignments (license_id, license_user_id, created_at) VALUES \
+           (1, 1, {ts}), (2, 1, {ts}), (3, 1, {ts}), (1, 2, {ts});"
+    ))
+    .unwrap();
+    keyfold::db::run_migrations(&mut conn).expect("the migration runs on data");
+
+    let mut rows: Vec<UserRow> = diesel::sql_query(
+        "SELECT u.order_id AS order_id, u.email_norm AS email_norm, \
+                (SELECT COUNT(*) FROM license_user_assignments a JOIN licenses l ON l.id = a.license_id \
+                  WHERE a.license_user_id = u.id AND l.order_id = u.order_id) AS licenses \
+         FROM license_users u",
+    )
+    .load(&mut conn)
+    .unwrap();
+    rows.sort();
+    let expected = |o: i64, e: &str, n: i64| UserRow {
+        order_id: o,
+        email_norm: e.to_owned(),
+        licenses: n,
+    };
+    assert_eq!(
+        rows,
+        vec![
+            expected(1, "ann@x.example", 2),
+            expected(1, "bob@x.example", 1),
+            expected(2, "ann@x.example", 1),
+        ],
+        "Ann on two orders is two license users, each with that order's licenses; Carl had none"
+    );
+    let total: i64 = diesel::sql_query("SELECT COUNT(*) AS n FROM license_user_assignments")
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n;
+    assert_eq!(total, 4, "every assignment kept");
+    // Unique per order, not across orders.
+    let again = conn.batch_execute(&format!(
+        "INSERT INTO license_users (order_id, email, email_norm, created_at, updated_at) \
+           VALUES (1, 'ann@x.example', 'ann@x.example', {ts}, {ts})"
+    ));
+    assert!(
+        again.is_err(),
+        "the same email twice on one order is refused"
+    );
+    conn.batch_execute(&format!(
+        "INSERT INTO orders (reference, reference_norm, created_at, updated_at) VALUES ('C', 'c', {ts}, {ts});
+         INSERT INTO license_users (order_id, email, email_norm, created_at, updated_at) \
+           VALUES (3, 'ann@x.example', 'ann@x.example', {ts}, {ts})"
+    ))
+    .expect("the same email on another order is another license user");
+    let max: i64 = diesel::sql_query("SELECT max_license_users AS n FROM licenses WHERE id = 1")
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n;
+    assert_eq!(max, 0, "licenses start not user-based");
+    // And back: the old shape again, one user per email.
+    revert_last(&mut conn);
+    let users: i64 = diesel::sql_query("SELECT COUNT(*) AS n FROM license_users")
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n;
+    assert_eq!(users, 2);
+    keyfold::db::run_migrations(&mut conn).unwrap();
+    drop(conn);
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
