@@ -141,6 +141,15 @@ pub fn for_manager(
         q = q.filter(manager_grants::invite_state.ne(REVOKED));
     }
     let rows: Vec<(Grant, String, Option<i64>)> = q.limit(500).load(conn)?;
+    // The orders' license counts in one grouped query.
+    let orders: Vec<i64> = rows.iter().map(|(g, _, _)| g.order_id).collect();
+    let counts: std::collections::HashMap<i64, i64> = licenses::table
+        .filter(licenses::order_id.eq_any(&orders))
+        .group_by(licenses::order_id)
+        .select((licenses::order_id, diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
     rows.into_iter()
         .map(|(grant, order_reference, customer_id)| {
             let customer = match customer_id {
@@ -149,10 +158,7 @@ pub fn for_manager(
                     .unwrap_or_default(),
                 None => String::new(),
             };
-            let licenses = licenses::table
-                .filter(licenses::order_id.eq(grant.order_id))
-                .count()
-                .get_result(conn)?;
+            let licenses = counts.get(&grant.order_id).copied().unwrap_or(0);
             let state = state_of(conn, &grant)?;
             Ok(ManagedOrder {
                 grant,

@@ -454,16 +454,22 @@ pub fn list(
         .limit(per_page + 1)
         .load(conn)?;
     let page = super::Page::from_rows(rows, per_page, |m: &LicenseManager| m.id);
+    // The page's order counts in one grouped query.
+    let ids: Vec<i64> = page.rows.iter().map(|m| m.id).collect();
+    let counts: std::collections::HashMap<i64, i64> = manager_grants::table
+        .filter(manager_grants::manager_id.eq_any(&ids))
+        .filter(manager_grants::invite_state.ne(grant::REVOKED))
+        .group_by(manager_grants::manager_id)
+        .select((manager_grants::manager_id, diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
     let rows = page
         .rows
         .into_iter()
         .map(|m| {
             let state = state_of(conn, &m)?;
-            let orders = manager_grants::table
-                .filter(manager_grants::manager_id.eq(m.id))
-                .filter(manager_grants::invite_state.ne(grant::REVOKED))
-                .count()
-                .get_result(conn)?;
+            let orders = counts.get(&m.id).copied().unwrap_or(0);
             Ok(ListRow {
                 manager: m,
                 state,

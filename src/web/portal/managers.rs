@@ -1,13 +1,15 @@
 //! "Manage managers" in the license portal: a manager with that permission invites other
 //! managers to the order with at most their own permissions, and changes or removes the
-//! managers whose permissions are all within theirs (never their own grant).
+//! managers whose permissions are all within theirs (never their own grant). The order of
+//! the URL reaches the handlers only as the grant guard's `GrantedOrder`; the path's
+//! order id is read to match the route and otherwise ignored.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::PortalCtx;
 use crate::auth::CsrfForm;
-use crate::domain::{FieldErrors, GrantId, Permission};
+use crate::domain::{FieldErrors, GrantId, OrderId, Permission};
 use crate::error::AppResult;
 use crate::models::grant::{Added, GrantRow, GrantedOrder};
 use crate::models::order::Order;
@@ -107,7 +109,7 @@ pub async fn permissions(
     state: State,
     ctx: PortalCtx,
     granted: GrantedOrder,
-    path: web::Path<(i64, GrantId)>,
+    path: web::Path<(OrderId, GrantId)>,
     CsrfForm(form): CsrfForm<PermissionsForm>,
 ) -> AppResult<HttpResponse> {
     let (_, id) = path.into_inner();
@@ -147,7 +149,7 @@ pub async fn remove_confirm(
     state: State,
     ctx: PortalCtx,
     granted: GrantedOrder,
-    path: web::Path<(i64, GrantId)>,
+    path: web::Path<(OrderId, GrantId)>,
 ) -> AppResult<HttpResponse> {
     let (_, id) = path.into_inner();
     let (order, manager) = state
@@ -169,7 +171,7 @@ pub async fn remove(
     state: State,
     ctx: PortalCtx,
     granted: GrantedOrder,
-    path: web::Path<(i64, GrantId)>,
+    path: web::Path<(OrderId, GrantId)>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
     let (_, id) = path.into_inner();
