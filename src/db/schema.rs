@@ -90,6 +90,17 @@ diesel::table! {
         last_check_at -> Nullable<Timestamp>,
         deactivated_at -> Nullable<Timestamp>,
         borrowed_until -> Nullable<Timestamp>,
+        checkout_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    grant_products (id) {
+        id -> Int8,
+        grant_id -> Int8,
+        product_id -> Int8,
+        quota -> Nullable<Int8>,
+        used -> Int8,
     }
 }
 
@@ -231,6 +242,7 @@ diesel::table! {
         created_by_id -> Nullable<Int8>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        parent_grant_id -> Nullable<Int8>,
     }
 }
 
@@ -278,6 +290,7 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        license_user_id -> Nullable<Int8>,
     }
 }
 
@@ -382,6 +395,8 @@ diesel::joinable!(customer_labels -> customers (customer_id));
 diesel::joinable!(customer_labels -> labels (label_id));
 diesel::joinable!(customers -> customer_accounts (customer_account_id));
 diesel::joinable!(devices -> licenses (license_id));
+diesel::joinable!(grant_products -> manager_grants (grant_id));
+diesel::joinable!(grant_products -> products (product_id));
 diesel::joinable!(license_custom_fields -> licenses (license_id));
 diesel::joinable!(license_events -> devices (device_id));
 diesel::joinable!(license_events -> licenses (license_id));
@@ -404,6 +419,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_labels,
     customers,
     devices,
+    grant_products,
     labels,
     license_custom_fields,
     license_events,

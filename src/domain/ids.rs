@@ -27,4 +27,5 @@ id_type!(
     LicenseManagerId,
     GrantId,
     OutboxId,
+    LicenseUserId,
 );

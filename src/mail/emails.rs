@@ -15,6 +15,8 @@ pub const LINK_MARK: &str = "\u{1}link\u{1}";
 pub enum LinkKind {
     Invite,
     Reset,
+    /// A license user's set-password link.
+    Password,
 }
 
 impl LinkKind {
@@ -22,6 +24,7 @@ impl LinkKind {
         match self {
             LinkKind::Invite => "invite",
             LinkKind::Reset => "reset",
+            LinkKind::Password => "password",
         }
     }
 
@@ -29,6 +32,7 @@ impl LinkKind {
         match s {
             "invite" => Some(LinkKind::Invite),
             "reset" => Some(LinkKind::Reset),
+            "password" => Some(LinkKind::Password),
             _ => None,
         }
     }
@@ -38,6 +42,7 @@ impl LinkKind {
         match self {
             LinkKind::Invite => "[invite link]",
             LinkKind::Reset => "[reset link]",
+            LinkKind::Password => "[set-password link]",
         }
     }
 }
@@ -60,6 +65,11 @@ pub enum Kind {
     Granted,
     PasswordReset,
     PasswordChanged,
+    /// A license user was given a license (with a set-password link if they have no
+    /// password yet).
+    AssignedLicenseUser,
+    /// A license user's set-password link, sent by a manager or the vendor.
+    LicenseUserPassword,
 }
 
 impl Kind {
@@ -69,6 +79,8 @@ impl Kind {
             Kind::Granted => "granted",
             Kind::PasswordReset => "password_reset",
             Kind::PasswordChanged => "password_changed",
+            Kind::AssignedLicenseUser => "assigned_license_user",
+            Kind::LicenseUserPassword => "license_user_password",
         }
     }
 
@@ -78,6 +90,8 @@ impl Kind {
             Kind::Granted,
             Kind::PasswordReset,
             Kind::PasswordChanged,
+            Kind::AssignedLicenseUser,
+            Kind::LicenseUserPassword,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
@@ -89,6 +103,8 @@ impl Kind {
             "granted" => "Granted another order",
             "password_reset" => "Password reset",
             "password_changed" => "Password changed",
+            "assigned_license_user" => "Assigned license user",
+            "license_user_password" => "License user password link",
             _ => "Email",
         }
     }
@@ -106,6 +122,9 @@ pub struct MailData {
     /// [`LINK_MARK`] in a token-bearing email.
     pub link: String,
     pub valid_for: String,
+    /// License-user emails: the license's product and key.
+    pub product: String,
+    pub license_key: String,
 }
 
 /// An email ready for the outbox.
@@ -120,6 +139,7 @@ pub struct Email {
     pub link: Option<Link>,
     pub manager_id: Option<i64>,
     pub order_id: Option<i64>,
+    pub license_user_id: Option<i64>,
 }
 
 macro_rules! parts {
@@ -158,6 +178,16 @@ parts!(
     ResetHtml = "email/password_reset/body.html"
 );
 parts!(
+    AssignedSubject = "email/assigned_license_user/subject.txt",
+    AssignedText = "email/assigned_license_user/body.txt",
+    AssignedHtml = "email/assigned_license_user/body.html"
+);
+parts!(
+    UserPasswordSubject = "email/license_user_password/subject.txt",
+    UserPasswordText = "email/license_user_password/body.txt",
+    UserPasswordHtml = "email/license_user_password/body.html"
+);
+parts!(
     ChangedSubject = "email/password_changed/subject.txt",
     ChangedText = "email/password_changed/body.txt",
     ChangedHtml = "email/password_changed/body.html"
@@ -190,6 +220,16 @@ pub fn render(kind: Kind, m: &MailData, link: Option<Link>) -> Email {
             r(&ChangedText { m }),
             r(&ChangedHtml { m }),
         ),
+        Kind::AssignedLicenseUser => (
+            r(&AssignedSubject { m }),
+            r(&AssignedText { m }),
+            r(&AssignedHtml { m }),
+        ),
+        Kind::LicenseUserPassword => (
+            r(&UserPasswordSubject { m }),
+            r(&UserPasswordText { m }),
+            r(&UserPasswordHtml { m }),
+        ),
     };
     Email {
         kind,
@@ -201,5 +241,6 @@ pub fn render(kind: Kind, m: &MailData, link: Option<Link>) -> Email {
         link,
         manager_id: None,
         order_id: None,
+        license_user_id: None,
     }
 }

@@ -58,6 +58,11 @@ impl Mailer {
         format!("{}/portal/invite/", self.public_url)
     }
 
+    /// Where a license user's set-password link points, without its token.
+    pub fn user_password_prefix(&self) -> String {
+        format!("{}/portal/users/password/", self.public_url)
+    }
+
     /// Where a password-reset link points, without its token.
     pub fn reset_prefix(&self) -> String {
         format!("{}/portal/reset-password/", self.public_url)

@@ -31,6 +31,7 @@ pub struct OutboxRow {
     pub link_kind: Option<String>,
     pub manager_id: Option<i64>,
     pub order_id: Option<i64>,
+    pub license_user_id: Option<i64>,
     pub message_id: String,
     pub status: String,
     pub attempts: i32,
@@ -98,6 +99,7 @@ pub fn enqueue(conn: &mut DbConnection, mailer: &Mailer, email: Email) -> QueryR
             outbox::token_expires_at.eq(expires),
             outbox::manager_id.eq(email.manager_id),
             outbox::order_id.eq(email.order_id),
+            outbox::license_user_id.eq(email.license_user_id),
             outbox::message_id.eq(message_id),
             outbox::status.eq(QUEUED),
             outbox::attempts.eq(0),
@@ -117,22 +119,44 @@ pub fn void_links(
     manager_id: i64,
     kind: Option<LinkKind>,
 ) -> QueryResult<usize> {
-    let base = outbox::table
+    let mut q = outbox::table
         .filter(outbox::manager_id.eq(manager_id))
         .filter(outbox::status.eq(QUEUED))
-        .filter(outbox::link_kind.is_not_null());
-    let set = (
+        .select(outbox::id)
+        .into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(outbox::link_kind.eq(k.as_str()));
+    }
+    let ids: Vec<i64> = q.load(conn)?;
+    void_ids(conn, &ids)
+}
+
+/// Gives up a license user's queued set-password emails (their link was replaced).
+pub fn void_user_links(conn: &mut DbConnection, license_user_id: i64) -> QueryResult<usize> {
+    let ids: Vec<i64> = outbox::table
+        .filter(outbox::license_user_id.eq(license_user_id))
+        .filter(outbox::status.eq(QUEUED))
+        .filter(outbox::link_kind.eq(LinkKind::Password.as_str()))
+        .select(outbox::id)
+        .load(conn)?;
+    void_ids(conn, &ids)
+}
+
+/// Marks those of `ids` still queued with a link as failed, their sealed token erased.
+fn void_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::status.eq(QUEUED))
+            .filter(outbox::link_kind.is_not_null()),
+    )
+    .set((
         outbox::status.eq(FAILED),
         outbox::sealed_token.eq(None::<String>),
         outbox::last_error.eq(Some("Not sent: its link was replaced or voided first.")),
         outbox::updated_at.eq(now()),
-    );
-    match kind {
-        Some(k) => diesel::update(base.filter(outbox::link_kind.eq(k.as_str())))
-            .set(set)
-            .execute(conn),
-        None => diesel::update(base).set(set).execute(conn),
-    }
+    ))
+    .execute(conn)
 }
 
 /// The Notifications page's filter.
@@ -358,6 +382,7 @@ pub fn requeue_copy(
             link: None,
             manager_id: row.manager_id,
             order_id: row.order_id,
+            license_user_id: row.license_user_id,
         },
     )
 }

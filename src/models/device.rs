@@ -21,11 +21,23 @@ pub struct Device {
     pub last_check_at: Option<NaiveDateTime>,
     pub deactivated_at: Option<NaiveDateTime>,
     pub borrowed_until: Option<NaiveDateTime>,
+    pub checkout_until: Option<NaiveDateTime>,
 }
 
 impl Device {
     pub fn is_active(&self) -> bool {
         self.deactivated_at.is_none()
+    }
+
+    /// Borrowed now: an active device whose borrow has not ended.
+    pub fn is_borrowed(&self, now: NaiveDateTime) -> bool {
+        self.is_active() && self.borrowed_until.is_some_and(|u| u > now)
+    }
+
+    /// Holds a floating seat now: an active device with an unexpired check-out or borrow.
+    pub fn holds_seat(&self, now: NaiveDateTime) -> bool {
+        self.is_active()
+            && (self.is_borrowed(now) || self.checkout_until.is_some_and(|u| u > now))
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Grant {
     pub created_by_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The grant this one was carved from (a delegate's, or a created order's).
+    pub parent_grant_id: Option<i64>,
 }
 
 impl Grant {
@@ -218,6 +220,9 @@ pub struct NewGrant {
     pub email: EmailAddress,
     pub name: String,
     pub permissions: Permissions,
+    /// The products the grant may issue or order, with quotas; `None`: the default
+    /// (the products on the order, or all of a delegator's).
+    pub products: Option<Vec<super::grant_products::ProductChoice>>,
 }
 
 /// What adding a manager did.
@@ -283,6 +288,21 @@ pub fn add(
         .returning(manager_grants::id)
         .get_result(conn)?;
     let grant = load(conn, id)?;
+    if actor.kind != "manager" {
+        // A vendor-made grant: the products chosen, or those already on the order.
+        // (A manager's delegate is carved from the delegator's grant by the caller.)
+        let products = match &input.products {
+            Some(p) => p.clone(),
+            None => super::grant_products::products_on_order(conn, OrderId(order.id))?
+                .into_iter()
+                .map(|product_id| super::grant_products::ProductChoice {
+                    product_id,
+                    quota: None,
+                })
+                .collect(),
+        };
+        super::grant_products::set(conn, GrantId(grant.id), &products)?;
+    }
     audit::record(
         conn,
         actor,
@@ -304,6 +324,55 @@ pub fn add(
         }
     };
     Ok((GrantId(grant.id), added))
+}
+
+/// The grant a manager gets on an order they created in the portal: the same
+/// permissions as on the order they created it from, accepted, and carved from that
+/// grant (the same products; what it creates counts against the same quotas).
+pub fn add_for_creator(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    order: &Order,
+    from: &GrantedOrder,
+) -> ModelResult<GrantId> {
+    let now = super::now();
+    let id: i64 = diesel::insert_into(manager_grants::table)
+        .values((
+            manager_grants::manager_id.eq(from.manager_id().0),
+            manager_grants::order_id.eq(order.id),
+            from.permissions(),
+            manager_grants::invite_state.eq(ACCEPTED),
+            manager_grants::created_by_kind.eq("manager"),
+            manager_grants::created_by_id.eq(actor.id),
+            manager_grants::created_at.eq(now),
+            manager_grants::updated_at.eq(now),
+        ))
+        .returning(manager_grants::id)
+        .get_result(conn)?;
+    let products: Vec<super::grant_products::ProductChoice> =
+        super::grant_products::allowances(conn, from.grant_id())?
+            .into_iter()
+            .map(|a| super::grant_products::ProductChoice {
+                product_id: a.product_id,
+                quota: None,
+            })
+            .collect();
+    super::grant_products::carve(conn, from.grant_id(), GrantId(id), &products)?;
+    let grant = load(conn, id)?;
+    let manager = license_manager::find(conn, from.manager_id())?.ok_or(ModelError::NotFound)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            "license_manager.granted",
+            "license_manager",
+            Some(manager.id),
+        )
+        .order(order.id)
+        .label(&manager.email)
+        .after(grant.audit_view(&manager)),
+    )?;
+    Ok(GrantId(id))
 }
 
 fn order_data(
@@ -445,6 +514,7 @@ pub fn remove(
     id: GrantId,
 ) -> ModelResult<LicenseManager> {
     let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    super::grant_products::reparent_children(conn, id)?;
     diesel::delete(manager_grants::table.find(id.0)).execute(conn)?;
     void_unneeded_links(conn, manager.id)?;
     audit::record(
@@ -651,6 +721,24 @@ pub fn resend_outbox_link(
             )?;
             Ok(())
         }
+        Some(LinkKind::Password) => {
+            let (Some(user), Some(order_id)) = (row.license_user_id, row.order_id) else {
+                return Err(ModelError::Refused(
+                    "This email's license user no longer exists.".to_owned(),
+                ));
+            };
+            let order = super::order::find(conn, OrderId(order_id))?.ok_or_else(|| {
+                ModelError::Refused("The order of this email no longer exists.".to_owned())
+            })?;
+            super::license_user::send_password_link(
+                conn,
+                mailer,
+                actor,
+                &order,
+                crate::domain::LicenseUserId(user),
+            )
+            .map(|_| ())
+        }
         None => {
             outbox::requeue_copy(conn, mailer, row)?;
             Ok(())
@@ -664,12 +752,18 @@ pub fn resend_outbox_link(
 /// devices and license users.
 #[derive(Debug, Clone)]
 pub struct GrantedOrder {
+    grant_id: i64,
     order_id: i64,
     permissions: Permissions,
     manager_id: i64,
 }
 
 impl GrantedOrder {
+    /// The grant itself (its products and quotas).
+    pub fn grant_id(&self) -> GrantId {
+        GrantId(self.grant_id)
+    }
+
     pub fn order_id(&self) -> OrderId {
         OrderId(self.order_id)
     }
@@ -710,6 +804,7 @@ pub fn check(
         return Ok(Err(Denied::Forbidden));
     }
     Ok(Ok(GrantedOrder {
+        grant_id: grant.id,
         order_id: grant.order_id,
         permissions: grant.permissions,
         manager_id: grant.manager_id,

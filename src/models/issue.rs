@@ -124,6 +124,7 @@ fn issue_one(
             licenses::is_trial.eq(is_trial),
             licenses::floating_seats.eq(product.floating_seats),
             licenses::borrow_limit_hours.eq(product.borrow_limit_hours),
+            licenses::max_license_users.eq(product.max_license_users),
             licenses::created_at.eq(now),
             licenses::updated_at.eq(now),
         ))

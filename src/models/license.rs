@@ -97,9 +97,16 @@ pub struct License {
     pub first_activated_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// How many license users may be assigned (0: not user-based).
+    pub max_license_users: i64,
 }
 
 impl License {
+    /// Whether seats float between devices (check-outs and borrows).
+    pub fn is_floating(&self) -> bool {
+        self.floating_seats > 0
+    }
+
     pub fn status(&self) -> Status {
         Status::derive(
             self.enabled,

@@ -248,6 +248,9 @@ fn resolve_customer(
     actor: &Actor,
     choice: &CustomerChoice,
 ) -> ModelResult<Option<i64>> {
+    if let CustomerChoice::Existing(id) = choice {
+        return Ok(Some(id.0));
+    }
     let CustomerChoice::Email {
         email,
         first,
@@ -506,6 +509,9 @@ pub fn delete(
 #[derive(Debug, Clone)]
 pub enum CustomerChoice {
     None,
+    /// An existing customer (an order created in the license portal takes the customer
+    /// of the order it was created from).
+    Existing(crate::domain::CustomerId),
     Email {
         email: EmailAddress,
         first: String,

@@ -17,6 +17,8 @@ pub enum Purpose {
     ManagerInvite,
     /// A license manager who forgot their password chooses a new one.
     ManagerReset,
+    /// A license user chooses their password (a link a manager or the vendor sent).
+    LicenseUserPassword,
 }
 
 impl Purpose {
@@ -25,6 +27,7 @@ impl Purpose {
             Purpose::StaffInvite => "staff_invite",
             Purpose::ManagerInvite => "manager_invite",
             Purpose::ManagerReset => "manager_reset",
+            Purpose::LicenseUserPassword => "license_user_password",
         }
     }
 }

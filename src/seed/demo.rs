@@ -677,6 +677,7 @@ pub fn seed_managers(
             email: lee.clone(),
             name: DEMO_MANAGER.1.to_owned(),
             permissions,
+            products: None,
         };
         grant::add(conn, mailer, &actor, order, &input)?;
     }
@@ -684,6 +685,7 @@ pub fn seed_managers(
         email: email(DEMO_INVITED.0)?,
         name: DEMO_INVITED.1.to_owned(),
         permissions: Permissions::from_iter([Permission::ResetDevice, Permission::ResetLicense]),
+        products: None,
     };
     let invite_link = match grant::add(conn, mailer, &actor, &first, &invited)?.1 {
         Added::Invited { link } => link,
