@@ -36,8 +36,7 @@ impl Device {
 
     /// Holds a floating seat now: an active device with an unexpired check-out or borrow.
     pub fn holds_seat(&self, now: NaiveDateTime) -> bool {
-        self.is_active()
-            && (self.is_borrowed(now) || self.checkout_until.is_some_and(|u| u > now))
+        self.is_active() && (self.is_borrowed(now) || self.checkout_until.is_some_and(|u| u > now))
     }
 }
 

@@ -332,7 +332,15 @@ pub fn assign(
     } else {
         Some(fresh_link(conn, mailer, &user, &mut data)?)
     };
-    queue(conn, mailer, Kind::AssignedLicenseUser, &user, order, data, link)?;
+    queue(
+        conn,
+        mailer,
+        Kind::AssignedLicenseUser,
+        &user,
+        order,
+        data,
+        link,
+    )?;
     Ok((user, license))
 }
 

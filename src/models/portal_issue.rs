@@ -60,8 +60,12 @@ fn charge(
             return Err(ModelError::invalid(
                 &field,
                 match kind {
-                    Kind::Bundle => "Choose a bundle: plain products are ordered with Create order.",
-                    Kind::Plain => "Choose a product: bundles are ordered with Create bundle order.",
+                    Kind::Bundle => {
+                        "Choose a bundle: plain products are ordered with Create order."
+                    }
+                    Kind::Plain => {
+                        "Choose a product: bundles are ordered with Create bundle order."
+                    }
                 },
             ));
         }

@@ -31,7 +31,11 @@ pub fn users(conn: &mut DbConnection, g: &GrantedOrder) -> ModelResult<Vec<UserR
 }
 
 /// One license user of the order.
-pub fn user(conn: &mut DbConnection, g: &GrantedOrder, id: LicenseUserId) -> ModelResult<LicenseUser> {
+pub fn user(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+    id: LicenseUserId,
+) -> ModelResult<LicenseUser> {
     license_user::find_on_order(conn, g.order_id(), id)
 }
 

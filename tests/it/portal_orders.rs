@@ -82,6 +82,20 @@ async fn send(
     (status, r.text().await.unwrap_or_default())
 }
 
+/// Makes a license floating (2 seats, borrowable for 48 hours) and user-based (up to 5
+/// users), and gives its order a license user; returns the user's id.
+pub fn prepare_license(app: &TestApp, license: i64, order: i64, n: usize) -> i64 {
+    diesel::update(licenses::table.find(license))
+        .set((
+            licenses::floating_seats.eq(2),
+            licenses::borrow_limit_hours.eq(48),
+            licenses::max_license_users.eq(5),
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    app.insert_license_user(order, &format!("user-{n}@customer.example"))
+}
+
 #[tokio::test]
 async fn the_portal_permission_matrix_follows_the_route_table() {
     let (app, manager, c) = portal_app("matrix@customer.example").await;
@@ -136,16 +150,33 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
             } else {
                 license
             };
+            // A floating, user-based license with a license user of the order, so that
+            // every action has something to act on.
+            let user = prepare_license(&app, license, order, n);
+            if route.path.ends_with("/users/remove") {
+                app.assign_license_user(license, user);
+            }
+            if route.path.ends_with("/devices/return") {
+                app.borrow_seat(device);
+            }
             let path = route
                 .path
                 .replace("{id}", &id.to_string())
-                .replace("{grant}", &other_grant.to_string());
+                .replace("{grant}", &other_grant.to_string())
+                .replace("{user}", &user.to_string());
             // What the route's form would carry (each route reads only its own fields).
+            let until = (keyfold::models::now() + chrono::Duration::hours(2))
+                .format("%Y-%m-%dT%H:%M")
+                .to_string();
             let fields = [
                 ("device_id", device.to_string()),
                 ("email", format!("invitee-{n}@customer.example")),
                 ("name", format!("Invitee {n}")),
                 ("permissions", need.key().to_owned()),
+                ("license_user_id", user.to_string()),
+                ("until", until),
+                ("new_password", "a new password 123".to_owned()),
+                ("confirm_password", "a new password 123".to_owned()),
             ];
             let before = snapshot(&app);
             let (status, body) = send(&app, &c, &route.method, &path, &fields).await;
@@ -175,6 +206,9 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
         Permission::ResetDevice,
         Permission::ResetLicense,
         Permission::ManageManagers,
+        Permission::ManageLicenseUsers,
+        Permission::ManageLicenseUserCredentials,
+        Permission::BorrowLicense,
     ] {
         assert!(checked.iter().any(|(n, _, _)| *n == p), "{p:?} has routes");
     }

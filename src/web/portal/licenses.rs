@@ -6,15 +6,19 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::forms::{parse_until, posted_id, BorrowForm, LicenseUserField};
 use super::PortalCtx;
 use crate::auth::CsrfForm;
-use crate::domain::{DeviceId, LicenseId, Permission};
+use crate::domain::{DeviceId, LicenseId, LicenseUserId, Permission};
 use crate::error::AppResult;
 use crate::models::audit::AuditRow;
+use crate::models::floating;
 use crate::models::grant::GrantedOrder;
 use crate::models::license_ops::ResetPlan;
+use crate::models::license_user::{LicenseUser, UserRow};
 use crate::models::portal::{self, LicenseView};
-use crate::web::forms::{act, ok};
+use crate::models::portal_users;
+use crate::web::forms::{act, ok, Flasher};
 use crate::web::{EmptyForm, State};
 
 #[derive(Template)]
@@ -24,6 +28,14 @@ struct ShowPage {
     granted: GrantedOrder,
     view: LicenseView,
     history: Vec<AuditRow>,
+    /// The license's users, and the order's (to choose one to assign).
+    users: Vec<LicenseUser>,
+    order_users: Vec<UserRow>,
+    /// Floating seats held now.
+    held: i64,
+    /// The default end of a borrow (now + the borrow limit), as a `datetime-local`.
+    borrow_default: String,
+    now: chrono::NaiveDateTime,
 }
 
 impl ShowPage {
@@ -33,6 +45,25 @@ impl ShowPage {
 
     fn can_reset_license(&self) -> bool {
         self.granted.can(Permission::ResetLicense)
+    }
+
+    fn can_manage_users(&self) -> bool {
+        self.granted.can(Permission::ManageLicenseUsers)
+    }
+
+    fn can_borrow(&self) -> bool {
+        self.granted.can(Permission::BorrowLicense)
+            && self.view.license.is_floating()
+            && self.view.license.borrow_limit_hours > 0
+    }
+
+    /// Order users not yet on this license.
+    fn assignable(&self) -> Vec<&LicenseUser> {
+        self.order_users
+            .iter()
+            .map(|r| &r.user)
+            .filter(|u| !self.users.iter().any(|a| a.id == u.id))
+            .collect()
     }
 }
 
@@ -45,19 +76,31 @@ pub async fn show(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let g = granted.clone();
-    let (view, history) = state
+    let now = crate::models::now();
+    let (view, history, users, order_users, held) = state
         .db(move |conn| {
             Ok((
                 portal::license_view(conn, &g, id)?,
                 portal::license_history(conn, &g, id)?,
+                portal_users::license_users(conn, &g, id)?,
+                portal_users::users(conn, &g)?,
+                floating::held_seats(conn, id, now, None)?,
             ))
         })
         .await?;
+    let borrow_default = floating::latest_return(&view.license, now)
+        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default();
     ok(&ShowPage {
         ctx,
         granted,
         view,
         history,
+        users,
+        order_users,
+        held,
+        borrow_default,
+        now,
     })
 }
 
@@ -131,6 +174,112 @@ pub async fn reset(
                 l.license_key
             )
         },
+    )
+    .await
+}
+
+/// `POST /portal/licenses/{id}/users`: assigns one of the order's license users.
+pub async fn assign_user(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    path: web::Path<LicenseId>,
+    CsrfForm(form): CsrfForm<LicenseUserField>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let user = LicenseUserId(posted_id(&form.license_user_id));
+    let (actor, mailer) = (ctx.actor(), state.mailer.clone());
+    act(
+        &ctx,
+        &state,
+        &format!("/portal/licenses/{id}"),
+        move |conn| portal_users::assign(conn, &granted, &mailer, &actor, user, id),
+        |(u, _)| {
+            format!(
+                "{} is now a user of this license; they were emailed.",
+                u.email
+            )
+        },
+    )
+    .await
+}
+
+/// `POST /portal/licenses/{id}/users/remove`: takes a license user off the license.
+pub async fn unassign_user(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    path: web::Path<LicenseId>,
+    CsrfForm(form): CsrfForm<LicenseUserField>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let user = LicenseUserId(posted_id(&form.license_user_id));
+    let actor = ctx.actor();
+    act(
+        &ctx,
+        &state,
+        &format!("/portal/licenses/{id}"),
+        move |conn| portal_users::unassign(conn, &granted, &actor, user, id),
+        |(u, _)| format!("{} is no longer a user of this license.", u.email),
+    )
+    .await
+}
+
+/// `POST /portal/licenses/{id}/devices/borrow`: borrows a floating seat for a device.
+pub async fn borrow(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    path: web::Path<LicenseId>,
+    CsrfForm(form): CsrfForm<BorrowForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let back = format!("/portal/licenses/{id}");
+    let until = match parse_until(&form.until) {
+        Ok(u) => u,
+        Err(m) => {
+            ctx.flash_message(
+                crate::auth::cookie::FlashLevel::Error,
+                format!("Until: {m}"),
+            );
+            return Ok(crate::web::forms::see_other(&back));
+        }
+    };
+    let device = DeviceId(posted_id(&form.device_id));
+    let actor = ctx.actor();
+    act(
+        &ctx,
+        &state,
+        &back,
+        move |conn| portal_users::borrow(conn, &granted, &actor, id, device, until),
+        |d| {
+            format!(
+                "Device {} borrowed a seat until {} UTC.",
+                d.hostname,
+                until.format("%Y-%m-%d %H:%M")
+            )
+        },
+    )
+    .await
+}
+
+/// `POST /portal/licenses/{id}/devices/return`: returns a borrowed seat early.
+pub async fn return_seat(
+    state: State,
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    path: web::Path<LicenseId>,
+    CsrfForm(form): CsrfForm<DeviceForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let device = DeviceId(posted_id(&form.device_id));
+    let actor = ctx.actor();
+    act(
+        &ctx,
+        &state,
+        &format!("/portal/licenses/{id}"),
+        move |conn| portal_users::return_seat(conn, &granted, &actor, id, device),
+        |d| format!("Device {} returned its seat.", d.hostname),
     )
     .await
 }

@@ -23,7 +23,7 @@ use crate::web::sign_in;
 use crate::web::State;
 
 /// Marks a token page's answer: never cached, never sent on as a referrer.
-fn private(mut response: HttpResponse) -> HttpResponse {
+pub(super) fn private(mut response: HttpResponse) -> HttpResponse {
     let h = response.headers_mut();
     h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -55,10 +55,10 @@ impl LinkPage {
 
 #[derive(Template)]
 #[template(path = "portal/link_invalid.html")]
-struct InvalidPage {
-    vendor: String,
-    message: String,
-    reset: bool,
+pub(super) struct InvalidPage {
+    pub vendor: String,
+    pub message: String,
+    pub reset: bool,
 }
 
 /// The page for a link that cannot be used: what is wrong, and whom to ask.
@@ -84,13 +84,14 @@ fn invalid(state: &State, page: LinkPage, e: ModelError) -> AppResult<HttpRespon
 
 #[derive(Template)]
 #[template(path = "portal/choose_password.html")]
-struct ChoosePage {
-    vendor: String,
-    csrf: String,
-    email: String,
-    heading: &'static str,
-    action: String,
-    errors: FieldErrors,
+pub(super) struct ChoosePage {
+    pub vendor: String,
+    pub csrf: String,
+    pub email: String,
+    pub heading: &'static str,
+    pub action: String,
+    pub button: &'static str,
+    pub errors: FieldErrors,
 }
 
 #[derive(Template)]
@@ -124,6 +125,7 @@ fn choose_page(
                 LinkPage::Reset => "Choose a new password",
             },
             action: page.action(token),
+            button: "Set password and sign in",
             errors,
         },
     )?))

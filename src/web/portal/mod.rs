@@ -1,11 +1,14 @@
 //! The end-user portal's handlers: what a license manager sees and does.
 
 pub mod account;
+pub mod forms;
 pub mod home;
 pub mod licenses;
 pub mod links;
 pub mod managers;
 pub mod orders;
+pub mod user_links;
+pub mod users;
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;

@@ -71,6 +71,20 @@ pub(super) fn declare(r: &mut impl Sink) {
         links::reset_submit,
     );
 
+    // A license user's set-password link (the link is the key; it signs nobody in).
+    r.add(
+        get.clone(),
+        "/portal/users/password/{token}",
+        Public,
+        portal::user_links::form,
+    );
+    r.add(
+        post.clone(),
+        "/portal/users/password/{token}",
+        Public,
+        portal::user_links::submit,
+    );
+
     // A managed order and its licenses: the grant guard turns the URL's order (or the
     // license's order) into a GrantedOrder, or answers 404 / 403.
     use crate::domain::{OnOrder::*, Permission::*};
@@ -118,11 +132,78 @@ pub(super) fn declare(r: &mut impl Sink) {
         Manager(Needs(ManageManagers)),
         pm::remove,
     );
+    use portal::users as pu;
+    r.add(
+        get.clone(),
+        "/portal/orders/{id}/users",
+        Manager(AnyGrant),
+        pu::index,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/users",
+        Manager(Needs(ManageLicenseUsers)),
+        pu::add,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/users/{user}",
+        Manager(Needs(ManageLicenseUsers)),
+        pu::edit,
+    );
+    r.add(
+        get.clone(),
+        "/portal/orders/{id}/users/{user}/remove",
+        Manager(Needs(ManageLicenseUsers)),
+        pu::remove_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/users/{user}/remove",
+        Manager(Needs(ManageLicenseUsers)),
+        pu::remove,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/users/{user}/password-link",
+        Manager(Needs(ManageLicenseUserCredentials)),
+        pu::send_link,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/users/{user}/password",
+        Manager(Needs(ManageLicenseUserCredentials)),
+        pu::set_password,
+    );
     r.add(
         get.clone(),
         "/portal/licenses/{id}",
         Manager(AnyGrant),
         pl::show,
+    );
+    r.add(
+        post.clone(),
+        "/portal/licenses/{id}/users",
+        Manager(Needs(ManageLicenseUsers)),
+        pl::assign_user,
+    );
+    r.add(
+        post.clone(),
+        "/portal/licenses/{id}/users/remove",
+        Manager(Needs(ManageLicenseUsers)),
+        pl::unassign_user,
+    );
+    r.add(
+        post.clone(),
+        "/portal/licenses/{id}/devices/borrow",
+        Manager(Needs(BorrowLicense)),
+        pl::borrow,
+    );
+    r.add(
+        post.clone(),
+        "/portal/licenses/{id}/devices/return",
+        Manager(Needs(BorrowLicense)),
+        pl::return_seat,
     );
     r.add(
         post.clone(),

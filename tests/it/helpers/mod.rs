@@ -463,3 +463,50 @@ impl TestApp {
         n.n
     }
 }
+
+impl TestApp {
+    /// A license user of `order` without a password; returns its id.
+    pub fn insert_license_user(&self, order: i64, email: &str) -> i64 {
+        use diesel::prelude::*;
+        use keyfold::db::schema::license_users;
+        let now = keyfold::models::now();
+        diesel::insert_into(license_users::table)
+            .values((
+                license_users::order_id.eq(order),
+                license_users::email.eq(email),
+                license_users::email_norm.eq(email.to_lowercase()),
+                license_users::first_name.eq("Lou"),
+                license_users::created_at.eq(now),
+                license_users::updated_at.eq(now),
+            ))
+            .returning(license_users::id)
+            .get_result(&mut self.conn())
+            .expect("insert license user")
+    }
+
+    pub fn assign_license_user(&self, license: i64, user: i64) {
+        use diesel::prelude::*;
+        use keyfold::db::schema::license_user_assignments as a;
+        diesel::insert_into(a::table)
+            .values((
+                a::license_id.eq(license),
+                a::license_user_id.eq(user),
+                a::created_at.eq(keyfold::models::now()),
+            ))
+            .execute(&mut self.conn())
+            .expect("assign license user");
+    }
+
+    /// Marks a device as holding a borrowed seat for the next hour.
+    pub fn borrow_seat(&self, device: i64) {
+        use diesel::prelude::*;
+        use keyfold::db::schema::devices;
+        diesel::update(devices::table.find(device))
+            .set(
+                devices::borrowed_until
+                    .eq(Some(keyfold::models::now() + chrono::Duration::hours(1))),
+            )
+            .execute(&mut self.conn())
+            .expect("borrow a seat");
+    }
+}
