@@ -24,6 +24,7 @@ mod outbox;
 mod page_contract;
 mod portal_auth;
 mod portal_orders;
+mod portal_users;
 mod resilience;
 mod role_matrix;
 mod skeleton;

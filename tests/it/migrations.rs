@@ -8,12 +8,28 @@ use keyfold::db::{DbConnection, PG_MIGRATIONS, SQLITE_MIGRATIONS};
 
 use crate::helpers::TestDb;
 
-fn revert_last(conn: &mut DbConnection) {
-    match conn {
-        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
-        DbConnection::Pg(c) => c.revert_last_migration(PG_MIGRATIONS).map(|_| ()),
+/// Reverts migrations, newest first, down to and including `version` (e.g.
+/// "20261126000001").
+fn revert_through(conn: &mut DbConnection, version: &str) {
+    loop {
+        let reverted = match conn {
+            DbConnection::Sqlite(c) => c
+                .revert_last_migration(SQLITE_MIGRATIONS)
+                .map(|v| v.to_string()),
+            DbConnection::Pg(c) => c
+                .revert_last_migration(PG_MIGRATIONS)
+                .map(|v| v.to_string()),
+        }
+        .expect("the migration reverts");
+        if reverted == version {
+            return;
+        }
     }
-    .expect("the last migration reverts");
+}
+
+/// Reverts the license-users migration (and every later one).
+fn revert_last(conn: &mut DbConnection) {
+    revert_through(conn, "20261126000001");
 }
 
 #[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -120,4 +136,62 @@ fn license_users_become_one_per_order_when_the_migration_runs_on_data() {
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
+}
+
+#[test]
+fn the_portal_issuing_migration_keeps_events_tokens_and_emails_and_gives_grants_their_orders_products(
+) {
+    let db = TestDb::fresh();
+    let mut conn = keyfold::db::open_single(db.url()).expect("migrated");
+    revert_through(&mut conn, "20261202000001");
+    let ts = "'2026-01-01 00:00:00'";
+    conn.batch_execute(&format!(
+        "INSERT INTO products (name, name_norm, code, code_norm, license_type, created_at, updated_at) \
+           VALUES ('P', 'p', 'P1', 'p1', 'perpetual', {ts}, {ts});
+         INSERT INTO orders (reference, reference_norm, created_at, updated_at) VALUES ('A', 'a', {ts}, {ts});
+         INSERT INTO licenses (license_key, key_norm, product_id, order_id, license_type, created_at, updated_at) \
+           VALUES ('AAAA-0001', 'AAAA0001', 1, 1, 'perpetual', {ts}, {ts});
+         INSERT INTO license_events (license_id, kind, amount, at, source) VALUES \
+           (1, 'activated', 0, {ts}, 'license_api'), (1, 'borrowed', 0, {ts}, 'license_api');
+         INSERT INTO tokens (purpose, owner_kind, owner_id, token_hash, created_at, expires_at) \
+           VALUES ('manager_invite', 'manager', 1, 'h1', {ts}, {ts});
+         INSERT INTO license_managers (email, email_norm, name, name_norm, enabled, created_at, updated_at) \
+           VALUES ('m@x.example', 'm@x.example', 'M', 'm', TRUE, {ts}, {ts});
+         INSERT INTO manager_grants (manager_id, order_id, manage_license_users, manage_user_credentials, \
+           manage_managers, reset_device, reset_license, borrow_license, create_bundle_order, create_order, \
+           issue_license, invite_state, created_by_kind, created_at, updated_at) \
+           VALUES (1, 1, FALSE, FALSE, FALSE, TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, 'accepted', 'system', {ts}, {ts});
+         INSERT INTO outbox (template, to_email, to_email_norm, subject, body_text, body_html, link_kind, \
+           message_id, status, next_attempt_at, created_at, updated_at) \
+           VALUES ('invite', 'm@x.example', 'm@x.example', 'S', 'T', 'H', 'invite', '<1@x>', 'sent', {ts}, {ts}, {ts});"
+    ))
+    .unwrap();
+    keyfold::db::run_migrations(&mut conn).expect("the migration runs on data");
+    let n = |conn: &mut DbConnection, sql: &str| {
+        diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+    };
+    assert_eq!(n(&mut conn, "SELECT COUNT(*) AS n FROM license_events"), 2);
+    assert_eq!(n(&mut conn, "SELECT COUNT(*) AS n FROM tokens"), 1);
+    assert_eq!(n(&mut conn, "SELECT COUNT(*) AS n FROM outbox"), 1);
+    assert_eq!(
+        n(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM grant_products WHERE grant_id = 1 AND product_id = 1 AND quota IS NULL"
+        ),
+        1,
+        "an existing grant may issue its order's products"
+    );
+    // The new kinds are accepted.
+    conn.batch_execute(&format!(
+        "INSERT INTO license_events (license_id, kind, amount, at, source) VALUES (1, 'returned', 0, {ts}, 'end_user_portal');
+         INSERT INTO tokens (purpose, owner_kind, owner_id, token_hash, created_at, expires_at) \
+           VALUES ('license_user_password', 'license_user', 1, 'h2', {ts}, {ts});"
+    ))
+    .expect("returned events and license-user tokens");
+    // And back, and forward again.
+    revert_through(&mut conn, "20261202000001");
+    assert_eq!(n(&mut conn, "SELECT COUNT(*) AS n FROM license_events"), 2);
+    assert_eq!(n(&mut conn, "SELECT COUNT(*) AS n FROM tokens"), 1);
+    keyfold::db::run_migrations(&mut conn).unwrap();
+    drop(conn);
 }
