@@ -17,13 +17,14 @@ use crate::helpers::forms::forms_on;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 /// POST routes anyone may call (they check their own credentials).
-const PUBLIC_POSTS: [&str; 6] = [
+const PUBLIC_POSTS: [&str; 7] = [
     "/login",
     "/account/setup/{token}",
     "/portal/login",
     "/portal/invite/{token}",
     "/portal/forgot-password",
     "/portal/reset-password/{token}",
+    "/portal/users/password/{token}",
 ];
 
 /// Columns whose change a refused request may cause: a session's last-seen time
