@@ -76,11 +76,11 @@ fn chain(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<i64>> {
     Ok(ids)
 }
 
+/// (quota, used) by (grant, product).
+type Rows = HashMap<(i64, i64), (Option<i64>, i64)>;
+
 /// (quota, used) of every product row of these grants.
-fn rows_of(
-    conn: &mut DbConnection,
-    grants: &[i64],
-) -> QueryResult<HashMap<(i64, i64), (Option<i64>, i64)>> {
+fn rows_of(conn: &mut DbConnection, grants: &[i64]) -> QueryResult<Rows> {
     let rows: Vec<(i64, i64, Option<i64>, i64)> = grant_products::table
         .filter(grant_products::grant_id.eq_any(grants))
         .select((
@@ -98,11 +98,7 @@ fn rows_of(
 
 /// What may still be created of `product` through the chain: `None` when a grant of the
 /// chain does not allow the product, `Some(None)` without a limit.
-fn remaining_in(
-    chain: &[i64],
-    rows: &HashMap<(i64, i64), (Option<i64>, i64)>,
-    product: i64,
-) -> Option<Option<i64>> {
+fn remaining_in(chain: &[i64], rows: &Rows, product: i64) -> Option<Option<i64>> {
     let mut left: Option<i64> = None;
     for g in chain {
         let (quota, used) = rows.get(&(*g, product))?;
