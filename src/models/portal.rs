@@ -194,7 +194,21 @@ pub fn invite_manager(
         ));
     }
     let order = order_row(conn, g)?;
-    grant::add(conn, mailer, actor, &order, input).map(|(_, added)| added)
+    let (id, added) = grant::add(conn, mailer, actor, &order, input)?;
+    // The delegate's products are carved from the inviter's: those chosen (within what
+    // is left of the inviter's quotas), or all of the inviter's, counted against them.
+    let products = match &input.products {
+        Some(p) => p.clone(),
+        None => super::grant_products::allowances(conn, g.grant_id())?
+            .into_iter()
+            .map(|a| super::grant_products::ProductChoice {
+                product_id: a.product_id,
+                quota: None,
+            })
+            .collect(),
+    };
+    super::grant_products::carve(conn, g.grant_id(), id, &products)?;
+    Ok(added)
 }
 
 /// A grant of this order the signed-in manager may change: not their own, and with no

@@ -23,6 +23,7 @@ mod orders;
 mod outbox;
 mod page_contract;
 mod portal_auth;
+mod portal_issue;
 mod portal_orders;
 mod portal_users;
 mod resilience;

@@ -82,6 +82,38 @@ async fn send(
     (status, r.text().await.unwrap_or_default())
 }
 
+/// Lets a grant issue every product, without quotas.
+pub fn allow_every_product(app: &TestApp, grant: i64) {
+    use keyfold::db::schema::{grant_products, products};
+    let ids: Vec<i64> = products::table
+        .select(products::id)
+        .load(&mut app.conn())
+        .unwrap();
+    for id in ids {
+        diesel::insert_into(grant_products::table)
+            .values((
+                grant_products::grant_id.eq(grant),
+                grant_products::product_id.eq(id),
+                grant_products::used.eq(0),
+            ))
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+}
+
+/// A bundle product with parts (the demo has one).
+pub fn a_bundle(app: &TestApp) -> i64 {
+    use keyfold::db::schema::{bundle_items, products};
+    products::table
+        .filter(products::is_bundle.eq(true))
+        .filter(diesel::dsl::exists(
+            bundle_items::table.filter(bundle_items::bundle_id.eq(products::id)),
+        ))
+        .select(products::id)
+        .first(&mut app.conn())
+        .expect("a bundle with parts")
+}
+
 /// Makes a license floating (2 seats, borrowable for 48 hours) and user-based (up to 5
 /// users), and gives its order a license user; returns the user's id.
 pub fn prepare_license(app: &TestApp, license: i64, order: i64, n: usize) -> i64 {
@@ -140,7 +172,8 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
             } else {
                 Permission::ALL.into_iter().filter(|p| *p != need).collect()
             };
-            set_grant(&app, manager, order, perms);
+            let mine = set_grant(&app, manager, order, perms);
+            allow_every_product(&app, mine);
             // Another manager of the order with no permissions, for routes on a grant.
             let n = checked.len();
             let other = app.create_license_manager(&format!("other-{n}@customer.example"));
@@ -176,6 +209,16 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
                 ("license_user_id", user.to_string()),
                 ("until", until),
                 ("new_password", "a new password 123".to_owned()),
+                (
+                    "product",
+                    if route.path.ends_with("create-bundle-order") {
+                        a_bundle(&app)
+                    } else {
+                        app.license(license).product_id
+                    }
+                    .to_string(),
+                ),
+                ("count", "1".to_owned()),
                 ("confirm_password", "a new password 123".to_owned()),
             ];
             let before = snapshot(&app);
@@ -209,6 +252,9 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
         Permission::ManageLicenseUsers,
         Permission::ManageLicenseUserCredentials,
         Permission::BorrowLicense,
+        Permission::IssueLicense,
+        Permission::CreateOrder,
+        Permission::CreateBundleOrder,
     ] {
         assert!(checked.iter().any(|(n, _, _)| *n == p), "{p:?} has routes");
     }

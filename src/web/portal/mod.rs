@@ -3,6 +3,7 @@
 pub mod account;
 pub mod forms;
 pub mod home;
+pub mod issuing;
 pub mod licenses;
 pub mod links;
 pub mod managers;

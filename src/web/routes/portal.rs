@@ -132,6 +132,31 @@ pub(super) fn declare(r: &mut impl Sink) {
         Manager(Needs(ManageManagers)),
         pm::remove,
     );
+    use portal::issuing as pi;
+    r.add(
+        get.clone(),
+        "/portal/orders/{id}/issue",
+        Manager(AnyGrant),
+        pi::index,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/issue",
+        Manager(Needs(IssueLicense)),
+        pi::issue,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/create-order",
+        Manager(Needs(CreateOrder)),
+        pi::create_order,
+    );
+    r.add(
+        post.clone(),
+        "/portal/orders/{id}/create-bundle-order",
+        Manager(Needs(CreateBundleOrder)),
+        pi::create_bundle_order,
+    );
     use portal::users as pu;
     r.add(
         get.clone(),
