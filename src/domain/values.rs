@@ -34,6 +34,9 @@ pub fn search_term(input: &str, max: usize) -> String {
 
 /// Longest ordinary text field.
 pub const SHORT: usize = 200;
+
+/// The most license users one license may have.
+pub const MAX_LICENSE_USERS: i64 = 10_000;
 /// Notes and descriptions.
 pub const LONG: usize = 5000;
 /// The largest count or limit a form accepts: activations, seats, consumption maxima.

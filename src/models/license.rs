@@ -128,7 +128,7 @@ impl License {
             "valid_until": self.valid_until, "validity_days": self.validity_days,
             "maintenance_until": self.maintenance_until, "maintenance_days": self.maintenance_days,
             "floating_seats": self.floating_seats, "borrow_limit_hours": self.borrow_limit_hours,
-            "note": self.note, "metadata": self.metadata,
+            "max_license_users": self.max_license_users, "note": self.note, "metadata": self.metadata,
         })
     }
 }

@@ -105,6 +105,7 @@ pub struct ProductInput {
     pub trial_days: i64,
     pub floating_seats: i64,
     pub borrow_limit_hours: i64,
+    pub max_license_users: i64,
     pub is_bundle: bool,
     pub seen_updated_at: Option<NaiveDateTime>,
 }
@@ -124,6 +125,7 @@ struct ProductFields<'a> {
     trial_days: i64,
     floating_seats: i64,
     borrow_limit_hours: i64,
+    max_license_users: i64,
     is_bundle: bool,
     updated_at: NaiveDateTime,
 }
@@ -143,6 +145,7 @@ impl ProductInput {
             trial_days: self.trial_days,
             floating_seats: self.floating_seats,
             borrow_limit_hours: self.borrow_limit_hours,
+            max_license_users: self.max_license_users,
             is_bundle: self.is_bundle,
             updated_at: super::now(),
         }

@@ -77,12 +77,23 @@ async fn a_quota_is_never_passed_not_by_two_requests_at_once_nor_through_a_deleg
     let p = product.to_string();
     let issue = format!("/portal/orders/{order}/issue");
     let start = licenses_of_product(&app, product);
+    // The product's maximum of license users is copied to what is issued.
+    diesel::update(keyfold::db::schema::products::table.find(product))
+        .set(keyfold::db::schema::products::max_license_users.eq(4))
+        .execute(&mut app.conn())
+        .unwrap();
 
     assert_eq!(
         post(&app, &c, &issue, &[("product", &p), ("count", "2")]).await,
         303
     );
     assert_eq!(licenses_of_product(&app, product), start + 2);
+    let newest: i64 = licenses::table
+        .order(licenses::id.desc())
+        .select(licenses::max_license_users)
+        .first(&mut app.conn())
+        .unwrap();
+    assert_eq!(newest, 4, "the product's default is copied");
     // Past the quota: a message beside the line, nothing created or counted.
     let before = snapshot(&app);
     assert_eq!(

@@ -19,6 +19,7 @@ pub struct LicenseForm {
     pub max_activations: String,
     pub floating_seats: String,
     pub borrow_limit_hours: String,
+    pub max_license_users: String,
     pub note: String,
     pub metadata: String,
     pub feature_id: Vec<String>,
@@ -58,6 +59,7 @@ impl LicenseForm {
             max_activations: l.max_activations.to_string(),
             floating_seats: l.floating_seats.to_string(),
             borrow_limit_hours: l.borrow_limit_hours.to_string(),
+            max_license_users: l.max_license_users.to_string(),
             note: l.note.clone(),
             metadata: values::pretty_json(&l.metadata),
             feature_id: features.iter().map(|f| f.id.to_string()).collect(),
@@ -150,6 +152,18 @@ impl LicenseForm {
                 values::int_in(&self.borrow_limit_hours, 0, values::MAX_BORROW_HOURS),
             )
             .unwrap_or(0);
+        let max_license_users = e
+            .check(
+                "max_license_users",
+                values::int_in(
+                    Some(self.max_license_users.trim())
+                        .filter(|v| !v.is_empty())
+                        .unwrap_or("0"),
+                    0,
+                    values::MAX_LICENSE_USERS,
+                ),
+            )
+            .unwrap_or(0);
         let note = e
             .check("note", values::text(&self.note, values::LONG, false))
             .unwrap_or_default();
@@ -189,6 +203,7 @@ impl LicenseForm {
             max_activations,
             floating_seats,
             borrow_limit_hours,
+            max_license_users,
             note,
             metadata,
             features,

@@ -19,6 +19,7 @@ pub struct ProductForm {
     pub trial_days: String,
     pub floating_seats: String,
     pub borrow_limit_hours: String,
+    pub max_license_users: String,
     pub is_bundle: Option<String>,
     pub updated_at: String,
 }
@@ -32,6 +33,7 @@ impl ProductForm {
             trial_days: "0".to_owned(),
             floating_seats: "0".to_owned(),
             borrow_limit_hours: "0".to_owned(),
+            max_license_users: "0".to_owned(),
             ..Default::default()
         }
     }
@@ -49,6 +51,7 @@ impl ProductForm {
             trial_days: p.trial_days.to_string(),
             floating_seats: p.floating_seats.to_string(),
             borrow_limit_hours: p.borrow_limit_hours.to_string(),
+            max_license_users: p.max_license_users.to_string(),
             is_bundle: p.is_bundle.then(|| "on".to_owned()),
             updated_at: values::version(&p.updated_at),
         }
@@ -85,6 +88,16 @@ impl ProductForm {
             "borrow_limit_hours",
             values::int_in(&self.borrow_limit_hours, 0, values::MAX_BORROW_HOURS),
         );
+        let max_license_users = e.check(
+            "max_license_users",
+            values::int_in(
+                Some(self.max_license_users.trim())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("0"),
+                0,
+                values::MAX_LICENSE_USERS,
+            ),
+        );
         if matches!(license_type, Some("time_limited") | Some("subscription"))
             && validity_days == Some(None)
         {
@@ -108,6 +121,7 @@ impl ProductForm {
             trial_days,
             floating_seats,
             borrow_limit_hours,
+            max_license_users,
         ) {
             (
                 Some(name),
@@ -120,6 +134,7 @@ impl ProductForm {
                 Some(trial_days),
                 Some(floating_seats),
                 Some(borrow_limit_hours),
+                Some(max_license_users),
             ) => Ok(ProductInput {
                 name,
                 code,
@@ -131,6 +146,7 @@ impl ProductForm {
                 trial_days,
                 floating_seats,
                 borrow_limit_hours,
+                max_license_users,
                 is_bundle: self.bundle_checked(),
                 seen_updated_at,
             }),
