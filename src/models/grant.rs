@@ -301,6 +301,7 @@ pub fn add(
                 })
                 .collect(),
         };
+        super::grant_products::check_exist(conn, &products)?;
         super::grant_products::set(conn, GrantId(grant.id), &products)?;
     }
     audit::record(

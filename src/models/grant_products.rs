@@ -198,6 +198,23 @@ pub fn charge(
     Ok(())
 }
 
+/// Checks that every chosen product exists (a forged id is a field message, not a
+/// foreign-key failure).
+pub fn check_exist(conn: &mut DbConnection, choices: &[ProductChoice]) -> ModelResult<()> {
+    let ids: Vec<i64> = choices.iter().map(|c| c.product_id).collect();
+    let found: i64 = products::table
+        .filter(products::id.eq_any(&ids))
+        .count()
+        .get_result(conn)?;
+    if found != ids.len() as i64 {
+        return Err(ModelError::invalid(
+            "products",
+            "Choose products from the list.",
+        ));
+    }
+    Ok(())
+}
+
 /// Replaces a vendor-made grant's products (quotas as given; counts of kept products
 /// stay).
 pub fn set(conn: &mut DbConnection, grant: GrantId, choices: &[ProductChoice]) -> QueryResult<()> {

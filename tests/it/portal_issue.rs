@@ -275,3 +275,63 @@ async fn an_invited_delegate_gets_at_most_the_inviters_products_and_quota() {
         .unwrap();
     assert_eq!(quota, Some(2));
 }
+
+#[tokio::test]
+async fn the_vendor_chooses_the_products_and_quotas_of_a_grant() {
+    let app = TestApp::spawn().await;
+    app.seed_demo("admin@example.com");
+    app.signed_in_as("ada@vendor.example", keyfold::domain::Role::Admin)
+        .await;
+    let (license, _) = app.an_active_device();
+    let order = order_of(&app, license);
+    let product = app.license(license).product_id.to_string();
+    let path = format!("/orders/{order}/managers");
+    // The tab offers the products, the order's own ticked.
+    let page = app.get(&path).await.text().await.unwrap();
+    assert!(page.contains("Products they may issue or order"));
+    assert!(page.contains(&format!("name=\"products\" value=\"{product}\" checked")));
+    let base = |quota: &'static str| {
+        vec![
+            ("email", "q@customer.example"),
+            ("name", "Quota Person"),
+            ("permissions", "issue_license"),
+            ("products_shown", "1"),
+            ("quota", quota),
+        ]
+    };
+    // A forged product or a bad quota: 422, nothing changed.
+    for (products, quota) in [("999999", ""), ("abc", ""), (product.as_str(), "-1")] {
+        let before = snapshot(&app);
+        let mut f = base(quota);
+        f.push(("products", products));
+        f.push(("quota_product", products));
+        let r = app.post_form(&path, &f).await;
+        assert_eq!(r.status(), 422, "{products} {quota}");
+        assert_eq!(snapshot(&app), before, "{products} {quota}");
+    }
+    let mut f = base("2");
+    f.push(("products", product.as_str()));
+    f.push(("quota_product", product.as_str()));
+    assert_eq!(app.post_form(&path, &f).await.status(), 303);
+    let grant: i64 = app.newest_id("manager_grants");
+    let rows: Vec<(i64, Option<i64>)> = grant_products::table
+        .filter(grant_products::grant_id.eq(grant))
+        .select((grant_products::product_id, grant_products::quota))
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(rows, vec![(app.license(license).product_id, Some(2))]);
+    // Changing it on the row: no products at all.
+    let r = app
+        .post_form(
+            &format!("/orders/{order}/managers/{grant}/permissions"),
+            &[("permissions", "issue_license"), ("products_shown", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let left: i64 = grant_products::table
+        .filter(grant_products::grant_id.eq(grant))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(left, 0);
+}

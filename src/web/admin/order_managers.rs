@@ -12,6 +12,7 @@ use crate::db::DbConnection;
 use crate::domain::{Action, FieldErrors, GrantId, OrderId, Permission};
 use crate::error::{AppError, AppResult};
 use crate::models::grant::{self, Added, GrantRow};
+use crate::models::grant_products::{self, ProductChoice};
 use crate::models::license_manager::LicenseManager;
 use crate::models::order::{self, Order};
 use crate::models::{ModelError, ModelResult};
@@ -33,6 +34,10 @@ struct ManagersPage {
     permissions: [Permission; 9],
     can_manage: bool,
     smtp: bool,
+    /// The catalogue's products, each with whether it is on this order (the default).
+    products: Vec<(i64, String, bool)>,
+    /// Each grant's products and quotas.
+    grant_products: std::collections::HashMap<i64, Vec<ProductChoice>>,
 }
 
 impl ManagersPage {
@@ -48,8 +53,28 @@ impl ManagersPage {
 
     fn row_error(&self, row: &GrantRow) -> Option<&str> {
         match &self.editing {
-            Some((id, _, errors)) if *id == row.grant.id => errors.get("permissions"),
+            Some((id, _, errors)) if *id == row.grant.id => {
+                errors.get("permissions").or_else(|| errors.get("products"))
+            }
             _ => None,
+        }
+    }
+
+    /// A grant's product row: whether ticked and its quota as shown.
+    fn row_product(&self, row: &GrantRow, product: &i64) -> (bool, String) {
+        if let Some((id, form, _)) = &self.editing {
+            if *id == row.grant.id {
+                let f = form.product_fields();
+                return (f.ticked(product, false), f.quota_of(product));
+            }
+        }
+        match self
+            .grant_products
+            .get(&row.grant.id)
+            .and_then(|v| v.iter().find(|c| c.product_id == *product))
+        {
+            Some(c) => (true, c.quota.map(|q| q.to_string()).unwrap_or_default()),
+            None => (false, String::new()),
         }
     }
 }
@@ -62,10 +87,23 @@ async fn page(
     problem: Problem,
     editing: Option<(i64, PermissionsForm, FieldErrors)>,
 ) -> AppResult<HttpResponse> {
-    let (order, rows) = state
+    let (order, rows, products, grant_products) = state
         .db(move |conn| {
             let order = order::find(conn, id)?.ok_or(AppError::NotFound)?;
-            Ok((order, grant::for_order(conn, id)?))
+            let rows = grant::for_order(conn, id)?;
+            let on_order = grant_products::products_on_order(conn, id)?;
+            let products = crate::models::product::list(conn, false)?
+                .into_iter()
+                .map(|p| (p.id, p.name, on_order.contains(&p.id)))
+                .collect();
+            let mut by_grant = std::collections::HashMap::new();
+            for r in &rows {
+                by_grant.insert(
+                    r.grant.id,
+                    grant_products::choices(conn, GrantId(r.grant.id))?,
+                );
+            }
+            Ok((order, rows, products, by_grant))
         })
         .await?;
     let status = match &editing {
@@ -85,6 +123,8 @@ async fn page(
             message: problem.message,
             editing,
             permissions: Permission::ALL,
+            products,
+            grant_products,
         },
     )
 }
@@ -164,10 +204,22 @@ pub async fn permissions(
     let result = submit(
         &ctx,
         &state,
-        form.parse(),
-        move |conn, perms| {
+        form.parse().and_then(|perms| {
+            let mut e = FieldErrors::new();
+            let products = e.check("products", form.product_fields().parse());
+            match products {
+                Some(p) if e.is_empty() => Ok((perms, p)),
+                _ => Err(e),
+            }
+        }),
+        move |conn, (perms, products)| {
             on_order(conn, id, |conn, order| {
-                grant::set_permissions(conn, &actor, order, gid, perms)
+                let m = grant::set_permissions(conn, &actor, order, gid, perms)?;
+                if let Some(p) = products {
+                    grant_products::check_exist(conn, &p)?;
+                    grant_products::set(conn, gid, &p)?;
+                }
+                Ok(m)
             })
         },
         |m: LicenseManager| {
