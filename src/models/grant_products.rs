@@ -55,6 +55,21 @@ impl Allowance {
     }
 }
 
+/// A grant's product row as an edit form shows it: whether ticked, and its quota.
+pub fn shown_choice(
+    by_grant: &std::collections::HashMap<i64, Vec<ProductChoice>>,
+    grant: i64,
+    product: i64,
+) -> (bool, String) {
+    match by_grant
+        .get(&grant)
+        .and_then(|v| v.iter().find(|c| c.product_id == product))
+    {
+        Some(c) => (true, c.quota.map(|q| q.to_string()).unwrap_or_default()),
+        None => (false, String::new()),
+    }
+}
+
 /// The grant and those above it, nearest first.
 fn chain(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<i64>> {
     let mut ids = vec![grant.0];
@@ -257,6 +272,12 @@ pub fn carve(
     choices: &[ProductChoice],
 ) -> ModelResult<()> {
     let allowed = allowances(conn, parent)?;
+    // What the child created already counts in the parent's use: a child being changed
+    // may keep a quota up to what is left of the parent's plus that.
+    let child_used: Vec<(i64, i64)> = grant_products::table
+        .filter(grant_products::grant_id.eq(child.0))
+        .select((grant_products::product_id, grant_products::used))
+        .load(conn)?;
     for c in choices {
         let Some(a) = allowed.iter().find(|a| a.product_id == c.product_id) else {
             return Err(ModelError::invalid(
@@ -265,6 +286,11 @@ pub fn carve(
             ));
         };
         if let (Some(q), Some(left)) = (c.quota, a.remaining) {
+            let used = child_used
+                .iter()
+                .find(|(p, _)| *p == c.product_id)
+                .map_or(0, |(_, u)| *u);
+            let left = left.saturating_add(used);
             if q > left {
                 return Err(ModelError::invalid(
                     "products",

@@ -115,6 +115,15 @@ pub fn for_order(conn: &mut DbConnection, order: OrderId, limit: i64) -> QueryRe
         .collect())
 }
 
+/// The order's users who are not among `assigned` (those a license can still take).
+pub fn not_among<'a>(order_users: &'a [UserRow], assigned: &[LicenseUser]) -> Vec<&'a LicenseUser> {
+    order_users
+        .iter()
+        .map(|r| &r.user)
+        .filter(|u| !assigned.iter().any(|a| a.id == u.id))
+        .collect()
+}
+
 /// The license users assigned to a license.
 pub fn for_license(conn: &mut DbConnection, license: LicenseId) -> QueryResult<Vec<LicenseUser>> {
     license_user_assignments::table

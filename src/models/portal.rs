@@ -249,8 +249,9 @@ pub fn set_manager_permissions(
     actor: &Actor,
     id: crate::domain::GrantId,
     permissions: Permissions,
+    products: Option<Vec<super::grant_products::ProductChoice>>,
 ) -> ModelResult<super::license_manager::LicenseManager> {
-    delegable(conn, g, id)?;
+    let (target, _) = delegable(conn, g, id)?;
     if !permissions.is_subset_of(&g.permissions()) {
         return Err(ModelError::invalid(
             "permissions",
@@ -258,7 +259,35 @@ pub fn set_manager_permissions(
         ));
     }
     let order = order_row(conn, g)?;
-    grant::set_permissions(conn, actor, &order, id, permissions)
+    let manager = grant::set_permissions(conn, actor, &order, id, permissions)?;
+    if let Some(products) = products {
+        // Only products the changer may issue; carved from the grant the delegate hangs
+        // from (so a chain of delegations keeps counting against every quota above).
+        let mine = super::grant_products::allowances(conn, g.grant_id())?;
+        if products
+            .iter()
+            .any(|c| !mine.iter().any(|a| a.product_id == c.product_id))
+        {
+            return Err(ModelError::invalid(
+                "products",
+                "You can give only products you may issue yourself.",
+            ));
+        }
+        let parent = target
+            .parent_grant_id
+            .map_or(g.grant_id(), crate::domain::GrantId);
+        super::grant_products::carve(conn, parent, id, &products)?;
+    }
+    Ok(manager)
+}
+
+/// The products the signed-in manager may hand on to a delegate (theirs, with what is
+/// left of each), and each delegate's products on this order.
+pub fn delegable_products(
+    conn: &mut DbConnection,
+    g: &GrantedOrder,
+) -> QueryResult<Vec<super::grant_products::Allowance>> {
+    super::grant_products::allowances(conn, g.grant_id())
 }
 
 /// Removes another manager (whose permissions are all within the remover's) from this

@@ -42,6 +42,8 @@ struct ProductSpec {
     maintenance_days: Option<i64>,
     trial_days: i64,
     floating_seats: i64,
+    /// License users per license (0 = not user-based).
+    max_license_users: i64,
     features: &'static [(&'static str, &'static str, &'static str, Option<i64>)],
 }
 
@@ -55,6 +57,7 @@ const PRODUCTS: [ProductSpec; 4] = [
         maintenance_days: Some(365),
         trial_days: 14,
         floating_seats: 0,
+        max_license_users: 5,
         features: &[
             ("export-pdf", "PDF export", "activation", None),
             ("batch", "Batch processing", "activation", None),
@@ -69,6 +72,7 @@ const PRODUCTS: [ProductSpec; 4] = [
         maintenance_days: None,
         trial_days: 0,
         floating_seats: 5,
+        max_license_users: 0,
         features: &[("gpu", "GPU acceleration", "activation", None)],
     },
     ProductSpec {
@@ -80,6 +84,7 @@ const PRODUCTS: [ProductSpec; 4] = [
         maintenance_days: None,
         trial_days: 0,
         floating_seats: 0,
+        max_license_users: 0,
         features: &[
             ("api-calls", "API calls", "consumption", Some(10_000)),
             ("exports", "Data exports", "consumption", Some(500)),
@@ -94,6 +99,7 @@ const PRODUCTS: [ProductSpec; 4] = [
         maintenance_days: None,
         trial_days: 30,
         floating_seats: 0,
+        max_license_users: 2,
         features: &[],
     },
 ];
@@ -218,6 +224,7 @@ pub fn seed(
                 products::trial_days.eq(p.trial_days),
                 products::floating_seats.eq(p.floating_seats),
                 products::borrow_limit_hours.eq(if p.floating_seats > 0 { 72 } else { 0 }),
+                products::max_license_users.eq(p.max_license_users),
                 products::created_at.eq(created),
                 products::updated_at.eq(created),
             ))
@@ -421,8 +428,63 @@ pub fn seed(
             seeded.devices += counts.0;
             seeded.events += counts.1;
         }
+        seed_license_users(conn, order_id, n as usize, created)?;
     }
     Ok(seeded)
+}
+
+/// Two license users on an order: the first on every user-based license of it, the
+/// second on none yet (someone to assign). Neither has a password: they would choose one
+/// through a set-password link.
+fn seed_license_users(
+    conn: &mut DbConnection,
+    order_id: i64,
+    n: usize,
+    created: NaiveDateTime,
+) -> Result<(), ModelError> {
+    let user_based: Vec<i64> = licenses::table
+        .filter(licenses::order_id.eq(order_id))
+        .filter(licenses::max_license_users.gt(0))
+        .select(licenses::id)
+        .load(conn)?;
+    if user_based.is_empty() {
+        return Ok(());
+    }
+    for k in 0..2 {
+        let (first, last) = (
+            FIRST[(n + 5 * k + 2) % FIRST.len()],
+            LAST[(n * 3 + k) % LAST.len()],
+        );
+        let email = format!(
+            "{}.{}@users.example",
+            first.to_lowercase(),
+            last.to_lowercase()
+        );
+        let id: i64 = diesel::insert_into(license_users::table)
+            .values((
+                license_users::order_id.eq(order_id),
+                license_users::email_norm.eq(&email),
+                license_users::email.eq(&email),
+                license_users::first_name.eq(first),
+                license_users::last_name.eq(last),
+                license_users::created_at.eq(created),
+                license_users::updated_at.eq(created),
+            ))
+            .returning(license_users::id)
+            .get_result(conn)?;
+        if k == 0 {
+            for license in &user_based {
+                diesel::insert_into(license_user_assignments::table)
+                    .values((
+                        license_user_assignments::license_id.eq(*license),
+                        license_user_assignments::license_user_id.eq(id),
+                        license_user_assignments::created_at.eq(created),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One license with its features, custom field, devices and events; returns the number
@@ -481,6 +543,7 @@ fn issue_demo_license(
             licenses::is_trial.eq(trial),
             licenses::floating_seats.eq(spec.floating_seats),
             licenses::borrow_limit_hours.eq(if spec.floating_seats > 0 { 72 } else { 0 }),
+            licenses::max_license_users.eq(spec.max_license_users),
             licenses::note.eq(if rng.random_bool(0.1) {
                 "Renewal negotiated by account manager."
             } else {
@@ -669,15 +732,38 @@ pub fn seed_managers(
     let email = |s: &str| EmailAddress::parse(s).map_err(|m| ModelError::invalid("email", m));
     let lee = email(DEMO_MANAGER.0)?;
     license_manager::create(conn, &actor, &lee, DEMO_MANAGER.1, Some(password_hash))?;
-    for (order, permissions) in [
-        (&first, Permissions::all()),
-        (&second, Permissions::from_iter([Permission::ResetDevice])),
+    // On the first order: every product on it with a quota of 10 licenses, and the
+    // bundle (2 licenses' worth) for Create bundle order.
+    use crate::models::grant_products::{self, ProductChoice};
+    let mut allowed: Vec<ProductChoice> =
+        grant_products::products_on_order(conn, OrderId(first.id))?
+            .into_iter()
+            .map(|product_id| ProductChoice {
+                product_id,
+                quota: Some(10),
+            })
+            .collect();
+    let bundles: Vec<i64> = products::table
+        .filter(products::is_bundle.eq(true))
+        .select(products::id)
+        .load(conn)?;
+    allowed.extend(bundles.into_iter().map(|product_id| ProductChoice {
+        product_id,
+        quota: Some(4),
+    }));
+    for (order, permissions, products) in [
+        (&first, Permissions::all(), Some(allowed)),
+        (
+            &second,
+            Permissions::from_iter([Permission::ResetDevice]),
+            None,
+        ),
     ] {
         let input = NewGrant {
             email: lee.clone(),
             name: DEMO_MANAGER.1.to_owned(),
             permissions,
-            products: None,
+            products,
         };
         grant::add(conn, mailer, &actor, order, &input)?;
     }

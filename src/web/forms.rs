@@ -71,6 +71,22 @@ impl Problem {
         errors
     }
 
+    /// The first field message as a message for the whole page, after `prefix` (for a
+    /// row's small form whose fields the page does not show again).
+    pub fn as_message(self, prefix: &str) -> Self {
+        let message = self
+            .errors
+            .messages()
+            .first()
+            .map(|m| format!("{prefix}: {m}"))
+            .or(self.message);
+        Problem {
+            message,
+            errors: FieldErrors::new(),
+            status: self.status,
+        }
+    }
+
     /// Someone else saved the object after the form was opened: re-render their version.
     pub fn is_conflict(&self) -> bool {
         self.status == StatusCode::CONFLICT

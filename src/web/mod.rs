@@ -12,6 +12,7 @@ pub mod routes;
 pub mod security;
 pub mod sign_in;
 pub mod static_files;
+pub mod user_forms;
 
 use std::sync::Arc;
 

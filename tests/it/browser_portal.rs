@@ -160,7 +160,9 @@ async fn browser_a_manager_adds_a_license_user_who_sets_a_password_through_the_e
     browser
         .goto(&app.url(&format!("/portal/orders/{order}/users")))
         .await;
-    browser.click_button("Send set-password link").await;
+    browser
+        .click_button_in_row("lou@customer.example", "Send set-password link")
+        .await;
     assert!(browser
         .text()
         .await

@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod admin_license_users;
 mod auth;
 mod browser_auth;
 mod browser_catalogue;

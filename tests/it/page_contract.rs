@@ -71,8 +71,8 @@ async fn every_page_of_the_route_table_labels_its_controls_and_has_no_inline_cod
     let demo = app.seed_demo("admin@example.com");
     let anonymous = client();
     let invite = demo.invite_link.replace(&app.mailer().public_url, "");
-    // A license user of order 1 (id 1), for the license-user pages.
-    assert_eq!(app.insert_license_user(1, "page@customer.example"), 1);
+    // The demo's license users of order 1 are 1 and 2 (for the license-user pages).
+    assert_eq!(app.user_based_license_on(1).1, 1);
     for path in [
         "/login",
         "/portal/login",

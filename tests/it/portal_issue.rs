@@ -274,6 +274,44 @@ async fn an_invited_delegate_gets_at_most_the_inviters_products_and_quota() {
         .first(&mut app.conn())
         .unwrap();
     assert_eq!(quota, Some(2));
+    // The invite form offers the inviter's products with what is left of each.
+    let page = c
+        .get(app.url(&invite))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Products they may issue or order"), "{page}");
+    assert!(page.contains("(5 left)"), "{page}");
+    // Later, the inviter changes the delegate's quota: within what is left (5), saved and
+    // still hanging from the inviter's grant; above it, refused with nothing changed.
+    let edit = format!("/portal/orders/{order}/managers/{delegate}/permissions");
+    let form = |quota: &'static str| {
+        vec![
+            ("permissions", "issue_license"),
+            ("products_shown", "1"),
+            ("products", p.as_str()),
+            ("quota_product", p.as_str()),
+            ("quota", quota),
+        ]
+    };
+    let before = snapshot(&app);
+    assert_eq!(post(&app, &c, &edit, &form("6")).await, 303);
+    assert_eq!(
+        snapshot(&app),
+        before,
+        "a quota above the inviter's remainder"
+    );
+    assert_eq!(post(&app, &c, &edit, &form("4")).await, 303);
+    let (quota, parent): (Option<i64>, Option<i64>) = grant_products::table
+        .inner_join(manager_grants::table)
+        .filter(grant_products::grant_id.eq(delegate))
+        .select((grant_products::quota, manager_grants::parent_grant_id))
+        .first(&mut app.conn())
+        .unwrap();
+    assert_eq!((quota, parent), (Some(4), Some(root)));
 }
 
 #[tokio::test]

@@ -129,6 +129,11 @@ fn target(path: &str, license: i64) -> String {
     if let Some(rest) = path.strip_prefix("/orders/{id}/managers") {
         return fill_params(&format!("/orders/2/managers{rest}"));
     }
+    // An order's license users: order 2, whose first license user the demo made is 3
+    // (order 1 has users 1 and 2).
+    if let Some(rest) = path.strip_prefix("/orders/{id}/users") {
+        return format!("/orders/2/users{}", rest.replace("{user}", "3"));
+    }
     match path {
         "/products/{id}/bundle-items" => "/products/5/bundle-items".to_owned(),
         "/products/{id}/bundle-items/{item_id}/remove" => {
@@ -186,6 +191,11 @@ fn overrides(path: &str, n: usize) -> Vec<(&'static str, String)> {
         "/customer-accounts/1" => v(&[("description", "edited N")]),
         "/labels" => v(&[("name", "Label N"), ("colour", "#112233")]),
         "/labels/1" => v(&[("name", "Renamed N")]),
+        "/orders/2/users" => v(&[("email", "lu-N@users.example"), ("first_name", "User N")]),
+        "/orders/2/users/3/password" => v(&[
+            ("new_password", "a long enough password N"),
+            ("confirm_password", "a long enough password N"),
+        ]),
         "/orders/2/managers" => v(&[
             ("email", "lm-N@customer.example"),
             ("name", "Manager N"),
@@ -297,7 +307,7 @@ async fn matrix_for(role: Role) {
             // The portal's routes have their own matrix (license-manager permissions).
             Access::LicenseManager | Access::Manager(_) => continue,
         };
-        let path = match route.path {
+        let mut path = match route.path {
             // A device still active (license 1's were all freed by its reset just before).
             "/licenses/{id}/devices/{device_id}/reset" => {
                 let (license, device) = app.an_active_device();
@@ -308,6 +318,14 @@ async fn matrix_for(role: Role) {
             p => target(p, license),
         };
         let mut fields = current_form(&app, &admin, &pages, &path).await;
+        // Assigning and unassigning license users: on a user-based license of order 2
+        // (the license above is deleted by then), with a user who is free or assigned.
+        if let Some(rest) = route.path.strip_prefix("/licenses/{id}/users") {
+            let (license, assigned, free) = app.user_based_license_on(2);
+            let user = if rest.is_empty() { free } else { assigned };
+            fields = vec![("license_user_id".to_owned(), user.to_string())];
+            path = format!("/licenses/{license}/users{rest}");
+        }
         for (k, v) in overrides(&path, n) {
             fields.retain(|(f, _)| f != k);
             fields.push((k.to_owned(), v));

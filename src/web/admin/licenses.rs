@@ -10,8 +10,8 @@ use super::{AdminCtx, ConfirmPage};
 use crate::auth::cookie::FlashLevel;
 use crate::auth::CsrfForm;
 use crate::domain::DeviceId;
-use crate::domain::LicenseId;
 use crate::domain::{values, Action, FieldErrors};
+use crate::domain::{LicenseId, OrderId};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, AuditRow};
 use crate::models::device::{self, Device};
@@ -20,6 +20,8 @@ use crate::models::license::{
 };
 use crate::models::license_event::{self, LicenseEvent};
 use crate::models::license_ops::{self, ResetPlan};
+use crate::models::license_user::{self, LicenseUser, UserRow};
+use crate::models::portal_users::LIST_LIMIT;
 use crate::models::product::{self, Product, LICENSE_TYPES};
 use crate::models::Page;
 use crate::web::forms::{act, ok, render, see_other, submit, Problem};
@@ -115,6 +117,20 @@ struct ShowPage {
     metadata: String,
     can_control: bool,
     can_manage: bool,
+    /// The license's users, and the order's (to choose one to assign).
+    users: Vec<LicenseUser>,
+    order_users: Vec<UserRow>,
+}
+
+impl ShowPage {
+    fn can_manage_users(&self) -> bool {
+        self.can_manage
+    }
+
+    /// Order users not yet on this license.
+    fn assignable(&self) -> Vec<&LicenseUser> {
+        license_user::not_among(&self.order_users, &self.users)
+    }
 }
 
 /// `GET /licenses/{id}`: the license detail view.
@@ -124,10 +140,14 @@ pub async fn show(
     path: web::Path<LicenseId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (license, context, features, custom_fields, devices, events, audit) = state
+    let (license, context, features, custom_fields, devices, events, audit, users) = state
         .db(move |conn| {
             let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
             let context = license::context(conn, &l)?;
+            let users = (
+                license_user::for_license(conn, id)?,
+                license_user::for_order(conn, OrderId(l.order_id), LIST_LIMIT)?,
+            );
             Ok((
                 l,
                 context,
@@ -136,6 +156,7 @@ pub async fn show(
                 device::for_license(conn, id, 200)?,
                 license_event::for_license(conn, id, 100)?,
                 audit::for_object(conn, "license", id.0, 50)?,
+                users,
             ))
         })
         .await?;
@@ -161,6 +182,8 @@ pub async fn show(
         metadata,
         can_control,
         can_manage,
+        users: users.0,
+        order_users: users.1,
     })
 }
 

@@ -23,6 +23,7 @@ pub mod customers;
 pub mod forms;
 pub mod labels;
 pub mod license_managers;
+pub mod license_users;
 pub mod licenses;
 pub mod notifications;
 pub mod order_actions;

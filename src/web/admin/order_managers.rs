@@ -68,14 +68,7 @@ impl ManagersPage {
                 return (f.ticked(product, false), f.quota_of(product));
             }
         }
-        match self
-            .grant_products
-            .get(&row.grant.id)
-            .and_then(|v| v.iter().find(|c| c.product_id == *product))
-        {
-            Some(c) => (true, c.quota.map(|q| q.to_string()).unwrap_or_default()),
-            None => (false, String::new()),
-        }
+        grant_products::shown_choice(&self.grant_products, row.grant.id, *product)
     }
 }
 

@@ -59,11 +59,7 @@ impl ShowPage {
 
     /// Order users not yet on this license.
     fn assignable(&self) -> Vec<&LicenseUser> {
-        self.order_users
-            .iter()
-            .map(|r| &r.user)
-            .filter(|u| !self.users.iter().any(|a| a.id == u.id))
-            .collect()
+        crate::models::license_user::not_among(&self.order_users, &self.users)
     }
 }
 

@@ -11,7 +11,10 @@ use super::PortalCtx;
 use crate::auth::CsrfForm;
 use crate::domain::{FieldErrors, GrantId, OrderId, Permission};
 use crate::error::AppResult;
+use std::collections::HashMap;
+
 use crate::models::grant::{Added, GrantRow, GrantedOrder};
+use crate::models::grant_products::{self, ProductChoice};
 use crate::models::order::Order;
 use crate::models::portal;
 use crate::web::forms::{act, render, submit, Problem};
@@ -30,6 +33,17 @@ struct ManagersPage {
     message: Option<String>,
     /// The permissions the signed-in manager may give: their own.
     mine: Vec<Permission>,
+    /// The products they may hand on: (id, name with what is left, ticked by default).
+    products: Vec<(i64, String, bool)>,
+    /// Each delegate grant's products and quotas.
+    grant_products: HashMap<i64, Vec<ProductChoice>>,
+}
+
+impl ManagersPage {
+    /// A delegate's product row: whether ticked and its quota as shown.
+    fn row_product(&self, row: &GrantRow, product: &i64) -> (bool, String) {
+        grant_products::shown_choice(&self.grant_products, row.grant.id, *product)
+    }
 }
 
 async fn page(
@@ -40,8 +54,27 @@ async fn page(
     problem: Problem,
 ) -> AppResult<HttpResponse> {
     let g = granted.clone();
-    let ((order, _), rows) = state
-        .db(move |conn| Ok((portal::order(conn, &g)?, portal::delegation_rows(conn, &g)?)))
+    let ((order, _), rows, products, grant_products) = state
+        .db(move |conn| {
+            let rows = portal::delegation_rows(conn, &g)?;
+            let mut by_grant = HashMap::new();
+            for (r, changeable) in &rows {
+                if *changeable {
+                    by_grant.insert(
+                        r.grant.id,
+                        grant_products::choices(conn, GrantId(r.grant.id))?,
+                    );
+                }
+            }
+            let products = portal::delegable_products(conn, &g)?
+                .into_iter()
+                .map(|a| {
+                    let name = format!("{} ({})", a.name, a.remaining_text());
+                    (a.product_id, name, true)
+                })
+                .collect();
+            Ok((portal::order(conn, &g)?, rows, products, by_grant))
+        })
         .await?;
     render(
         problem.status,
@@ -54,6 +87,8 @@ async fn page(
             form,
             errors: problem.errors,
             message: problem.message,
+            products,
+            grant_products,
         },
     )
 }
@@ -116,6 +151,7 @@ pub async fn permissions(
     let (actor, g) = (ctx.actor(), granted.clone());
     let back = format!("/portal/orders/{}/managers", granted.order_id());
     let parsed = form.parse();
+    let products = form.product_fields().parse();
     act(
         &ctx,
         &state,
@@ -128,7 +164,9 @@ pub async fn permissions(
                         .unwrap_or("Choose permissions from the list."),
                 )
             })?;
-            portal::set_manager_permissions(conn, &g, &actor, id, perms)
+            let products =
+                products.map_err(|e| crate::models::ModelError::invalid("products", e))?;
+            portal::set_manager_permissions(conn, &g, &actor, id, perms, products)
         },
         |m| format!("Permissions of {} saved.", m.email),
     )

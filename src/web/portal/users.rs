@@ -137,13 +137,7 @@ pub async fn edit(
     match result {
         Ok(done) => Ok(done),
         Err(problem) => {
-            let message = problem
-                .errors
-                .messages()
-                .first()
-                .map(|m| format!("The license user was not saved: {m}"))
-                .or(problem.message.clone());
-            let problem = Problem { message, ..problem };
+            let problem = problem.as_message("The license user was not saved");
             page(&state, ctx, granted, UserForm::default(), problem, None).await
         }
     }

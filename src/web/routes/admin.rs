@@ -387,6 +387,59 @@ pub(super) fn declare(r: &mut impl Sink) {
         om::remove,
     );
 
+    // An order's license users (the order page's "License users" tab), and assigning them
+    // on a license's page.
+    use admin::license_users as lu;
+    r.add(get.clone(), "/orders/{id}/users", Staff(View), lu::index);
+    r.add(
+        post.clone(),
+        "/orders/{id}/users",
+        Staff(ManageLicenses),
+        lu::add,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/users/{user}",
+        Staff(ManageLicenses),
+        lu::edit,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/users/{user}/password-link",
+        Staff(ControlLicenses),
+        lu::send_link,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/users/{user}/password",
+        Staff(ControlLicenses),
+        lu::set_password,
+    );
+    r.add(
+        get.clone(),
+        "/orders/{id}/users/{user}/remove",
+        Staff(ManageLicenses),
+        lu::remove_confirm,
+    );
+    r.add(
+        post.clone(),
+        "/orders/{id}/users/{user}/remove",
+        Staff(ManageLicenses),
+        lu::remove,
+    );
+    r.add(
+        post.clone(),
+        "/licenses/{id}/users",
+        Staff(ManageLicenses),
+        lu::assign,
+    );
+    r.add(
+        post.clone(),
+        "/licenses/{id}/users/remove",
+        Staff(ManageLicenses),
+        lu::unassign,
+    );
+
     // License managers across orders, and the outbox.
     use admin::license_managers as lm;
     r.add(get.clone(), "/license-managers", Staff(View), lm::index);

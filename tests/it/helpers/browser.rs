@@ -134,7 +134,20 @@ impl Browser {
 
     /// Clicks the button with this visible text and waits for the page it leads to.
     pub async fn click_button(&self, text: &str) {
-        let xpath = format!("//button[normalize-space(.)={}]", xpath_literal(text));
+        self.click_button_at("", text).await;
+    }
+
+    /// Clicks the button with this text in the table row that mentions `row`.
+    pub async fn click_button_in_row(&self, row: &str, text: &str) {
+        let scope = format!("//tr[contains(., {})]", xpath_literal(row));
+        self.click_button_at(&scope, text).await;
+    }
+
+    async fn click_button_at(&self, scope: &str, text: &str) {
+        let xpath = format!(
+            "{scope}//button[normalize-space(.)={}]",
+            xpath_literal(text)
+        );
         let button = self
             .client
             .find(Locator::XPath(&xpath))

@@ -435,6 +435,38 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The newest user-based license of an order, with one of its license users and one
+    /// of the order's license users not assigned to it.
+    pub fn user_based_license_on(&self, order_id: i64) -> (i64, i64, i64) {
+        use diesel::prelude::*;
+        use keyfold::db::schema::{license_user_assignments as a, license_users, licenses};
+        let mut conn = self.conn();
+        let license: i64 = licenses::table
+            .filter(licenses::order_id.eq(order_id))
+            .filter(licenses::max_license_users.gt(0))
+            .order(licenses::id.desc())
+            .select(licenses::id)
+            .first(&mut conn)
+            .expect("a user-based license");
+        let assigned: Vec<i64> = a::table
+            .filter(a::license_id.eq(license))
+            .select(a::license_user_id)
+            .load(&mut conn)
+            .unwrap();
+        let users: Vec<i64> = license_users::table
+            .filter(license_users::order_id.eq(order_id))
+            .order(license_users::id.asc())
+            .select(license_users::id)
+            .load(&mut conn)
+            .unwrap();
+        let free = users.iter().find(|u| !assigned.contains(u)).copied();
+        (
+            license,
+            assigned.first().copied().unwrap_or(-1),
+            free.unwrap_or(-1),
+        )
+    }
+
     /// The newest license that is not in `order_id`.
     pub fn a_license_outside_order(&self, order_id: i64) -> i64 {
         use diesel::prelude::*;
