@@ -8,7 +8,6 @@ use super::audit::{self, Actor, Entry};
 use super::{unique_as_field, ModelError, ModelResult, Page};
 use crate::db::schema::{customer_accounts, customer_labels, customers, orders};
 use crate::db::DbConnection;
-use crate::domain::values::prefix_end;
 use crate::domain::CustomerAccountId;
 use crate::domain::CustomerId;
 use crate::domain::EmailAddress;
@@ -410,6 +409,57 @@ impl Filter {
     }
 }
 
+/// Applies a [`Filter`] to a boxed query over customers (shared by the list and the CSV
+/// export, so both select exactly the same customers).
+macro_rules! customer_filters {
+    ($query:expr, $filter:expr) => {{
+        use $crate::db::schema::{customer_labels, customers};
+        let filter = $filter;
+        let mut query = $query;
+        query = match filter.status.as_str() {
+            "active" | "disabled" | "deleted" => {
+                query.filter(customers::status.eq(filter.status.clone()))
+            }
+            _ => query.filter(customers::status.ne("deleted")),
+        };
+        let q = filter.q.trim().to_lowercase();
+        if !q.is_empty() {
+            let end = $crate::domain::values::prefix_end(&q);
+            query = query.filter(
+                customers::email_norm
+                    .ge(q.clone())
+                    .and(customers::email_norm.lt(end.clone()))
+                    .or(customers::first_name_norm
+                        .ge(q.clone())
+                        .and(customers::first_name_norm.lt(end.clone())))
+                    .or(customers::last_name_norm
+                        .ge(q.clone())
+                        .and(customers::last_name_norm.lt(end.clone())))
+                    .or(customers::company_norm
+                        .ge(q.clone())
+                        .and(customers::company_norm.lt(end.clone())))
+                    .or(customers::reference_norm
+                        .ge(q.clone())
+                        .and(customers::reference_norm.lt(end))),
+            );
+        }
+        if let Some(account) = filter.account_id {
+            query = query.filter(customers::customer_account_id.eq(account));
+        }
+        if let Some(label) = filter.label_id {
+            query = query.filter(
+                customers::id.eq_any(
+                    customer_labels::table
+                        .filter(customer_labels::label_id.eq(label))
+                        .select(customer_labels::customer_id),
+                ),
+            );
+        }
+        query
+    }};
+}
+pub(crate) use customer_filters;
+
 /// One row of the customers list.
 #[derive(Debug, Clone)]
 pub struct CustomerRow {
@@ -431,45 +481,7 @@ pub fn list(
         .order((customers::created_at.desc(), customers::id.desc()))
         .limit(per_page + 1)
         .into_boxed();
-    query = match filter.status.as_str() {
-        "active" | "disabled" | "deleted" => {
-            query.filter(customers::status.eq(filter.status.clone()))
-        }
-        _ => query.filter(customers::status.ne("deleted")),
-    };
-    let q = filter.q.trim().to_lowercase();
-    if !q.is_empty() {
-        let end = prefix_end(&q);
-        query = query.filter(
-            customers::email_norm
-                .ge(q.clone())
-                .and(customers::email_norm.lt(end.clone()))
-                .or(customers::first_name_norm
-                    .ge(q.clone())
-                    .and(customers::first_name_norm.lt(end.clone())))
-                .or(customers::last_name_norm
-                    .ge(q.clone())
-                    .and(customers::last_name_norm.lt(end.clone())))
-                .or(customers::company_norm
-                    .ge(q.clone())
-                    .and(customers::company_norm.lt(end.clone())))
-                .or(customers::reference_norm
-                    .ge(q.clone())
-                    .and(customers::reference_norm.lt(end))),
-        );
-    }
-    if let Some(account) = filter.account_id {
-        query = query.filter(customers::customer_account_id.eq(account));
-    }
-    if let Some(label) = filter.label_id {
-        query = query.filter(
-            customers::id.eq_any(
-                customer_labels::table
-                    .filter(customer_labels::label_id.eq(label))
-                    .select(customer_labels::customer_id),
-            ),
-        );
-    }
+    query = customer_filters!(query, filter);
     if let Some(before) = before {
         let cursor: Option<NaiveDateTime> = customers::table
             .find(before)

@@ -8,8 +8,6 @@ use crate::db::schema::{
     customers, license_custom_fields, license_features, licenses, orders, products,
 };
 use crate::db::DbConnection;
-use crate::domain::license_key;
-use crate::domain::values::prefix_end;
 use crate::domain::CustomerId;
 use crate::domain::LicenseId;
 use crate::domain::OrderId;
@@ -197,6 +195,9 @@ pub struct Filter {
     /// "", "active", "inactive", "expired" or "disabled".
     pub status: String,
     pub license_type: String,
+    /// Created on or after / on or before these days (UTC).
+    pub created_from: Option<chrono::NaiveDate>,
+    pub created_to: Option<chrono::NaiveDate>,
 }
 
 impl Filter {
@@ -269,6 +270,57 @@ fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
         .collect()
 }
 
+/// Applies a [`Filter`] to a boxed query over licenses (shared by the list and the CSV
+/// export, so both select exactly the same licenses).
+macro_rules! license_filters {
+    ($query:expr, $filter:expr, $now:expr) => {{
+        use $crate::db::schema::licenses;
+        let (filter, now) = ($filter, $now);
+        let mut query = $query;
+        let key = $crate::domain::license_key::normalize(&filter.key);
+        if !key.is_empty() {
+            query = query
+                .filter(licenses::key_norm.ge(key.clone()))
+                .filter(licenses::key_norm.lt($crate::domain::values::prefix_end(&key)));
+        }
+        if let Some(p) = filter.product_id {
+            query = query.filter(licenses::product_id.eq(p));
+        }
+        if let Some(o) = filter.order_id {
+            query = query.filter(licenses::order_id.eq(o));
+        }
+        if !filter.license_type.is_empty() {
+            query = query.filter(licenses::license_type.eq(filter.license_type.clone()));
+        }
+        let live = licenses::valid_until
+            .is_null()
+            .or(licenses::valid_until.gt(now));
+        query = match filter.status.as_str() {
+            "disabled" => query.filter(licenses::enabled.eq(false)),
+            "expired" => query
+                .filter(licenses::enabled.eq(true))
+                .filter(licenses::valid_until.le(now)),
+            "active" => query
+                .filter(licenses::enabled.eq(true))
+                .filter(live)
+                .filter(licenses::active_devices.gt(0)),
+            "inactive" => query
+                .filter(licenses::enabled.eq(true))
+                .filter(live)
+                .filter(licenses::active_devices.eq(0)),
+            _ => query,
+        };
+        if let Some(from) = filter.created_from {
+            query = query.filter(licenses::created_at.ge(from.and_time(chrono::NaiveTime::MIN)));
+        }
+        if let Some(to) = filter.created_to.and_then(|d| d.succ_opt()) {
+            query = query.filter(licenses::created_at.lt(to.and_time(chrono::NaiveTime::MIN)));
+        }
+        query
+    }};
+}
+pub(crate) use license_filters;
+
 /// Licenses newest first, filtered, a page at a time. The status filter is a range or
 /// equality on stored columns (`enabled`, `valid_until`, `active_devices`), each indexed.
 pub fn list(
@@ -285,39 +337,7 @@ pub fn list(
         .order(licenses::id.desc())
         .limit(per_page + 1)
         .into_boxed();
-    let key = license_key::normalize(&filter.key);
-    if !key.is_empty() {
-        query = query
-            .filter(licenses::key_norm.ge(key.clone()))
-            .filter(licenses::key_norm.lt(prefix_end(&key)));
-    }
-    if let Some(p) = filter.product_id {
-        query = query.filter(licenses::product_id.eq(p));
-    }
-    if let Some(o) = filter.order_id {
-        query = query.filter(licenses::order_id.eq(o));
-    }
-    if !filter.license_type.is_empty() {
-        query = query.filter(licenses::license_type.eq(filter.license_type.clone()));
-    }
-    let live = licenses::valid_until
-        .is_null()
-        .or(licenses::valid_until.gt(now));
-    query = match filter.status.as_str() {
-        "disabled" => query.filter(licenses::enabled.eq(false)),
-        "expired" => query
-            .filter(licenses::enabled.eq(true))
-            .filter(licenses::valid_until.le(now)),
-        "active" => query
-            .filter(licenses::enabled.eq(true))
-            .filter(live)
-            .filter(licenses::active_devices.gt(0)),
-        "inactive" => query
-            .filter(licenses::enabled.eq(true))
-            .filter(live)
-            .filter(licenses::active_devices.eq(0)),
-        _ => query,
-    };
+    query = license_filters!(query, filter, now);
     if let Some(before) = before {
         query = query.filter(licenses::id.lt(before));
     }

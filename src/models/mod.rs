@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod customer;
 pub mod customer_account;
+pub mod customer_export;
 pub mod device;
 pub mod floating;
 pub mod grant;
@@ -12,6 +13,7 @@ pub mod issue;
 pub mod label;
 pub mod license;
 pub mod license_event;
+pub mod license_export;
 pub mod license_manager;
 pub mod license_ops;
 pub mod license_user;

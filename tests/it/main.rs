@@ -16,6 +16,7 @@ mod catalogue_accounts_labels;
 mod catalogue_customers;
 mod catalogue_products;
 mod cli;
+mod csv_export;
 mod hostile;
 mod license_managers;
 mod licenses;

@@ -35,6 +35,8 @@ struct IndexPage {
     accounts: Vec<(i64, String)>,
     can_edit: bool,
     pager_base: String,
+    /// The export link (the same filters), shown to roles that may edit customers.
+    export: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -47,6 +49,28 @@ pub struct ListQuery {
     before: String,
 }
 
+impl ListQuery {
+    /// The list's filters (shared with the CSV export).
+    pub fn filter(&self) -> Filter {
+        Filter {
+            q: crate::domain::values::search_term(&self.q, 100),
+            label_id: self.label.trim().parse().ok(),
+            account_id: self.account.trim().parse().ok(),
+            status: self.status.trim().to_owned(),
+        }
+    }
+
+    /// The filters as a query string (for the pager and the export link).
+    pub fn query_string(&self, filter: &Filter) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &filter.q)
+            .append_pair("label", &self.label)
+            .append_pair("account", &self.account)
+            .append_pair("status", &filter.status)
+            .finish()
+    }
+}
+
 /// `GET /customers`.
 pub async fn index(
     state: State,
@@ -54,22 +78,10 @@ pub async fn index(
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
-    let filter = Filter {
-        q: crate::domain::values::search_term(&query.q, 100),
-        label_id: query.label.trim().parse().ok(),
-        account_id: query.account.trim().parse().ok(),
-        status: query.status.trim().to_owned(),
-    };
+    let filter = query.filter();
     let before = query.before.trim().parse().ok();
-    let pager_base = format!(
-        "/customers?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &filter.q)
-            .append_pair("label", &query.label)
-            .append_pair("account", &query.account)
-            .append_pair("status", &filter.status)
-            .finish()
-    );
+    let query_string = query.query_string(&filter);
+    let pager_base = format!("/customers?{query_string}");
     let f = filter.clone();
     let (page, labels, accounts) = state
         .db(move |conn| {
@@ -88,6 +100,7 @@ pub async fn index(
         labels,
         accounts,
         can_edit,
+        export: format!("/customers/export.csv?{query_string}"),
         pager_base,
     })
 }

@@ -39,6 +39,11 @@ struct IndexPage {
     products: Vec<Product>,
     types: [(&'static str, &'static str); 4],
     pager_base: String,
+    errors: FieldErrors,
+    from: String,
+    to: String,
+    /// The export link (the same filters), for roles that may export.
+    export: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -49,7 +54,43 @@ pub struct ListQuery {
     status: String,
     license_type: String,
     order: String,
+    from: String,
+    to: String,
     before: String,
+}
+
+impl ListQuery {
+    /// The list's filters (shared with the CSV export), with a message beside a bad date.
+    pub fn filter(&self, errors: &mut FieldErrors) -> Filter {
+        let (created_from, created_to) =
+            crate::web::forms::date_range(errors, &self.from, &self.to);
+        Filter {
+            key: values::search_term(&self.key, 40),
+            product_id: self.product.trim().parse().ok(),
+            order_id: self.order.trim().parse().ok(),
+            status: self.status.trim().to_owned(),
+            license_type: LICENSE_TYPES
+                .iter()
+                .find(|(k, _)| *k == self.license_type.trim())
+                .map(|(k, _)| k.to_string())
+                .unwrap_or_default(),
+            created_from,
+            created_to,
+        }
+    }
+
+    /// The filters as a query string (for the pager and the export link).
+    pub fn query_string(&self, filter: &Filter) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("key", &filter.key)
+            .append_pair("product", &self.product)
+            .append_pair("status", &filter.status)
+            .append_pair("license_type", &filter.license_type)
+            .append_pair("order", &self.order)
+            .append_pair("from", &self.from)
+            .append_pair("to", &self.to)
+            .finish()
+    }
 }
 
 /// `GET /licenses`.
@@ -59,28 +100,14 @@ pub async fn index(
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
-    let filter = Filter {
-        key: values::search_term(&q.key, 40),
-        product_id: q.product.trim().parse().ok(),
-        order_id: q.order.trim().parse().ok(),
-        status: q.status.trim().to_owned(),
-        license_type: LICENSE_TYPES
-            .iter()
-            .find(|(k, _)| *k == q.license_type.trim())
-            .map(|(k, _)| k.to_string())
-            .unwrap_or_default(),
-    };
+    let mut errors = FieldErrors::new();
+    let filter = q.filter(&mut errors);
     let before = q.before.trim().parse().ok();
-    let pager_base = format!(
-        "/licenses?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("key", &filter.key)
-            .append_pair("product", &q.product)
-            .append_pair("status", &filter.status)
-            .append_pair("license_type", &filter.license_type)
-            .append_pair("order", &q.order)
-            .finish()
-    );
+    let query_string = q.query_string(&filter);
+    let pager_base = format!("/licenses?{query_string}");
+    let export = ctx
+        .can(Action::ControlLicenses)
+        .then(|| format!("/licenses/export.csv?{query_string}"));
     let f = filter.clone();
     let (page, products) = state
         .db(move |conn| {
@@ -98,6 +125,10 @@ pub async fn index(
         products,
         types: LICENSE_TYPES,
         pager_base,
+        export,
+        errors,
+        from: q.from,
+        to: q.to,
     })
 }
 

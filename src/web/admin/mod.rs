@@ -20,6 +20,7 @@ pub mod account;
 pub mod audit;
 pub mod customer_accounts;
 pub mod customers;
+pub mod exports;
 pub mod forms;
 pub mod labels;
 pub mod license_managers;

@@ -144,6 +144,12 @@ pub(super) fn declare(r: &mut impl Sink) {
     // Licenses.
     use admin::licenses as li;
     r.add(get.clone(), "/licenses", Staff(View), li::index);
+    r.add(
+        get.clone(),
+        "/licenses/export.csv",
+        Staff(ControlLicenses),
+        admin::exports::licenses,
+    );
     r.add(get.clone(), "/licenses/{id}", Staff(View), li::show);
     r.add(
         post.clone(),
@@ -203,6 +209,12 @@ pub(super) fn declare(r: &mut impl Sink) {
     // Customers.
     use admin::customers as c;
     r.add(get.clone(), "/customers", Staff(View), c::index);
+    r.add(
+        get.clone(),
+        "/customers/export.csv",
+        Staff(EditCustomers),
+        admin::exports::customers,
+    );
     r.add(get.clone(), "/customers/new", Staff(EditCustomers), c::new);
     r.add(post.clone(), "/customers", Staff(EditCustomers), c::create);
     r.add(get.clone(), "/customers/{id}", Staff(View), c::show);
