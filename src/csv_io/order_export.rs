@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::neutralise;
+use super::stream::{page_writer, take, write_cells, Sink};
 use crate::db::schema::{licenses, products};
 use crate::db::DbConnection;
 use crate::models::customer::Customer;
@@ -41,17 +41,16 @@ fn when(at: Option<chrono::NaiveDateTime>) -> String {
         .unwrap_or_default()
 }
 
-/// The CSV of an order, its customer and its licenses (read in pages of 1,000).
-pub fn order_csv(
+/// Streams the CSV of an order, its customer and its licenses (read in pages of 1,000)
+/// into `sink`: the same machinery as the list exports.
+pub fn export(
     conn: &mut DbConnection,
+    sink: &mut Sink,
     order: &Order,
     customer: Option<&Customer>,
-) -> Result<Vec<u8>, String> {
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let err = |e: &dyn std::fmt::Display| e.to_string();
-    out.write_record(HEADER).map_err(|e| err(&e))?;
+) -> Result<(), String> {
+    let mut out = page_writer();
+    write_cells(&mut out, HEADER)?;
     let order_cells = [
         order.reference.clone(),
         when(Some(order.created_at)),
@@ -70,8 +69,16 @@ pub fn order_csv(
         ],
         None => Default::default(),
     };
+    let row = |out: &mut csv::Writer<Vec<u8>>, license: &[String; 13]| {
+        write_cells(
+            out,
+            order_cells
+                .iter()
+                .chain(&customer_cells)
+                .chain(license.iter()),
+        )
+    };
     let mut after = 0i64;
-    let mut wrote_any = false;
     loop {
         let page: Vec<(License, String, String)> = licenses::table
             .inner_join(products::table)
@@ -81,49 +88,41 @@ pub fn order_csv(
             .limit(1000)
             .select((License::as_select(), products::code, products::name))
             .load(conn)
-            .map_err(|e| err(&e))?;
-        let Some(last) = page.last() else { break };
-        after = last.0.id;
+            .map_err(|e| e.to_string())?;
+        if after == 0 && page.is_empty() {
+            // An order without licenses is still one row.
+            row(&mut out, &Default::default())?;
+        }
         let now = crate::models::now();
         for (l, code, name) in &page {
             let status = Status::derive(l.enabled, l.valid_until, l.active_devices, now);
-            let license_cells = [
-                l.license_key.clone(),
-                code.clone(),
-                name.clone(),
-                l.license_type.clone(),
-                status.as_str().to_owned(),
-                l.enabled.to_string(),
-                l.max_activations.to_string(),
-                l.active_devices.to_string(),
-                l.start_date.map(|d| d.to_string()).unwrap_or_default(),
-                when(l.valid_until),
-                when(l.maintenance_until),
-                l.is_trial.to_string(),
-                l.note.clone(),
-            ];
-            write_row(&mut out, &order_cells, &customer_cells, &license_cells)
-                .map_err(|e| err(&e))?;
-            wrote_any = true;
+            row(
+                &mut out,
+                &[
+                    l.license_key.clone(),
+                    code.clone(),
+                    name.clone(),
+                    l.license_type.clone(),
+                    status.as_str().to_owned(),
+                    l.enabled.to_string(),
+                    l.max_activations.to_string(),
+                    l.active_devices.to_string(),
+                    l.start_date.map(|d| d.to_string()).unwrap_or_default(),
+                    when(l.valid_until),
+                    when(l.maintenance_until),
+                    l.is_trial.to_string(),
+                    l.note.clone(),
+                ],
+            )?;
+        }
+        sink.rows += page.len() as u64;
+        let done = std::mem::replace(&mut out, page_writer());
+        if !sink.send(take(done)?) {
+            return Ok(());
+        }
+        match page.last() {
+            Some((l, _, _)) if page.len() == 1000 => after = l.id,
+            _ => return Ok(()),
         }
     }
-    if !wrote_any {
-        write_row(&mut out, &order_cells, &customer_cells, &Default::default())
-            .map_err(|e| err(&e))?;
-    }
-    out.into_inner().map_err(|e| err(&e))
-}
-
-fn write_row(
-    out: &mut csv::Writer<Vec<u8>>,
-    order: &[String; 6],
-    customer: &[String; 5],
-    license: &[String; 13],
-) -> csv::Result<()> {
-    let cells = order
-        .iter()
-        .chain(customer)
-        .chain(license)
-        .map(|c| neutralise(c).into_owned());
-    out.write_record(cells)
 }

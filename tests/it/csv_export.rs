@@ -127,6 +127,20 @@ async fn licenses_export_with_the_lists_filters_across_pages_neutralised_and_aud
         422
     );
 
+    // The order page's export streams through the same machinery: every license of the
+    // order across pages, and an order without licenses as one row.
+    let (h, rows) = download(&app, &format!("/orders/{order}/export.csv")).await;
+    assert_eq!(rows.len(), 1_050);
+    assert_eq!(
+        rows[0][column(&h, "note")],
+        "'=HYPERLINK(\"http://evil.example\")"
+    );
+    let empty = app.insert_order(None, "=EMPTY-ORDER");
+    let (h, rows) = download(&app, &format!("/orders/{empty}/export.csv")).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][column(&h, "order_reference")], "'=EMPTY-ORDER");
+    assert_eq!(rows[0][column(&h, "license_key")], "");
+
     // Each export is audited with its filters and its row count.
     let audited = exports_audited(&app, "licenses.exported");
     assert_eq!(audited.len(), 4, "{audited:?}");

@@ -291,19 +291,18 @@ pub async fn delete(
 /// `GET /orders/{id}/export.csv`: the order, its customer and its licenses.
 pub async fn export(state: State, path: web::Path<OrderId>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (reference, body) = state
+    let (order, customer) = state
         .db(move |conn| {
             let o = order::find(conn, id)?.ok_or(AppError::NotFound)?;
             let c = match o.customer_id {
                 Some(c) => customer::find(conn, CustomerId(c))?,
                 None => None,
             };
-            let body = crate::csv_io::order_export::order_csv(conn, &o, c.as_ref())
-                .map_err(AppError::Internal)?;
-            Ok((o.reference, body))
+            Ok((o, c))
         })
         .await?;
-    let file: String = reference
+    let file: String = order
+        .reference
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -313,6 +312,9 @@ pub async fn export(state: State, path: web::Path<OrderId>) -> AppResult<HttpRes
             }
         })
         .collect();
+    let body = crate::csv_io::stream::csv_stream(state.pool.clone(), move |conn, sink| {
+        crate::csv_io::order_export::export(conn, sink, &order, customer.as_ref())
+    });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -320,5 +322,5 @@ pub async fn export(state: State, path: web::Path<OrderId>) -> AppResult<HttpRes
             format!("attachment; filename=\"order-{file}.csv\""),
         ))
         .insert_header(("Cache-Control", "no-store"))
-        .body(body))
+        .streaming(body))
 }
