@@ -2,7 +2,7 @@
 //! that an import recognises and ignores.
 
 use super::licenses::{iso, record};
-use super::stream::{page_writer, take, write_cells, Sink};
+use super::stream::{export_pages, Sink};
 use crate::db::DbConnection;
 use crate::models::audit::Actor;
 use crate::models::customer::Filter;
@@ -65,26 +65,15 @@ pub fn export(
     actor: &Actor,
     filters: &str,
 ) -> Result<(), String> {
-    let mut out = page_writer();
-    write_cells(&mut out, COLUMNS.iter().chain(READ_ONLY.iter()))?;
-    let mut after = 0;
-    let mut complete = true;
-    loop {
-        let rows = customer_export::page(conn, filter, after, PAGE).map_err(|e| e.to_string())?;
-        for r in &rows {
-            write_cells(&mut out, cells(r))?;
-        }
-        sink.rows += rows.len() as u64;
-        let page = std::mem::replace(&mut out, page_writer());
-        if !sink.send(take(page)?) {
-            complete = false;
-            break;
-        }
-        match rows.last() {
-            Some(r) if rows.len() as i64 == PAGE => after = r.customer.id,
-            _ => break,
-        }
-    }
+    let complete = export_pages(
+        conn,
+        sink,
+        COLUMNS.iter().chain(READ_ONLY.iter()),
+        PAGE,
+        |conn, after| customer_export::page(conn, filter, after, PAGE),
+        |r| r.customer.id,
+        cells,
+    )?;
     record(
         conn,
         actor,

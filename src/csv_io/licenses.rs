@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::stream::{page_writer, take, write_cells, Sink};
+use super::stream::{export_pages, Sink};
 use crate::db::DbConnection;
 use crate::models::audit::{self, Actor, Entry};
 use crate::models::license::{Filter, Status};
@@ -92,27 +92,16 @@ pub fn export(
     actor: &Actor,
     filters: &str,
 ) -> Result<(), String> {
-    let mut out = page_writer();
-    write_cells(&mut out, COLUMNS.iter().chain(READ_ONLY.iter()))?;
-    let mut after = 0;
-    let mut complete = true;
-    loop {
-        let rows = license_export::page(conn, filter, after, PAGE).map_err(|e| e.to_string())?;
-        let now = crate::models::now();
-        for r in &rows {
-            write_cells(&mut out, cells(r, now))?;
-        }
-        sink.rows += rows.len() as u64;
-        let page = std::mem::replace(&mut out, page_writer());
-        if !sink.send(take(page)?) {
-            complete = false;
-            break;
-        }
-        match rows.last() {
-            Some(r) if rows.len() as i64 == PAGE => after = r.license.id,
-            _ => break,
-        }
-    }
+    let now = crate::models::now();
+    let complete = export_pages(
+        conn,
+        sink,
+        COLUMNS.iter().chain(READ_ONLY.iter()),
+        PAGE,
+        |conn, after| license_export::page(conn, filter, after, PAGE),
+        |r| r.license.id,
+        |r| cells(r, now),
+    )?;
     record(
         conn,
         actor,

@@ -75,3 +75,41 @@ where
 pub fn take(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, String> {
     out.into_inner().map_err(|e| e.to_string())
 }
+
+/// Writes `header`, then every row `fetch` returns, a page of `page_size` at a time after
+/// the last row's id (keyset), sending each page to `sink`. Returns whether the whole file
+/// was sent (`false`: the client went away).
+pub fn export_pages<R, H, C, S>(
+    conn: &mut DbConnection,
+    sink: &mut Sink,
+    header: H,
+    page_size: i64,
+    mut fetch: impl FnMut(&mut DbConnection, i64) -> diesel::QueryResult<Vec<R>>,
+    id: impl Fn(&R) -> i64,
+    cells: impl Fn(&R) -> C,
+) -> Result<bool, String>
+where
+    H: IntoIterator<Item = S>,
+    S: AsRef<str>,
+    C: IntoIterator,
+    C::Item: AsRef<str>,
+{
+    let mut out = page_writer();
+    write_cells(&mut out, header)?;
+    let mut after = 0;
+    loop {
+        let rows = fetch(conn, after).map_err(|e| e.to_string())?;
+        for r in &rows {
+            write_cells(&mut out, cells(r))?;
+        }
+        sink.rows += rows.len() as u64;
+        let page = std::mem::replace(&mut out, page_writer());
+        if !sink.send(take(page)?) {
+            return Ok(false);
+        }
+        match rows.last() {
+            Some(r) if rows.len() as i64 == page_size => after = id(r),
+            _ => return Ok(true),
+        }
+    }
+}
