@@ -31,7 +31,7 @@ pub const COLUMNS: [&str; 16] = [
 /// Columns an export adds and an import ignores.
 pub const READ_ONLY: [&str; 2] = ["status", "created_at"];
 
-const PAGE: i64 = 1_000;
+const PAGE: i64 = 5_000;
 
 fn cells(r: &ExportRow) -> [String; 18] {
     let c = &r.customer;

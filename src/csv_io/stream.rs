@@ -63,12 +63,11 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    out.write_record(
-        cells
-            .into_iter()
-            .map(|c| super::neutralise(c.as_ref()).into_owned()),
-    )
-    .map_err(|e| e.to_string())
+    for c in cells {
+        out.write_field(super::neutralise(c.as_ref()).as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    out.write_record(None::<&[u8]>).map_err(|e| e.to_string())
 }
 
 /// The bytes written so far (the writer is left empty for the next page).

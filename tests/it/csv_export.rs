@@ -57,11 +57,9 @@ async fn licenses_export_with_the_lists_filters_across_pages_neutralised_and_aud
     let app = TestApp::spawn().await;
     app.seed_demo("seed@example.com");
     app.signed_in_as("sam@example.com", Role::Support).await;
-    // More than one page (1,000 rows) of one product on one order.
+    // More than one page (5,000 rows) of one product on one order.
     let order = app.insert_order(None, "BIG-EXPORT");
-    for _ in 0..1_050 {
-        app.insert_license(order, 2);
-    }
+    app.insert_licenses(order, 2, 5_050);
     let first = app.license_ids(order)[0];
     diesel::update(licenses::table.find(first))
         .set(licenses::note.eq("=HYPERLINK(\"http://evil.example\")"))
@@ -95,7 +93,7 @@ async fn licenses_export_with_the_lists_filters_across_pages_neutralised_and_aud
         &format!("/licenses/export.csv?order={order}&product=2"),
     )
     .await;
-    assert_eq!(rows.len(), 1_050);
+    assert_eq!(rows.len(), 5_050);
     let reference = column(&header, "order_reference");
     assert!(rows.iter().all(|r| r[reference] == "BIG-EXPORT"));
     let note = column(&header, "note");
@@ -130,7 +128,7 @@ async fn licenses_export_with_the_lists_filters_across_pages_neutralised_and_aud
     // The order page's export streams through the same machinery: every license of the
     // order across pages, and an order without licenses as one row.
     let (h, rows) = download(&app, &format!("/orders/{order}/export.csv")).await;
-    assert_eq!(rows.len(), 1_050);
+    assert_eq!(rows.len(), 5_050);
     assert_eq!(
         rows[0][column(&h, "note")],
         "'=HYPERLINK(\"http://evil.example\")"
@@ -149,7 +147,7 @@ async fn licenses_export_with_the_lists_filters_across_pages_neutralised_and_aud
         "{}",
         audited[1]
     );
-    assert!(audited[1].contains("\"rows\":1050"), "{}", audited[1]);
+    assert!(audited[1].contains("\"rows\":5050"), "{}", audited[1]);
     // The list links to the export with its filters.
     let list = app
         .get(&format!("/licenses?order={order}"))

@@ -276,6 +276,32 @@ impl TestApp {
     }
 
     /// A license row in an order.
+    /// Inserts `n` licenses in one transaction (for tests that need many).
+    pub fn insert_licenses(&self, order_id: i64, product_id: i64, n: usize) {
+        use diesel::prelude::*;
+        use keyfold::db::schema::licenses;
+        let now = keyfold::models::now();
+        let mut conn = self.conn();
+        keyfold::db::write_tx(&mut conn, |c| {
+            for _ in 0..n {
+                let key = keyfold::domain::license_key::generate();
+                diesel::insert_into(licenses::table)
+                    .values((
+                        licenses::license_key.eq(&key),
+                        licenses::key_norm.eq(keyfold::domain::license_key::normalize(&key)),
+                        licenses::product_id.eq(product_id),
+                        licenses::order_id.eq(order_id),
+                        licenses::license_type.eq("perpetual"),
+                        licenses::created_at.eq(now),
+                        licenses::updated_at.eq(now),
+                    ))
+                    .execute(c)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })
+        .expect("insert licenses");
+    }
+
     pub fn insert_license(&self, order_id: i64, product_id: i64) -> i64 {
         use diesel::prelude::*;
         use keyfold::db::schema::licenses;
