@@ -50,6 +50,8 @@ pub struct Config {
     pub admin_password: Secret,
     /// Worker threads of the HTTP server; `None` lets actix pick one per core.
     pub workers: Option<usize>,
+    /// The largest upload (a CSV import), in bytes (`KEYFOLD_UPLOAD_LIMIT_MB`, default 50).
+    pub upload_limit: usize,
     /// Mail delivery: days an invite link lives, the first retry delay (doubled per
     /// attempt), the attempts before an email is marked failed, and how long a worker's
     /// claim on an email lasts before another instance may take it over.
@@ -193,6 +195,8 @@ impl Config {
                 get("KEYFOLD_ADMIN_PASSWORD").unwrap_or_else(|| DEMO_PASSWORD.to_owned()),
             ),
             workers: None,
+            upload_limit: (number("KEYFOLD_UPLOAD_LIMIT_MB", 50.0, 4096.0)? * 1024.0 * 1024.0)
+                as usize,
         })
     }
 

@@ -94,6 +94,7 @@ impl Application {
         });
         let key = Key::from(&cookie_key);
         let secure = config.secure_cookies;
+        let upload_limit = config.upload_limit;
         let mut server = HttpServer::new(move || {
             let extra = extra.clone();
             App::new()
@@ -102,6 +103,11 @@ impl Application {
                 .wrap(security::headers())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
+                .app_data(
+                    actix_multipart::form::MultipartFormConfig::default()
+                        .total_limit(upload_limit)
+                        .memory_limit(upload_limit),
+                )
                 // A malformed id in a URL is a page that does not exist; a malformed query
                 // string is the user's mistake, answered with a page rather than bare text.
                 .app_data(

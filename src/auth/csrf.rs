@@ -120,7 +120,18 @@ impl<T: MultipartCollect + HasCsrfToken + 'static> FromRequest for CsrfMultipart
                 verify(&req, None)?;
             }
             let form = form.await.map_err(|e| {
-                AppError::Unprocessable(format!("The upload could not be read: {e}."))
+                let text = e.to_string();
+                let too_big = matches!(
+                    e.as_error::<actix_multipart::MultipartError>(),
+                    Some(actix_multipart::MultipartError::Payload(
+                        actix_web::error::PayloadError::Overflow
+                    ))
+                ) || text.to_lowercase().contains("limit");
+                AppError::Unprocessable(if too_big {
+                    "The file is larger than the upload limit (KEYFOLD_UPLOAD_LIMIT_MB, 50 MB unless set otherwise): split it into smaller files.".to_owned()
+                } else {
+                    format!("The upload could not be read: {text}.")
+                })
             })?;
             verify(&req, form.csrf_token())?;
             Ok(CsrfMultipart(form.into_inner()))

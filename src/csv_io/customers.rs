@@ -2,7 +2,7 @@
 //! that an import recognises and ignores.
 
 use super::licenses::{iso, record};
-use super::stream::{export_pages, Sink};
+use super::stream::{export_pages, write_cells, Sink};
 use crate::db::DbConnection;
 use crate::models::audit::Actor;
 use crate::models::customer::Filter;
@@ -72,7 +72,7 @@ pub fn export(
         PAGE,
         |conn, after| customer_export::page(conn, filter, after, PAGE),
         |r| r.customer.id,
-        cells,
+        |out, r| write_cells(out, cells(r)),
     )?;
     record(
         conn,

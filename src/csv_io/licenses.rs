@@ -2,9 +2,11 @@
 //! followed by read-only ones an import recognises and ignores, so an export can be
 //! imported elsewhere.
 
+use std::borrow::Cow;
+
 use serde_json::json;
 
-use super::stream::{export_pages, Sink};
+use super::stream::{export_pages, write_cells, Sink};
 use crate::db::DbConnection;
 use crate::models::audit::{self, Actor, Entry};
 use crate::models::license::{Filter, Status};
@@ -43,43 +45,56 @@ const PAGE: i64 = 5_000;
 
 /// A timestamp as the files write it (ISO 8601, UTC).
 pub fn iso(at: chrono::NaiveDateTime) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
 }
 
 fn days(d: Option<i64>) -> String {
     d.map(|d| format!("{d}d")).unwrap_or_default()
 }
 
-fn cells(r: &ExportRow, now: chrono::NaiveDateTime) -> [String; 25] {
+fn cells(r: &ExportRow, now: chrono::NaiveDateTime) -> [Cow<'_, str>; 25] {
     let l = &r.license;
-    let (email, first, last, company) = r.customer.clone().unwrap_or_default();
+    let (email, first, last, company) = match &r.customer {
+        Some((e, f, la, c)) => (e.as_str(), f.as_str(), la.as_str(), c.as_str()),
+        None => ("", "", "", ""),
+    };
     let status = Status::derive(l.enabled, l.valid_until, l.active_devices, now);
+    let b = |s: &'static str| Cow::Borrowed(s);
     [
-        l.license_key.clone(),
-        r.product_code.clone(),
-        r.order_reference.clone(),
-        email,
-        first,
-        last,
-        company,
-        l.license_type.clone(),
-        l.enabled.to_string(),
-        l.max_activations.to_string(),
-        l.start_date.map(|d| d.to_string()).unwrap_or_default(),
-        l.valid_until.map(iso).unwrap_or_default(),
-        days(l.validity_days),
-        l.maintenance_until.map(iso).unwrap_or_default(),
-        days(l.maintenance_days),
-        l.is_trial.to_string(),
-        l.floating_seats.to_string(),
-        l.borrow_limit_hours.to_string(),
-        l.max_license_users.to_string(),
-        l.note.clone(),
-        l.metadata.clone(),
-        r.product_name.clone(),
-        status.as_str().to_owned(),
-        l.active_devices.to_string(),
-        iso(l.created_at),
+        Cow::Borrowed(l.license_key.as_str()),
+        Cow::Borrowed(r.product_code.as_str()),
+        Cow::Borrowed(r.order_reference.as_str()),
+        Cow::Borrowed(email),
+        Cow::Borrowed(first),
+        Cow::Borrowed(last),
+        Cow::Borrowed(company),
+        Cow::Borrowed(l.license_type.as_str()),
+        b(if l.enabled { "true" } else { "false" }),
+        Cow::Owned(l.max_activations.to_string()),
+        l.start_date.map_or(b(""), |d| Cow::Owned(d.to_string())),
+        l.valid_until.map_or(b(""), |t| Cow::Owned(iso(t))),
+        Cow::Owned(days(l.validity_days)),
+        l.maintenance_until.map_or(b(""), |t| Cow::Owned(iso(t))),
+        Cow::Owned(days(l.maintenance_days)),
+        b(if l.is_trial { "true" } else { "false" }),
+        Cow::Owned(l.floating_seats.to_string()),
+        Cow::Owned(l.borrow_limit_hours.to_string()),
+        Cow::Owned(l.max_license_users.to_string()),
+        Cow::Borrowed(l.note.as_str()),
+        Cow::Borrowed(l.metadata.as_str()),
+        Cow::Borrowed(r.product_name.as_str()),
+        b(status.as_str()),
+        Cow::Owned(l.active_devices.to_string()),
+        Cow::Owned(iso(l.created_at)),
     ]
 }
 
@@ -100,7 +115,7 @@ pub fn export(
         PAGE,
         |conn, after| license_export::page(conn, filter, after, PAGE),
         |r| r.license.id,
-        |r| cells(r, now),
+        |out, r| write_cells(out, cells(r, now)),
     )?;
     record(
         conn,

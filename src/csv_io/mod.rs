@@ -1,9 +1,11 @@
 //! CSV in and out. Exports are RFC 4180, UTF-8, with cells that a spreadsheet would run
 //! as a formula neutralised.
 
+pub mod customer_import;
 pub mod customers;
 pub mod licenses;
 pub mod order_export;
+pub mod reader;
 pub mod stream;
 
 /// Prefixes a cell that starts like a formula (`=`, `+`, `-`, `@`, tab, carriage return)

@@ -75,23 +75,21 @@ pub fn take(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, String> {
     out.into_inner().map_err(|e| e.to_string())
 }
 
-/// Writes `header`, then every row `fetch` returns, a page of `page_size` at a time after
+/// Writes `header`, then every row `fetch` returns (each written by `row`), a page of `page_size` at a time after
 /// the last row's id (keyset), sending each page to `sink`. Returns whether the whole file
 /// was sent (`false`: the client went away).
-pub fn export_pages<R, H, C, S>(
+pub fn export_pages<R, H, S>(
     conn: &mut DbConnection,
     sink: &mut Sink,
     header: H,
     page_size: i64,
     mut fetch: impl FnMut(&mut DbConnection, i64) -> diesel::QueryResult<Vec<R>>,
     id: impl Fn(&R) -> i64,
-    cells: impl Fn(&R) -> C,
+    row: impl Fn(&mut csv::Writer<Vec<u8>>, &R) -> Result<(), String>,
 ) -> Result<bool, String>
 where
     H: IntoIterator<Item = S>,
     S: AsRef<str>,
-    C: IntoIterator,
-    C::Item: AsRef<str>,
 {
     let mut out = page_writer();
     write_cells(&mut out, header)?;
@@ -99,7 +97,7 @@ where
     loop {
         let rows = fetch(conn, after).map_err(|e| e.to_string())?;
         for r in &rows {
-            write_cells(&mut out, cells(r))?;
+            row(&mut out, r)?;
         }
         sink.rows += rows.len() as u64;
         let page = std::mem::replace(&mut out, page_writer());

@@ -105,6 +105,78 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_customer_labels (import_id, line, label_norm) {
+        import_id -> Int8,
+        line -> Int8,
+        label_norm -> Text,
+        label_name -> Text,
+    }
+}
+
+diesel::table! {
+    import_customer_rows (import_id, line) {
+        import_id -> Int8,
+        line -> Int8,
+        customer_id -> Nullable<Int8>,
+        email -> Text,
+        email_norm -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        first_name_norm -> Text,
+        last_name_norm -> Text,
+        company -> Text,
+        company_norm -> Text,
+        phone -> Text,
+        reference -> Text,
+        reference_norm -> Text,
+        external_id -> Text,
+        address_line1 -> Text,
+        address_line2 -> Text,
+        postcode -> Text,
+        city -> Text,
+        state -> Text,
+        country -> Text,
+        customer_account_id -> Nullable<Int8>,
+        metadata -> Text,
+    }
+}
+
+diesel::table! {
+    import_problems (id) {
+        id -> Int8,
+        import_id -> Int8,
+        line -> Int8,
+        column_name -> Text,
+        kind -> Text,
+        message -> Text,
+    }
+}
+
+diesel::table! {
+    imports (id) {
+        id -> Int8,
+        kind -> Text,
+        file_name -> Text,
+        file_data -> Bytea,
+        update_existing -> Bool,
+        status -> Text,
+        total_rows -> Int8,
+        create_count -> Int8,
+        update_count -> Int8,
+        skip_count -> Int8,
+        error_count -> Int8,
+        rows_done -> Int8,
+        file_error -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        staff_id -> Nullable<Int8>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     labels (id) {
         id -> Int8,
         name -> Text,
@@ -403,6 +475,9 @@ diesel::joinable!(license_events -> licenses (license_id));
 diesel::joinable!(license_features -> licenses (license_id));
 diesel::joinable!(license_user_assignments -> license_users (license_user_id));
 diesel::joinable!(license_user_assignments -> licenses (license_id));
+diesel::joinable!(import_customer_labels -> imports (import_id));
+diesel::joinable!(import_customer_rows -> imports (import_id));
+diesel::joinable!(import_problems -> imports (import_id));
 diesel::joinable!(license_users -> orders (order_id));
 diesel::joinable!(licenses -> orders (order_id));
 diesel::joinable!(licenses -> products (product_id));
@@ -420,6 +495,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     devices,
     grant_products,
+    import_customer_labels,
+    import_customer_rows,
+    import_problems,
+    imports,
     labels,
     license_custom_fields,
     license_events,

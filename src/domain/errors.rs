@@ -39,6 +39,11 @@ impl FieldErrors {
     }
 
     /// Every message, for a summary above a long form.
+    /// Every (field, message), by field name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn messages(&self) -> Vec<&str> {
         self.0.values().map(String::as_str).collect()
     }

@@ -17,6 +17,7 @@ mod catalogue_customers;
 mod catalogue_products;
 mod cli;
 mod csv_export;
+mod csv_import;
 mod hostile;
 mod license_managers;
 mod licenses;

@@ -22,6 +22,7 @@ pub mod customer_accounts;
 pub mod customers;
 pub mod exports;
 pub mod forms;
+pub mod imports;
 pub mod labels;
 pub mod license_managers;
 pub mod license_users;
@@ -70,6 +71,7 @@ impl AdminCtx {
             "staff" => "staff",
             "license-managers" => "license-managers",
             "notifications" => "notifications",
+            "imports" => "imports",
             _ => "",
         };
         // Flashes are shown by the next page a browser GETs; a POST leaves them queued.

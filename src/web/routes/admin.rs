@@ -480,6 +480,41 @@ pub(super) fn declare(r: &mut impl Sink) {
 
     r.add(get.clone(), "/audit-log", Staff(View), admin::audit::index);
 
+    // CSV imports: upload (a dry run), preview, commit.
+    use admin::imports as im;
+    r.add(get.clone(), "/imports", Staff(View), im::index);
+    r.add(
+        get.clone(),
+        "/imports/customers/new",
+        Staff(EditCustomers),
+        im::new,
+    );
+    r.add(
+        post.clone(),
+        "/imports/customers/new",
+        Staff(EditCustomers),
+        im::upload,
+    );
+    r.add(
+        get.clone(),
+        "/imports/customers/template.csv",
+        Staff(View),
+        im::template,
+    );
+    r.add(get.clone(), "/imports/{id}", Staff(View), im::show);
+    r.add(
+        get.clone(),
+        "/imports/{id}/problems.csv",
+        Staff(View),
+        im::problems_csv,
+    );
+    r.add(
+        post.clone(),
+        "/imports/{id}/commit",
+        Staff(EditCustomers),
+        im::commit,
+    );
+
     // Customer accounts and labels.
     use admin::{customer_accounts as ca, labels as l};
     r.add(get.clone(), "/customer-accounts", Staff(View), ca::index);

@@ -1,0 +1,4 @@
+DROP TABLE import_customer_labels;
+DROP TABLE import_customer_rows;
+DROP TABLE import_problems;
+DROP TABLE imports;

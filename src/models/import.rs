@@ -1,0 +1,339 @@
+//! CSV imports as stored: the uploaded file and its dry-run preview (counts and every
+//! problem, so any instance can show or commit it), the Imports page's list, and the
+//! commit's bookkeeping (status, rows staged, the one audit row with the counts).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::audit::{self, Actor, Entry};
+use super::{ModelError, ModelResult, Page};
+use crate::db::schema::{import_problems, imports};
+use crate::db::DbConnection;
+
+/// At most this many problems are listed on an import's page (all are kept).
+pub const PROBLEMS_SHOWN: i64 = 1_000;
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = imports)]
+pub struct Import {
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    pub update_existing: bool,
+    pub status: String,
+    pub total_rows: i64,
+    pub create_count: i64,
+    pub update_count: i64,
+    pub skip_count: i64,
+    pub error_count: i64,
+    pub rows_done: i64,
+    pub file_error: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+impl Import {
+    pub fn status_label(&self) -> &'static str {
+        match self.status.as_str() {
+            "previewed" if self.error_count > 0 || self.file_error.is_some() => "Has problems",
+            "previewed" => "Ready to import",
+            "committing" => "Importing",
+            "committed" => "Imported",
+            "interrupted" => "Interrupted",
+            _ => "Failed",
+        }
+    }
+
+    /// Whether the preview found nothing wrong and nothing was imported yet.
+    pub fn can_commit(&self) -> bool {
+        self.status == "previewed" && self.error_count == 0 && self.file_error.is_none()
+    }
+
+    pub fn kind_label(&self) -> &'static str {
+        if self.kind == "licenses" {
+            "Licenses"
+        } else {
+            "Customers"
+        }
+    }
+}
+
+/// One problem of a file: the line (1 is the header), the column and why.
+#[derive(Queryable, Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: i64,
+    pub column: String,
+    pub kind: String,
+    pub message: String,
+}
+
+/// What a dry run found.
+#[derive(Debug, Default, Clone)]
+pub struct Preview {
+    pub total: i64,
+    pub create: i64,
+    pub update: i64,
+    pub skip: i64,
+    pub problems: Vec<Problem>,
+    /// A problem of the whole file (nothing else was read).
+    pub file_error: Option<String>,
+}
+
+/// Stores an uploaded file with its preview; one audit row says who uploaded what.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    kind: &str,
+    file_name: &str,
+    data: &[u8],
+    update_existing: bool,
+    preview: &Preview,
+) -> QueryResult<Import> {
+    let now = super::now();
+    let id: i64 = diesel::insert_into(imports::table)
+        .values((
+            imports::kind.eq(kind),
+            imports::file_name.eq(file_name),
+            imports::file_data.eq(data),
+            imports::update_existing.eq(update_existing),
+            imports::status.eq(if preview.file_error.is_some() {
+                "failed"
+            } else {
+                "previewed"
+            }),
+            imports::total_rows.eq(preview.total),
+            imports::create_count.eq(preview.create),
+            imports::update_count.eq(preview.update),
+            imports::skip_count.eq(preview.skip),
+            imports::error_count.eq(preview.problems.len() as i64),
+            imports::file_error.eq(preview.file_error.as_deref()),
+            imports::staff_id.eq(actor.id),
+            imports::created_by.eq(&actor.label),
+            imports::created_at.eq(now),
+            imports::updated_at.eq(now),
+        ))
+        .returning(imports::id)
+        .get_result(conn)?;
+    for p in &preview.problems {
+        diesel::insert_into(import_problems::table)
+            .values((
+                import_problems::import_id.eq(id),
+                import_problems::line.eq(p.line),
+                import_problems::column_name.eq(&p.column),
+                import_problems::kind.eq(&p.kind),
+                import_problems::message.eq(&p.message),
+            ))
+            .execute(conn)?;
+    }
+    audit::record(
+        conn,
+        actor,
+        Entry::new("import.previewed", "import", Some(id))
+            .label(file_name)
+            .after(counts(preview.total, preview, kind)),
+    )?;
+    find(conn, id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+fn counts(total: i64, p: &Preview, kind: &str) -> serde_json::Value {
+    json!({
+        "kind": kind,
+        "rows": total,
+        "create": p.create,
+        "update": p.update,
+        "skip": p.skip,
+        "problems": p.problems.len(),
+        "file_error": p.file_error,
+    })
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Import>> {
+    imports::table
+        .find(id)
+        .select(Import::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The uploaded file.
+pub fn file(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<u8>> {
+    imports::table
+        .find(id)
+        .select(imports::file_data)
+        .first(conn)
+}
+
+/// The first `limit` problems after `after` (a problem's id), in file order.
+pub fn problems(
+    conn: &mut DbConnection,
+    id: i64,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, Problem)>> {
+    let rows: Vec<(i64, i64, String, String, String)> = import_problems::table
+        .filter(import_problems::import_id.eq(id))
+        .filter(import_problems::id.gt(after))
+        .order(import_problems::id.asc())
+        .limit(limit)
+        .select((
+            import_problems::id,
+            import_problems::line,
+            import_problems::column_name,
+            import_problems::kind,
+            import_problems::message,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(pid, line, column, kind, message)| {
+            (
+                pid,
+                Problem {
+                    line,
+                    column,
+                    kind,
+                    message,
+                },
+            )
+        })
+        .collect())
+}
+
+/// How many problems of each kind.
+pub fn problem_counts(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<(String, i64)>> {
+    import_problems::table
+        .filter(import_problems::import_id.eq(id))
+        .group_by(import_problems::kind)
+        .select((import_problems::kind, diesel::dsl::count_star()))
+        .order(import_problems::kind.asc())
+        .load(conn)
+}
+
+/// Imports newest first, a page at a time.
+pub fn list(
+    conn: &mut DbConnection,
+    before: Option<i64>,
+    per_page: i64,
+) -> QueryResult<Page<Import>> {
+    let mut q = imports::table
+        .select(Import::as_select())
+        .order(imports::id.desc())
+        .limit(per_page + 1)
+        .into_boxed();
+    if let Some(b) = before {
+        q = q.filter(imports::id.lt(b));
+    }
+    Ok(Page::from_rows(q.load(conn)?, per_page, |i: &Import| i.id))
+}
+
+/// Takes a previewed import for committing (refused when it has problems or was
+/// committed already, by anyone on any instance).
+pub fn start(conn: &mut DbConnection, id: i64) -> ModelResult<Import> {
+    let import = find(conn, id)?.ok_or(ModelError::NotFound)?;
+    if !import.can_commit() {
+        return Err(ModelError::Refused(match import.status.as_str() {
+            "committed" => "This file was imported already.".to_owned(),
+            "committing" => "This file is being imported.".to_owned(),
+            _ => "Only a file without problems can be imported: fix the file and upload it again."
+                .to_owned(),
+        }));
+    }
+    let now = super::now();
+    let taken = diesel::update(
+        imports::table
+            .find(id)
+            .filter(imports::status.eq("previewed")),
+    )
+    .set((
+        imports::status.eq("committing"),
+        imports::rows_done.eq(0),
+        imports::lease_until.eq(Some(now + chrono::Duration::minutes(5))),
+        imports::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if taken == 0 {
+        return Err(ModelError::Refused(
+            "This file is being imported.".to_owned(),
+        ));
+    }
+    Ok(import)
+}
+
+/// Records rows staged so far (and renews the lease).
+pub fn progress(conn: &mut DbConnection, id: i64, rows_done: i64) -> QueryResult<()> {
+    let now = super::now();
+    diesel::update(imports::table.find(id))
+        .set((
+            imports::rows_done.eq(rows_done),
+            imports::lease_until.eq(Some(now + chrono::Duration::minutes(5))),
+            imports::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks the import done with what it did, and audits it (in the final transaction).
+pub fn finish(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    import: &Import,
+    preview: &Preview,
+) -> QueryResult<()> {
+    let now = super::now();
+    diesel::update(imports::table.find(import.id))
+        .set((
+            imports::status.eq("committed"),
+            imports::rows_done.eq(preview.total),
+            imports::create_count.eq(preview.create),
+            imports::update_count.eq(preview.update),
+            imports::skip_count.eq(preview.skip),
+            imports::lease_until.eq(None::<NaiveDateTime>),
+            imports::updated_at.eq(now),
+            imports::finished_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("import.committed", "import", Some(import.id))
+            .label(&import.file_name)
+            .after(counts(preview.total, preview, &import.kind)),
+    )
+}
+
+/// Marks a commit that failed (nothing of it is visible) with the reason; its problems,
+/// if the file no longer passes, are stored for the page.
+pub fn fail(
+    conn: &mut DbConnection,
+    id: i64,
+    reason: &str,
+    problems: &[Problem],
+) -> QueryResult<()> {
+    let now = super::now();
+    diesel::update(imports::table.find(id))
+        .set((
+            imports::status.eq("failed"),
+            imports::file_error.eq(Some(reason)),
+            imports::error_count.eq(problems.len() as i64),
+            imports::lease_until.eq(None::<NaiveDateTime>),
+            imports::updated_at.eq(now),
+            imports::finished_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    diesel::delete(import_problems::table.filter(import_problems::import_id.eq(id)))
+        .execute(conn)?;
+    for p in problems {
+        diesel::insert_into(import_problems::table)
+            .values((
+                import_problems::import_id.eq(id),
+                import_problems::line.eq(p.line),
+                import_problems::column_name.eq(&p.column),
+                import_problems::kind.eq(&p.kind),
+                import_problems::message.eq(&p.message),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

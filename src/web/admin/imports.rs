@@ -1,0 +1,230 @@
+//! CSV imports in the vendor portal: upload a file (a dry run: nothing is written but the
+//! file and its preview), see what it would do and every problem with its line and
+//! column, then import it — all its rows at once, or none. The Imports page lists who
+//! imported what and when.
+
+use actix_multipart::form::{bytes::Bytes as UploadBytes, text::Text, MultipartForm};
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::AdminCtx;
+use crate::auth::{CsrfForm, CsrfMultipart, HasCsrfToken};
+use crate::csv_io::customer_import;
+use crate::domain::{Action, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::models::import::{self, Import, Problem, PROBLEMS_SHOWN};
+use crate::models::Page;
+use crate::web::forms::{ok, render, see_other, Problem as FormProblem};
+use crate::web::{EmptyForm, State};
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "admin/imports/index.html")]
+struct IndexPage {
+    ctx: AdminCtx,
+    page: Page<Import>,
+    pager_base: String,
+    next_before: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    before: String,
+}
+
+/// `GET /imports`.
+pub async fn index(
+    state: State,
+    ctx: AdminCtx,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    let before = query.before.trim().parse().ok();
+    let page = state
+        .db(move |conn| Ok(import::list(conn, before, PER_PAGE)?))
+        .await?;
+    ok(&IndexPage {
+        ctx,
+        next_before: page.next_before,
+        page,
+        pager_base: "/imports".to_owned(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/imports/new.html")]
+struct NewPage {
+    ctx: AdminCtx,
+    errors: FieldErrors,
+    update_existing: bool,
+}
+
+/// `GET /imports/customers/new`: the upload form.
+pub async fn new(ctx: AdminCtx) -> AppResult<HttpResponse> {
+    ok(&NewPage {
+        ctx,
+        errors: FieldErrors::new(),
+        update_existing: false,
+    })
+}
+
+/// The upload: a CSV file and whether matched customers are updated or skipped.
+#[derive(MultipartForm)]
+pub struct UploadForm {
+    csrf_token: Option<Text<String>>,
+    update_existing: Option<Text<String>>,
+    file: Option<UploadBytes>,
+}
+
+impl HasCsrfToken for UploadForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_ref().map(|t| t.0.as_str())
+    }
+}
+
+/// `POST /imports/customers/new`: checks the file (a dry run) and shows its preview.
+pub async fn upload(
+    state: State,
+    ctx: AdminCtx,
+    CsrfMultipart(form): CsrfMultipart<UploadForm>,
+) -> AppResult<HttpResponse> {
+    let update_existing = form.update_existing.is_some();
+    let file = match form.file {
+        Some(f) if f.file_name.as_deref().is_some_and(|n| !n.is_empty()) => f,
+        _ => {
+            let mut errors = FieldErrors::new();
+            errors.add("file", "Choose a CSV file to upload.");
+            return render(
+                FormProblem::from(FieldErrors::new()).status,
+                &NewPage {
+                    ctx,
+                    errors,
+                    update_existing,
+                },
+            );
+        }
+    };
+    let name: String = file
+        .file_name
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let actor = ctx.actor();
+    let bytes = file.data;
+    let created = state
+        .db(move |conn| {
+            Ok(customer_import::preview(
+                conn,
+                &actor,
+                &name,
+                &bytes,
+                update_existing,
+            )?)
+        })
+        .await?;
+    Ok(see_other(&format!("/imports/{}", created.id)))
+}
+
+/// `GET /imports/customers/template.csv`: the header and one example row.
+pub async fn template() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"keyfold-customers-template.csv\"",
+        ))
+        .body(customer_import::template())
+}
+
+#[derive(Template)]
+#[template(path = "admin/imports/show.html")]
+struct ShowPage {
+    ctx: AdminCtx,
+    import: Import,
+    kinds: Vec<(String, i64)>,
+    problems: Vec<Problem>,
+    can_commit: bool,
+}
+
+/// `GET /imports/{id}`: the preview (or what the import did).
+pub async fn show(state: State, ctx: AdminCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (import, kinds, problems) = state
+        .db(move |conn| {
+            let i = import::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let kinds = import::problem_counts(conn, id)?;
+            let problems = import::problems(conn, id, 0, PROBLEMS_SHOWN)?
+                .into_iter()
+                .map(|(_, p)| p)
+                .collect();
+            Ok((i, kinds, problems))
+        })
+        .await?;
+    let can_commit = import.can_commit() && ctx.can(Action::EditCustomers);
+    ok(&ShowPage {
+        ctx,
+        import,
+        kinds,
+        problems,
+        can_commit,
+    })
+}
+
+/// `GET /imports/{id}/problems.csv`: every problem (line, column, kind, message).
+pub async fn problems_csv(state: State, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    state
+        .db(move |conn| {
+            import::find(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok(())
+        })
+        .await?;
+    let body = crate::csv_io::stream::csv_stream(state.pool.clone(), move |conn, sink| {
+        crate::csv_io::stream::export_pages(
+            conn,
+            sink,
+            ["line", "column", "kind", "message"],
+            PROBLEMS_SHOWN,
+            |conn, after| import::problems(conn, id, after, PROBLEMS_SHOWN),
+            |(pid, _)| *pid,
+            |out, (_, p)| {
+                let line = p.line.to_string();
+                crate::csv_io::stream::write_cells(out, [&line, &p.column, &p.kind, &p.message])
+            },
+        )
+        .map(|_| ())
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"import-{id}-problems.csv\""),
+        ))
+        .streaming(body))
+}
+
+/// `POST /imports/{id}/commit`: imports a previewed file without problems.
+pub async fn commit(
+    state: State,
+    ctx: AdminCtx,
+    path: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let actor = ctx.actor();
+    let back = format!("/imports/{id}");
+    let result = state
+        .db(move |conn| Ok(customer_import::commit(conn, &actor, id)))
+        .await?;
+    crate::web::forms::flash_result(&ctx, result, |i| {
+        format!(
+            "Imported {}: {} created, {} updated, {} skipped.",
+            i.file_name, i.create_count, i.update_count, i.skip_count
+        )
+    })?;
+    Ok(see_other(&back))
+}
