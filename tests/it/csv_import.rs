@@ -12,7 +12,7 @@ use crate::helpers::{location, TestApp};
 use crate::role_matrix::snapshot;
 
 /// Uploads `bytes` as a customers CSV; returns the response.
-async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, update: bool) -> reqwest::Response {
+pub async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, update: bool) -> reqwest::Response {
     let token = app.csrf_token().await;
     let mut form = reqwest::multipart::Form::new()
         .text("csrf_token", token)

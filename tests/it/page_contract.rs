@@ -87,6 +87,10 @@ async fn every_page_of_the_route_table_labels_its_controls_and_has_no_inline_cod
         app.sign_in("admin@example.com", PASSWORD).await.status(),
         303
     );
+    // An import (id 1) with a problem, for the import pages.
+    let r =
+        crate::csv_import::upload(&app, "page.csv", b"email\nnot-an-email\n".to_vec(), false).await;
+    assert_eq!(r.status(), 303);
     // The demo's license manager: every permission on order 1 (licenses 1–4).
     assert_eq!(
         app.portal_sign_in_with(&app.client, "it-admin@example.com", PASSWORD)

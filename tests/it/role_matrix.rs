@@ -343,7 +343,24 @@ async fn matrix_for(role: Role) {
         fields.retain(|(k, _)| k != "csrf_token");
         fields.push(("csrf_token".to_owned(), token));
         let before = snapshot(&app);
-        let r = c.post(app.url(&path)).form(&fields).send().await.unwrap();
+        let request = c.post(app.url(&path));
+        // Uploads are multipart: a small customers file with the token.
+        let request = if path == "/imports/customers/new" {
+            let mut form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    format!("email\nimport-{n}@example.com\n").into_bytes(),
+                )
+                .file_name("matrix.csv"),
+            );
+            for (k, v) in &fields {
+                form = form.text(k.clone(), v.clone());
+            }
+            request.multipart(form)
+        } else {
+            request.form(&fields)
+        };
+        let r = request.send().await.unwrap();
         let status = r.status().as_u16();
         let body = r.text().await.unwrap_or_default();
         let after = snapshot(&app);
