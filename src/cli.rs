@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `demo`, `migrate`, `create-admin`, `seed`.
+//! The command line: `serve` (default), `demo`, `migrate`, `create-admin`, `seed`,
+//! `import`, `export`.
 
 use std::process::ExitCode;
 
@@ -49,6 +50,61 @@ pub enum Command {
         #[arg(long)]
         licenses: u64,
     },
+    /// Import customers from a CSV file: checked like an upload, then all rows or none.
+    Import {
+        #[arg(value_enum)]
+        kind: ImportKind,
+        file: std::path::PathBuf,
+        /// Check the file and report; import nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Update customers that already exist (matched by email) instead of skipping them.
+        #[arg(long)]
+        update: bool,
+    },
+    /// Export customers or licenses as CSV to standard output (the lists' filters).
+    Export {
+        #[arg(value_enum)]
+        kind: ExportKind,
+        /// Licenses: a product id.
+        #[arg(long)]
+        product: Option<i64>,
+        /// Licenses: an order id.
+        #[arg(long)]
+        order: Option<i64>,
+        /// Licenses: active, inactive, expired or disabled. Customers: active, disabled or deleted.
+        #[arg(long, default_value = "")]
+        status: String,
+        /// Licenses: perpetual, time_limited, subscription or consumption.
+        #[arg(long = "type", default_value = "")]
+        license_type: String,
+        /// Licenses created on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// Licenses created on or before this day (YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<String>,
+        /// Customers: a prefix of the email, a name, the company or the reference.
+        #[arg(long, default_value = "")]
+        q: String,
+        /// Customers: a label id.
+        #[arg(long)]
+        label: Option<i64>,
+        /// Customers: a customer account id.
+        #[arg(long)]
+        account: Option<i64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ImportKind {
+    Customers,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportKind {
+    Customers,
+    Licenses,
 }
 
 /// Runs the parsed command; every failure is one line on stderr and a non-zero exit.
@@ -85,6 +141,44 @@ fn execute(cli: Cli) -> Result<(), String> {
             name,
         } => create_admin(&config, &email, password, &name),
         Command::Seed { licenses } => seed(&config, licenses),
+        Command::Import {
+            kind: ImportKind::Customers,
+            file,
+            dry_run,
+            update,
+        } => crate::csv_io::cli::import_customers(&config, &file, dry_run, update),
+        Command::Export {
+            kind,
+            product,
+            order,
+            status,
+            license_type,
+            from,
+            to,
+            q,
+            label,
+            account,
+        } => {
+            use crate::csv_io::cli::{date, export, Export};
+            let what = match kind {
+                ExportKind::Licenses => Export::Licenses(crate::models::license::Filter {
+                    product_id: product,
+                    order_id: order,
+                    status,
+                    license_type,
+                    created_from: date("from", &from)?,
+                    created_to: date("to", &to)?,
+                    ..Default::default()
+                }),
+                ExportKind::Customers => Export::Customers(crate::models::customer::Filter {
+                    q: crate::domain::values::search_term(&q, 100),
+                    label_id: label,
+                    account_id: account,
+                    status,
+                }),
+            };
+            export(&config, what)
+        }
     }
 }
 

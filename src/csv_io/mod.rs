@@ -1,6 +1,7 @@
 //! CSV in and out. Exports are RFC 4180, UTF-8, with cells that a spreadsheet would run
 //! as a formula neutralised.
 
+pub mod cli;
 pub mod customer_import;
 pub mod customers;
 pub mod licenses;

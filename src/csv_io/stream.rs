@@ -19,6 +19,13 @@ pub struct Sink {
 }
 
 impl Sink {
+    /// A sink and the receiving end of its pages (for a writer that is not a response,
+    /// such as the command line's standard output).
+    pub fn channel() -> (Sink, mpsc::Receiver<Bytes>) {
+        let (tx, rx) = mpsc::channel(PAGES_IN_FLIGHT);
+        (Sink { tx, rows: 0 }, rx)
+    }
+
     /// Hands a page to the client; `false` when the client has gone.
     pub fn send(&mut self, page: Vec<u8>) -> bool {
         self.tx.blocking_send(Bytes::from(page)).is_ok()

@@ -435,3 +435,70 @@ async fn read_only_staff_can_neither_upload_nor_commit() {
         .unwrap();
     assert!(page.contains("Ready to import") && !page.contains("Import 1 rows"));
 }
+
+#[tokio::test]
+async fn the_command_line_imports_with_the_same_checks_and_exports_to_standard_output() {
+    let app = TestApp::spawn().await;
+    app.seed_demo("seed@example.com");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "email,first_name\nnot-an-email,X\ncli@x.example,Cli\n",
+    )
+    .unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "email,first_name\ncli@x.example,Cli\n").unwrap();
+    let run = |args: &[&std::path::Path]| {
+        let mut cmd = crate::cli::keyfold(&app.db);
+        for a in args {
+            cmd.arg(a);
+        }
+        cmd.output().unwrap()
+    };
+    let p = std::path::Path::new;
+    // Problems: each with its line, nothing imported, a failing exit.
+    let out = run(&[p("import"), p("customers"), &bad]);
+    assert!(!out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("line 2, column email"), "{printed}");
+    assert!(customer(&app, "cli@x.example").is_none());
+    // A dry run imports nothing; then the import does.
+    let out = run(&[p("import"), p("customers"), &good, p("--dry-run")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 to create"));
+    assert!(customer(&app, "cli@x.example").is_none());
+    let out = run(&[p("import"), p("customers"), &good]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(customer(&app, "cli@x.example").unwrap().0, "Cli");
+    // A file that is not a CSV: one clear line, a failing exit.
+    let binary = dir.path().join("logo.png");
+    std::fs::write(&binary, [0x89, b'P', b'N', b'G', 0, 0]).unwrap();
+    let out = run(&[p("import"), p("customers"), &binary]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("binary data"));
+    // Export to standard output, with a filter.
+    let out = run(&[p("export"), p("licenses"), p("--order"), p("2")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.starts_with("license_key,product_short_code,order_reference"));
+    assert_eq!(csv.lines().count() as usize, 1 + app.license_ids(2).len());
+    let out = run(&[p("export"), p("customers")]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.contains("cli@x.example"));
+    let out = run(&[p("export"), p("licenses"), p("--from"), p("2026-02-30")]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--from"));
+}

@@ -1,0 +1,114 @@
+//! `keyfold import customers FILE [--dry-run] [--update]` and
+//! `keyfold export customers|licenses [filters] > FILE`: the same checks, messages,
+//! all-or-nothing commit and streaming as the vendor portal, for files too big to upload.
+
+use std::io::Write;
+
+use crate::config::Config;
+use crate::domain::values;
+use crate::models::audit::Actor;
+use crate::models::{customer, license};
+
+use super::customer_import;
+use super::stream::Sink;
+
+/// At most this many problems are printed (all are on the import's page).
+const PRINTED: usize = 20;
+
+/// Checks a customers file and, unless `dry_run` or it has problems, imports it.
+pub fn import_customers(
+    config: &Config,
+    path: &std::path::Path,
+    dry_run: bool,
+    update: bool,
+) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut conn =
+        crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
+    let actor = Actor::system("command line");
+    let import = customer_import::preview(&mut conn, &actor, &name, &bytes, update)
+        .map_err(|e| e.to_string())?;
+    if let Some(e) = &import.file_error {
+        return Err(format!("{name}: {e}"));
+    }
+    println!(
+        "{name}: {} rows: {} to create, {} to update, {} to skip, {} problems.",
+        import.total_rows,
+        import.create_count,
+        import.update_count,
+        import.skip_count,
+        import.error_count
+    );
+    if import.error_count > 0 {
+        let problems = crate::models::import::problems(&mut conn, import.id, 0, PRINTED as i64)
+            .map_err(|e| e.to_string())?;
+        for (_, p) in problems {
+            let column = if p.column.is_empty() {
+                String::new()
+            } else {
+                format!(", column {}", p.column)
+            };
+            println!("  line {}{column}: {} — {}", p.line, p.kind, p.message);
+        }
+        if import.error_count as usize > PRINTED {
+            println!("  … and {} more.", import.error_count as usize - PRINTED);
+        }
+        return Err("nothing was imported: fix the file and run again.".to_owned());
+    }
+    if dry_run {
+        println!("Dry run: nothing was imported.");
+        return Ok(());
+    }
+    let done = customer_import::commit(&mut conn, &actor, import.id).map_err(|e| e.to_string())?;
+    println!(
+        "Imported: {} created, {} updated, {} skipped.",
+        done.create_count, done.update_count, done.skip_count
+    );
+    Ok(())
+}
+
+/// What `keyfold export` writes.
+pub enum Export {
+    Customers(customer::Filter),
+    Licenses(license::Filter),
+}
+
+/// A date filter of the command line.
+pub fn date(name: &str, value: &Option<String>) -> Result<Option<chrono::NaiveDate>, String> {
+    match value {
+        None => Ok(None),
+        Some(v) => values::optional_date(v).map_err(|e| format!("--{name}: {e}")),
+    }
+}
+
+/// Streams an export to standard output.
+pub fn export(config: &Config, what: Export) -> Result<(), String> {
+    let mut conn =
+        crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
+    let (mut sink, mut rx) = Sink::channel();
+    let actor = Actor::system("command line");
+    let producer = std::thread::spawn(move || match what {
+        Export::Customers(f) => {
+            super::customers::export(&mut conn, &mut sink, &f, &actor, "command line")
+        }
+        Export::Licenses(f) => {
+            super::licenses::export(&mut conn, &mut sink, &f, &actor, "command line")
+        }
+    });
+    let mut out = std::io::stdout().lock();
+    while let Some(page) = rx.blocking_recv() {
+        if let Err(e) = out.write_all(&page) {
+            drop(rx);
+            let _ = producer.join();
+            return Err(format!("standard output: {e}"));
+        }
+    }
+    out.flush().map_err(|e| format!("standard output: {e}"))?;
+    producer
+        .join()
+        .map_err(|_| "the export stopped unexpectedly".to_owned())?
+}
