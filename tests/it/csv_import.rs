@@ -494,7 +494,7 @@ async fn the_command_line_imports_with_the_same_checks_and_exports_to_standard_o
     );
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(csv.starts_with("license_key,product_short_code,order_reference"));
-    assert_eq!(csv.lines().count() as usize, 1 + app.license_ids(2).len());
+    assert_eq!(csv.lines().count(), 1 + app.license_ids(2).len());
     let out = run(&[p("export"), p("customers")]);
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(csv.contains("cli@x.example"));
