@@ -119,6 +119,15 @@ impl<T: MultipartCollect + HasCsrfToken + 'static> FromRequest for CsrfMultipart
             if existing_csrf_token(&req.get_session()).is_none() {
                 verify(&req, None)?;
             }
+            // A body that is not multipart carries no token to check: refused as such.
+            let multipart = req
+                .headers()
+                .get(actix_web::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+            if !multipart {
+                verify(&req, None)?;
+            }
             let form = form.await.map_err(|e| {
                 let text = e.to_string();
                 let too_big = matches!(

@@ -9,7 +9,8 @@ use crate::domain::values;
 use crate::models::audit::Actor;
 use crate::models::{customer, license};
 
-use super::customer_import;
+use super::customer_import::Customers;
+use super::run;
 use super::stream::Sink;
 
 /// At most this many problems are printed (all are on the import's page).
@@ -30,7 +31,7 @@ pub fn import_customers(
     let mut conn =
         crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
     let actor = Actor::system("command line");
-    let import = customer_import::preview(&mut conn, &actor, &name, &bytes, update)
+    let import = run::preview::<Customers>(&mut conn, &actor, &name, &bytes, update)
         .map_err(|e| e.to_string())?;
     if let Some(e) = &import.file_error {
         return Err(format!("{name}: {e}"));
@@ -63,7 +64,7 @@ pub fn import_customers(
         println!("Dry run: nothing was imported.");
         return Ok(());
     }
-    let done = customer_import::commit(&mut conn, &actor, import.id).map_err(|e| e.to_string())?;
+    let done = run::commit::<Customers>(&mut conn, &actor, import.id).map_err(|e| e.to_string())?;
     println!(
         "Imported: {} created, {} updated, {} skipped.",
         done.create_count, done.update_count, done.skip_count

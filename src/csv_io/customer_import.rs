@@ -8,13 +8,13 @@ use std::collections::HashMap;
 
 use super::customers::{COLUMNS, READ_ONLY};
 use super::reader::{self, Columns};
+use super::run::{problem, Kind};
 use crate::db::DbConnection;
 use crate::domain::values;
-use crate::models::audit::Actor;
 use crate::models::customer::CustomerInput;
 use crate::models::customer_import::{self, Planned};
-use crate::models::import::{self, Import, Preview, Problem};
-use crate::models::{ModelError, ModelResult};
+use crate::models::import::{Import, Preview};
+use crate::models::ModelResult;
 use crate::web::admin::forms::customer::CustomerForm;
 
 const FILE: Columns<'static> = Columns {
@@ -70,15 +70,6 @@ fn kind_of(column: &str) -> &'static str {
         "customer_account" => "unknown account",
         "labels" => "bad labels",
         _ => "bad value",
-    }
-}
-
-fn problem(line: u64, column: &str, kind: &str, message: impl Into<String>) -> Problem {
-    Problem {
-        line: line as i64,
-        column: column.to_owned(),
-        kind: kind.to_owned(),
-        message: message.into(),
     }
 }
 
@@ -250,106 +241,32 @@ fn parse_labels(cell: &str) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// The dry run of an upload: checks the file and stores it with its preview.
-pub fn preview(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    file_name: &str,
-    bytes: &[u8],
-    update_existing: bool,
-) -> ModelResult<Import> {
-    let preview = match plan(conn, bytes, update_existing)? {
-        Ok((_, preview)) => preview,
-        Err(file_error) => Preview {
-            file_error: Some(file_error),
-            ..Preview::default()
-        },
-    };
-    crate::db::write_tx(conn, |c| {
-        Ok(import::create(
-            c,
-            actor,
-            "customers",
-            file_name,
-            bytes,
-            update_existing,
-            &preview,
-        )?)
-    })
-}
+/// Customers as an import kind.
+pub struct Customers;
 
-/// Commits a previewed import: checks the stored file again (the database may have
-/// changed since the preview), stages its rows in short transactions and publishes them
-/// in one. On any failure nothing of the file is visible and the import says why.
-pub fn commit(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Import> {
-    let import = crate::db::write_tx(conn, |c| import::start(c, id))?;
-    let result = stage_and_publish(conn, actor, &import);
-    if let Err(e) = &result {
-        let (reason, problems) = match e {
-            Failure::Problems(p) => (
-                "The file no longer passes its checks (the data changed since the preview); nothing was imported.".to_owned(),
-                p.clone(),
-            ),
-            Failure::Model(ModelError::Db(e)) => (
-                format!("The import failed and nothing of it was kept: {e}."),
-                Vec::new(),
-            ),
-            Failure::Model(e) => (format!("{e}"), Vec::new()),
-        };
-        crate::db::write_tx(conn, |c| {
-            customer_import::clear(c, id)?;
-            import::fail(c, id, &reason, &problems)
-        })?;
-        return Err(ModelError::Refused(reason));
+impl Kind for Customers {
+    type Row = Planned;
+    const NAME: &'static str = "customers";
+
+    fn plan(
+        conn: &mut DbConnection,
+        bytes: &[u8],
+        update_existing: bool,
+    ) -> ModelResult<Result<(Vec<Planned>, Preview), String>> {
+        plan(conn, bytes, update_existing)
     }
-    import::find(conn, id)?.ok_or(ModelError::NotFound)
-}
 
-enum Failure {
-    Problems(Vec<Problem>),
-    Model(ModelError),
-}
-
-impl From<ModelError> for Failure {
-    fn from(e: ModelError) -> Self {
-        Failure::Model(e)
+    fn stage(conn: &mut DbConnection, import: i64, rows: &[Planned]) -> diesel::QueryResult<()> {
+        customer_import::stage(conn, import, rows)
     }
-}
 
-impl From<diesel::result::Error> for Failure {
-    fn from(e: diesel::result::Error) -> Self {
-        Failure::Model(e.into())
+    fn publish(conn: &mut DbConnection, import: &Import) -> diesel::QueryResult<()> {
+        customer_import::publish(conn, import.id)
     }
-}
 
-fn stage_and_publish(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    import: &Import,
-) -> Result<(), Failure> {
-    let bytes = import::file(conn, import.id)?;
-    let (rows, preview) = match plan(conn, &bytes, import.update_existing)? {
-        Ok((_, p)) if !p.problems.is_empty() => return Err(Failure::Problems(p.problems)),
-        Ok(planned) => planned,
-        Err(file_error) => {
-            return Err(Failure::Problems(vec![problem(
-                1, "", "bad file", file_error,
-            )]))
-        }
-    };
-    let mut done = 0i64;
-    for chunk in rows.chunks(customer_import::CHUNK) {
-        done += chunk.len() as i64;
-        crate::db::write_tx(conn, |c| {
-            customer_import::stage(c, import.id, chunk)?;
-            import::progress(c, import.id, done)
-        })?;
+    fn clear(conn: &mut DbConnection, import: i64) -> diesel::QueryResult<()> {
+        customer_import::clear(conn, import)
     }
-    crate::db::write_tx(conn, |c| {
-        customer_import::publish(c, import.id)?;
-        import::finish(c, actor, import, &preview)
-    })?;
-    Ok(())
 }
 
 #[cfg(test)]

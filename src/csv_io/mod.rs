@@ -4,9 +4,11 @@
 pub mod cli;
 pub mod customer_import;
 pub mod customers;
+pub mod license_import;
 pub mod licenses;
 pub mod order_export;
 pub mod reader;
+pub mod run;
 pub mod stream;
 
 /// Prefixes a cell that starts like a formula (`=`, `+`, `-`, `@`, tab, carriage return)

@@ -142,6 +142,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_license_rows (import_id, line) {
+        import_id -> Int8,
+        line -> Int8,
+        license_key -> Text,
+        key_norm -> Text,
+        product_id -> Int8,
+        order_id -> Nullable<Int8>,
+        order_reference -> Text,
+        order_reference_norm -> Text,
+        customer_email -> Text,
+        customer_email_norm -> Text,
+        customer_first_name -> Text,
+        customer_last_name -> Text,
+        customer_company -> Text,
+        license_type -> Text,
+        enabled -> Bool,
+        max_activations -> Int8,
+        start_date -> Nullable<Date>,
+        valid_until -> Nullable<Timestamp>,
+        validity_days -> Nullable<Int8>,
+        maintenance_until -> Nullable<Timestamp>,
+        maintenance_days -> Nullable<Int8>,
+        is_trial -> Bool,
+        floating_seats -> Int8,
+        borrow_limit_hours -> Int8,
+        max_license_users -> Int8,
+        note -> Text,
+        metadata -> Text,
+    }
+}
+
+diesel::table! {
     import_problems (id) {
         id -> Int8,
         import_id -> Int8,
@@ -477,6 +509,7 @@ diesel::joinable!(license_user_assignments -> license_users (license_user_id));
 diesel::joinable!(license_user_assignments -> licenses (license_id));
 diesel::joinable!(import_customer_labels -> imports (import_id));
 diesel::joinable!(import_customer_rows -> imports (import_id));
+diesel::joinable!(import_license_rows -> imports (import_id));
 diesel::joinable!(import_problems -> imports (import_id));
 diesel::joinable!(license_users -> orders (order_id));
 diesel::joinable!(licenses -> orders (order_id));
@@ -497,6 +530,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     grant_products,
     import_customer_labels,
     import_customer_rows,
+    import_license_rows,
     import_problems,
     imports,
     labels,

@@ -13,9 +13,6 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 
-/// Rows staged per transaction.
-pub const CHUNK: usize = 500;
-
 /// One validated row and what it will do.
 #[derive(Debug, Clone)]
 pub struct Planned {

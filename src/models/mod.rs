@@ -16,6 +16,7 @@ pub mod label;
 pub mod license;
 pub mod license_event;
 pub mod license_export;
+pub mod license_import;
 pub mod license_manager;
 pub mod license_ops;
 pub mod license_user;

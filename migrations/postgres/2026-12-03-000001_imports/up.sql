@@ -68,3 +68,36 @@ CREATE TABLE import_customer_labels (
     label_name TEXT NOT NULL,
     PRIMARY KEY (import_id, line, label_norm)
 );
+
+-- A licenses import's rows: the license, and its order and customer by reference and
+-- email (created when new).
+CREATE TABLE import_license_rows (
+    import_id BIGINT NOT NULL REFERENCES imports (id) ON DELETE CASCADE,
+    line BIGINT NOT NULL,
+    license_key TEXT NOT NULL,
+    key_norm TEXT NOT NULL,
+    product_id BIGINT NOT NULL,
+    order_id BIGINT,
+    order_reference TEXT NOT NULL,
+    order_reference_norm TEXT NOT NULL,
+    customer_email TEXT NOT NULL,
+    customer_email_norm TEXT NOT NULL,
+    customer_first_name TEXT NOT NULL,
+    customer_last_name TEXT NOT NULL,
+    customer_company TEXT NOT NULL,
+    license_type TEXT NOT NULL,
+    enabled BOOLEAN NOT NULL,
+    max_activations BIGINT NOT NULL,
+    start_date DATE,
+    valid_until TIMESTAMP,
+    validity_days BIGINT,
+    maintenance_until TIMESTAMP,
+    maintenance_days BIGINT,
+    is_trial BOOLEAN NOT NULL,
+    floating_seats BIGINT NOT NULL,
+    borrow_limit_hours BIGINT NOT NULL,
+    max_license_users BIGINT NOT NULL,
+    note TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    PRIMARY KEY (import_id, line)
+);

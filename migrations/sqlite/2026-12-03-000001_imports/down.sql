@@ -1,3 +1,4 @@
+DROP TABLE import_license_rows;
 DROP TABLE import_customer_labels;
 DROP TABLE import_customer_rows;
 DROP TABLE import_problems;

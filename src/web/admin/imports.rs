@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::AdminCtx;
 use crate::auth::{CsrfForm, CsrfMultipart, HasCsrfToken};
-use crate::csv_io::customer_import;
+use crate::csv_io::customer_import::{self, Customers};
+use crate::csv_io::license_import::{self, Licenses};
+use crate::csv_io::run;
 use crate::domain::{Action, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::models::import::{self, Import, Problem, PROBLEMS_SHOWN};
@@ -59,14 +61,26 @@ struct NewPage {
     ctx: AdminCtx,
     errors: FieldErrors,
     update_existing: bool,
+    /// "customers" or "licenses".
+    kind: &'static str,
 }
 
 /// `GET /imports/customers/new`: the upload form.
-pub async fn new(ctx: AdminCtx) -> AppResult<HttpResponse> {
+pub async fn new_customers(ctx: AdminCtx) -> AppResult<HttpResponse> {
+    new_form(ctx, "customers")
+}
+
+/// `GET /imports/licenses/new`: the upload form.
+pub async fn new_licenses(ctx: AdminCtx) -> AppResult<HttpResponse> {
+    new_form(ctx, "licenses")
+}
+
+fn new_form(ctx: AdminCtx, kind: &'static str) -> AppResult<HttpResponse> {
     ok(&NewPage {
         ctx,
         errors: FieldErrors::new(),
         update_existing: false,
+        kind,
     })
 }
 
@@ -85,10 +99,28 @@ impl HasCsrfToken for UploadForm {
 }
 
 /// `POST /imports/customers/new`: checks the file (a dry run) and shows its preview.
-pub async fn upload(
+pub async fn upload_customers(
     state: State,
     ctx: AdminCtx,
     CsrfMultipart(form): CsrfMultipart<UploadForm>,
+) -> AppResult<HttpResponse> {
+    upload(state, ctx, form, "customers").await
+}
+
+/// `POST /imports/licenses/new`: checks the file (a dry run) and shows its preview.
+pub async fn upload_licenses(
+    state: State,
+    ctx: AdminCtx,
+    CsrfMultipart(form): CsrfMultipart<UploadForm>,
+) -> AppResult<HttpResponse> {
+    upload(state, ctx, form, "licenses").await
+}
+
+async fn upload(
+    state: State,
+    ctx: AdminCtx,
+    form: UploadForm,
+    kind: &'static str,
 ) -> AppResult<HttpResponse> {
     let update_existing = form.update_existing.is_some();
     let file = match form.file {
@@ -102,6 +134,7 @@ pub async fn upload(
                     ctx,
                     errors,
                     update_existing,
+                    kind,
                 },
             );
         }
@@ -117,27 +150,34 @@ pub async fn upload(
     let bytes = file.data;
     let created = state
         .db(move |conn| {
-            Ok(customer_import::preview(
-                conn,
-                &actor,
-                &name,
-                &bytes,
-                update_existing,
-            )?)
+            Ok(if kind == "licenses" {
+                run::preview::<Licenses>(conn, &actor, &name, &bytes, false)?
+            } else {
+                run::preview::<Customers>(conn, &actor, &name, &bytes, update_existing)?
+            })
         })
         .await?;
     Ok(see_other(&format!("/imports/{}", created.id)))
 }
 
 /// `GET /imports/customers/template.csv`: the header and one example row.
-pub async fn template() -> HttpResponse {
+pub async fn customers_template() -> HttpResponse {
+    template("customers", customer_import::template())
+}
+
+/// `GET /imports/licenses/template.csv`: the header and one example row.
+pub async fn licenses_template() -> HttpResponse {
+    template("licenses", license_import::template())
+}
+
+fn template(kind: &str, body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "Content-Disposition",
-            "attachment; filename=\"keyfold-customers-template.csv\"",
+            format!("attachment; filename=\"keyfold-{kind}-template.csv\""),
         ))
-        .body(customer_import::template())
+        .body(body)
 }
 
 #[derive(Template)]
@@ -164,7 +204,7 @@ pub async fn show(state: State, ctx: AdminCtx, path: web::Path<i64>) -> AppResul
             Ok((i, kinds, problems))
         })
         .await?;
-    let can_commit = import.can_commit() && ctx.can(Action::EditCustomers);
+    let can_commit = import.can_commit() && ctx.can(commit_action(&import.kind));
     ok(&ShowPage {
         ctx,
         import,
@@ -207,6 +247,16 @@ pub async fn problems_csv(state: State, path: web::Path<i64>) -> AppResult<HttpR
         .streaming(body))
 }
 
+/// What committing an import of this kind needs: licenses are changed by those who
+/// manage licenses, customers by those who edit customers.
+fn commit_action(kind: &str) -> Action {
+    if kind == "licenses" {
+        Action::ManageLicenses
+    } else {
+        Action::EditCustomers
+    }
+}
+
 /// `POST /imports/{id}/commit`: imports a previewed file without problems.
 pub async fn commit(
     state: State,
@@ -217,8 +267,20 @@ pub async fn commit(
     let id = path.into_inner();
     let actor = ctx.actor();
     let back = format!("/imports/{id}");
+    let kind = state
+        .db(move |conn| Ok(import::find(conn, id)?.ok_or(AppError::NotFound)?.kind))
+        .await?;
+    if !ctx.can(commit_action(&kind)) {
+        return Err(AppError::Forbidden);
+    }
     let result = state
-        .db(move |conn| Ok(customer_import::commit(conn, &actor, id)))
+        .db(move |conn| {
+            Ok(if kind == "licenses" {
+                run::commit::<Licenses>(conn, &actor, id)
+            } else {
+                run::commit::<Customers>(conn, &actor, id)
+            })
+        })
         .await?;
     crate::web::forms::flash_result(&ctx, result, |i| {
         format!(

@@ -487,19 +487,37 @@ pub(super) fn declare(r: &mut impl Sink) {
         get.clone(),
         "/imports/customers/new",
         Staff(EditCustomers),
-        im::new,
+        im::new_customers,
     );
     r.add(
         post.clone(),
         "/imports/customers/new",
         Staff(EditCustomers),
-        im::upload,
+        im::upload_customers,
     );
     r.add(
         get.clone(),
         "/imports/customers/template.csv",
         Staff(View),
-        im::template,
+        im::customers_template,
+    );
+    r.add(
+        get.clone(),
+        "/imports/licenses/new",
+        Staff(ManageLicenses),
+        im::new_licenses,
+    );
+    r.add(
+        post.clone(),
+        "/imports/licenses/new",
+        Staff(ManageLicenses),
+        im::upload_licenses,
+    );
+    r.add(
+        get.clone(),
+        "/imports/licenses/template.csv",
+        Staff(View),
+        im::licenses_template,
     );
     r.add(get.clone(), "/imports/{id}", Staff(View), im::show);
     r.add(

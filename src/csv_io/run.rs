@@ -1,0 +1,139 @@
+//! What every kind of import shares: the dry run that stores a file with its preview,
+//! and the commit that checks the stored file again, stages its rows a chunk per short
+//! transaction and publishes them in one — or, on any failure, clears what was staged and
+//! records why, so nothing of the file is visible.
+
+use crate::db::DbConnection;
+use crate::models::audit::Actor;
+use crate::models::import::{self, Import, Preview, Problem};
+use crate::models::{ModelError, ModelResult};
+
+/// Rows staged per transaction.
+pub const CHUNK: usize = 500;
+
+/// One kind of import (customers, licenses).
+pub trait Kind {
+    /// What a checked row will write.
+    type Row: Send;
+    /// The kind's name in the `imports` table.
+    const NAME: &'static str;
+    /// Checks the whole file: the rows it would write and its preview, or a problem of
+    /// the whole file.
+    fn plan(
+        conn: &mut DbConnection,
+        bytes: &[u8],
+        update_existing: bool,
+    ) -> ModelResult<Result<(Vec<Self::Row>, Preview), String>>;
+    fn stage(conn: &mut DbConnection, import: i64, rows: &[Self::Row]) -> diesel::QueryResult<()>;
+    fn publish(conn: &mut DbConnection, import: &Import) -> diesel::QueryResult<()>;
+    fn clear(conn: &mut DbConnection, import: i64) -> diesel::QueryResult<()>;
+}
+
+/// A problem at a line and column.
+pub fn problem(line: u64, column: &str, kind: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        line: line as i64,
+        column: column.to_owned(),
+        kind: kind.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The dry run of an upload: checks the file and stores it with its preview.
+pub fn preview<K: Kind>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    file_name: &str,
+    bytes: &[u8],
+    update_existing: bool,
+) -> ModelResult<Import> {
+    let preview = match K::plan(conn, bytes, update_existing)? {
+        Ok((_, preview)) => preview,
+        Err(file_error) => Preview {
+            file_error: Some(file_error),
+            ..Preview::default()
+        },
+    };
+    crate::db::write_tx(conn, |c| {
+        Ok(import::create(
+            c,
+            actor,
+            K::NAME,
+            file_name,
+            bytes,
+            update_existing,
+            &preview,
+        )?)
+    })
+}
+
+enum Failure {
+    Problems(Vec<Problem>),
+    Model(ModelError),
+}
+
+impl From<ModelError> for Failure {
+    fn from(e: ModelError) -> Self {
+        Failure::Model(e)
+    }
+}
+
+impl From<diesel::result::Error> for Failure {
+    fn from(e: diesel::result::Error) -> Self {
+        Failure::Model(e.into())
+    }
+}
+
+/// Commits a previewed import (see the module's description).
+pub fn commit<K: Kind>(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Import> {
+    let import = crate::db::write_tx(conn, |c| import::start(c, id))?;
+    if let Err(e) = stage_and_publish::<K>(conn, actor, &import) {
+        let (reason, problems) = match e {
+            Failure::Problems(p) => (
+                "The file no longer passes its checks (the data changed since the preview); nothing was imported.".to_owned(),
+                p,
+            ),
+            Failure::Model(ModelError::Db(e)) => (
+                format!("The import failed and nothing of it was kept: {e}."),
+                Vec::new(),
+            ),
+            Failure::Model(e) => (format!("{e}"), Vec::new()),
+        };
+        crate::db::write_tx(conn, |c| {
+            K::clear(c, id)?;
+            import::fail(c, id, &reason, &problems)
+        })?;
+        return Err(ModelError::Refused(reason));
+    }
+    import::find(conn, id)?.ok_or(ModelError::NotFound)
+}
+
+fn stage_and_publish<K: Kind>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    import: &Import,
+) -> Result<(), Failure> {
+    let bytes = import::file(conn, import.id)?;
+    let (rows, preview) = match K::plan(conn, &bytes, import.update_existing)? {
+        Ok((_, p)) if !p.problems.is_empty() => return Err(Failure::Problems(p.problems)),
+        Ok(planned) => planned,
+        Err(file_error) => {
+            return Err(Failure::Problems(vec![problem(
+                1, "", "bad file", file_error,
+            )]))
+        }
+    };
+    let mut done = 0i64;
+    for chunk in rows.chunks(CHUNK) {
+        done += chunk.len() as i64;
+        crate::db::write_tx(conn, |c| {
+            K::stage(c, import.id, chunk)?;
+            import::progress(c, import.id, done)
+        })?;
+    }
+    crate::db::write_tx(conn, |c| {
+        K::publish(c, import)?;
+        import::finish(c, actor, import, &preview)
+    })?;
+    Ok(())
+}
