@@ -8,13 +8,12 @@ use std::collections::HashMap;
 
 use super::customers::{COLUMNS, READ_ONLY};
 use super::reader::{self, Columns};
-use super::run::{problem, Kind};
+use super::run::{problem, Kind, Plan};
 use crate::db::DbConnection;
 use crate::domain::values;
 use crate::models::customer::CustomerInput;
 use crate::models::customer_import::{self, Planned};
 use crate::models::import::{Import, Preview};
-use crate::models::ModelResult;
 use crate::web::admin::forms::customer::CustomerForm;
 
 const FILE: Columns<'static> = Columns {
@@ -79,7 +78,7 @@ pub fn plan(
     conn: &mut DbConnection,
     bytes: &[u8],
     update_existing: bool,
-) -> ModelResult<Result<(Vec<Planned>, Preview), String>> {
+) -> Plan<Planned> {
     let checked = match reader::check(bytes, &FILE) {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
@@ -252,7 +251,7 @@ impl Kind for Customers {
         conn: &mut DbConnection,
         bytes: &[u8],
         update_existing: bool,
-    ) -> ModelResult<Result<(Vec<Planned>, Preview), String>> {
+    ) -> Plan<Planned> {
         plan(conn, bytes, update_existing)
     }
 

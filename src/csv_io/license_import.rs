@@ -11,13 +11,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::licenses::{COLUMNS, READ_ONLY};
 use super::reader::{self, Columns, Row};
-use super::run::{problem, Kind};
+use super::run::{problem, Kind, Plan};
 use crate::db::DbConnection;
 use crate::domain::{license_key, values, EmailAddress};
 use crate::models::import::{Import, Preview, Problem};
 use crate::models::license_import::{self, Planned, ProductDefaults};
 use crate::models::product::LICENSE_TYPES;
-use crate::models::ModelResult;
 
 const FILE: Columns<'static> = Columns {
     read: &COLUMNS,
@@ -36,7 +35,7 @@ impl Kind for Licenses {
         conn: &mut DbConnection,
         bytes: &[u8],
         _update_existing: bool,
-    ) -> ModelResult<Result<(Vec<Planned>, Preview), String>> {
+    ) -> Plan<Planned> {
         plan(conn, bytes)
     }
 
@@ -223,7 +222,7 @@ fn parse_key(v: &str) -> Result<String, String> {
 pub fn plan(
     conn: &mut DbConnection,
     bytes: &[u8],
-) -> ModelResult<Result<(Vec<Planned>, Preview), String>> {
+) -> Plan<Planned> {
     let checked = match reader::check(bytes, &FILE) {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),

@@ -11,6 +11,10 @@ use crate::models::{ModelError, ModelResult};
 /// Rows staged per transaction.
 pub const CHUNK: usize = 500;
 
+/// What checking a file gives: the rows it would write and its preview, or a problem of
+/// the whole file.
+pub type Plan<R> = ModelResult<Result<(Vec<R>, Preview), String>>;
+
 /// One kind of import (customers, licenses).
 pub trait Kind {
     /// What a checked row will write.
@@ -23,7 +27,7 @@ pub trait Kind {
         conn: &mut DbConnection,
         bytes: &[u8],
         update_existing: bool,
-    ) -> ModelResult<Result<(Vec<Self::Row>, Preview), String>>;
+    ) -> Plan<Self::Row>;
     fn stage(conn: &mut DbConnection, import: i64, rows: &[Self::Row]) -> diesel::QueryResult<()>;
     fn publish(conn: &mut DbConnection, import: &Import) -> diesel::QueryResult<()>;
     fn clear(conn: &mut DbConnection, import: i64) -> diesel::QueryResult<()>;
