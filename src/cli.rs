@@ -50,7 +50,8 @@ pub enum Command {
         #[arg(long)]
         licenses: u64,
     },
-    /// Import customers from a CSV file: checked like an upload, then all rows or none.
+    /// Import customers or licenses from a CSV file: checked like an upload, then all rows
+    /// or none.
     Import {
         #[arg(value_enum)]
         kind: ImportKind,
@@ -99,6 +100,7 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ImportKind {
     Customers,
+    Licenses,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -142,11 +144,18 @@ fn execute(cli: Cli) -> Result<(), String> {
         } => create_admin(&config, &email, password, &name),
         Command::Seed { licenses } => seed(&config, licenses),
         Command::Import {
-            kind: ImportKind::Customers,
+            kind,
             file,
             dry_run,
             update,
-        } => crate::csv_io::cli::import_customers(&config, &file, dry_run, update),
+        } => match kind {
+            ImportKind::Customers => crate::csv_io::cli::import::<
+                crate::csv_io::customer_import::Customers,
+            >(&config, &file, dry_run, update),
+            ImportKind::Licenses => crate::csv_io::cli::import::<
+                crate::csv_io::license_import::Licenses,
+            >(&config, &file, dry_run, false),
+        },
         Command::Export {
             kind,
             product,

@@ -1,4 +1,4 @@
-//! `keyfold import customers FILE [--dry-run] [--update]` and
+//! `keyfold import customers|licenses FILE [--dry-run] [--update]` and
 //! `keyfold export customers|licenses [filters] > FILE`: the same checks, messages,
 //! all-or-nothing commit and streaming as the vendor portal, for files too big to upload.
 
@@ -9,15 +9,14 @@ use crate::domain::values;
 use crate::models::audit::Actor;
 use crate::models::{customer, license};
 
-use super::customer_import::Customers;
-use super::run;
+use super::run::{self, Kind};
 use super::stream::Sink;
 
 /// At most this many problems are printed (all are on the import's page).
 const PRINTED: usize = 20;
 
-/// Checks a customers file and, unless `dry_run` or it has problems, imports it.
-pub fn import_customers(
+/// Checks a file and, unless `dry_run` or it has problems, imports it.
+pub fn import<K: Kind>(
     config: &Config,
     path: &std::path::Path,
     dry_run: bool,
@@ -31,8 +30,8 @@ pub fn import_customers(
     let mut conn =
         crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
     let actor = Actor::system("command line");
-    let import = run::preview::<Customers>(&mut conn, &actor, &name, &bytes, update)
-        .map_err(|e| e.to_string())?;
+    let import =
+        run::preview::<K>(&mut conn, &actor, &name, &bytes, update).map_err(|e| e.to_string())?;
     if let Some(e) = &import.file_error {
         return Err(format!("{name}: {e}"));
     }
@@ -64,7 +63,7 @@ pub fn import_customers(
         println!("Dry run: nothing was imported.");
         return Ok(());
     }
-    let done = run::commit::<Customers>(&mut conn, &actor, import.id).map_err(|e| e.to_string())?;
+    let done = run::commit::<K>(&mut conn, &actor, import.id).map_err(|e| e.to_string())?;
     println!(
         "Imported: {} created, {} updated, {} skipped.",
         done.create_count, done.update_count, done.skip_count

@@ -74,11 +74,7 @@ fn kind_of(column: &str) -> &'static str {
 
 /// Reads and checks the whole file: the rows it would write, and its problems. A
 /// problem of the whole file comes back as `Err`.
-pub fn plan(
-    conn: &mut DbConnection,
-    bytes: &[u8],
-    update_existing: bool,
-) -> Plan<Planned> {
+pub fn plan(conn: &mut DbConnection, bytes: &[u8], update_existing: bool) -> Plan<Planned> {
     let checked = match reader::check(bytes, &FILE) {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
@@ -247,11 +243,7 @@ impl Kind for Customers {
     type Row = Planned;
     const NAME: &'static str = "customers";
 
-    fn plan(
-        conn: &mut DbConnection,
-        bytes: &[u8],
-        update_existing: bool,
-    ) -> Plan<Planned> {
+    fn plan(conn: &mut DbConnection, bytes: &[u8], update_existing: bool) -> Plan<Planned> {
         plan(conn, bytes, update_existing)
     }
 

@@ -31,11 +31,7 @@ impl Kind for Licenses {
     type Row = Planned;
     const NAME: &'static str = "licenses";
 
-    fn plan(
-        conn: &mut DbConnection,
-        bytes: &[u8],
-        _update_existing: bool,
-    ) -> Plan<Planned> {
+    fn plan(conn: &mut DbConnection, bytes: &[u8], _update_existing: bool) -> Plan<Planned> {
         plan(conn, bytes)
     }
 
@@ -219,10 +215,7 @@ fn parse_key(v: &str) -> Result<String, String> {
 }
 
 /// Reads and checks the whole file.
-pub fn plan(
-    conn: &mut DbConnection,
-    bytes: &[u8],
-) -> Plan<Planned> {
+pub fn plan(conn: &mut DbConnection, bytes: &[u8]) -> Plan<Planned> {
     let checked = match reader::check(bytes, &FILE) {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),

@@ -23,11 +23,7 @@ pub trait Kind {
     const NAME: &'static str;
     /// Checks the whole file: the rows it would write and its preview, or a problem of
     /// the whole file.
-    fn plan(
-        conn: &mut DbConnection,
-        bytes: &[u8],
-        update_existing: bool,
-    ) -> Plan<Self::Row>;
+    fn plan(conn: &mut DbConnection, bytes: &[u8], update_existing: bool) -> Plan<Self::Row>;
     fn stage(conn: &mut DbConnection, import: i64, rows: &[Self::Row]) -> diesel::QueryResult<()>;
     fn publish(conn: &mut DbConnection, import: &Import) -> diesel::QueryResult<()>;
     fn clear(conn: &mut DbConnection, import: i64) -> diesel::QueryResult<()>;

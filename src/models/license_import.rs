@@ -190,11 +190,11 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
     // New orders (one per reference), with their customer.
     diesel::sql_query(format!(
         "INSERT INTO orders (reference, reference_norm, customer_id, created_by, created_at, updated_at) \
-         SELECT MIN(s.order_reference), s.order_reference_norm, \
-         (SELECT c.id FROM customers c WHERE c.email_norm = MIN(s.customer_email_norm) \
-          AND c.status <> 'deleted'), {by}, {now}, {now} \
-         FROM import_license_rows s WHERE s.import_id = {x} AND s.order_id IS NULL \
-         GROUP BY s.order_reference_norm"
+         SELECT g.reference, g.reference_norm, (SELECT c.id FROM customers c \
+         WHERE c.email_norm = g.email_norm AND c.status <> 'deleted'), {by}, {now}, {now} \
+         FROM (SELECT MIN(s.order_reference) AS reference, s.order_reference_norm AS reference_norm, \
+         MIN(s.customer_email_norm) AS email_norm FROM import_license_rows s \
+         WHERE s.import_id = {x} AND s.order_id IS NULL GROUP BY s.order_reference_norm) g"
     ))
     .execute(conn)?;
     let cols = COPIED.join(", ");

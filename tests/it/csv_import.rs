@@ -13,6 +13,17 @@ use crate::role_matrix::snapshot;
 
 /// Uploads `bytes` as a customers CSV; returns the response.
 pub async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, update: bool) -> reqwest::Response {
+    upload_to(app, "/imports/customers/new", name, bytes, update).await
+}
+
+/// Uploads `bytes` to an import's upload route.
+pub async fn upload_to(
+    app: &TestApp,
+    path: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    update: bool,
+) -> reqwest::Response {
     let token = app.csrf_token().await;
     let mut form = reqwest::multipart::Form::new()
         .text("csrf_token", token)
@@ -24,7 +35,7 @@ pub async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, update: bool) -> 
         form = form.text("update_existing", "1");
     }
     app.client
-        .post(app.url("/imports/customers/new"))
+        .post(app.url(path))
         .multipart(form)
         .send()
         .await

@@ -19,6 +19,7 @@ mod cli;
 mod csv_export;
 mod csv_import;
 mod hostile;
+mod license_import;
 mod license_managers;
 mod licenses;
 mod migrations;

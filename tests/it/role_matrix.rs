@@ -345,7 +345,7 @@ async fn matrix_for(role: Role) {
         let before = snapshot(&app);
         let request = c.post(app.url(&path));
         // Uploads are multipart: a small customers file with the token.
-        let request = if path == "/imports/customers/new" {
+        let request = if path == "/imports/customers/new" || path == "/imports/licenses/new" {
             let mut form = reqwest::multipart::Form::new().part(
                 "file",
                 reqwest::multipart::Part::bytes(
