@@ -126,10 +126,14 @@ fn stage_and_publish<K: Kind>(
     let mut done = 0i64;
     for chunk in rows.chunks(CHUNK) {
         done += chunk.len() as i64;
+        let started = std::time::Instant::now();
         crate::db::write_tx(conn, |c| {
             K::stage(c, import.id, chunk)?;
             import::progress(c, import.id, done)
         })?;
+        // Leave the database to other writers as long as this chunk held it: SQLite has
+        // one writer, and one that retries while we write back to back would starve.
+        std::thread::sleep(started.elapsed().max(std::time::Duration::from_millis(2)));
     }
     crate::db::write_tx(conn, |c| {
         K::publish(c, import)?;

@@ -103,46 +103,79 @@ pub fn customers_by_email(
         .load(conn)
 }
 
-/// Stages one chunk of rows (each chunk its own write transaction).
+/// A staged row as inserted (many rows per statement).
+#[derive(Insertable)]
+#[diesel(table_name = import_license_rows)]
+struct Staged<'a> {
+    import_id: i64,
+    line: i64,
+    license_key: &'a str,
+    key_norm: &'a str,
+    product_id: i64,
+    order_id: Option<i64>,
+    order_reference: &'a str,
+    order_reference_norm: String,
+    customer_email: &'a str,
+    customer_email_norm: String,
+    customer_first_name: &'a str,
+    customer_last_name: &'a str,
+    customer_company: &'a str,
+    license_type: &'a str,
+    enabled: bool,
+    max_activations: i64,
+    start_date: Option<NaiveDate>,
+    valid_until: Option<NaiveDateTime>,
+    validity_days: Option<i64>,
+    maintenance_until: Option<NaiveDateTime>,
+    maintenance_days: Option<i64>,
+    is_trial: bool,
+    floating_seats: i64,
+    borrow_limit_hours: i64,
+    max_license_users: i64,
+    note: &'a str,
+    metadata: &'a str,
+}
+
+/// Stages one chunk of rows in one statement (each chunk its own write transaction).
 pub fn stage(conn: &mut DbConnection, import: i64, rows: &[Planned]) -> QueryResult<()> {
-    for p in rows {
-        let (email, first, last, company) = &p.customer;
-        diesel::insert_into(import_license_rows::table)
-            .values((
-                (
-                    import_license_rows::import_id.eq(import),
-                    import_license_rows::line.eq(p.line),
-                    import_license_rows::license_key.eq(&p.license_key),
-                    import_license_rows::key_norm.eq(&p.key_norm),
-                    import_license_rows::product_id.eq(p.product_id),
-                    import_license_rows::order_id.eq(p.order_id),
-                    import_license_rows::order_reference.eq(&p.order_reference),
-                    import_license_rows::order_reference_norm.eq(p.order_reference.to_lowercase()),
-                    import_license_rows::customer_email.eq(email),
-                    import_license_rows::customer_email_norm.eq(email.to_lowercase()),
-                    import_license_rows::customer_first_name.eq(first),
-                    import_license_rows::customer_last_name.eq(last),
-                    import_license_rows::customer_company.eq(company),
-                ),
-                (
-                    import_license_rows::license_type.eq(&p.license_type),
-                    import_license_rows::enabled.eq(p.enabled),
-                    import_license_rows::max_activations.eq(p.max_activations),
-                    import_license_rows::start_date.eq(p.start_date),
-                    import_license_rows::valid_until.eq(p.valid_until),
-                    import_license_rows::validity_days.eq(p.validity_days),
-                    import_license_rows::maintenance_until.eq(p.maintenance_until),
-                    import_license_rows::maintenance_days.eq(p.maintenance_days),
-                    import_license_rows::is_trial.eq(p.is_trial),
-                    import_license_rows::floating_seats.eq(p.floating_seats),
-                    import_license_rows::borrow_limit_hours.eq(p.borrow_limit_hours),
-                    import_license_rows::max_license_users.eq(p.max_license_users),
-                    import_license_rows::note.eq(&p.note),
-                    import_license_rows::metadata.eq(&p.metadata),
-                ),
-            ))
-            .execute(conn)?;
-    }
+    let staged: Vec<Staged<'_>> = rows
+        .iter()
+        .map(|p| Staged {
+            import_id: import,
+            line: p.line,
+            license_key: &p.license_key,
+            key_norm: &p.key_norm,
+            product_id: p.product_id,
+            order_id: p.order_id,
+            order_reference: &p.order_reference,
+            order_reference_norm: p.order_reference.to_lowercase(),
+            customer_email: &p.customer.0,
+            customer_email_norm: p.customer.0.to_lowercase(),
+            customer_first_name: &p.customer.1,
+            customer_last_name: &p.customer.2,
+            customer_company: &p.customer.3,
+            license_type: &p.license_type,
+            enabled: p.enabled,
+            max_activations: p.max_activations,
+            start_date: p.start_date,
+            valid_until: p.valid_until,
+            validity_days: p.validity_days,
+            maintenance_until: p.maintenance_until,
+            maintenance_days: p.maintenance_days,
+            is_trial: p.is_trial,
+            floating_seats: p.floating_seats,
+            borrow_limit_hours: p.borrow_limit_hours,
+            max_license_users: p.max_license_users,
+            note: &p.note,
+            metadata: &p.metadata,
+        })
+        .collect();
+    // MultiConnection has no multi-row insert: use the concrete connection.
+    let insert = diesel::insert_into(import_license_rows::table).values(&staged);
+    match conn {
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+        DbConnection::Pg(c) => insert.execute(c)?,
+    };
     Ok(())
 }
 
