@@ -337,3 +337,36 @@ pub fn fail(
     }
     Ok(())
 }
+
+/// Imports whose commit stopped without finishing (the process died: its lease lapsed)
+/// are marked interrupted and their staging rows removed; nothing of them was visible.
+pub fn sweep_lapsed(conn: &mut DbConnection) -> QueryResult<usize> {
+    let now = super::now();
+    let lapsed: Vec<i64> = imports::table
+        .filter(imports::status.eq("committing"))
+        .filter(imports::lease_until.lt(now))
+        .select(imports::id)
+        .load(conn)?;
+    for id in &lapsed {
+        crate::db::write_tx(conn, |c| {
+            super::customer_import::clear(c, *id)?;
+            super::license_import::clear(c, *id)?;
+            diesel::update(
+                imports::table
+                    .find(*id)
+                    .filter(imports::status.eq("committing")),
+            )
+            .set((
+                imports::status.eq("interrupted"),
+                imports::file_error.eq(Some(
+                    "The import stopped before it finished (the server was stopped or failed); nothing of it is visible. Upload the file again.",
+                )),
+                imports::lease_until.eq(None::<NaiveDateTime>),
+                imports::updated_at.eq(now),
+                imports::finished_at.eq(Some(now)),
+            ))
+            .execute(c)
+        })?;
+    }
+    Ok(lapsed.len())
+}

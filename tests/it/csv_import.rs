@@ -513,3 +513,79 @@ async fn the_command_line_imports_with_the_same_checks_and_exports_to_standard_o
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--from"));
 }
+
+#[tokio::test]
+async fn an_import_whose_process_died_shows_as_interrupted_and_leaves_nothing() {
+    use keyfold::db::schema::import_customer_rows;
+    let app = TestApp::spawn().await;
+    app.seed_demo("seed@example.com");
+    app.signed_in_as("eve@example.com", Role::Support).await;
+    let (id, _) = preview(&app, b"email\ndied@x.example\nalso@x.example\n", false).await;
+    let before = data(&app);
+    // A commit that staged a chunk and then died: its lease is left to lapse.
+    {
+        let mut conn = app.conn();
+        let import = keyfold::models::import::start(&mut conn, id).unwrap();
+        diesel::insert_into(import_customer_rows::table)
+            .values((
+                import_customer_rows::import_id.eq(import.id),
+                import_customer_rows::line.eq(2),
+                import_customer_rows::email.eq("died@x.example"),
+                import_customer_rows::email_norm.eq("died@x.example"),
+                import_customer_rows::first_name.eq(""),
+                import_customer_rows::last_name.eq(""),
+                import_customer_rows::first_name_norm.eq(""),
+                import_customer_rows::last_name_norm.eq(""),
+                import_customer_rows::company.eq(""),
+                import_customer_rows::company_norm.eq(""),
+                import_customer_rows::phone.eq(""),
+                import_customer_rows::reference.eq(""),
+                import_customer_rows::reference_norm.eq(""),
+                import_customer_rows::external_id.eq(""),
+                import_customer_rows::address_line1.eq(""),
+                import_customer_rows::address_line2.eq(""),
+                import_customer_rows::postcode.eq(""),
+                import_customer_rows::city.eq(""),
+                import_customer_rows::state.eq(""),
+                import_customer_rows::country.eq(""),
+                import_customer_rows::metadata.eq("{}"),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    // While the lease runs, it is importing; nobody else can commit it.
+    let page = app
+        .get(&format!("/imports/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Importing"), "{page}");
+    let page = commit(&app, id).await;
+    assert!(page.contains("being imported"), "{page}");
+    // Once the lease lapses: interrupted, its staging rows gone, no customer visible.
+    diesel::update(imports::table.find(id))
+        .set(imports::lease_until.eq(Some(keyfold::models::now() - chrono::Duration::minutes(1))))
+        .execute(&mut app.conn())
+        .unwrap();
+    let page = app
+        .get(&format!("/imports/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Interrupted"), "{page}");
+    assert!(page.contains("stopped before it finished"), "{page}");
+    assert_eq!(status(&app, id), "interrupted");
+    let staged: i64 = import_customer_rows::table
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(staged, 0);
+    assert!(customer(&app, "died@x.example").is_none());
+    let mut after = data(&app);
+    after.retain(|(t, _)| !t.starts_with("import_customer_rows"));
+    let mut b = before;
+    b.retain(|(t, _)| !t.starts_with("import_customer_rows"));
+    assert_eq!(after, b);
+}

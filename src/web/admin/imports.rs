@@ -45,7 +45,10 @@ pub async fn index(
 ) -> AppResult<HttpResponse> {
     let before = query.before.trim().parse().ok();
     let page = state
-        .db(move |conn| Ok(import::list(conn, before, PER_PAGE)?))
+        .db(move |conn| {
+            import::sweep_lapsed(conn)?;
+            Ok(import::list(conn, before, PER_PAGE)?)
+        })
         .await?;
     ok(&IndexPage {
         ctx,
@@ -195,6 +198,7 @@ pub async fn show(state: State, ctx: AdminCtx, path: web::Path<i64>) -> AppResul
     let id = path.into_inner();
     let (import, kinds, problems) = state
         .db(move |conn| {
+            import::sweep_lapsed(conn)?;
             let i = import::find(conn, id)?.ok_or(AppError::NotFound)?;
             let kinds = import::problem_counts(conn, id)?;
             let problems = import::problems(conn, id, 0, PROBLEMS_SHOWN)?
