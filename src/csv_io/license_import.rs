@@ -261,7 +261,8 @@ pub fn plan(conn: &mut DbConnection, bytes: &[u8]) -> Plan<Planned> {
                 keys.insert(k.clone(), row.line);
             }
         }
-        let code = c.get("product_short_code").to_lowercase();
+        let code_cell = c.get("product_short_code");
+        let code = code_cell.to_lowercase();
         let product = match products.get(&code) {
             Some(p) if p.is_bundle => {
                 c.bad(
@@ -272,7 +273,7 @@ pub fn plan(conn: &mut DbConnection, bytes: &[u8]) -> Plan<Planned> {
             }
             Some(p) => Some(p.clone()),
             None => {
-                let shown: String = code.chars().take(40).collect();
+                let shown: String = code_cell.chars().take(40).collect();
                 c.bad(
                     "product_short_code",
                     format!("No product has the short code “{shown}”."),

@@ -9,6 +9,7 @@ mod admin_license_users;
 mod auth;
 mod browser_auth;
 mod browser_catalogue;
+mod browser_import;
 mod browser_orders;
 mod browser_portal;
 mod browser_smoke;

@@ -88,6 +88,15 @@ impl Browser {
         field.send_keys(value).await.expect("type into field");
     }
 
+    /// Chooses a file for the file input whose `<label for>` has this text.
+    pub async fn choose_file(&self, label: &str, path: &std::path::Path) {
+        let field = self.field_by_label(label).await;
+        field
+            .send_keys(&path.display().to_string())
+            .await
+            .expect("choose file");
+    }
+
     /// The form control a visible `<label>` points to.
     pub async fn field_by_label(&self, label: &str) -> fantoccini::elements::Element {
         let xpath = format!(
