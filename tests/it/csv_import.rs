@@ -44,14 +44,33 @@ pub async fn upload_to(
 
 /// Uploads and follows to the preview page: (import id, page text).
 async fn preview(app: &TestApp, bytes: &[u8], update: bool) -> (i64, String) {
-    let r = upload(app, "customers.csv", bytes.to_vec(), update).await;
+    preview_at(
+        app,
+        "/imports/customers/new",
+        "customers.csv",
+        bytes,
+        update,
+    )
+    .await
+}
+
+/// Uploads to `path` and follows to the preview page: (import id, page text).
+pub async fn preview_at(
+    app: &TestApp,
+    path: &str,
+    name: &str,
+    bytes: &[u8],
+    update: bool,
+) -> (i64, String) {
+    let r = upload_to(app, path, name, bytes.to_vec(), update).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let to = location(&r);
     let id: i64 = to.rsplit('/').next().unwrap().parse().unwrap();
     (id, app.get(&to).await.text().await.unwrap())
 }
 
-async fn commit(app: &TestApp, id: i64) -> String {
+/// Commits an import and returns its page.
+pub async fn commit(app: &TestApp, id: i64) -> String {
     let r = app.post_form(&format!("/imports/{id}/commit"), &[]).await;
     assert_eq!(r.status(), 303);
     app.get(&format!("/imports/{id}"))

@@ -9,33 +9,12 @@ use diesel::prelude::*;
 use keyfold::db::schema::{customers, license_custom_fields, license_features, licenses, orders};
 use keyfold::domain::Role;
 
-use crate::csv_import::upload_to;
-use crate::helpers::{location, TestApp};
+use crate::csv_import::{commit, preview_at, upload_to};
+use crate::helpers::TestApp;
 use crate::role_matrix::snapshot;
 
 async fn preview(app: &TestApp, bytes: &[u8]) -> (i64, String) {
-    let r = upload_to(
-        app,
-        "/imports/licenses/new",
-        "licenses.csv",
-        bytes.to_vec(),
-        false,
-    )
-    .await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    let to = location(&r);
-    let id: i64 = to.rsplit('/').next().unwrap().parse().unwrap();
-    (id, app.get(&to).await.text().await.unwrap())
-}
-
-async fn commit(app: &TestApp, id: i64) -> String {
-    let r = app.post_form(&format!("/imports/{id}/commit"), &[]).await;
-    assert_eq!(r.status(), 303);
-    app.get(&format!("/imports/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap()
+    preview_at(app, "/imports/licenses/new", "licenses.csv", bytes, false).await
 }
 
 fn rows_by_key(csv: &str) -> std::collections::BTreeMap<String, Vec<String>> {
