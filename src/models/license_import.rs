@@ -10,7 +10,7 @@ use crate::db::schema::{customers, import_license_rows, licenses, orders, produc
 use crate::db::DbConnection;
 
 /// One validated row.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Planned {
     pub line: i64,
     pub license_key: String,

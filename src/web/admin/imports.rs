@@ -17,7 +17,7 @@ use crate::domain::{Action, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::models::import::{self, Import, Problem, PROBLEMS_SHOWN};
 use crate::models::Page;
-use crate::web::forms::{ok, render, see_other, Problem as FormProblem};
+use crate::web::forms::{ok, render, see_other};
 use crate::web::{EmptyForm, State};
 
 const PER_PAGE: i64 = 50;
@@ -132,7 +132,7 @@ async fn upload(
             let mut errors = FieldErrors::new();
             errors.add("file", "Choose a CSV file to upload.");
             return render(
-                FormProblem::from(FieldErrors::new()).status,
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
                 &NewPage {
                     ctx,
                     errors,
