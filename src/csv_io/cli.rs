@@ -2,7 +2,8 @@
 //! `keyfold export customers|licenses [filters] > FILE`: the same checks, messages,
 //! all-or-nothing commit and streaming as the vendor portal, for files too big to upload.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::domain::values;
@@ -63,12 +64,68 @@ pub fn import<K: Kind>(
         println!("Dry run: nothing was imported.");
         return Ok(());
     }
-    let done = run::commit::<K>(&mut conn, &actor, import.id).map_err(|e| e.to_string())?;
+    let begun = run::begin(&mut conn, import.id).map_err(|e| e.to_string())?;
+    let mut line = ProgressLine::new(std::io::stderr().is_terminal());
+    let done = run::finish::<K>(&mut conn, &actor, &begun, &mut |p| line.show(p));
+    line.end();
+    let done = done.map_err(|e| e.to_string())?;
     println!(
         "Imported: {} created, {} updated, {} skipped.",
         done.create_count, done.update_count, done.skip_count
     );
     Ok(())
+}
+
+/// The commit's progress on one terminal line, redrawn at most five times a second
+/// (nothing when standard error is not a terminal).
+struct ProgressLine {
+    on: bool,
+    started: Instant,
+    drawn: Option<Instant>,
+}
+
+impl ProgressLine {
+    fn new(on: bool) -> Self {
+        ProgressLine {
+            on,
+            started: Instant::now(),
+            drawn: None,
+        }
+    }
+
+    fn show(&mut self, p: run::Progress) {
+        let due = self
+            .drawn
+            .is_none_or(|at| at.elapsed() >= Duration::from_millis(200));
+        if !self.on || !(due || p.publishing) {
+            return;
+        }
+        self.drawn = Some(Instant::now());
+        let text = if p.publishing {
+            format!("Importing: all {} rows loaded; making them visible…", p.total)
+        } else {
+            let seconds = self.started.elapsed().as_secs_f64();
+            let rate = if seconds > 0.0 { p.done as f64 / seconds } else { 0.0 };
+            let percent = if p.total > 0 { p.done * 100 / p.total } else { 100 };
+            let left = if rate >= 1.0 {
+                format!(", about {:.0} s left", (p.total - p.done) as f64 / rate)
+            } else {
+                String::new()
+            };
+            format!(
+                "Importing: {} of {} rows ({percent}%), {rate:.0} rows/s{left}",
+                p.done, p.total
+            )
+        };
+        eprint!("\r\x1b[2K{text}");
+        let _ = std::io::stderr().flush();
+    }
+
+    fn end(&self) {
+        if self.on && self.drawn.is_some() {
+            eprintln!();
+        }
+    }
 }
 
 /// What `keyfold export` writes.

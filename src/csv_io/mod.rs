@@ -11,6 +11,51 @@ pub mod reader;
 pub mod run;
 pub mod stream;
 
+use crate::db::{DbConnection, Pool};
+use crate::models::audit::Actor;
+use crate::models::import::Import;
+use crate::models::ModelResult;
+use run::Kind;
+
+/// Finishes a commit begun with [`run::begin`], whichever its kind.
+pub fn finish_commit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    import: &Import,
+    on_progress: &mut dyn FnMut(run::Progress),
+) -> ModelResult<Import> {
+    if import.kind == license_import::Licenses::NAME {
+        run::finish::<license_import::Licenses>(conn, actor, import, on_progress)
+    } else {
+        run::finish::<customer_import::Customers>(conn, actor, import, on_progress)
+    }
+}
+
+/// Finishes a begun commit on a thread of its own with a pooled connection, so the
+/// request that started it answers at once; the import's page shows its progress. If no
+/// connection can be had, the import's lease lapses and it shows as interrupted.
+pub fn finish_in_background(pool: Pool, actor: Actor, import: Import) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name(format!("import-{}", import.id))
+        .spawn(move || {
+            let result = pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut conn| {
+                    finish_commit(&mut conn, &actor, &import, &mut |_| {}).map_err(|e| e.to_string())
+                });
+            match result {
+                Ok(done) => tracing::info!(
+                    import = done.id,
+                    rows = done.total_rows,
+                    "import committed in the background"
+                ),
+                Err(e) => tracing::warn!(import = import.id, "background import failed: {e}"),
+            }
+        })
+        .map(|_| ())
+}
+
 /// Prefixes a cell that starts like a formula (`=`, `+`, `-`, `@`, tab, carriage return)
 /// — or with a quote already — with a single quote, so a spreadsheet shows it as text
 /// instead of running it (OWASP). [`restore`] takes exactly one such quote off again.

@@ -84,10 +84,39 @@ impl From<diesel::result::Error> for Failure {
     }
 }
 
+/// Imports of more rows than this commit in the background, their page showing progress.
+pub const BACKGROUND_ROWS: i64 = 10_000;
+
+/// How far a commit is: rows staged of all, and whether the final switch is under way.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub done: i64,
+    pub total: i64,
+    pub publishing: bool,
+}
+
 /// Commits a previewed import (see the module's description).
 pub fn commit<K: Kind>(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Import> {
-    let import = crate::db::write_tx(conn, |c| import::start(c, id))?;
-    if let Err(e) = stage_and_publish::<K>(conn, actor, &import) {
+    let import = begin(conn, id)?;
+    finish::<K>(conn, actor, &import, &mut |_| {})
+}
+
+/// Takes a previewed import for committing (refused when it has problems or is being or
+/// was imported already): the part of a commit that answers at once.
+pub fn begin(conn: &mut DbConnection, id: i64) -> ModelResult<Import> {
+    crate::db::write_tx(conn, |c| import::start(c, id))
+}
+
+/// The rest of a commit begun with [`begin`]: stages and publishes the rows, telling
+/// `on_progress` after every chunk; on failure clears what was staged and records why.
+pub fn finish<K: Kind>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    import: &Import,
+    on_progress: &mut dyn FnMut(Progress),
+) -> ModelResult<Import> {
+    let id = import.id;
+    if let Err(e) = stage_and_publish::<K>(conn, actor, import, on_progress) {
         let (reason, problems) = match e {
             Failure::Problems(p) => (
                 "The file no longer passes its checks (the data changed since the preview); nothing was imported.".to_owned(),
@@ -112,6 +141,7 @@ fn stage_and_publish<K: Kind>(
     conn: &mut DbConnection,
     actor: &Actor,
     import: &Import,
+    on_progress: &mut dyn FnMut(Progress),
 ) -> Result<(), Failure> {
     let bytes = import::file(conn, import.id)?;
     let (rows, preview) = match K::plan(conn, &bytes, import.update_existing)? {
@@ -123,7 +153,13 @@ fn stage_and_publish<K: Kind>(
             )]))
         }
     };
+    let total = rows.len() as i64;
     let mut done = 0i64;
+    on_progress(Progress {
+        done,
+        total,
+        publishing: false,
+    });
     for chunk in rows.chunks(CHUNK) {
         done += chunk.len() as i64;
         let started = std::time::Instant::now();
@@ -131,10 +167,20 @@ fn stage_and_publish<K: Kind>(
             K::stage(c, import.id, chunk)?;
             import::progress(c, import.id, done)
         })?;
+        on_progress(Progress {
+            done,
+            total,
+            publishing: false,
+        });
         // Leave the database to other writers as long as this chunk held it: SQLite has
         // one writer, and one that retries while we write back to back would starve.
         std::thread::sleep(started.elapsed().max(std::time::Duration::from_millis(2)));
     }
+    on_progress(Progress {
+        done,
+        total,
+        publishing: true,
+    });
     crate::db::write_tx(conn, |c| {
         K::publish(c, import)?;
         import::finish(c, actor, import, &preview)

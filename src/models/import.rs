@@ -32,9 +32,81 @@ pub struct Import {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+    /// When the commit began.
+    pub started_at: Option<NaiveDateTime>,
+    /// When the commit last reported progress.
+    pub updated_at: NaiveDateTime,
+}
+
+/// A running commit as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitProgress {
+    pub done: i64,
+    pub total: i64,
+    pub percent: i64,
+    /// Rows per second so far (none before the first chunk).
+    pub rate: Option<i64>,
+    /// Roughly how long the rest takes, in words.
+    pub left: Option<String>,
+    /// All rows are staged: the final switch that makes them visible is running.
+    pub publishing: bool,
+}
+
+impl CommitProgress {
+    pub fn summary(&self) -> String {
+        if self.publishing {
+            return format!(
+                "All {} rows loaded; making them visible at once…",
+                self.total
+            );
+        }
+        let mut s = format!("{} of {} rows ({}%)", self.done, self.total, self.percent);
+        if let Some(rate) = self.rate {
+            s.push_str(&format!(" · {rate} rows/s"));
+        }
+        if let Some(left) = &self.left {
+            s.push_str(&format!(" · {left}"));
+        }
+        s
+    }
+}
+
+/// "about 40 s left", "about 3 min left".
+fn time_left(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("about {} s left", s.max(1)),
+        s if s < 3600 => format!("about {} min left", (s + 59) / 60),
+        s => format!("about {} h {} min left", s / 3600, (s % 3600) / 60),
+    }
 }
 
 impl Import {
+    /// How far a running commit is (rate and time left from its start and last report).
+    pub fn progress(&self) -> CommitProgress {
+        let total = self.total_rows.max(0);
+        let done = self.rows_done.clamp(0, total);
+        let percent = if total == 0 { 100 } else { done * 100 / total };
+        let elapsed_ms = self
+            .started_at
+            .map(|s| (self.updated_at - s).num_milliseconds())
+            .unwrap_or(0);
+        let rate = (done > 0 && elapsed_ms > 0).then(|| {
+            (i128::from(done) * 1000 / i128::from(elapsed_ms)).clamp(1, i128::from(i64::MAX))
+                as i64
+        });
+        let left = rate
+            .filter(|_| done < total)
+            .map(|r| time_left((total - done) / r.max(1)));
+        CommitProgress {
+            done,
+            total,
+            percent,
+            rate,
+            left,
+            publishing: self.status == "committing" && total > 0 && done >= total,
+        }
+    }
+
     pub fn status_label(&self) -> &'static str {
         match self.status.as_str() {
             "previewed" if self.error_count > 0 || self.file_error.is_some() => "Has problems",
@@ -250,6 +322,7 @@ pub fn start(conn: &mut DbConnection, id: i64) -> ModelResult<Import> {
         imports::status.eq("committing"),
         imports::rows_done.eq(0),
         imports::lease_until.eq(Some(now + chrono::Duration::minutes(5))),
+        imports::started_at.eq(Some(now)),
         imports::updated_at.eq(now),
     ))
     .execute(conn)?;
@@ -258,7 +331,7 @@ pub fn start(conn: &mut DbConnection, id: i64) -> ModelResult<Import> {
             "This file is being imported.".to_owned(),
         ));
     }
-    Ok(import)
+    find(conn, id)?.ok_or(ModelError::NotFound)
 }
 
 /// Records rows staged so far (and renews the lease).

@@ -23,6 +23,24 @@ document.addEventListener("DOMContentLoaded", () => {
       if (type) type.textContent = data.type ? `Product default (${data.type})` : "Product default";
     });
   });
+  // A running import's page follows its progress, and shows the result once it is done.
+  document.querySelectorAll("[data-progress-url]").forEach((box) => {
+    const bar = box.querySelector("progress");
+    const summary = box.querySelector("[data-progress-summary]");
+    const poll = () => {
+      fetch(box.dataset.progressUrl, { headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+        .then((p) => {
+          if (p.status !== "committing") return window.location.reload();
+          bar.max = p.total;
+          bar.value = p.done;
+          summary.textContent = p.summary;
+          window.setTimeout(poll, 1000);
+        })
+        .catch(() => window.setTimeout(poll, 5000));
+    };
+    window.setTimeout(poll, 1000);
+  });
   // Flash messages can be dismissed.
   document.querySelectorAll(".kf-flash [data-dismiss]").forEach((el) => {
     el.addEventListener("click", () => el.closest(".kf-flash").remove());

@@ -9,6 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::AdminCtx;
+use crate::auth::cookie::FlashLevel;
 use crate::auth::{CsrfForm, CsrfMultipart, HasCsrfToken};
 use crate::csv_io::customer_import::{self, Customers};
 use crate::csv_io::license_import::{self, Licenses};
@@ -218,6 +219,27 @@ pub async fn show(state: State, ctx: AdminCtx, path: web::Path<i64>) -> AppResul
     })
 }
 
+/// `GET /imports/{id}/progress`: how far a commit is, as JSON, for the page's progress bar.
+pub async fn progress(state: State, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let import = state
+        .db(move |conn| {
+            import::sweep_lapsed(conn)?;
+            Ok(import::find(conn, id)?.ok_or(AppError::NotFound)?)
+        })
+        .await?;
+    let p = import.progress();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({
+            "status": import.status,
+            "done": p.done,
+            "total": p.total,
+            "percent": p.percent,
+            "summary": p.summary(),
+        })))
+}
+
 /// `GET /imports/{id}/problems.csv`: every problem (line, column, kind, message).
 pub async fn problems_csv(state: State, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -277,14 +299,31 @@ pub async fn commit(
     if !ctx.can(commit_action(&kind)) {
         return Err(AppError::Forbidden);
     }
+    let begun = state.db(move |conn| Ok(run::begin(conn, id))).await?;
+    let import = match begun {
+        Ok(import) => import,
+        Err(e) => {
+            crate::web::forms::flash_result(&ctx, Err::<(), _>(e), |_| String::new())?;
+            return Ok(see_other(&back));
+        }
+    };
+    if import.total_rows > run::BACKGROUND_ROWS {
+        let rows = import.total_rows;
+        match crate::csv_io::finish_in_background(state.pool.clone(), actor.clone(), import.clone()) {
+            Ok(()) => {
+                ctx.flash(
+                    FlashLevel::Info,
+                    format!(
+                        "Importing {rows} rows in the background: this page shows how far it is, and the rest of the portal stays usable meanwhile."
+                    ),
+                );
+                return Ok(see_other(&back));
+            }
+            Err(e) => tracing::warn!("no thread for a background import, importing now: {e}"),
+        }
+    }
     let result = state
-        .db(move |conn| {
-            Ok(if kind == "licenses" {
-                run::commit::<Licenses>(conn, &actor, id)
-            } else {
-                run::commit::<Customers>(conn, &actor, id)
-            })
-        })
+        .db(move |conn| Ok(crate::csv_io::finish_commit(conn, &actor, &import, &mut |_| {})))
         .await?;
     crate::web::forms::flash_result(&ctx, result, |i| {
         format!(

@@ -522,6 +522,12 @@ pub(super) fn declare(r: &mut impl Sink) {
     r.add(get.clone(), "/imports/{id}", Staff(View), im::show);
     r.add(
         get.clone(),
+        "/imports/{id}/progress",
+        Staff(View),
+        im::progress,
+    );
+    r.add(
+        get.clone(),
         "/imports/{id}/problems.csv",
         Staff(View),
         im::problems_csv,
