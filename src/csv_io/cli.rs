@@ -31,8 +31,15 @@ pub fn import<K: Kind>(
     let mut conn =
         crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
     let actor = Actor::system("command line");
-    let import =
-        run::preview::<K>(&mut conn, &actor, &name, &bytes, update).map_err(|e| e.to_string())?;
+    let terminal = std::io::stderr().is_terminal();
+    if terminal {
+        eprint!("Checking {name}…");
+    }
+    let checked = run::preview_keeping::<K>(&mut conn, &actor, &name, &bytes, update);
+    if terminal {
+        eprint!("\r\x1b[2K");
+    }
+    let (import, rows) = checked.map_err(|e| e.to_string())?;
     if let Some(e) = &import.file_error {
         return Err(format!("{name}: {e}"));
     }
@@ -65,8 +72,9 @@ pub fn import<K: Kind>(
         return Ok(());
     }
     let begun = run::begin(&mut conn, import.id).map_err(|e| e.to_string())?;
-    let mut line = ProgressLine::new(std::io::stderr().is_terminal());
-    let done = run::finish::<K>(&mut conn, &actor, &begun, &mut |p| line.show(p));
+    let mut line = ProgressLine::new(terminal);
+    let done =
+        run::finish_planned::<K>(&mut conn, &actor, &begun, Some(rows), &mut |p| line.show(p));
     line.end();
     let done = done.map_err(|e| e.to_string())?;
     println!(
@@ -102,11 +110,22 @@ impl ProgressLine {
         }
         self.drawn = Some(Instant::now());
         let text = if p.publishing {
-            format!("Importing: all {} rows loaded; making them visible…", p.total)
+            format!(
+                "Importing: all {} rows loaded; making them visible…",
+                p.total
+            )
         } else {
             let seconds = self.started.elapsed().as_secs_f64();
-            let rate = if seconds > 0.0 { p.done as f64 / seconds } else { 0.0 };
-            let percent = if p.total > 0 { p.done * 100 / p.total } else { 100 };
+            let rate = if seconds > 0.0 {
+                p.done as f64 / seconds
+            } else {
+                0.0
+            };
+            let percent = if p.total > 0 {
+                p.done * 100 / p.total
+            } else {
+                100
+            };
             let left = if rate >= 1.0 {
                 format!(", about {:.0} s left", (p.total - p.done) as f64 / rate)
             } else {

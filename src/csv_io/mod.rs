@@ -38,12 +38,9 @@ pub fn finish_in_background(pool: Pool, actor: Actor, import: Import) -> std::io
     std::thread::Builder::new()
         .name(format!("import-{}", import.id))
         .spawn(move || {
-            let result = pool
-                .get()
-                .map_err(|e| e.to_string())
-                .and_then(|mut conn| {
-                    finish_commit(&mut conn, &actor, &import, &mut |_| {}).map_err(|e| e.to_string())
-                });
+            let result = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                finish_commit(&mut conn, &actor, &import, &mut |_| {}).map_err(|e| e.to_string())
+            });
             match result {
                 Ok(done) => tracing::info!(
                     import = done.id,

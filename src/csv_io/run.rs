@@ -47,14 +47,31 @@ pub fn preview<K: Kind>(
     bytes: &[u8],
     update_existing: bool,
 ) -> ModelResult<Import> {
-    let preview = match K::plan(conn, bytes, update_existing)? {
-        Ok((_, preview)) => preview,
-        Err(file_error) => Preview {
-            file_error: Some(file_error),
-            ..Preview::default()
-        },
+    preview_keeping::<K>(conn, actor, file_name, bytes, update_existing).map(|(i, _)| i)
+}
+
+/// The dry run, keeping the rows it planned for a commit that follows at once (the
+/// command line), which then need not check the file a second time.
+pub fn preview_keeping<K: Kind>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    file_name: &str,
+    bytes: &[u8],
+    update_existing: bool,
+) -> ModelResult<(Import, Vec<K::Row>)> {
+    let started = std::time::Instant::now();
+    let (rows, preview) = match K::plan(conn, bytes, update_existing)? {
+        Ok(planned) => planned,
+        Err(file_error) => (
+            Vec::new(),
+            Preview {
+                file_error: Some(file_error),
+                ..Preview::default()
+            },
+        ),
     };
-    crate::db::write_tx(conn, |c| {
+    tracing::info!(rows = preview.total, took = ?started.elapsed(), "import checked");
+    let import = crate::db::write_tx(conn, |c| -> ModelResult<Import> {
         Ok(import::create(
             c,
             actor,
@@ -64,7 +81,8 @@ pub fn preview<K: Kind>(
             update_existing,
             &preview,
         )?)
-    })
+    })?;
+    Ok((import, rows))
 }
 
 enum Failure {
@@ -115,8 +133,20 @@ pub fn finish<K: Kind>(
     import: &Import,
     on_progress: &mut dyn FnMut(Progress),
 ) -> ModelResult<Import> {
+    finish_planned::<K>(conn, actor, import, None, on_progress)
+}
+
+/// [`finish`] with the rows the import's dry run planned a moment ago (see
+/// [`preview_keeping`]), or `None` to check the stored file again.
+pub fn finish_planned<K: Kind>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    import: &Import,
+    planned: Option<Vec<K::Row>>,
+    on_progress: &mut dyn FnMut(Progress),
+) -> ModelResult<Import> {
     let id = import.id;
-    if let Err(e) = stage_and_publish::<K>(conn, actor, import, on_progress) {
+    if let Err(e) = stage_and_publish::<K>(conn, actor, import, planned, on_progress) {
         let (reason, problems) = match e {
             Failure::Problems(p) => (
                 "The file no longer passes its checks (the data changed since the preview); nothing was imported.".to_owned(),
@@ -141,18 +171,35 @@ fn stage_and_publish<K: Kind>(
     conn: &mut DbConnection,
     actor: &Actor,
     import: &Import,
+    planned: Option<Vec<K::Row>>,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<(), Failure> {
-    let bytes = import::file(conn, import.id)?;
-    let (rows, preview) = match K::plan(conn, &bytes, import.update_existing)? {
-        Ok((_, p)) if !p.problems.is_empty() => return Err(Failure::Problems(p.problems)),
-        Ok(planned) => planned,
-        Err(file_error) => {
-            return Err(Failure::Problems(vec![problem(
-                1, "", "bad file", file_error,
-            )]))
+    let started = std::time::Instant::now();
+    let (rows, preview) = match planned {
+        Some(rows) => (
+            rows,
+            Preview {
+                total: import.total_rows,
+                create: import.create_count,
+                update: import.update_count,
+                skip: import.skip_count,
+                ..Preview::default()
+            },
+        ),
+        None => {
+            let bytes = import::file(conn, import.id)?;
+            match K::plan(conn, &bytes, import.update_existing)? {
+                Ok((_, p)) if !p.problems.is_empty() => return Err(Failure::Problems(p.problems)),
+                Ok(planned) => planned,
+                Err(file_error) => {
+                    return Err(Failure::Problems(vec![problem(
+                        1, "", "bad file", file_error,
+                    )]))
+                }
+            }
         }
     };
+    tracing::info!(rows = rows.len(), took = ?started.elapsed(), "import ready to stage");
     let total = rows.len() as i64;
     let mut done = 0i64;
     on_progress(Progress {
@@ -176,14 +223,17 @@ fn stage_and_publish<K: Kind>(
         // one writer, and one that retries while we write back to back would starve.
         std::thread::sleep(started.elapsed().max(std::time::Duration::from_millis(2)));
     }
+    tracing::info!(rows = total, took = ?started.elapsed(), "import staged");
     on_progress(Progress {
         done,
         total,
         publishing: true,
     });
+    let publishing = std::time::Instant::now();
     crate::db::write_tx(conn, |c| {
         K::publish(c, import)?;
         import::finish(c, actor, import, &preview)
     })?;
+    tracing::info!(rows = total, took = ?publishing.elapsed(), "import published");
     Ok(())
 }

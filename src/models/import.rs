@@ -91,8 +91,7 @@ impl Import {
             .map(|s| (self.updated_at - s).num_milliseconds())
             .unwrap_or(0);
         let rate = (done > 0 && elapsed_ms > 0).then(|| {
-            (i128::from(done) * 1000 / i128::from(elapsed_ms)).clamp(1, i128::from(i64::MAX))
-                as i64
+            (i128::from(done) * 1000 / i128::from(elapsed_ms)).clamp(1, i128::from(i64::MAX)) as i64
         });
         let left = rate
             .filter(|_| done < total)

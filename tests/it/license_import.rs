@@ -231,3 +231,125 @@ async fn support_staff_cannot_import_licenses() {
     let page = app.get("/imports").await.text().await.unwrap();
     assert!(!page.contains("Import licenses") && page.contains("Import customers"));
 }
+
+/// Holds the database's write lock (SQLite) or the staging table's (PostgreSQL) until
+/// dropped, so that a background commit waits at its first chunk.
+fn hold_staging(app: &TestApp) -> impl Drop {
+    struct Held(keyfold::db::PooledConn);
+    impl Drop for Held {
+        fn drop(&mut self) {
+            let _ = diesel::connection::SimpleConnection::batch_execute(&mut *self.0, "COMMIT");
+        }
+    }
+    let mut conn = app.conn();
+    let sql = if app.db.is_postgres() {
+        "BEGIN; LOCK TABLE import_license_rows IN EXCLUSIVE MODE"
+    } else {
+        "BEGIN IMMEDIATE"
+    };
+    diesel::connection::SimpleConnection::batch_execute(&mut *conn, sql).unwrap();
+    Held(conn)
+}
+
+#[tokio::test]
+async fn a_big_import_commits_in_the_background_with_its_progress_on_the_page() {
+    let app = TestApp::spawn().await;
+    app.seed_demo("seed@example.com");
+    app.signed_in_as("mia@example.com", Role::Manager).await;
+    let rows = keyfold::csv_io::run::BACKGROUND_ROWS + 2_000;
+    let mut file = String::from("license_key,product_short_code,order_reference,customer_email\n");
+    for i in 0..rows {
+        file.push_str(&format!(
+            "BACK-{i:08},STUDIO,BACKGROUND-{},bg{}@customer.example\n",
+            i % 50,
+            i % 50
+        ));
+    }
+    let (id, page) = preview(&app, file.as_bytes()).await;
+    assert!(page.contains(&format!("Import {rows} rows")), "{page}");
+
+    // The commit answers at once (checking the file again comes first in the background);
+    // while a chunk waits for the database, the page shows a progress bar and the rest of
+    // the portal answers.
+    let r = app.post_form(&format!("/imports/{id}/commit"), &[]).await;
+    assert_eq!(r.status(), 303);
+    let held = hold_staging(&app);
+    let page = app
+        .get(&format!("/imports/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Importing"), "{page}");
+    assert!(
+        page.contains(&format!("max=\"{rows}\"")),
+        "a progress bar: {page}"
+    );
+    assert!(page.contains(&format!("of {rows} rows")), "{page}");
+    assert!(
+        page.contains(&format!("Importing {rows} rows in the background")),
+        "{page}"
+    );
+    let progress: serde_json::Value = app
+        .get(&format!("/imports/{id}/progress"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(progress["status"], "committing");
+    assert_eq!(progress["total"], rows);
+    let list = app.get("/licenses").await;
+    assert_eq!(list.status(), 200);
+    let visible: i64 = licenses::table
+        .filter(licenses::key_norm.like("BACK%"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(visible, 0, "nothing is visible before the end");
+    drop(held);
+
+    // Other writers get their turn while it runs: a customer is created meanwhile.
+    let r = app
+        .post_form(
+            "/customers",
+            &[("email", "during@import.example"), ("first_name", "Dora")],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+
+    let started = std::time::Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let p: serde_json::Value = app
+            .get(&format!("/imports/{id}/progress"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if p["status"] != "committing" {
+            assert_eq!(p["status"], "committed", "{p}");
+            break;
+        }
+        seen.push(p["done"].as_i64().unwrap());
+        assert!(started.elapsed().as_secs() < 120, "still importing: {p}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "progress only grows: {seen:?}"
+    );
+    let imported: i64 = licenses::table
+        .filter(licenses::key_norm.like("BACK%"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(imported, rows);
+    let page = app
+        .get(&format!("/imports/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Imported"), "{page}");
+    assert!(!page.contains("<progress"), "{page}");
+}

@@ -309,7 +309,8 @@ pub async fn commit(
     };
     if import.total_rows > run::BACKGROUND_ROWS {
         let rows = import.total_rows;
-        match crate::csv_io::finish_in_background(state.pool.clone(), actor.clone(), import.clone()) {
+        match crate::csv_io::finish_in_background(state.pool.clone(), actor.clone(), import.clone())
+        {
             Ok(()) => {
                 ctx.flash(
                     FlashLevel::Info,
@@ -323,7 +324,14 @@ pub async fn commit(
         }
     }
     let result = state
-        .db(move |conn| Ok(crate::csv_io::finish_commit(conn, &actor, &import, &mut |_| {})))
+        .db(move |conn| {
+            Ok(crate::csv_io::finish_commit(
+                conn,
+                &actor,
+                &import,
+                &mut |_| {},
+            ))
+        })
         .await?;
     crate::web::forms::flash_result(&ctx, result, |i| {
         format!(
