@@ -185,11 +185,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_files (import_id) {
+        import_id -> Int8,
+        data -> Bytea,
+    }
+}
+
+diesel::table! {
     imports (id) {
         id -> Int8,
         kind -> Text,
         file_name -> Text,
-        file_data -> Bytea,
         update_existing -> Bool,
         status -> Text,
         total_rows -> Int8,
@@ -509,6 +515,7 @@ diesel::joinable!(license_features -> licenses (license_id));
 diesel::joinable!(license_user_assignments -> license_users (license_user_id));
 diesel::joinable!(license_user_assignments -> licenses (license_id));
 diesel::joinable!(import_customer_labels -> imports (import_id));
+diesel::joinable!(import_files -> imports (import_id));
 diesel::joinable!(import_customer_rows -> imports (import_id));
 diesel::joinable!(import_license_rows -> imports (import_id));
 diesel::joinable!(import_problems -> imports (import_id));
@@ -531,6 +538,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     grant_products,
     import_customer_labels,
     import_customer_rows,
+    import_files,
     import_license_rows,
     import_problems,
     imports,

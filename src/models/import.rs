@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
 use super::{ModelError, ModelResult, Page};
-use crate::db::schema::{import_problems, imports};
+use crate::db::schema::{import_files, import_problems, imports};
 use crate::db::DbConnection;
 
 /// At most this many problems are listed on an import's page (all are kept).
@@ -167,7 +167,6 @@ pub fn create(
         .values((
             imports::kind.eq(kind),
             imports::file_name.eq(file_name),
-            imports::file_data.eq(data),
             imports::update_existing.eq(update_existing),
             imports::status.eq(if preview.file_error.is_some() {
                 "failed"
@@ -187,6 +186,9 @@ pub fn create(
         ))
         .returning(imports::id)
         .get_result(conn)?;
+    diesel::insert_into(import_files::table)
+        .values((import_files::import_id.eq(id), import_files::data.eq(data)))
+        .execute(conn)?;
     for p in &preview.problems {
         diesel::insert_into(import_problems::table)
             .values((
@@ -230,9 +232,9 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Import>> {
 
 /// The uploaded file.
 pub fn file(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<u8>> {
-    imports::table
+    import_files::table
         .find(id)
-        .select(imports::file_data)
+        .select(import_files::data)
         .first(conn)
 }
 

@@ -206,9 +206,18 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
     let now = format!("'{}'", super::now().format("%Y-%m-%d %H:%M:%S%.6f"));
     let by = format!("'{}'", created_by.replace('\'', "''"));
     let x = import;
+    let step = |conn: &mut DbConnection, what: &str, sql: String| -> QueryResult<()> {
+        let started = std::time::Instant::now();
+        let rows = diesel::sql_query(sql).execute(conn)?;
+        tracing::debug!(rows, took = ?started.elapsed(), "import publish: {what}");
+        Ok(())
+    };
     // New customers of new orders (one per email).
-    diesel::sql_query(format!(
-        "INSERT INTO customers (email, email_norm, first_name, last_name, first_name_norm, \
+    step(
+        conn,
+        "customers",
+        format!(
+            "INSERT INTO customers (email, email_norm, first_name, last_name, first_name_norm, \
          last_name_norm, company, company_norm, status, created_at, updated_at) \
          SELECT MIN(s.customer_email), s.customer_email_norm, MIN(s.customer_first_name), \
          MIN(s.customer_last_name), LOWER(MIN(s.customer_first_name)), \
@@ -218,44 +227,55 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
          AND s.customer_email_norm <> '' AND NOT EXISTS (SELECT 1 FROM customers c \
          WHERE c.email_norm = s.customer_email_norm AND c.status <> 'deleted') \
          GROUP BY s.customer_email_norm"
-    ))
-    .execute(conn)?;
+        ),
+    )?;
     // New orders (one per reference), with their customer.
-    diesel::sql_query(format!(
+    step(conn, "orders", format!(
         "INSERT INTO orders (reference, reference_norm, customer_id, created_by, created_at, updated_at) \
          SELECT g.reference, g.reference_norm, (SELECT c.id FROM customers c \
          WHERE c.email_norm = g.email_norm AND c.status <> 'deleted'), {by}, {now}, {now} \
          FROM (SELECT MIN(s.order_reference) AS reference, s.order_reference_norm AS reference_norm, \
          MIN(s.customer_email_norm) AS email_norm FROM import_license_rows s \
          WHERE s.import_id = {x} AND s.order_id IS NULL GROUP BY s.order_reference_norm) g"
-    ))
-    .execute(conn)?;
+    ))?;
     let cols = COPIED.join(", ");
     let from: Vec<String> = COPIED.iter().map(|c| format!("s.{c}")).collect();
-    diesel::sql_query(format!(
-        "INSERT INTO licenses ({cols}, order_id, created_at, updated_at) \
+    step(
+        conn,
+        "licenses",
+        format!(
+            "INSERT INTO licenses ({cols}, order_id, created_at, updated_at) \
          SELECT {}, COALESCE(s.order_id, (SELECT o.id FROM orders o \
          WHERE o.reference_norm = s.order_reference_norm)), {now}, {now} \
          FROM import_license_rows s WHERE s.import_id = {x} ORDER BY s.line",
-        from.join(", ")
-    ))
-    .execute(conn)?;
+            from.join(", ")
+        ),
+    )?;
     // Features and custom fields from each license's product, as issuing does.
-    diesel::sql_query(format!(
-        "INSERT INTO license_features (license_id, code, name, kind, max_consumption) \
+    step(
+        conn,
+        "features",
+        format!(
+            "INSERT INTO license_features (license_id, code, name, kind, max_consumption) \
          SELECT l.id, f.code, f.name, f.kind, f.max_consumption \
          FROM import_license_rows s JOIN licenses l ON l.key_norm = s.key_norm \
          JOIN product_features f ON f.product_id = l.product_id WHERE s.import_id = {x}"
-    ))
-    .execute(conn)?;
-    diesel::sql_query(format!(
-        "INSERT INTO license_custom_fields (license_id, name, value) \
+        ),
+    )?;
+    step(
+        conn,
+        "custom fields",
+        format!(
+            "INSERT INTO license_custom_fields (license_id, name, value) \
          SELECT l.id, f.name, f.default_value \
          FROM import_license_rows s JOIN licenses l ON l.key_norm = s.key_norm \
          JOIN product_custom_fields f ON f.product_id = l.product_id WHERE s.import_id = {x}"
-    ))
-    .execute(conn)?;
-    clear(conn, import)
+        ),
+    )?;
+    let started = std::time::Instant::now();
+    clear(conn, import)?;
+    tracing::debug!(took = ?started.elapsed(), "import publish: staging cleared");
+    Ok(())
 }
 
 /// Removes an import's staging rows.

@@ -85,6 +85,7 @@ fn data(app: &TestApp) -> Vec<(String, u64)> {
     let mut s = snapshot(app);
     s.retain(|(t, _)| {
         !t.starts_with("imports ")
+            && !t.starts_with("import_files ")
             && !t.starts_with("import_problems ")
             && !t.starts_with("audit_log ")
             && !t.starts_with("sessions ")

@@ -195,3 +195,51 @@ fn the_portal_issuing_migration_keeps_events_tokens_and_emails_and_gives_grants_
     keyfold::db::run_migrations(&mut conn).unwrap();
     drop(conn);
 }
+
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct FileRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    data: Vec<u8>,
+}
+
+#[test]
+fn an_uploaded_file_moves_to_its_own_table_and_back() {
+    let db = TestDb::fresh();
+    let mut conn = keyfold::db::open_single(db.url()).expect("migrated");
+    revert_through(&mut conn, "20261204000001");
+    let ts = "'2026-01-01 00:00:00'";
+    let bytes = if db.is_postgres() {
+        "'\\x656d61696c0a'::bytea"
+    } else {
+        "x'656d61696c0a'"
+    };
+    conn.batch_execute(&format!(
+        "INSERT INTO imports (kind, file_name, file_data, status, created_by, created_at, updated_at) \
+           VALUES ('customers', 'a.csv', {bytes}, 'previewed', 'me', {ts}, {ts})"
+    ))
+    .unwrap();
+    keyfold::db::run_migrations(&mut conn).expect("the migration runs on data");
+    let moved: Vec<FileRow> = diesel::sql_query("SELECT import_id AS id, data FROM import_files")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(
+        moved,
+        vec![FileRow {
+            id: 1,
+            data: b"email\n".to_vec()
+        }]
+    );
+    revert_through(&mut conn, "20261204000001");
+    let back: Vec<FileRow> = diesel::sql_query("SELECT id, file_data AS data FROM imports")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(
+        back,
+        vec![FileRow {
+            id: 1,
+            data: b"email\n".to_vec()
+        }]
+    );
+}

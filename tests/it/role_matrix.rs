@@ -91,10 +91,10 @@ pub fn snapshot(app: &TestApp) -> Vec<(String, u64)> {
         let expr = columns
             .iter()
             .filter(|c| !VOLATILE.contains(&(table.as_str(), c.name.as_str())))
-            .map(|c| match c.name.as_str() {
+            .map(|c| match (table.as_str(), c.name.as_str()) {
                 // An uploaded file is bytes, not text: its length stands for it.
-                "file_data" => "CAST(length(file_data) AS TEXT)".to_owned(),
-                name => format!("COALESCE(CAST({name} AS TEXT), '<null>')"),
+                ("import_files", "data") => "CAST(length(data) AS TEXT)".to_owned(),
+                (_, name) => format!("COALESCE(CAST({name} AS TEXT), '<null>')"),
             })
             .collect::<Vec<_>>()
             .join(" || '|' || ");
