@@ -242,6 +242,10 @@ pub struct Customers;
 impl Kind for Customers {
     type Row = Planned;
     const NAME: &'static str = "customers";
+    const STAGING: &'static [(&'static str, &'static str)] = &[
+        ("import_customer_rows", "import_id, line"),
+        ("import_customer_labels", "import_id, line, label_norm"),
+    ];
 
     fn plan(conn: &mut DbConnection, bytes: &[u8], update_existing: bool) -> Plan<Planned> {
         plan(conn, bytes, update_existing)

@@ -1,7 +1,11 @@
 //! What every kind of import shares: the dry run that stores a file with its preview,
 //! and the commit that checks the stored file again, stages its rows a chunk per short
 //! transaction and publishes them in one — or, on any failure, clears what was staged and
-//! records why, so nothing of the file is visible.
+//! records why, so nothing of the file is visible. On SQLite the staging tables are the
+//! connection's private TEMP copies (`db::private_staging`): staging never holds the one
+//! writer's lock, which only the final switch and the few progress writes take.
+
+use diesel::Connection;
 
 use crate::db::DbConnection;
 use crate::models::audit::Actor;
@@ -10,6 +14,12 @@ use crate::models::{ModelError, ModelResult};
 
 /// Rows staged per transaction.
 pub const CHUNK: usize = 500;
+
+/// The page cache (MiB) the final switch runs with on SQLite.
+const PUBLISH_CACHE_MIB: u32 = 256;
+
+/// How often a commit records its progress (and renews its lease).
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// What checking a file gives: the rows it would write and its preview, or a problem of
 /// the whole file.
@@ -21,6 +31,8 @@ pub trait Kind {
     type Row: Send;
     /// The kind's name in the `imports` table.
     const NAME: &'static str;
+    /// Its staging tables with their key columns (see [`crate::db::private_staging`]).
+    const STAGING: &'static [(&'static str, &'static str)];
     /// Checks the whole file: the rows it would write and its preview, or a problem of
     /// the whole file.
     fn plan(conn: &mut DbConnection, bytes: &[u8], update_existing: bool) -> Plan<Self::Row>;
@@ -146,7 +158,13 @@ pub fn finish_planned<K: Kind>(
     on_progress: &mut dyn FnMut(Progress),
 ) -> ModelResult<Import> {
     let id = import.id;
-    if let Err(e) = stage_and_publish::<K>(conn, actor, import, planned, on_progress) {
+    let staged = crate::db::private_staging(conn, K::STAGING)
+        .map_err(Failure::from)
+        .and_then(|()| stage_and_publish::<K>(conn, actor, import, planned, on_progress));
+    if let Err(e) = crate::db::end_private_staging(conn, K::STAGING) {
+        tracing::warn!(import = id, "the import's staging tables stay until the connection closes: {e}");
+    }
+    if let Err(e) = staged {
         let (reason, problems) = match e {
             Failure::Problems(p) => (
                 "The file no longer passes its checks (the data changed since the preview); nothing was imported.".to_owned(),
@@ -207,21 +225,21 @@ fn stage_and_publish<K: Kind>(
         total,
         publishing: false,
     });
+    let mut reported = std::time::Instant::now();
     for chunk in rows.chunks(CHUNK) {
         done += chunk.len() as i64;
-        let started = std::time::Instant::now();
-        crate::db::write_tx(conn, |c| {
-            K::stage(c, import.id, chunk)?;
-            import::progress(c, import.id, done)
-        })?;
+        // Staging tables are private (SQLite) or shared without a one-writer lock
+        // (PostgreSQL): a chunk holds up nobody. Progress is written a few times a second.
+        conn.transaction(|c| K::stage(c, import.id, chunk))?;
+        if reported.elapsed() >= PROGRESS_EVERY || done == total {
+            crate::db::write_tx(conn, |c| import::progress(c, import.id, done))?;
+            reported = std::time::Instant::now();
+        }
         on_progress(Progress {
             done,
             total,
             publishing: false,
         });
-        // Leave the database to other writers as long as this chunk held it: SQLite has
-        // one writer, and one that retries while we write back to back would starve.
-        std::thread::sleep(started.elapsed().max(std::time::Duration::from_millis(2)));
     }
     tracing::info!(rows = total, took = ?started.elapsed(), "import staged");
     on_progress(Progress {
@@ -230,10 +248,12 @@ fn stage_and_publish<K: Kind>(
         publishing: true,
     });
     let publishing = std::time::Instant::now();
-    crate::db::write_tx(conn, |c| {
-        K::publish(c, import)?;
-        import::finish(c, actor, import, &preview)
-    })?;
+    crate::db::with_large_cache(conn, PUBLISH_CACHE_MIB, |conn| {
+        crate::db::write_tx(conn, |c| {
+            K::publish(c, import)?;
+            import::finish(c, actor, import, &preview)
+        })
+    })??;
     tracing::info!(rows = total, took = ?publishing.elapsed(), "import published");
     Ok(())
 }

@@ -9,7 +9,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
+use diesel::{Connection, QueryResult};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{backend_of, Backend};
@@ -261,6 +261,63 @@ where
             }
         }
     }
+}
+
+/// Gives this connection private copies of the named staging tables, each with a unique
+/// index on its key columns — on SQLite only, where they are TEMP tables: they shadow the
+/// database's tables of the same name for this connection alone, live in SQLite's
+/// separate temporary database (so filling them never takes the one writer's lock that
+/// other users' writes wait for), and vanish with the connection if the process dies. On
+/// PostgreSQL, which has no one-writer lock, the shared staging tables are used as they
+/// are. Table and column names are the caller's constants.
+pub fn private_staging(conn: &mut DbConnection, tables: &[(&str, &str)]) -> QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        end_private_staging_sqlite(c, tables)?;
+        for (table, key) in tables {
+            c.batch_execute(&format!(
+                "CREATE TEMP TABLE {table} AS SELECT * FROM main.{table} WHERE 0; \
+                 CREATE UNIQUE INDEX temp.{table}_key ON {table} ({key});"
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// Drops the private staging tables of [`private_staging`] (no-op on PostgreSQL).
+pub fn end_private_staging(conn: &mut DbConnection, tables: &[(&str, &str)]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => end_private_staging_sqlite(c, tables),
+        DbConnection::Pg(_) => Ok(()),
+    }
+}
+
+fn end_private_staging_sqlite(
+    c: &mut SqliteConnection,
+    tables: &[(&str, &str)],
+) -> QueryResult<()> {
+    for (table, _) in tables {
+        c.batch_execute(&format!("DROP TABLE IF EXISTS temp.{table}"))?;
+    }
+    Ok(())
+}
+
+/// Runs `f` with a page cache of `mib` MiB on SQLite (the default is 2 MiB), then gives
+/// the memory back: a bulk insert into tables with many indexes runs far faster when
+/// their pages stay in memory. PostgreSQL sizes its own buffers.
+pub fn with_large_cache<T>(
+    conn: &mut DbConnection,
+    mib: u32,
+    f: impl FnOnce(&mut DbConnection) -> T,
+) -> QueryResult<T> {
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    if sqlite {
+        conn.batch_execute(&format!("PRAGMA cache_size = -{}", u64::from(mib) * 1024))?;
+    }
+    let out = f(conn);
+    if sqlite {
+        conn.batch_execute("PRAGMA cache_size = -2000")?;
+    }
+    Ok(out)
 }
 
 /// Whether a diesel error is a unique-constraint violation (a user's mistake, not a fault).

@@ -1,6 +1,6 @@
 //! Committing a customers import: the validated rows go into a staging table in short
-//! chunks (each its own small transaction, so other users' writes never wait long on
-//! SQLite's one writer), then one final transaction makes them all visible at once with
+//! chunks (on SQLite the connection's private copy, so other users' writes never wait on
+//! SQLite's one writer meanwhile), then one final transaction makes them all visible at once with
 //! `INSERT … SELECT` (new customers, missing labels, label links) and one `UPDATE` for
 //! matched customers, writes the import's audit row and clears the staging rows. If
 //! anything fails, the final transaction rolls back and nothing of the file is visible.
