@@ -31,7 +31,10 @@ impl Kind for Licenses {
     type Row = Planned;
     const NAME: &'static str = "licenses";
     const STAGING: &'static [(&'static str, &'static str)] =
-        &[("import_license_rows", "import_id, line")];
+        &[
+            ("import_license_rows", "import_id, line"),
+            ("import_license_orders", "import_id, reference_norm"),
+        ];
 
     fn plan(conn: &mut DbConnection, bytes: &[u8], _update_existing: bool) -> Plan<Planned> {
         plan(conn, bytes)
@@ -39,6 +42,10 @@ impl Kind for Licenses {
 
     fn stage(conn: &mut DbConnection, import: i64, rows: &[Planned]) -> diesel::QueryResult<()> {
         license_import::stage(conn, import, rows)
+    }
+
+    fn prepare(conn: &mut DbConnection, import: i64) -> diesel::QueryResult<()> {
+        license_import::gather_orders(conn, import)
     }
 
     fn publish(conn: &mut DbConnection, import: &Import) -> diesel::QueryResult<()> {

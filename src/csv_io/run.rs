@@ -37,6 +37,10 @@ pub trait Kind {
     /// the whole file.
     fn plan(conn: &mut DbConnection, bytes: &[u8], update_existing: bool) -> Plan<Self::Row>;
     fn stage(conn: &mut DbConnection, import: i64, rows: &[Self::Row]) -> diesel::QueryResult<()>;
+    /// Work on the staged rows that can come before the final switch (none by default).
+    fn prepare(_conn: &mut DbConnection, _import: i64) -> diesel::QueryResult<()> {
+        Ok(())
+    }
     fn publish(conn: &mut DbConnection, import: &Import) -> diesel::QueryResult<()>;
     fn clear(conn: &mut DbConnection, import: i64) -> diesel::QueryResult<()>;
 }
@@ -241,6 +245,7 @@ fn stage_and_publish<K: Kind>(
             publishing: false,
         });
     }
+    conn.transaction(|c| K::prepare(c, import.id))?;
     tracing::info!(rows = total, took = ?started.elapsed(), "import staged");
     on_progress(Progress {
         done,

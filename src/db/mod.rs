@@ -283,6 +283,12 @@ pub fn private_staging(conn: &mut DbConnection, tables: &[(&str, &str)]) -> Quer
     Ok(())
 }
 
+/// Whether this connection's staging tables are private copies (SQLite), which vanish
+/// when the commit ends and need no clearing.
+pub fn staging_is_private(conn: &DbConnection) -> bool {
+    matches!(conn, DbConnection::Sqlite(_))
+}
+
 /// Drops the private staging tables of [`private_staging`] (no-op on PostgreSQL).
 pub fn end_private_staging(conn: &mut DbConnection, tables: &[(&str, &str)]) -> QueryResult<()> {
     match conn {

@@ -142,6 +142,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_license_orders (import_id, reference_norm) {
+        import_id -> Int8,
+        reference -> Text,
+        reference_norm -> Text,
+        customer_email -> Text,
+        customer_email_norm -> Text,
+        customer_first_name -> Text,
+        customer_last_name -> Text,
+        customer_company -> Text,
+    }
+}
+
+diesel::table! {
     import_license_rows (import_id, line) {
         import_id -> Int8,
         line -> Int8,
@@ -517,6 +530,7 @@ diesel::joinable!(license_user_assignments -> licenses (license_id));
 diesel::joinable!(import_customer_labels -> imports (import_id));
 diesel::joinable!(import_files -> imports (import_id));
 diesel::joinable!(import_customer_rows -> imports (import_id));
+diesel::joinable!(import_license_orders -> imports (import_id));
 diesel::joinable!(import_license_rows -> imports (import_id));
 diesel::joinable!(import_problems -> imports (import_id));
 diesel::joinable!(license_users -> orders (order_id));
@@ -539,6 +553,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_customer_labels,
     import_customer_rows,
     import_files,
+    import_license_orders,
     import_license_rows,
     import_problems,
     imports,

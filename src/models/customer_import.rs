@@ -157,7 +157,10 @@ pub fn publish(conn: &mut DbConnection, import: i64) -> QueryResult<()> {
          (SELECT 1 FROM customer_labels x WHERE x.customer_id = c.id AND x.label_id = l.id)"
     ))
     .execute(conn)?;
-    clear(conn, import)
+    if !crate::db::staging_is_private(conn) {
+        clear(conn, import)?;
+    }
+    Ok(())
 }
 
 /// Removes an import's staging rows.

@@ -6,7 +6,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{customers, import_license_rows, licenses, orders, products};
+use crate::db::schema::{
+    customers, import_license_orders, import_license_rows, licenses, orders, products,
+};
 use crate::db::DbConnection;
 
 /// One validated row.
@@ -213,30 +215,24 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
         Ok(())
     };
     // New customers of new orders (one per email).
-    step(
-        conn,
-        "customers",
-        format!(
-            "INSERT INTO customers (email, email_norm, first_name, last_name, first_name_norm, \
+    step(conn, "customers", format!(
+        "INSERT INTO customers (email, email_norm, first_name, last_name, first_name_norm, \
          last_name_norm, company, company_norm, status, created_at, updated_at) \
-         SELECT MIN(s.customer_email), s.customer_email_norm, MIN(s.customer_first_name), \
-         MIN(s.customer_last_name), LOWER(MIN(s.customer_first_name)), \
-         LOWER(MIN(s.customer_last_name)), MIN(s.customer_company), \
-         LOWER(MIN(s.customer_company)), 'active', {now}, {now} \
-         FROM import_license_rows s WHERE s.import_id = {x} AND s.order_id IS NULL \
-         AND s.customer_email_norm <> '' AND NOT EXISTS (SELECT 1 FROM customers c \
-         WHERE c.email_norm = s.customer_email_norm AND c.status <> 'deleted') \
-         GROUP BY s.customer_email_norm"
-        ),
-    )?;
+         SELECT MIN(o.customer_email), o.customer_email_norm, MAX(o.customer_first_name), \
+         MAX(o.customer_last_name), LOWER(MAX(o.customer_first_name)), \
+         LOWER(MAX(o.customer_last_name)), MAX(o.customer_company), \
+         LOWER(MAX(o.customer_company)), 'active', {now}, {now} \
+         FROM import_license_orders o WHERE o.import_id = {x} \
+         AND o.customer_email_norm <> '' AND NOT EXISTS (SELECT 1 FROM customers c \
+         WHERE c.email_norm = o.customer_email_norm AND c.status <> 'deleted') \
+         GROUP BY o.customer_email_norm"
+    ))?;
     // New orders (one per reference), with their customer.
     step(conn, "orders", format!(
         "INSERT INTO orders (reference, reference_norm, customer_id, created_by, created_at, updated_at) \
-         SELECT g.reference, g.reference_norm, (SELECT c.id FROM customers c \
-         WHERE c.email_norm = g.email_norm AND c.status <> 'deleted'), {by}, {now}, {now} \
-         FROM (SELECT MIN(s.order_reference) AS reference, s.order_reference_norm AS reference_norm, \
-         MIN(s.customer_email_norm) AS email_norm FROM import_license_rows s \
-         WHERE s.import_id = {x} AND s.order_id IS NULL GROUP BY s.order_reference_norm) g"
+         SELECT o.reference, o.reference_norm, (SELECT c.id FROM customers c \
+         WHERE c.email_norm = o.customer_email_norm AND c.status <> 'deleted'), {by}, {now}, {now} \
+         FROM import_license_orders o WHERE o.import_id = {x} ORDER BY o.reference_norm"
     ))?;
     let cols = COPIED.join(", ");
     let from: Vec<String> = COPIED.iter().map(|c| format!("s.{c}")).collect();
@@ -272,14 +268,34 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
          JOIN product_custom_fields f ON f.product_id = l.product_id WHERE s.import_id = {x}"
         ),
     )?;
-    let started = std::time::Instant::now();
-    clear(conn, import)?;
-    tracing::debug!(took = ?started.elapsed(), "import publish: staging cleared");
+    if !crate::db::staging_is_private(conn) {
+        clear(conn, import)?;
+    }
+    Ok(())
+}
+
+/// Gathers the staged rows' new orders, one per reference with its customer (before the
+/// final switch, so that it need not group a million rows).
+pub fn gather_orders(conn: &mut DbConnection, import: i64) -> QueryResult<()> {
+    let x = import;
+    diesel::sql_query(format!(
+        "INSERT INTO import_license_orders (import_id, reference, reference_norm, customer_email, \
+         customer_email_norm, customer_first_name, customer_last_name, customer_company) \
+         SELECT {x}, MIN(s.order_reference), s.order_reference_norm, MIN(s.customer_email), \
+         MIN(s.customer_email_norm), MAX(s.customer_first_name), MAX(s.customer_last_name), \
+         MAX(s.customer_company) FROM import_license_rows s \
+         WHERE s.import_id = {x} AND s.order_id IS NULL GROUP BY s.order_reference_norm"
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
 /// Removes an import's staging rows.
 pub fn clear(conn: &mut DbConnection, import: i64) -> QueryResult<()> {
+    diesel::delete(
+        import_license_orders::table.filter(import_license_orders::import_id.eq(import)),
+    )
+    .execute(conn)?;
     diesel::delete(import_license_rows::table.filter(import_license_rows::import_id.eq(import)))
         .execute(conn)?;
     Ok(())

@@ -8,3 +8,16 @@ CREATE TABLE import_files (
 );
 INSERT INTO import_files (import_id, data) SELECT id, file_data FROM imports;
 ALTER TABLE imports DROP COLUMN file_data;
+-- A licenses import's new orders (one row per reference, with its customer), gathered
+-- from the staged rows before the final switch, so the switch does not group them.
+CREATE TABLE import_license_orders (
+    import_id BIGINT NOT NULL REFERENCES imports (id) ON DELETE CASCADE,
+    reference TEXT NOT NULL,
+    reference_norm TEXT NOT NULL,
+    customer_email TEXT NOT NULL,
+    customer_email_norm TEXT NOT NULL,
+    customer_first_name TEXT NOT NULL,
+    customer_last_name TEXT NOT NULL,
+    customer_company TEXT NOT NULL,
+    PRIMARY KEY (import_id, reference_norm)
+);
