@@ -4,7 +4,8 @@
 licenses (for the bulk products), a generated CSV of N licenses over 1,000 new orders
 with new customers, then `keyfold import licenses FILE` (check + commit) timed, while a
 second process writes one row every 20 ms and records its longest wait, and a served
-instance on the same database is signed in to during the commit.
+instance on the same database is signed in to again and again during the commit (from
+the moment the import's row says it is committing until the command ends).
 
 Run: bash bench/import.sh  (BENCH_SIZES="100000 1000000" by default)."""
 
@@ -76,21 +77,37 @@ def run(n):
     writer = Writer(db)
     writer.start()
     sign_ins = []
+    done = threading.Event()
+
+    def committing():
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+            row = con.execute("SELECT status FROM imports ORDER BY id DESC LIMIT 1").fetchone()
+            con.close()
+            return row is not None and row[0] == "committing"
+        except sqlite3.OperationalError:
+            return False
 
     def sign_in_during():
-        time.sleep(2)
-        started = time.monotonic()
-        try:
-            bench.sign_in(base)
-            sign_ins.append(("ok", time.monotonic() - started))
-        except Exception as e:  # noqa: BLE001
-            sign_ins.append((f"failed: {e}", time.monotonic() - started))
+        """Signs in again and again while the commit runs (from the moment the import's
+        row says so until the command ends)."""
+        while not done.is_set() and not committing():
+            time.sleep(0.05)
+        while not done.is_set():
+            started = time.monotonic()
+            try:
+                bench.sign_in(base)
+                sign_ins.append(("ok", time.monotonic() - started))
+            except Exception as e:  # noqa: BLE001
+                sign_ins.append((f"failed: {e}", time.monotonic() - started))
+            time.sleep(1.0)
 
     signer = threading.Thread(target=sign_in_during, daemon=True)
     signer.start()
     started = time.monotonic()
     out = subprocess.run([bench.BIN, "import", "licenses", path], env=env, capture_output=True, text=True)
     took = time.monotonic() - started
+    done.set()
     signer.join(timeout=60)
     writer.stop = True
     writer.join()
@@ -100,12 +117,15 @@ def run(n):
         print(out.stdout, out.stderr)
         raise SystemExit("the import failed")
     imported = sqlite3.connect(db).execute("SELECT COUNT(*) FROM licenses WHERE key_norm LIKE 'IMP%'").fetchone()[0]
-    sign_in = sign_ins[0] if sign_ins else ("not tried", 0)
+    failed_sign_ins = [s for s in sign_ins if s[0] != "ok"]
+    slowest = max((s[1] for s in sign_ins), default=0)
     print(f"{n:>9} licenses: check + commit {took:.1f} s ({n / took:,.0f} rows/s), {imported} imported; "
           f"another writer: {writer.count} writes, longest wait {writer.longest * 1000:.0f} ms, {writer.failed} failed; "
-          f"sign-in during the import: {sign_in[0]} in {sign_in[1] * 1000:.0f} ms")
+          f"sign-ins during the commit: {len(sign_ins)}, {len(failed_sign_ins)} failed, slowest {slowest * 1000:.0f} ms"
+          + (f" ({failed_sign_ins[0][0]})" if failed_sign_ins else ""))
     limit = 10 if n <= 100_000 else 60
-    return imported == n and took <= limit and writer.failed == 0 and sign_in[0] == "ok"
+    return (imported == n and took <= limit and writer.failed == 0 and sign_ins
+            and not failed_sign_ins)
 
 
 def main():

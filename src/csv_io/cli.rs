@@ -39,6 +39,7 @@ pub fn import<K: Kind>(
     if terminal {
         eprint!("\r\x1b[2K");
     }
+    drop(bytes);
     let (import, rows) = checked.map_err(|e| e.to_string())?;
     if let Some(e) = &import.file_error {
         return Err(format!("{name}: {e}"));

@@ -126,7 +126,10 @@ impl ManageConnection for Manager {
     }
 }
 
-/// Per-connection SQLite settings: foreign keys, WAL, a busy timeout.
+/// Per-connection SQLite settings: foreign keys, WAL, a busy timeout. The timeout is
+/// long enough that a write waiting behind the longest single transaction Keyfold runs
+/// (an import's final switch: about 8 s for a million licenses on a 2-core machine)
+/// waits rather than fails.
 #[derive(Debug)]
 struct SqlitePragmas;
 
@@ -134,7 +137,7 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
             c.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(r2d2::Error::QueryError)?;
