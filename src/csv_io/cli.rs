@@ -128,7 +128,10 @@ impl ProgressLine {
                 100
             };
             let left = if rate >= 1.0 {
-                format!(", about {:.0} s left", (p.total - p.done) as f64 / rate)
+                format!(
+                    ", about {:.0} s left",
+                    ((p.total - p.done) as f64 / rate).ceil().max(1.0)
+                )
             } else {
                 String::new()
             };

@@ -30,11 +30,10 @@ pub struct Licenses;
 impl Kind for Licenses {
     type Row = Planned;
     const NAME: &'static str = "licenses";
-    const STAGING: &'static [(&'static str, &'static str)] =
-        &[
-            ("import_license_rows", "import_id, line"),
-            ("import_license_orders", "import_id, reference_norm"),
-        ];
+    const STAGING: &'static [(&'static str, &'static str)] = &[
+        ("import_license_rows", "import_id, line"),
+        ("import_license_orders", "import_id, reference_norm"),
+    ];
 
     fn plan(conn: &mut DbConnection, bytes: &[u8], _update_existing: bool) -> Plan<Planned> {
         plan(conn, bytes)

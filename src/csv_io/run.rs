@@ -166,7 +166,10 @@ pub fn finish_planned<K: Kind>(
         .map_err(Failure::from)
         .and_then(|()| stage_and_publish::<K>(conn, actor, import, planned, on_progress));
     if let Err(e) = crate::db::end_private_staging(conn, K::STAGING) {
-        tracing::warn!(import = id, "the import's staging tables stay until the connection closes: {e}");
+        tracing::warn!(
+            import = id,
+            "the import's staging tables stay until the connection closes: {e}"
+        );
     }
     if let Err(e) = staged {
         let (reason, problems) = match e {

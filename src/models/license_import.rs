@@ -215,8 +215,11 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
         Ok(())
     };
     // New customers of new orders (one per email).
-    step(conn, "customers", format!(
-        "INSERT INTO customers (email, email_norm, first_name, last_name, first_name_norm, \
+    step(
+        conn,
+        "customers",
+        format!(
+            "INSERT INTO customers (email, email_norm, first_name, last_name, first_name_norm, \
          last_name_norm, company, company_norm, status, created_at, updated_at) \
          SELECT MIN(o.customer_email), o.customer_email_norm, MAX(o.customer_first_name), \
          MAX(o.customer_last_name), LOWER(MAX(o.customer_first_name)), \
@@ -226,7 +229,8 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
          AND o.customer_email_norm <> '' AND NOT EXISTS (SELECT 1 FROM customers c \
          WHERE c.email_norm = o.customer_email_norm AND c.status <> 'deleted') \
          GROUP BY o.customer_email_norm"
-    ))?;
+        ),
+    )?;
     // New orders (one per reference), with their customer.
     step(conn, "orders", format!(
         "INSERT INTO orders (reference, reference_norm, customer_id, created_by, created_at, updated_at) \

@@ -225,7 +225,7 @@ pub async fn progress(state: State, path: web::Path<i64>) -> AppResult<HttpRespo
     let import = state
         .db(move |conn| {
             import::sweep_lapsed(conn)?;
-            Ok(import::find(conn, id)?.ok_or(AppError::NotFound)?)
+            import::find(conn, id)?.ok_or(AppError::NotFound)
         })
         .await?;
     let p = import.progress();
