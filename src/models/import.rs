@@ -54,6 +54,12 @@ pub struct CommitProgress {
 
 impl CommitProgress {
     pub fn summary(&self) -> String {
+        if self.done == 0 && !self.publishing {
+            return format!(
+                "Checking the file again before loading its {} rows…",
+                self.total
+            );
+        }
         if self.publishing {
             return format!(
                 "All {} rows loaded; making them visible at once…",
@@ -115,6 +121,16 @@ impl Import {
             "interrupted" => "Interrupted",
             _ => "Failed",
         }
+    }
+
+    /// How long a finished commit took, in words ("14 s", "3 min 5 s").
+    pub fn took(&self) -> Option<String> {
+        let seconds = (self.finished_at? - self.started_at?).num_seconds().max(0);
+        Some(if seconds < 60 {
+            format!("{seconds} s")
+        } else {
+            format!("{} min {} s", seconds / 60, seconds % 60)
+        })
     }
 
     /// Whether the preview found nothing wrong and nothing was imported yet.
@@ -443,4 +459,62 @@ pub fn sweep_lapsed(conn: &mut DbConnection) -> QueryResult<usize> {
         })?;
     }
     Ok(lapsed.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(total: i64, done: i64, seconds: i64) -> Import {
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 12, 3)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap();
+        Import {
+            id: 1,
+            kind: "licenses".into(),
+            file_name: "l.csv".into(),
+            update_existing: false,
+            status: "committing".into(),
+            total_rows: total,
+            create_count: total,
+            update_count: 0,
+            skip_count: 0,
+            error_count: 0,
+            rows_done: done,
+            file_error: None,
+            created_by: "me".into(),
+            created_at: start,
+            finished_at: None,
+            started_at: Some(start),
+            updated_at: start + chrono::Duration::seconds(seconds),
+        }
+    }
+
+    #[test]
+    fn progress_tells_rows_rate_and_time_left() {
+        let p = running(100_000, 25_000, 5).progress();
+        assert_eq!((p.percent, p.rate), (25, Some(5_000)));
+        assert_eq!(
+            p.summary(),
+            "25000 of 100000 rows (25%) · 5000 rows/s · about 15 s left"
+        );
+        let p = running(1_000_000, 10_000, 10).progress();
+        assert_eq!(p.left.as_deref(), Some("about 17 min left"));
+        assert!(running(12_000, 0, 1)
+            .progress()
+            .summary()
+            .starts_with("Checking the file again"));
+        let p = running(12_000, 12_000, 3).progress();
+        assert!(p.publishing && p.summary().contains("making them visible"));
+    }
+
+    #[test]
+    fn progress_survives_odd_rows() {
+        // More rows reported than the file has, no time passed, a clock gone backwards.
+        let p = running(10, 50, 0).progress();
+        assert_eq!((p.done, p.percent, p.rate), (10, 100, None));
+        assert_eq!(running(10, 5, -3).progress().rate, None);
+        assert_eq!(running(0, 0, 1).progress().percent, 100);
+    }
 }

@@ -285,7 +285,7 @@ async fn a_big_import_commits_in_the_background_with_its_progress_on_the_page() 
         page.contains(&format!("max=\"{rows}\"")),
         "a progress bar: {page}"
     );
-    assert!(page.contains(&format!("of {rows} rows")), "{page}");
+    assert!(page.contains(&format!("{rows} rows")), "{page}");
     assert!(
         page.contains(&format!("Importing {rows} rows in the background")),
         "{page}"
@@ -351,5 +351,6 @@ async fn a_big_import_commits_in_the_background_with_its_progress_on_the_page() 
         .await
         .unwrap();
     assert!(page.contains("Imported"), "{page}");
+    assert!(page.contains("Import took"), "{page}");
     assert!(!page.contains("<progress"), "{page}");
 }
