@@ -66,18 +66,14 @@ pub async fn preview_at(
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let to = location(&r);
     let id: i64 = to.rsplit('/').next().unwrap().parse().unwrap();
-    (id, app.get(&to).await.text().await.unwrap())
+    (id, app.page(&to).await)
 }
 
 /// Commits an import and returns its page.
 pub async fn commit(app: &TestApp, id: i64) -> String {
     let r = app.post_form(&format!("/imports/{id}/commit"), &[]).await;
     assert_eq!(r.status(), 303);
-    app.get(&format!("/imports/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap()
+    app.page(&format!("/imports/{id}")).await
 }
 
 /// Every table but the imports' own (an upload stores its file and preview there).
@@ -228,12 +224,7 @@ async fn row_problems_have_their_line_and_column_and_block_the_commit() {
         "no import button with problems"
     );
     // The problems as CSV, every one.
-    let csv = app
-        .get(&format!("/imports/{id}/problems.csv"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let csv = app.page(&format!("/imports/{id}/problems.csv")).await;
     assert_eq!(csv.lines().count(), 6, "{csv}");
     assert!(csv.starts_with("line,column,kind,message"));
     // Committing anyway is refused; nothing changes.
@@ -309,12 +300,7 @@ async fn new_customers_are_created_existing_ones_updated_or_skipped_and_found_by
     assert_eq!(linked, 2);
     // The list's searches find the imported customer by any indexed prefix.
     for q in ["zelda", "quill", "=formula", "ZELDA.QUILL@imp"] {
-        let list = app
-            .get(&format!("/customers?q={}", urlencode(q)))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let list = app.page(&format!("/customers?q={}", urlencode(q))).await;
         assert!(list.contains("zelda.quill@imported.example"), "{q}");
     }
     // With "update": the existing customer takes the file's values; the same file twice
@@ -337,7 +323,7 @@ async fn new_customers_are_created_existing_ones_updated_or_skipped_and_found_by
     assert!(page.contains("imported already"), "{page}");
     assert_eq!(data(&app), before);
     // The Imports page lists both with their counts.
-    let list = app.get("/imports").await.text().await.unwrap();
+    let list = app.page("/imports").await;
     assert_eq!(list.matches("customers.csv").count(), 2, "{list}");
 }
 
@@ -458,12 +444,7 @@ async fn read_only_staff_can_neither_upload_nor_commit() {
     assert_eq!(r.status(), 403);
     assert_eq!(snapshot(&app), before);
     // They see the Imports page and the preview, without the import button.
-    let page = app
-        .get(&format!("/imports/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&format!("/imports/{id}")).await;
     assert!(page.contains("Ready to import") && !page.contains("Import 1 rows"));
 }
 
@@ -574,12 +555,7 @@ async fn an_import_whose_process_died_shows_as_interrupted_and_leaves_nothing() 
             .unwrap();
     }
     // While the lease runs, it is importing; nobody else can commit it.
-    let page = app
-        .get(&format!("/imports/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&format!("/imports/{id}")).await;
     assert!(page.contains("Importing"), "{page}");
     let page = commit(&app, id).await;
     assert!(page.contains("being imported"), "{page}");
@@ -588,12 +564,7 @@ async fn an_import_whose_process_died_shows_as_interrupted_and_leaves_nothing() 
         .set(imports::lease_until.eq(Some(keyfold::models::now() - chrono::Duration::minutes(1))))
         .execute(&mut app.conn())
         .unwrap();
-    let page = app
-        .get(&format!("/imports/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&format!("/imports/{id}")).await;
     assert!(page.contains("Interrupted"), "{page}");
     assert!(page.contains("stopped before it finished"), "{page}");
     assert_eq!(status(&app, id), "interrupted");

@@ -203,12 +203,7 @@ async fn license_rows_are_checked_and_new_orders_and_customers_created() {
         ]
     );
     // The license list finds it by key prefix, and shows it inactive.
-    let list = app
-        .get("/licenses?key=impt-0001&status=inactive")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let list = app.page("/licenses?key=impt-0001&status=inactive").await;
     assert!(list.contains("IMPT-0001-AAAA"), "{list}");
 }
 
@@ -228,7 +223,7 @@ async fn support_staff_cannot_import_licenses() {
     .await;
     assert_eq!(r.status(), 403);
     assert_eq!(snapshot(&app), before);
-    let page = app.get("/imports").await.text().await.unwrap();
+    let page = app.page("/imports").await;
     assert!(!page.contains("Import licenses") && page.contains("Import customers"));
 }
 
@@ -274,12 +269,7 @@ async fn a_big_import_commits_in_the_background_with_its_progress_on_the_page() 
     let r = app.post_form(&format!("/imports/{id}/commit"), &[]).await;
     assert_eq!(r.status(), 303);
     let held = hold_staging(&app);
-    let page = app
-        .get(&format!("/imports/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&format!("/imports/{id}")).await;
     assert!(page.contains("Importing"), "{page}");
     assert!(
         page.contains(&format!("max=\"{rows}\"")),
@@ -344,12 +334,7 @@ async fn a_big_import_commits_in_the_background_with_its_progress_on_the_page() 
         .get_result(&mut app.conn())
         .unwrap();
     assert_eq!(imported, rows);
-    let page = app
-        .get(&format!("/imports/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&format!("/imports/{id}")).await;
     assert!(page.contains("Imported"), "{page}");
     assert!(page.contains("Import took"), "{page}");
     assert!(!page.contains("<progress"), "{page}");

@@ -72,6 +72,11 @@ impl TestApp {
             .expect("request is sent")
     }
 
+    /// The body of a GET as text.
+    pub async fn page(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
     pub fn conn(&self) -> keyfold::db::PooledConn {
         self.pool.get().expect("a database connection")
     }
