@@ -105,21 +105,29 @@ def run(n):
     signer = threading.Thread(target=sign_in_during, daemon=True)
     signer.start()
     started = time.monotonic()
-    out = subprocess.run([bench.BIN, "import", "licenses", path], env=env, capture_output=True, text=True)
-    took = time.monotonic() - started
+    with open(os.path.join(bench.WORK, f"import-{n}.out"), "w+") as log:
+        proc = subprocess.Popen([bench.BIN, "import", "licenses", path], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.monotonic() - started
+        log.seek(0)
+        output = log.read()
+    code = os.waitstatus_to_exitcode(status)
+    peak_mb = usage.ru_maxrss / 1024
     done.set()
     signer.join(timeout=60)
     writer.stop = True
     writer.join()
     server.terminate()
     server.wait()
-    if out.returncode != 0:
-        print(out.stdout, out.stderr)
+    if code != 0:
+        print(output)
         raise SystemExit("the import failed")
     imported = sqlite3.connect(db).execute("SELECT COUNT(*) FROM licenses WHERE key_norm LIKE 'IMP%'").fetchone()[0]
     failed_sign_ins = [s for s in sign_ins if s[0] != "ok"]
     slowest = max((s[1] for s in sign_ins), default=0)
-    print(f"{n:>9} licenses: check + commit {took:.1f} s ({n / took:,.0f} rows/s), {imported} imported; "
+    print(f"{n:>9} licenses: check + commit {took:.1f} s ({n / took:,.0f} rows/s), {imported} imported, "
+          f"peak RSS {peak_mb:,.0f} MB; "
           f"another writer: {writer.count} writes, longest wait {writer.longest * 1000:.0f} ms, {writer.failed} failed; "
           f"sign-ins during the commit: {len(sign_ins)}, {len(failed_sign_ins)} failed, slowest {slowest * 1000:.0f} ms"
           + (f" ({failed_sign_ins[0][0]})" if failed_sign_ins else ""))
