@@ -17,6 +17,33 @@ use crate::models::import::Import;
 use crate::models::ModelResult;
 use run::Kind;
 
+/// What a commit asked for in the portal came to.
+pub enum Committed {
+    /// Imported while the request waited.
+    Done(Import),
+    /// Too big to wait for: being imported on a thread of its own.
+    InBackground(Import),
+}
+
+/// Commits a previewed import from the portal: taken at once (so a refusal is answered
+/// at once); one of more than [`run::BACKGROUND_ROWS`] rows is finished in the
+/// background, a smaller one here.
+pub fn commit(
+    conn: &mut DbConnection,
+    pool: &Pool,
+    actor: &Actor,
+    id: i64,
+) -> ModelResult<Committed> {
+    let import = run::begin(conn, id)?;
+    if import.total_rows > run::BACKGROUND_ROWS {
+        match finish_in_background(pool.clone(), actor.clone(), import.clone()) {
+            Ok(()) => return Ok(Committed::InBackground(import)),
+            Err(e) => tracing::warn!("no thread for a background import, importing now: {e}"),
+        }
+    }
+    finish_commit(conn, actor, &import, &mut |_| {}).map(Committed::Done)
+}
+
 /// Finishes a commit begun with [`run::begin`], whichever its kind.
 pub fn finish_commit(
     conn: &mut DbConnection,

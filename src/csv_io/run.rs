@@ -129,12 +129,6 @@ pub struct Progress {
     pub publishing: bool,
 }
 
-/// Commits a previewed import (see the module's description).
-pub fn commit<K: Kind>(conn: &mut DbConnection, actor: &Actor, id: i64) -> ModelResult<Import> {
-    let import = begin(conn, id)?;
-    finish::<K>(conn, actor, &import, &mut |_| {})
-}
-
 /// Takes a previewed import for committing (refused when it has problems or is being or
 /// was imported already): the part of a commit that answers at once.
 pub fn begin(conn: &mut DbConnection, id: i64) -> ModelResult<Import> {

@@ -14,6 +14,7 @@ use crate::auth::{CsrfForm, CsrfMultipart, HasCsrfToken};
 use crate::csv_io::customer_import::{self, Customers};
 use crate::csv_io::license_import::{self, Licenses};
 use crate::csv_io::run;
+use crate::csv_io::Committed;
 use crate::domain::{Action, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::models::import::{self, Import, Problem, PROBLEMS_SHOWN};
@@ -299,45 +300,25 @@ pub async fn commit(
     if !ctx.can(commit_action(&kind)) {
         return Err(AppError::Forbidden);
     }
-    let begun = state.db(move |conn| Ok(run::begin(conn, id))).await?;
-    let import = match begun {
-        Ok(import) => import,
-        Err(e) => {
-            crate::web::forms::flash_result(&ctx, Err::<(), _>(e), |_| String::new())?;
-            return Ok(see_other(&back));
-        }
-    };
-    if import.total_rows > run::BACKGROUND_ROWS {
-        let rows = import.total_rows;
-        match crate::csv_io::finish_in_background(state.pool.clone(), actor.clone(), import.clone())
-        {
-            Ok(()) => {
-                ctx.flash(
-                    FlashLevel::Info,
-                    format!(
-                        "Importing {rows} rows in the background: this page shows how far it is, and the rest of the portal stays usable meanwhile."
-                    ),
-                );
-                return Ok(see_other(&back));
-            }
-            Err(e) => tracing::warn!("no thread for a background import, importing now: {e}"),
-        }
-    }
+    let pool = state.pool.clone();
     let result = state
-        .db(move |conn| {
-            Ok(crate::csv_io::finish_commit(
-                conn,
-                &actor,
-                &import,
-                &mut |_| {},
-            ))
-        })
+        .db(move |conn| Ok(crate::csv_io::commit(conn, &pool, &actor, id)))
         .await?;
-    crate::web::forms::flash_result(&ctx, result, |i| {
-        format!(
-            "Imported {}: {} created, {} updated, {} skipped.",
-            i.file_name, i.create_count, i.update_count, i.skip_count
-        )
-    })?;
+    match result {
+        Ok(Committed::InBackground(i)) => ctx.flash(
+            FlashLevel::Info,
+            format!(
+                "Importing {} rows in the background: this page shows how far it is, and the rest of the portal stays usable meanwhile.",
+                i.total_rows
+            ),
+        ),
+        other => crate::web::forms::flash_result(&ctx, other, |done| {
+            let (Committed::Done(i) | Committed::InBackground(i)) = done;
+            format!(
+                "Imported {}: {} created, {} updated, {} skipped.",
+                i.file_name, i.create_count, i.update_count, i.skip_count
+            )
+        })?,
+    }
     Ok(see_other(&back))
 }
