@@ -334,6 +334,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         max_license_users -> Int8,
+        root_grant_id -> Nullable<Int8>,
+        quota_product_id -> Nullable<Int8>,
     }
 }
 
@@ -367,6 +369,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         parent_grant_id -> Nullable<Int8>,
+        vendor_made -> Bool,
     }
 }
 

@@ -157,6 +157,11 @@ impl Permissions {
         self.held().into_iter().all(|p| other.has(p))
     }
 
+    /// The permissions held by both.
+    pub fn intersect(&self, other: &Permissions) -> Permissions {
+        self.held().into_iter().filter(|p| other.has(*p)).collect()
+    }
+
     /// The set from a form's checked field names (unknown names are ignored).
     pub fn from_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Self {
         let keys: Vec<&str> = keys.into_iter().collect();

@@ -8,6 +8,8 @@ use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
 use super::license_manager::{self, LicenseManager};
+use super::grant_products::{self, ProductChoice};
+use super::grant_tree;
 use super::order::Order;
 use super::token::{self, Purpose};
 use super::{ModelError, ModelResult};
@@ -36,8 +38,12 @@ pub struct Grant {
     pub created_by_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    /// The grant this one was carved from (a delegate's, or a created order's).
+    /// The grant this one was made from (a delegate's, or a created order's); set when
+    /// the grant is made, never changed.
     pub parent_grant_id: Option<i64>,
+    /// Made by staff: the root of a tree, whose quotas bound everything below it. Set
+    /// when the grant is made, never changed.
+    pub vendor_made: bool,
 }
 
 impl Grant {
@@ -222,7 +228,7 @@ pub struct NewGrant {
     pub permissions: Permissions,
     /// The products the grant may issue or order, with quotas; `None`: the default
     /// (the products on the order, or all of a delegator's).
-    pub products: Option<Vec<super::grant_products::ProductChoice>>,
+    pub products: Option<Vec<ProductChoice>>,
 }
 
 /// What adding a manager did.
@@ -235,14 +241,109 @@ pub enum Added {
     Granted,
 }
 
-/// Adds a license manager to an order: creates the account if the email is new, grants
-/// the permissions and queues an invite (no password yet) or a "granted" notice.
+/// Who makes a grant, and so where it hangs in the tree.
+#[derive(Clone, Copy, Debug)]
+enum Maker<'a> {
+    /// Staff (or the demo seed): a vendor-made grant, a root.
+    Vendor,
+    /// A manager, from one of their grants: a grant below it.
+    Manager(&'a GrantedOrder),
+}
+
+/// Inserts a grant (a manager may hold one grant per order: a second is a field error).
+fn insert(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    manager: &LicenseManager,
+    order: &Order,
+    permissions: Permissions,
+    state: &str,
+    maker: Maker,
+) -> ModelResult<Grant> {
+    let existing: bool = diesel::select(diesel::dsl::exists(
+        manager_grants::table
+            .filter(manager_grants::manager_id.eq(manager.id))
+            .filter(manager_grants::order_id.eq(order.id)),
+    ))
+    .get_result(conn)?;
+    if existing {
+        return Err(ModelError::invalid(
+            "email",
+            "This person already manages this order: change their permissions on their row instead.",
+        ));
+    }
+    let now = super::now();
+    let (kind, by, parent, vendor_made) = match maker {
+        Maker::Vendor => (
+            if actor.kind == "staff" { "staff" } else { "system" },
+            actor.id,
+            None,
+            true,
+        ),
+        Maker::Manager(from) => ("manager", actor.id, Some(from.grant_id().0), false),
+    };
+    let id: i64 = diesel::insert_into(manager_grants::table)
+        .values((
+            manager_grants::manager_id.eq(manager.id),
+            manager_grants::order_id.eq(order.id),
+            permissions,
+            manager_grants::invite_state.eq(state),
+            manager_grants::created_by_kind.eq(kind),
+            manager_grants::created_by_id.eq(by),
+            manager_grants::created_at.eq(now),
+            manager_grants::updated_at.eq(now),
+            manager_grants::parent_grant_id.eq(parent),
+            manager_grants::vendor_made.eq(vendor_made),
+        ))
+        .returning(manager_grants::id)
+        .get_result(conn)
+        .map_err(|e| {
+            super::unique_as_field(e, "email", "This person already manages this order.")
+        })?;
+    Ok(load(conn, id)?)
+}
+
+/// Staff add a license manager to an order: a vendor-made grant (with the products
+/// chosen and their quotas, or those already on the order without a quota). Creates the
+/// account if the email is new and queues an invite (no password yet) or a "granted"
+/// notice.
 pub fn add(
     conn: &mut DbConnection,
     mailer: &Mailer,
     actor: &Actor,
     order: &Order,
     input: &NewGrant,
+) -> ModelResult<(GrantId, Added)> {
+    add_as(conn, mailer, actor, order, input, Maker::Vendor)
+}
+
+/// A manager with "Manage managers" invites someone to the order: a grant below their
+/// own, with at most their permissions and products (quotas within what is left of
+/// theirs; no quota means up to their room).
+pub fn add_delegate(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    actor: &Actor,
+    order: &Order,
+    input: &NewGrant,
+    from: &GrantedOrder,
+) -> ModelResult<(GrantId, Added)> {
+    if !input.permissions.is_subset_of(&from.permissions()) {
+        return Err(ModelError::invalid(
+            "permissions",
+            "You can give only permissions you hold on this order.",
+        ));
+    }
+    add_as(conn, mailer, actor, order, input, Maker::Manager(from))
+}
+
+fn add_as(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    actor: &Actor,
+    order: &Order,
+    input: &NewGrant,
+    maker: Maker,
 ) -> ModelResult<(GrantId, Added)> {
     let manager = match license_manager::find_by_email(conn, input.email.normalized())? {
         Some(m) => m,
@@ -254,55 +355,30 @@ pub fn add(
             "This license manager's account is disabled: enable it on their page first.",
         ));
     }
-    let existing: Option<Grant> = manager_grants::table
-        .filter(manager_grants::manager_id.eq(manager.id))
-        .filter(manager_grants::order_id.eq(order.id))
-        .select(Grant::as_select())
-        .first(conn)
-        .optional()?;
-    if existing.is_some() {
-        return Err(ModelError::invalid(
-            "email",
-            "This person already manages this order: change their permissions, or resend the invite, on their row.",
-        ));
-    }
     let has_password = manager.password_hash.is_some();
     let state = if has_password { ACCEPTED } else { PENDING };
-    let now = super::now();
-    let (kind, id) = match actor.kind {
-        "staff" => ("staff", actor.id),
-        "manager" => ("manager", actor.id),
-        _ => ("system", None),
-    };
-    let id: i64 = diesel::insert_into(manager_grants::table)
-        .values((
-            manager_grants::manager_id.eq(manager.id),
-            manager_grants::order_id.eq(order.id),
-            input.permissions,
-            manager_grants::invite_state.eq(state),
-            manager_grants::created_by_kind.eq(kind),
-            manager_grants::created_by_id.eq(id),
-            manager_grants::created_at.eq(now),
-            manager_grants::updated_at.eq(now),
-        ))
-        .returning(manager_grants::id)
-        .get_result(conn)?;
-    let grant = load(conn, id)?;
-    if actor.kind != "manager" {
-        // A vendor-made grant: the products chosen, or those already on the order.
-        // (A manager's delegate is carved from the delegator's grant by the caller.)
-        let products = match &input.products {
-            Some(p) => p.clone(),
-            None => super::grant_products::products_on_order(conn, OrderId(order.id))?
-                .into_iter()
-                .map(|product_id| super::grant_products::ProductChoice {
-                    product_id,
-                    quota: None,
-                })
-                .collect(),
-        };
-        super::grant_products::check_exist(conn, &products)?;
-        super::grant_products::set(conn, GrantId(grant.id), &products)?;
+    let grant = insert(conn, actor, &manager, order, input.permissions, state, maker)?;
+    let id = GrantId(grant.id);
+    match maker {
+        Maker::Vendor => {
+            let products = match &input.products {
+                Some(p) => p.clone(),
+                None => no_quota(grant_products::products_on_order(conn, OrderId(order.id))?),
+            };
+            grant_products::set_vendor(conn, id, &products)?;
+        }
+        Maker::Manager(from) => {
+            let products = match &input.products {
+                Some(p) => p.clone(),
+                None => no_quota(
+                    grant_products::allowances(conn, from.grant_id())?
+                        .into_iter()
+                        .map(|a| a.product_id)
+                        .collect(),
+                ),
+            };
+            grant_products::give(conn, from.grant_id(), id, &products)?;
+        }
     }
     audit::record(
         conn,
@@ -324,43 +400,47 @@ pub fn add(
             link: queue_invite(conn, mailer, &manager, order, &grant)?,
         }
     };
-    Ok((GrantId(grant.id), added))
+    Ok((id, added))
+}
+
+/// Products without a quota of their own.
+fn no_quota(products: Vec<i64>) -> Vec<ProductChoice> {
+    products
+        .into_iter()
+        .map(|product_id| ProductChoice {
+            product_id,
+            quota: None,
+        })
+        .collect()
 }
 
 /// The grant a manager gets on an order they created in the portal: the same
-/// permissions as on the order they created it from, accepted, and carved from that
-/// grant (the same products; what it creates counts against the same quotas).
+/// permissions as on the order they created it from, accepted, and below that grant
+/// (the same products, without quotas of its own: what it creates counts against the
+/// quotas above). The grants above it gain no reach into the new order.
 pub fn add_for_creator(
     conn: &mut DbConnection,
     actor: &Actor,
     order: &Order,
     from: &GrantedOrder,
 ) -> ModelResult<GrantId> {
-    let now = super::now();
-    let id: i64 = diesel::insert_into(manager_grants::table)
-        .values((
-            manager_grants::manager_id.eq(from.manager_id().0),
-            manager_grants::order_id.eq(order.id),
-            from.permissions(),
-            manager_grants::invite_state.eq(ACCEPTED),
-            manager_grants::created_by_kind.eq("manager"),
-            manager_grants::created_by_id.eq(actor.id),
-            manager_grants::created_at.eq(now),
-            manager_grants::updated_at.eq(now),
-        ))
-        .returning(manager_grants::id)
-        .get_result(conn)?;
-    let products: Vec<super::grant_products::ProductChoice> =
-        super::grant_products::allowances(conn, from.grant_id())?
-            .into_iter()
-            .map(|a| super::grant_products::ProductChoice {
-                product_id: a.product_id,
-                quota: None,
-            })
-            .collect();
-    super::grant_products::carve(conn, from.grant_id(), GrantId(id), &products)?;
-    let grant = load(conn, id)?;
     let manager = license_manager::find(conn, from.manager_id())?.ok_or(ModelError::NotFound)?;
+    let grant = insert(
+        conn,
+        actor,
+        &manager,
+        order,
+        from.permissions(),
+        ACCEPTED,
+        Maker::Manager(from),
+    )?;
+    let products = no_quota(
+        grant_products::allowances(conn, from.grant_id())?
+            .into_iter()
+            .map(|a| a.product_id)
+            .collect(),
+    );
+    grant_products::give(conn, from.grant_id(), GrantId(grant.id), &products)?;
     audit::record(
         conn,
         actor,
@@ -373,7 +453,7 @@ pub fn add_for_creator(
         .label(&manager.email)
         .after(grant.audit_view(&manager)),
     )?;
-    Ok(GrantId(id))
+    Ok(GrantId(grant.id))
 }
 
 fn order_data(
@@ -458,19 +538,55 @@ fn days_text(days: i64) -> String {
     }
 }
 
-/// Changes a manager's permissions on this order.
-pub fn set_permissions(
+/// Changes a grant's permissions and, when the form had them, its products and quotas.
+/// A vendor-made grant takes what staff chose; any other stays within the grant it was
+/// made from. Lowering a grant clamps its whole subtree: every grant below keeps only
+/// the permissions and products its parent holds, with quotas no larger.
+pub fn edit(
     conn: &mut DbConnection,
     actor: &Actor,
     order: &Order,
     id: GrantId,
     permissions: Permissions,
+    products: Option<Vec<ProductChoice>>,
 ) -> ModelResult<LicenseManager> {
     let (before, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    let parent = match before.parent_grant_id {
+        Some(p) if !before.vendor_made => load(conn, p).optional()?,
+        _ => None,
+    };
+    if let Some(parent) = &parent {
+        if !permissions.is_subset_of(&parent.permissions) {
+            return Err(ModelError::invalid(
+                "permissions",
+                "These permissions come from another manager's grant, which lacks some of them: give only permissions that grant holds.",
+            ));
+        }
+    }
+    let products_before = grant_products::choices(conn, id)?;
     diesel::update(manager_grants::table.find(id.0))
         .set((permissions, manager_grants::updated_at.eq(super::now())))
         .execute(conn)?;
+    grant_tree::clamp_permissions(conn, id)?;
+    if let Some(products) = products {
+        if before.vendor_made {
+            grant_products::set_vendor(conn, id, &products)?;
+        } else {
+            let Some(parent) = &parent else {
+                return Err(ModelError::Refused(
+                    "This grant no longer hangs from another grant; it can be given no products. Remove it and add the manager again."
+                        .to_owned(),
+                ));
+            };
+            grant_products::give(conn, GrantId(parent.id), id, &products)?;
+        }
+    }
     let after = load(conn, id.0)?;
+    let products_after = grant_products::choices(conn, id)?;
+    let mut before_view = before.audit_view(&manager);
+    before_view["products"] = products_view(&products_before);
+    let mut after_view = after.audit_view(&manager);
+    after_view["products"] = products_view(&products_after);
     audit::record(
         conn,
         actor,
@@ -481,10 +597,54 @@ pub fn set_permissions(
         )
         .order(order.id)
         .label(&manager.email)
-        .before(before.audit_view(&manager))
-        .after(after.audit_view(&manager)),
+        .before(before_view)
+        .after(after_view),
     )?;
     Ok(manager)
+}
+
+/// A grant's products and quotas for the audit log.
+fn products_view(choices: &[ProductChoice]) -> serde_json::Value {
+    choices
+        .iter()
+        .map(|c| json!({ "product": c.product_id, "quota": c.quota }))
+        .collect()
+}
+
+/// A grant that goes with the one being removed, as the confirmation lists it.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub id: i64,
+    pub manager_email: String,
+    pub order_id: i64,
+    pub order_reference: String,
+}
+
+/// The grants derived from a grant (delegates, grants on orders created through it, and
+/// theirs): removing the grant removes them too.
+pub fn derived(conn: &mut DbConnection, id: GrantId) -> QueryResult<Vec<Derived>> {
+    let ids = grant_tree::descendants(conn, id)?;
+    let rows: Vec<(i64, String, i64, String)> = manager_grants::table
+        .inner_join(license_managers::table)
+        .inner_join(orders::table)
+        .filter(manager_grants::id.eq_any(&ids))
+        .order(manager_grants::id.asc())
+        .select((
+            manager_grants::id,
+            license_managers::email,
+            orders::id,
+            orders::reference,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, manager_email, order_id, order_reference)| Derived {
+            id,
+            manager_email,
+            order_id,
+            order_reference,
+        })
+        .collect())
 }
 
 /// Voids the manager's invite links when no pending grant is left, and every link when
@@ -507,7 +667,11 @@ fn void_unneeded_links(conn: &mut DbConnection, manager: i64) -> QueryResult<()>
     Ok(())
 }
 
-/// Removes a manager from this order (the account stays, with its other grants).
+/// Removes a manager from this order, and with them every grant derived from theirs
+/// (their delegates, the grants on orders created through it, and theirs): nothing
+/// derived from a grant outlives it, so removing never frees anything from the quotas
+/// above. Licenses already created stay counted. The accounts stay, with their other
+/// grants.
 pub fn remove(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -515,9 +679,30 @@ pub fn remove(
     id: GrantId,
 ) -> ModelResult<LicenseManager> {
     let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
-    super::grant_products::reparent_children(conn, id)?;
+    let derived = derived(conn, id)?;
+    for d in &derived {
+        let (g, m) = find_on_order(conn, OrderId(d.order_id), GrantId(d.id))?;
+        diesel::delete(manager_grants::table.find(d.id)).execute(conn)?;
+        void_unneeded_links(conn, m.id)?;
+        audit::record(
+            conn,
+            actor,
+            Entry::new("license_manager.removed", "license_manager", Some(m.id))
+                .order(d.order_id)
+                .label(&m.email)
+                .before(g.audit_view(&m))
+                .after(json!({ "with_grant_of": manager.email, "on_order": order.reference })),
+        )?;
+    }
     diesel::delete(manager_grants::table.find(id.0)).execute(conn)?;
     void_unneeded_links(conn, manager.id)?;
+    let mut before = grant.audit_view(&manager);
+    if !derived.is_empty() {
+        before["derived_removed"] = derived
+            .iter()
+            .map(|d| json!({ "manager": d.manager_email, "order": d.order_reference }))
+            .collect();
+    }
     audit::record(
         conn,
         actor,
@@ -528,7 +713,7 @@ pub fn remove(
         )
         .order(order.id)
         .label(&manager.email)
-        .before(grant.audit_view(&manager)),
+        .before(before),
     )?;
     Ok(manager)
 }

@@ -1,25 +1,28 @@
 //! What a grant may issue or order: a set of products, each with an optional quota and
 //! the count of licenses created against it.
 //!
-//! A vendor-made grant is a root. A grant a manager made by delegating ("Manage
-//! managers"), or that Create order made for the new order, names the grant it came
-//! from (`parent_grant_id`), and its products are a subset of that grant's. Creating
-//! licenses through a grant charges its own row and every ancestor's row for that
-//! product, each with a conditional update (`used + n <= quota`), so the vendor-made
-//! grant's quota bounds everything its manager and their delegates create, on every
-//! order, and two concurrent requests can never both take the last of it.
+//! A quota is a cap along the path, not a reservation. A vendor-made grant is the root
+//! of a tree (see `grant_tree`); a grant a manager made by delegating ("Manage
+//! managers"), or that Create order made for the new order, hangs from the grant it came
+//! from, and its products are a subset of that grant's. Creating licenses through a
+//! grant charges its own row and every ancestor's row for that product up to the
+//! vendor-made grant, each with a conditional update (`used + n <= quota`), so the
+//! vendor-made grant's quota bounds everything its manager and their delegates create,
+//! on every order, and two concurrent requests can never both take the last of it. A
+//! delegate's missing quota means "up to the delegator's room"; only a vendor-made
+//! grant's missing quota means no limit, and only staff set it. Each license created
+//! records the vendor-made grant and the product it was counted against, so a ceiling
+//! can be checked by counting licenses too.
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use super::grant_tree;
 use super::{ModelError, ModelResult};
-use crate::db::schema::{grant_products, manager_grants, products};
+use crate::db::schema::{grant_products, licenses, manager_grants, products};
 use crate::db::DbConnection;
 use crate::domain::{GrantId, ProductId};
-
-/// A chain of grants is followed at most this far (a guard against a damaged cycle).
-const MAX_DEPTH: usize = 32;
 
 /// The largest quota a form accepts.
 pub const MAX_QUOTA: i64 = 1_000_000;
@@ -70,27 +73,6 @@ pub fn shown_choice(
     }
 }
 
-/// The grant and those above it, nearest first.
-fn chain(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<i64>> {
-    let mut ids = vec![grant.0];
-    let mut at = grant.0;
-    while ids.len() < MAX_DEPTH {
-        let parent: Option<Option<i64>> = manager_grants::table
-            .find(at)
-            .select(manager_grants::parent_grant_id)
-            .first(conn)
-            .optional()?;
-        match parent.flatten() {
-            Some(p) if !ids.contains(&p) => {
-                ids.push(p);
-                at = p;
-            }
-            _ => break,
-        }
-    }
-    Ok(ids)
-}
-
 /// (quota, used) by (grant, product).
 type Rows = HashMap<(i64, i64), (Option<i64>, i64)>;
 
@@ -127,7 +109,12 @@ fn remaining_in(chain: &[i64], rows: &Rows, product: i64) -> Option<Option<i64>>
 
 /// The products a grant may issue or order, by name.
 pub fn allowances(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<Allowance>> {
-    let chain = chain(conn, grant)?;
+    let path = grant_tree::path(conn, grant)?;
+    if path.root.is_none() {
+        // Without a vendor-made grant above it, a grant may create nothing.
+        return Ok(Vec::new());
+    }
+    let chain = path.grants;
     let rows = rows_of(conn, &chain)?;
     let mine: Vec<(i64, String, String, bool)> = grant_products::table
         .inner_join(products::table)
@@ -170,18 +157,29 @@ pub fn choices(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<Produ
         .collect())
 }
 
-/// Counts `n` new licenses of `product` against the grant and every grant above it, or
-/// refuses (nothing counted) when the product is not allowed or a quota would be passed.
-/// Call it in the transaction that creates the licenses.
+/// Counts `n` new licenses of `product` against the grant and every grant above it up
+/// to its vendor-made grant, or refuses (nothing counted) when the product is not
+/// allowed, a quota would be passed, or no vendor-made grant is above it. Returns the
+/// vendor-made grant, which the new licenses record. Call it in the transaction that
+/// creates the licenses.
 pub fn charge(
     conn: &mut DbConnection,
     grant: GrantId,
     product: ProductId,
     n: i64,
     field: &str,
-) -> ModelResult<()> {
-    let chain = chain(conn, grant)?;
-    for g in &chain {
+) -> ModelResult<GrantId> {
+    let path = grant_tree::path(conn, grant)?;
+    let Some(root) = path.root else {
+        return Err(ModelError::Refused(
+            "Your permissions on this order no longer come from the vendor: ask the vendor to grant them again."
+                .to_owned(),
+        ));
+    };
+    if n <= 0 {
+        return Ok(GrantId(root));
+    }
+    for g in &path.grants {
         let done = diesel::update(
             grant_products::table
                 .filter(grant_products::grant_id.eq(*g))
@@ -196,8 +194,8 @@ pub fn charge(
         .execute(conn)?;
         if done == 0 {
             // Say why (the transaction is rolled back by the caller's error).
-            let rows = rows_of(conn, &chain)?;
-            return Err(match remaining_in(&chain, &rows, product.0) {
+            let rows = rows_of(conn, &path.grants)?;
+            return Err(match remaining_in(&path.grants, &rows, product.0) {
                 None => ModelError::invalid(field, "You may not issue this product."),
                 Some(left) => ModelError::invalid(
                     field,
@@ -210,7 +208,16 @@ pub fn charge(
             });
         }
     }
-    Ok(())
+    Ok(GrantId(root))
+}
+
+/// How many licenses record `root` as their vendor-made grant, for `product`'s quota.
+pub fn recorded(conn: &mut DbConnection, root: GrantId, product: ProductId) -> QueryResult<i64> {
+    licenses::table
+        .filter(licenses::root_grant_id.eq(root.0))
+        .filter(licenses::quota_product_id.eq(product.0))
+        .count()
+        .get_result(conn)
 }
 
 /// Checks that every chosen product exists (a forged id is a field message, not a
@@ -230,9 +237,14 @@ pub fn check_exist(conn: &mut DbConnection, choices: &[ProductChoice]) -> ModelR
     Ok(())
 }
 
-/// Replaces a vendor-made grant's products (quotas as given; counts of kept products
-/// stay).
-pub fn set(conn: &mut DbConnection, grant: GrantId, choices: &[ProductChoice]) -> QueryResult<()> {
+/// Replaces a grant's product rows (quotas as given; the counts of kept products stay;
+/// a product added starts from `start_used`).
+fn store(
+    conn: &mut DbConnection,
+    grant: GrantId,
+    choices: &[ProductChoice],
+    start_used: &mut dyn FnMut(&mut DbConnection, i64) -> QueryResult<i64>,
+) -> QueryResult<()> {
     let keep: Vec<i64> = choices.iter().map(|c| c.product_id).collect();
     diesel::delete(
         grant_products::table
@@ -249,12 +261,13 @@ pub fn set(conn: &mut DbConnection, grant: GrantId, choices: &[ProductChoice]) -
         .set(grant_products::quota.eq(c.quota))
         .execute(conn)?;
         if updated == 0 {
+            let used = start_used(conn, c.product_id)?;
             diesel::insert_into(grant_products::table)
                 .values((
                     grant_products::grant_id.eq(grant.0),
                     grant_products::product_id.eq(c.product_id),
                     grant_products::quota.eq(c.quota),
-                    grant_products::used.eq(0),
+                    grant_products::used.eq(used),
                 ))
                 .execute(conn)?;
         }
@@ -262,22 +275,59 @@ pub fn set(conn: &mut DbConnection, grant: GrantId, choices: &[ProductChoice]) -
     Ok(())
 }
 
-/// Gives a grant made from `parent` (a delegate's, or the new order's) its products:
-/// each must be one the parent may still issue, with a quota no larger than what is
-/// left of it. Records the parent, so what the new grant creates is counted there too.
-pub fn carve(
+/// Sets a vendor-made grant's products and quotas (staff only). A quota may not go below
+/// what was already created through the grant; a product added again counts the
+/// licenses that record this grant. The grants below keep only these products, with
+/// quotas no larger.
+pub fn set_vendor(
+    conn: &mut DbConnection,
+    grant: GrantId,
+    choices: &[ProductChoice],
+) -> ModelResult<()> {
+    check_exist(conn, choices)?;
+    let current: Vec<ProductChoice> = self::choices(conn, grant)?;
+    let rows = rows_of(conn, &[grant.0])?;
+    for c in choices {
+        let used = match rows.get(&(grant.0, c.product_id)) {
+            Some((_, used)) => *used,
+            None => recorded(conn, grant, ProductId(c.product_id))?,
+        };
+        if let Some(q) = c.quota {
+            if q < used {
+                let name = product_name(conn, c.product_id)?;
+                return Err(ModelError::invalid(
+                    "products",
+                    format!(
+                        "{used} license{} of {name} {} already created through this grant: its quota can be no lower.",
+                        if used == 1 { "" } else { "s" },
+                        if used == 1 { "was" } else { "were" }
+                    ),
+                ));
+            }
+        }
+    }
+    store(conn, grant, choices, &mut |conn, product| {
+        recorded(conn, grant, ProductId(product))
+    })?;
+    if lowered(&current, choices) {
+        clamp_below(conn, grant)?;
+    }
+    Ok(())
+}
+
+/// Gives a grant made from `parent` (a delegate's, or a created order's) its products:
+/// each must be one the parent may still issue, with a quota no larger than what is left
+/// of the parent's room (what the grant itself already created counts back in). A
+/// missing quota means "up to the parent's room". The grants below it keep only these
+/// products, with quotas no larger.
+pub fn give(
     conn: &mut DbConnection,
     parent: GrantId,
     child: GrantId,
     choices: &[ProductChoice],
 ) -> ModelResult<()> {
     let allowed = allowances(conn, parent)?;
-    // What the child created already counts in the parent's use: a child being changed
-    // may keep a quota up to what is left of the parent's plus that.
-    let child_used: Vec<(i64, i64)> = grant_products::table
-        .filter(grant_products::grant_id.eq(child.0))
-        .select((grant_products::product_id, grant_products::used))
-        .load(conn)?;
+    let child_rows = rows_of(conn, &[child.0])?;
     for c in choices {
         let Some(a) = allowed.iter().find(|a| a.product_id == c.product_id) else {
             return Err(ModelError::invalid(
@@ -286,10 +336,7 @@ pub fn carve(
             ));
         };
         if let (Some(q), Some(left)) = (c.quota, a.remaining) {
-            let used = child_used
-                .iter()
-                .find(|(p, _)| *p == c.product_id)
-                .map_or(0, |(_, u)| *u);
+            let used = child_rows.get(&(child.0, c.product_id)).map_or(0, |r| r.1);
             let left = left.saturating_add(used);
             if q > left {
                 return Err(ModelError::invalid(
@@ -302,25 +349,69 @@ pub fn carve(
             }
         }
     }
-    diesel::update(manager_grants::table.find(child.0))
-        .set(manager_grants::parent_grant_id.eq(Some(parent.0)))
-        .execute(conn)?;
-    set(conn, child, choices)?;
+    let current = self::choices(conn, child)?;
+    store(conn, child, choices, &mut |_, _| Ok(0))?;
+    if lowered(&current, choices) {
+        clamp_below(conn, child)?;
+    }
     Ok(())
 }
 
-/// Before a grant is removed: its delegates hang from its parent instead, so what they
-/// create still counts against the quotas above.
-pub fn reparent_children(conn: &mut DbConnection, grant: GrantId) -> QueryResult<usize> {
-    let parent: Option<i64> = manager_grants::table
-        .find(grant.0)
-        .select(manager_grants::parent_grant_id)
-        .first::<Option<i64>>(conn)
-        .optional()?
-        .flatten();
-    diesel::update(manager_grants::table.filter(manager_grants::parent_grant_id.eq(grant.0)))
-        .set(manager_grants::parent_grant_id.eq(parent))
-        .execute(conn)
+fn product_name(conn: &mut DbConnection, id: i64) -> QueryResult<String> {
+    products::table
+        .find(id)
+        .select(products::name)
+        .first(conn)
+}
+
+/// Whether `after` takes away a product or lowers (or sets) a quota of `before`.
+fn lowered(before: &[ProductChoice], after: &[ProductChoice]) -> bool {
+    before.iter().any(|b| {
+        match after.iter().find(|a| a.product_id == b.product_id) {
+            None => true,
+            Some(a) => match (b.quota, a.quota) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(old), Some(new)) => new < old,
+            },
+        }
+    })
+}
+
+/// After a grant was lowered, its whole subtree is clamped: each grant below keeps only
+/// the products its parent has, with a quota no larger than its parent's (a missing quota
+/// stays: it already means "up to the parent's room"). Returns how
+/// many product rows changed.
+pub fn clamp_below(conn: &mut DbConnection, grant: GrantId) -> QueryResult<usize> {
+    let mut changed = 0;
+    for id in grant_tree::descendants(conn, grant)? {
+        let parent: Option<i64> = manager_grants::table
+            .find(id)
+            .select(manager_grants::parent_grant_id)
+            .first(conn)?;
+        let Some(parent) = parent else { continue };
+        let theirs = choices(conn, GrantId(parent))?;
+        let keep: Vec<i64> = theirs.iter().map(|c| c.product_id).collect();
+        changed += diesel::delete(
+            grant_products::table
+                .filter(grant_products::grant_id.eq(id))
+                .filter(grant_products::product_id.ne_all(&keep)),
+        )
+        .execute(conn)?;
+        for c in theirs {
+            if let Some(q) = c.quota {
+                changed += diesel::update(
+                    grant_products::table
+                        .filter(grant_products::grant_id.eq(id))
+                        .filter(grant_products::product_id.eq(c.product_id))
+                        .filter(grant_products::quota.gt(q)),
+                )
+                .set(grant_products::quota.eq(Some(q)))
+                .execute(conn)?;
+            }
+        }
+    }
+    Ok(changed)
 }
 
 /// The products on an order (the vendor form's default for a new grant).

@@ -27,6 +27,9 @@ pub struct LineInput {
     pub max_activations: Option<i64>,
     pub validity_days: Option<i64>,
     pub maintenance_days: Option<i64>,
+    /// Issued through a license manager's grant: the vendor-made grant at the top of its
+    /// path and the product whose quota the line took (each license records them).
+    pub charged_to: Option<(crate::domain::GrantId, ProductId)>,
 }
 
 /// Issues the licenses of `lines` into an order; returns the new license ids.
@@ -125,6 +128,8 @@ fn issue_one(
             licenses::floating_seats.eq(product.floating_seats),
             licenses::borrow_limit_hours.eq(product.borrow_limit_hours),
             licenses::max_license_users.eq(product.max_license_users),
+            licenses::root_grant_id.eq(line.charged_to.map(|(g, _)| g.0)),
+            licenses::quota_product_id.eq(line.charged_to.map(|(_, p)| p.0)),
             licenses::created_at.eq(now),
             licenses::updated_at.eq(now),
         ))

@@ -10,6 +10,7 @@ pub mod device;
 pub mod floating;
 pub mod grant;
 pub mod grant_products;
+pub mod grant_tree;
 pub mod import;
 pub mod issue;
 pub mod label;

@@ -9,6 +9,9 @@ use super::audit::{self, Actor, AuditRow};
 use super::customer::{self, Customer};
 use super::device::{self, Device};
 use super::grant::{self, GrantedOrder, InviteState};
+use super::grant_products::ProductChoice;
+use super::grant_tree;
+use super::license_manager::LicenseManager;
 use super::license::{self, License, LicenseSummary};
 use super::license_event::{self, LicenseEvent};
 use super::license_ops::{self, ResetBy, ResetPlan};
@@ -16,7 +19,7 @@ use super::order::{self, Order};
 use super::{ModelError, ModelResult, Page};
 use crate::db::schema::{audit_log, devices};
 use crate::db::DbConnection;
-use crate::domain::{CustomerId, DeviceId, LicenseId, Permissions};
+use crate::domain::{CustomerId, DeviceId, GrantId, LicenseId, Permissions};
 
 /// The order of the handle, with its customer.
 pub fn order(conn: &mut DbConnection, g: &GrantedOrder) -> ModelResult<(Order, Option<Customer>)> {
@@ -179,7 +182,8 @@ fn order_row(conn: &mut DbConnection, g: &GrantedOrder) -> ModelResult<Order> {
 }
 
 /// "Manage managers": invites another manager to this order with at most the inviter's
-/// own permissions on it (the same invite email and link as when the vendor adds them).
+/// own permissions on it (the same invite email and link as when the vendor adds them);
+/// the new grant hangs below the inviter's for good.
 pub fn invite_manager(
     conn: &mut DbConnection,
     g: &GrantedOrder,
@@ -187,71 +191,55 @@ pub fn invite_manager(
     actor: &Actor,
     input: &grant::NewGrant,
 ) -> ModelResult<grant::Added> {
-    if !input.permissions.is_subset_of(&g.permissions()) {
-        return Err(ModelError::invalid(
-            "permissions",
-            "You can give only permissions you hold on this order.",
-        ));
-    }
     let order = order_row(conn, g)?;
-    let (id, added) = grant::add(conn, mailer, actor, &order, input)?;
-    // The delegate's products are carved from the inviter's: those chosen (within what
-    // is left of the inviter's quotas), or all of the inviter's, counted against them.
-    let products = match &input.products {
-        Some(p) => p.clone(),
-        None => super::grant_products::allowances(conn, g.grant_id())?
-            .into_iter()
-            .map(|a| super::grant_products::ProductChoice {
-                product_id: a.product_id,
-                quota: None,
-            })
-            .collect(),
-    };
-    super::grant_products::carve(conn, g.grant_id(), id, &products)?;
-    Ok(added)
+    grant::add_delegate(conn, mailer, actor, &order, input, g).map(|(_, added)| added)
 }
 
-/// A grant of this order the signed-in manager may change: not their own, and with no
-/// permission they lack (nobody acts above themselves).
+/// A grant of this order the signed-in manager may act on: strictly below their own
+/// (a delegate of theirs, at any depth) — never their own, an ancestor's or another
+/// branch's.
 fn delegable(
     conn: &mut DbConnection,
     g: &GrantedOrder,
-    id: crate::domain::GrantId,
-) -> ModelResult<(grant::Grant, super::license_manager::LicenseManager)> {
+    id: GrantId,
+) -> ModelResult<(grant::Grant, LicenseManager)> {
     let (target, manager) = grant::find_on_order(conn, g.order_id(), id)?;
     if target.manager_id == g.manager_id().0 {
         return Err(ModelError::Refused(
             "You cannot change or remove your own permissions.".to_owned(),
         ));
     }
-    if !target.permissions.is_subset_of(&g.permissions()) {
+    if !grant_tree::is_below(conn, id, g.grant_id())? {
         return Err(ModelError::Refused(format!(
-            "{} holds permissions you do not; only the vendor can change them.",
+            "{} was not invited through you: only the vendor, or whoever invited them, can change their permissions.",
             manager.email
         )));
     }
     Ok((target, manager))
 }
 
-/// The manager a removal would remove (for its confirmation page), if within reach.
+/// The manager a removal would remove (for its confirmation page), if within reach, with
+/// the grants that would go with theirs.
 pub fn removable_manager(
     conn: &mut DbConnection,
     g: &GrantedOrder,
-    id: crate::domain::GrantId,
-) -> ModelResult<super::license_manager::LicenseManager> {
-    delegable(conn, g, id).map(|(_, m)| m)
+    id: GrantId,
+) -> ModelResult<(LicenseManager, Vec<grant::Derived>)> {
+    let (_, manager) = delegable(conn, g, id)?;
+    Ok((manager, grant::derived(conn, id)?))
 }
 
-/// Changes another manager's permissions on this order, within the changer's own.
+/// Changes the permissions (and products) of a manager below the changer, within the
+/// grant that manager was invited from.
 pub fn set_manager_permissions(
     conn: &mut DbConnection,
     g: &GrantedOrder,
     actor: &Actor,
-    id: crate::domain::GrantId,
+    id: GrantId,
     permissions: Permissions,
-    products: Option<Vec<super::grant_products::ProductChoice>>,
-) -> ModelResult<super::license_manager::LicenseManager> {
-    let (target, _) = delegable(conn, g, id)?;
+    products: Option<Vec<ProductChoice>>,
+) -> ModelResult<LicenseManager> {
+    delegable(conn, g, id)?;
     if !permissions.is_subset_of(&g.permissions()) {
         return Err(ModelError::invalid(
             "permissions",
@@ -259,30 +247,11 @@ pub fn set_manager_permissions(
         ));
     }
     let order = order_row(conn, g)?;
-    let manager = grant::set_permissions(conn, actor, &order, id, permissions)?;
-    if let Some(products) = products {
-        // Only products the changer may issue; carved from the grant the delegate hangs
-        // from (so a chain of delegations keeps counting against every quota above).
-        let mine = super::grant_products::allowances(conn, g.grant_id())?;
-        if products
-            .iter()
-            .any(|c| !mine.iter().any(|a| a.product_id == c.product_id))
-        {
-            return Err(ModelError::invalid(
-                "products",
-                "You can give only products you may issue yourself.",
-            ));
-        }
-        let parent = target
-            .parent_grant_id
-            .map_or(g.grant_id(), crate::domain::GrantId);
-        super::grant_products::carve(conn, parent, id, &products)?;
-    }
-    Ok(manager)
+    grant::edit(conn, actor, &order, id, permissions, products)
 }
 
 /// The products the signed-in manager may hand on to a delegate (theirs, with what is
-/// left of each), and each delegate's products on this order.
+/// left of each).
 pub fn delegable_products(
     conn: &mut DbConnection,
     g: &GrantedOrder,
@@ -290,32 +259,32 @@ pub fn delegable_products(
     super::grant_products::allowances(conn, g.grant_id())
 }
 
-/// Removes another manager (whose permissions are all within the remover's) from this
-/// order.
+/// Removes a manager below the remover from this order, with every grant derived from
+/// theirs.
 pub fn remove_manager(
     conn: &mut DbConnection,
     g: &GrantedOrder,
     actor: &Actor,
-    id: crate::domain::GrantId,
-) -> ModelResult<super::license_manager::LicenseManager> {
+    id: GrantId,
+) -> ModelResult<LicenseManager> {
     delegable(conn, g, id)?;
     let order = order_row(conn, g)?;
     grant::remove(conn, actor, &order, id)
 }
 
 /// The order's managers as "Manage managers" shows them: each with whether the signed-in
-/// manager may change them.
+/// manager may change them (those below them).
 pub fn delegation_rows(
     conn: &mut DbConnection,
     g: &GrantedOrder,
 ) -> QueryResult<Vec<(grant::GrantRow, bool)>> {
-    Ok(grant::for_order(conn, g.order_id())?
-        .into_iter()
-        .filter(|r| r.state != InviteState::Revoked)
-        .map(|r| {
-            let changeable = r.grant.manager_id != g.manager_id().0
-                && r.grant.permissions.is_subset_of(&g.permissions());
-            (r, changeable)
-        })
-        .collect())
+    let mut rows = Vec::new();
+    for r in grant::for_order(conn, g.order_id())? {
+        if r.state == InviteState::Revoked {
+            continue;
+        }
+        let below = grant_tree::is_below(conn, GrantId(r.grant.id), g.grant_id())?;
+        rows.push((r, below));
+    }
+    Ok(rows)
 }

@@ -86,7 +86,7 @@ fn charge(
                 format!("At most {MAX_PER_REQUEST} licenses at a time."),
             ));
         }
-        grant_products::charge(conn, grant, ProductId(p.id), licenses, &field)?;
+        let root = grant_products::charge(conn, grant, ProductId(p.id), licenses, &field)?;
         inputs.push(LineInput {
             index: line.index,
             product_id: p.id,
@@ -95,6 +95,7 @@ fn charge(
             max_activations: None,
             validity_days: None,
             maintenance_days: None,
+            charged_to: Some((root, ProductId(p.id))),
         });
     }
     if inputs.is_empty() {

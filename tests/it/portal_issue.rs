@@ -7,7 +7,7 @@ use keyfold::db::schema::{grant_products, licenses, manager_grants, orders};
 use keyfold::domain::Permissions;
 
 use crate::helpers::{client, csrf_in, TestApp, PASSWORD};
-use crate::portal_orders::{a_bundle, order_of, set_grant};
+use crate::portal_orders::{a_bundle, order_of, set_delegate, set_grant};
 use crate::role_matrix::snapshot;
 
 async fn signed_in(app: &TestApp, email: &str) -> (i64, reqwest::Client) {
@@ -113,11 +113,7 @@ async fn a_quota_is_never_passed_not_by_two_requests_at_once_nor_through_a_deleg
 
     // A delegate carved from this grant (no quota of its own): counted here too.
     let (helper, hc) = signed_in(&app, "helper@customer.example").await;
-    let delegate = set_grant(&app, helper, order, Permissions::all());
-    diesel::update(manager_grants::table.find(delegate))
-        .set(manager_grants::parent_grant_id.eq(Some(root)))
-        .execute(&mut app.conn())
-        .unwrap();
+    let delegate = set_delegate(&app, helper, order, Permissions::all(), root);
     allow(&app, delegate, product, None);
     assert_eq!(
         post(&app, &hc, &issue, &[("product", &p), ("count", "1")]).await,

@@ -207,12 +207,7 @@ pub async fn permissions(
         }),
         move |conn, (perms, products)| {
             on_order(conn, id, |conn, order| {
-                let m = grant::set_permissions(conn, &actor, order, gid, perms)?;
-                if let Some(p) = products {
-                    grant_products::check_exist(conn, &p)?;
-                    grant_products::set(conn, gid, &p)?;
-                }
-                Ok(m)
+                grant::edit(conn, &actor, order, gid, perms, products)
             })
         },
         |m: LicenseManager| {
@@ -307,23 +302,35 @@ pub async fn remove_confirm(
     path: web::Path<(OrderId, GrantId)>,
 ) -> AppResult<HttpResponse> {
     let (id, gid) = path.into_inner();
-    let (order, (_, manager)) = state
+    let (order, (_, manager), derived) = state
         .db(move |conn| {
             let order = order::find(conn, id)?.ok_or(AppError::NotFound)?;
             let g = grant::find_on_order(conn, id, gid).map_err(|_| AppError::NotFound)?;
-            Ok((order, g))
+            Ok((order, g, grant::derived(conn, gid)?))
         })
         .await?;
+    let mut lines = vec![
+        format!(
+            "{} will no longer see or manage order {} in the license portal.",
+            manager.name, order.reference
+        ),
+        "Their account and their grants on other orders stay.".to_owned(),
+    ];
+    if !derived.is_empty() {
+        lines.push(format!(
+            "These {} grants came from theirs and are removed with it (licenses already created stay, and still count against its quotas' ceiling):",
+            derived.len()
+        ));
+        lines.extend(
+            derived
+                .iter()
+                .map(|d| format!("{} on order {}", d.manager_email, d.order_reference)),
+        );
+    }
     ConfirmPage::new(
         ctx,
         format!("Remove {} from order {}?", manager.email, order.reference),
-        vec![
-            format!(
-                "{} will no longer see or manage order {} in the license portal.",
-                manager.name, order.reference
-            ),
-            "Their account and their grants on other orders stay.".to_owned(),
-        ],
+        lines,
         format!("/orders/{id}/managers/{gid}/remove"),
         "Remove license manager",
         format!("/orders/{id}/managers"),

@@ -180,6 +180,8 @@ struct RemovePage {
     order: Order,
     manager: crate::models::license_manager::LicenseManager,
     grant: GrantId,
+    /// The grants that go with this one.
+    derived: Vec<crate::models::grant::Derived>,
 }
 
 /// `GET /portal/orders/{id}/managers/{grant}/remove`: what removing will do.
@@ -190,7 +192,7 @@ pub async fn remove_confirm(
     path: web::Path<(OrderId, GrantId)>,
 ) -> AppResult<HttpResponse> {
     let (_, id) = path.into_inner();
-    let (order, manager) = state
+    let (order, (manager, derived)) = state
         .db(move |conn| {
             let (order, _) = portal::order(conn, &granted)?;
             Ok((order, portal::removable_manager(conn, &granted, id)?))
@@ -201,6 +203,7 @@ pub async fn remove_confirm(
         order,
         manager,
         grant: id,
+        derived,
     })
 }
 

@@ -186,6 +186,7 @@ impl LinesForm {
                     max_activations,
                     validity_days,
                     maintenance_days,
+                    charged_to: None,
                 });
             }
         }
