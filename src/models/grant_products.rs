@@ -42,6 +42,9 @@ pub struct Allowance {
     pub name: String,
     pub code: String,
     pub is_bundle: bool,
+    /// How many licenses one unit creates and takes of the quota (a bundle: one per
+    /// product in it).
+    pub licenses_each: i64,
     pub quota: Option<i64>,
     pub used: i64,
     /// What may still be created through this grant, counting every grant above it
@@ -128,6 +131,17 @@ pub fn allowances(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<Al
             products::is_bundle,
         ))
         .load(conn)?;
+    let bundles: Vec<i64> = mine.iter().filter(|m| m.3).map(|m| m.0).collect();
+    let parts: HashMap<i64, i64> = crate::db::schema::bundle_items::table
+        .filter(crate::db::schema::bundle_items::bundle_id.eq_any(&bundles))
+        .group_by(crate::db::schema::bundle_items::bundle_id)
+        .select((
+            crate::db::schema::bundle_items::bundle_id,
+            diesel::dsl::count_star(),
+        ))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
     Ok(mine
         .into_iter()
         .filter_map(|(id, name, code, is_bundle)| {
@@ -138,6 +152,11 @@ pub fn allowances(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<Al
                 name,
                 code,
                 is_bundle,
+                licenses_each: if is_bundle {
+                    parts.get(&id).copied().unwrap_or(1).max(1)
+                } else {
+                    1
+                },
                 quota,
                 used,
                 remaining,

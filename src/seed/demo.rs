@@ -773,7 +773,27 @@ pub fn seed_managers(
         permissions: Permissions::from_iter([Permission::ResetDevice, Permission::ResetLicense]),
         products: None,
     };
-    let invite_link = match grant::add(conn, mailer, &actor, &first, &invited)?.1 {
+    // Lee invited them (a delegate below Lee's grant, which Lee may change or remove).
+    let lee_account =
+        license_manager::find_by_email(conn, lee.normalized())?.ok_or(ModelError::NotFound)?;
+    let lee_grant = grant::check(
+        conn,
+        crate::domain::LicenseManagerId(lee_account.id),
+        OrderId(first.id),
+        None,
+    )?
+    .map_err(|_| ModelError::NotFound)?;
+    let lee_actor = Actor::license_manager(lee_account.id, &lee_account.email, None);
+    let invite_link = match grant::add_delegate(
+        conn,
+        mailer,
+        &lee_actor,
+        &first,
+        &invited,
+        &lee_grant,
+    )?
+    .1
+    {
         Added::Invited { link } => link,
         Added::Granted => {
             return Err(ModelError::Refused(

@@ -10,7 +10,7 @@ use crate::helpers::{client, csrf_in, TestApp, PASSWORD};
 use crate::portal_orders::{a_bundle, order_of, set_delegate, set_grant};
 use crate::role_matrix::snapshot;
 
-async fn signed_in(app: &TestApp, email: &str) -> (i64, reqwest::Client) {
+pub async fn signed_in(app: &TestApp, email: &str) -> (i64, reqwest::Client) {
     let m = app.create_license_manager(email);
     let c = client();
     assert_eq!(
@@ -20,7 +20,7 @@ async fn signed_in(app: &TestApp, email: &str) -> (i64, reqwest::Client) {
     (m.id, c)
 }
 
-async fn post(app: &TestApp, c: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> u16 {
+pub async fn post(app: &TestApp, c: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> u16 {
     let page = c.get(app.url("/portal/account")).send().await.unwrap();
     let t = csrf_in(&page.text().await.unwrap()).unwrap();
     let mut form = vec![("csrf_token", t.as_str())];
@@ -46,7 +46,7 @@ fn allow(app: &TestApp, grant: i64, product: i64, quota: Option<i64>) {
         .unwrap();
 }
 
-fn used(app: &TestApp, grant: i64, product: i64) -> i64 {
+pub fn used(app: &TestApp, grant: i64, product: i64) -> i64 {
     grant_products::table
         .filter(grant_products::grant_id.eq(grant))
         .filter(grant_products::product_id.eq(product))
