@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
-use super::license_manager::{self, LicenseManager};
 use super::grant_products::{self, ProductChoice};
 use super::grant_tree;
+use super::license_manager::{self, LicenseManager};
 use super::order::Order;
 use super::token::{self, Purpose};
 use super::{ModelError, ModelResult};
@@ -275,7 +275,11 @@ fn insert(
     let now = super::now();
     let (kind, by, parent, vendor_made) = match maker {
         Maker::Vendor => (
-            if actor.kind == "staff" { "staff" } else { "system" },
+            if actor.kind == "staff" {
+                "staff"
+            } else {
+                "system"
+            },
             actor.id,
             None,
             true,
@@ -357,7 +361,15 @@ fn add_as(
     }
     let has_password = manager.password_hash.is_some();
     let state = if has_password { ACCEPTED } else { PENDING };
-    let grant = insert(conn, actor, &manager, order, input.permissions, state, maker)?;
+    let grant = insert(
+        conn,
+        actor,
+        &manager,
+        order,
+        input.permissions,
+        state,
+        maker,
+    )?;
     let id = GrantId(grant.id);
     match maker {
         Maker::Vendor => {

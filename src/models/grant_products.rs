@@ -377,24 +377,21 @@ pub fn give(
 }
 
 fn product_name(conn: &mut DbConnection, id: i64) -> QueryResult<String> {
-    products::table
-        .find(id)
-        .select(products::name)
-        .first(conn)
+    products::table.find(id).select(products::name).first(conn)
 }
 
 /// Whether `after` takes away a product or lowers (or sets) a quota of `before`.
 fn lowered(before: &[ProductChoice], after: &[ProductChoice]) -> bool {
-    before.iter().any(|b| {
-        match after.iter().find(|a| a.product_id == b.product_id) {
+    before.iter().any(
+        |b| match after.iter().find(|a| a.product_id == b.product_id) {
             None => true,
             Some(a) => match (b.quota, a.quota) {
                 (_, None) => false,
                 (None, Some(_)) => true,
                 (Some(old), Some(new)) => new < old,
             },
-        }
-    })
+        },
+    )
 }
 
 /// After a grant was lowered, its whole subtree is clamped: each grant below keeps only

@@ -56,6 +56,10 @@ pub fn path(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Path> {
             // The parent is gone (its order was deleted): the path ends without a root.
             return Ok(Path { grants, root: None });
         };
+        if grants.last().is_some_and(|child| *child <= id) {
+            // A parent is older than its children; anything else is damage.
+            return Ok(Path { grants, root: None });
+        }
         grants.push(id);
         if vendor_made {
             return Ok(Path {
@@ -98,10 +102,7 @@ pub fn descendants(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<i
 fn node(conn: &mut DbConnection, id: i64) -> QueryResult<(Option<i64>, Permissions)> {
     manager_grants::table
         .find(id)
-        .select((
-            manager_grants::parent_grant_id,
-            Permissions::as_select(),
-        ))
+        .select((manager_grants::parent_grant_id, Permissions::as_select()))
         .first(conn)
 }
 

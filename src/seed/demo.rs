@@ -784,23 +784,15 @@ pub fn seed_managers(
     )?
     .map_err(|_| ModelError::NotFound)?;
     let lee_actor = Actor::license_manager(lee_account.id, &lee_account.email, None);
-    let invite_link = match grant::add_delegate(
-        conn,
-        mailer,
-        &lee_actor,
-        &first,
-        &invited,
-        &lee_grant,
-    )?
-    .1
-    {
-        Added::Invited { link } => link,
-        Added::Granted => {
-            return Err(ModelError::Refused(
-                "the invited manager has a password".to_owned(),
-            ))
-        }
-    };
+    let invite_link =
+        match grant::add_delegate(conn, mailer, &lee_actor, &first, &invited, &lee_grant)?.1 {
+            Added::Invited { link } => link,
+            Added::Granted => {
+                return Err(ModelError::Refused(
+                    "the invited manager has a password".to_owned(),
+                ))
+            }
+        };
     Ok(DemoManagers {
         login_email: lee.as_str().to_owned(),
         orders: vec![first.reference, second.reference],

@@ -111,7 +111,13 @@ impl Tree {
 
     async fn issue(&self, c: &reqwest::Client, order: i64, count: &str) -> u16 {
         let path = format!("/portal/orders/{order}/issue");
-        post(&self.app, c, &path, &[("product", &self.p), ("count", count)]).await
+        post(
+            &self.app,
+            c,
+            &path,
+            &[("product", &self.p), ("count", count)],
+        )
+        .await
     }
 
     async fn create_order(&self, c: &reqwest::Client, from: i64) -> i64 {
@@ -149,7 +155,11 @@ async fn a_delegate_cannot_edit_its_delegator_and_only_staff_set_the_vendors_quo
     );
     // The attack: alt edits it-admin's grant (every product, an empty quota), and removes it.
     let before = snapshot(app);
-    assert_eq!(t.edit(&alt, t.root, "").await, 303, "refused with a message");
+    assert_eq!(
+        t.edit(&alt, t.root, "").await,
+        303,
+        "refused with a message"
+    );
     let remove = format!("/portal/orders/{}/managers/{}/remove", t.order, t.root);
     assert_eq!(post(app, &alt, &remove, &[]).await, 303);
     assert_eq!(snapshot(app), before, "nothing changed");
@@ -182,7 +192,11 @@ async fn a_delegate_cannot_edit_its_delegator_and_only_staff_set_the_vendors_quo
     assert_eq!(t.issue(&t.boss, t.order, "3").await, 303);
     assert_eq!(t.issue(&alt, t.order, "1").await, 422);
     assert_eq!(used(app, t.root, t.product), 10);
-    assert_eq!(recorded(app, t.root), 10, "every license records its vendor grant");
+    assert_eq!(
+        recorded(app, t.root),
+        10,
+        "every license records its vendor grant"
+    );
     // Staff may not lower the quota below what was created; they may lift it.
     let path = format!("/orders/{}/managers/{}/permissions", t.order, t.root);
     let mut f = vec![
@@ -229,16 +243,16 @@ async fn removing_a_grant_removes_what_was_derived_from_it_and_frees_nothing() {
     assert_eq!(snapshot(app), before);
     // Staff remove it-admin: the confirmation lists what goes with the grant.
     let confirm = app
-        .page(&format!(
-            "/orders/{}/managers/{}/remove",
-            t.order, t.root
-        ))
+        .page(&format!("/orders/{}/managers/{}/remove", t.order, t.root))
         .await;
     let mine_ref = app.order_reference(mine);
     let alts_ref = app.order_reference(alts);
     for shown in [
         format!("it-admin@customer.example on order {mine_ref}"),
-        format!("alt@customer.example on order {}", app.order_reference(t.order)),
+        format!(
+            "alt@customer.example on order {}",
+            app.order_reference(t.order)
+        ),
         format!("alt@customer.example on order {alts_ref}"),
     ] {
         assert!(confirm.contains(&shown), "{shown} listed: {confirm}");
@@ -279,7 +293,11 @@ async fn an_editor_gives_a_delegate_no_more_than_the_editor_has_left_and_lowerin
     // it-admin has 4 left: c (below b, below it-admin) gets at most that.
     let before = snapshot(app);
     assert_eq!(t.edit(&t.boss, c_grant, "9").await, 303);
-    assert_eq!(snapshot(app), before, "a quota above the editor's remainder");
+    assert_eq!(
+        snapshot(app),
+        before,
+        "a quota above the editor's remainder"
+    );
     assert_eq!(t.edit(&t.boss, c_grant, "4").await, 303);
     assert_eq!(quota(app, c_grant, t.product), Some(4));
     assert_eq!(

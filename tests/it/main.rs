@@ -19,6 +19,7 @@ mod catalogue_products;
 mod cli;
 mod csv_export;
 mod csv_import;
+mod grant_props;
 mod grant_tree;
 mod hostile;
 mod license_import;

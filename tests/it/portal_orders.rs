@@ -199,8 +199,7 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
             // Another manager of the order with no permissions, for routes on a grant.
             let n = checked.len();
             let other = app.create_license_manager(&format!("other-{n}@customer.example"));
-            let other_grant =
-                set_delegate(&app, other.id, order, Permissions::default(), mine);
+            let other_grant = set_delegate(&app, other.id, order, Permissions::default(), mine);
             let id = if route.path.starts_with("/portal/orders/") {
                 order
             } else {
