@@ -243,3 +243,58 @@ fn an_uploaded_file_moves_to_its_own_table_and_back() {
         }]
     );
 }
+
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct GrantRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    parent_grant_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    vendor_made: bool,
+}
+
+#[test]
+fn the_grant_tree_migration_marks_vendor_grants_and_breaks_the_cycles_old_edits_made() {
+    let db = TestDb::fresh();
+    let mut conn = keyfold::db::open_single(db.url()).expect("migrated");
+    let ts = "'2026-01-01 00:00:00'";
+    revert_through(&mut conn, "20261205000001");
+    // The state the old portal could leave: staff's grant 1 re-parented under its own
+    // delegate 2 (a cycle), a delegate 3 of grant 1, and grant 4 that lost its parent.
+    conn.batch_execute(&format!(
+        "INSERT INTO orders (reference, reference_norm, created_at, updated_at) VALUES ('A', 'a', {ts}, {ts});
+         INSERT INTO license_managers (email, email_norm, name, name_norm, created_at, updated_at) VALUES \
+           ('a@x.example', 'a@x.example', 'A', 'a', {ts}, {ts}), ('b@x.example', 'b@x.example', 'B', 'b', {ts}, {ts}), \
+           ('c@x.example', 'c@x.example', 'C', 'c', {ts}, {ts}), ('d@x.example', 'd@x.example', 'D', 'd', {ts}, {ts});
+         INSERT INTO manager_grants (manager_id, order_id, invite_state, created_by_kind, created_at, updated_at, parent_grant_id) VALUES \
+           (1, 1, 'accepted', 'staff', {ts}, {ts}, 2), \
+           (2, 1, 'accepted', 'manager', {ts}, {ts}, 1), \
+           (3, 1, 'accepted', 'manager', {ts}, {ts}, 1), \
+           (4, 1, 'accepted', 'manager', {ts}, {ts}, NULL);"
+    ))
+    .unwrap();
+    keyfold::db::run_migrations(&mut conn).expect("the migration runs on data");
+    let rows: Vec<GrantRow> = diesel::sql_query(
+        "SELECT id, parent_grant_id, vendor_made FROM manager_grants ORDER BY id",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let row = |id, parent_grant_id, vendor_made| GrantRow {
+        id,
+        parent_grant_id,
+        vendor_made,
+    };
+    assert_eq!(
+        rows,
+        vec![
+            row(1, None, true),
+            row(2, Some(1), false),
+            row(3, Some(1), false),
+            row(4, None, false),
+        ],
+        "staff's grant is a root again, the cycle is gone, the orphan is not vendor-made"
+    );
+    revert_through(&mut conn, "20261205000001");
+    keyfold::db::run_migrations(&mut conn).unwrap();
+}
