@@ -140,14 +140,25 @@ fn show(v: &Value) -> String {
 impl AuditRow {
     /// The action as a person reads it (the portal's own actions by their button text).
     pub fn action_label(&self) -> String {
-        match self.action.as_str() {
-            "license.reset" => "Reset license".to_owned(),
-            "license.device_reset" => "Reset device".to_owned(),
-            "license.disabled" => "Disabled the license".to_owned(),
-            "license.enabled" => "Enabled the license".to_owned(),
-            "license.updated" => "Changed the license's terms".to_owned(),
-            other => other.replace(['.', '_'], " "),
+        match self.human_label() {
+            Some(l) => l.to_owned(),
+            None => self.action.replace(['.', '_'], " "),
         }
+    }
+
+    /// The action in words, where it has words of its own.
+    pub fn human_label(&self) -> Option<&'static str> {
+        Some(match self.action.as_str() {
+            "license.reset" => "Reset license",
+            "license.device_reset" => "Reset device",
+            "license.disabled" => "Disabled the license",
+            "license.enabled" => "Enabled the license",
+            "license.updated" => "Changed the license's terms",
+            "license_manager.invite_link_issued" => {
+                "Staff handed over a new invite link (shown once, not emailed)"
+            }
+            _ => return None,
+        })
     }
 
     /// The fields that differ between before and after (all of them when only one side

@@ -90,6 +90,36 @@ pub struct GrantRow {
     pub grant: Grant,
     pub manager: LicenseManager,
     pub state: InviteState,
+    /// Where the grant comes from, in words ("the vendor", "lee@… ", "lee@… on order …").
+    pub origin: String,
+}
+
+/// Where each of these grants comes from, in words.
+fn origins(conn: &mut DbConnection, grants: &[&Grant]) -> QueryResult<Vec<String>> {
+    let parents: Vec<i64> = grants.iter().filter_map(|g| g.parent_grant_id).collect();
+    let rows: Vec<(i64, String, i64, String)> = manager_grants::table
+        .inner_join(license_managers::table)
+        .inner_join(orders::table)
+        .filter(manager_grants::id.eq_any(&parents))
+        .select((
+            manager_grants::id,
+            license_managers::email,
+            orders::id,
+            orders::reference,
+        ))
+        .load(conn)?;
+    Ok(grants
+        .iter()
+        .map(|g| match (g.vendor_made, g.parent_grant_id) {
+            (true, _) => "the vendor".to_owned(),
+            (false, Some(p)) => match rows.iter().find(|r| r.0 == p) {
+                Some((_, email, order, _)) if *order == g.order_id => email.clone(),
+                Some((_, email, _, reference)) => format!("{email} on order {reference}"),
+                None => "a grant that no longer exists".to_owned(),
+            },
+            (false, None) => "a grant that no longer exists".to_owned(),
+        })
+        .collect())
 }
 
 fn state_of(conn: &mut DbConnection, grant: &Grant) -> QueryResult<InviteState> {
@@ -111,13 +141,16 @@ pub fn for_order(conn: &mut DbConnection, order: OrderId) -> QueryResult<Vec<Gra
         .order(manager_grants::id.asc())
         .select((Grant::as_select(), LicenseManager::as_select()))
         .load(conn)?;
+    let origins = origins(conn, &rows.iter().map(|(g, _)| g).collect::<Vec<_>>())?;
     rows.into_iter()
-        .map(|(grant, manager)| {
+        .zip(origins)
+        .map(|((grant, manager), origin)| {
             let state = state_of(conn, &grant)?;
             Ok(GrantRow {
                 grant,
                 manager,
                 state,
+                origin,
             })
         })
         .collect()

@@ -1,5 +1,17 @@
 // Keyfold: small enhancements only; every page works without JavaScript.
 document.addEventListener("DOMContentLoaded", () => {
+  // "Copy link" buttons copy their input's value (the page shows the value without JS).
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    const input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input || !navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      navigator.clipboard.writeText(input.value).then(() => {
+        const done = button.parentElement.querySelector("[data-copied]");
+        if (done) done.hidden = false;
+      });
+    });
+  });
   // Buttons marked data-confirm ask before submitting their form.
   document.querySelectorAll("[data-confirm]").forEach((el) => {
     el.addEventListener("click", (ev) => {

@@ -279,34 +279,23 @@ async fn resend_revoke_and_expiry_void_links() {
         .unwrap()
         .contains("Expired"));
 
-    // "Copy new invite link": shown once to staff, it works, earlier links do not.
+    // "Copy new invite link" is for vendors without SMTP: here it is neither offered nor
+    // done.
+    let tab = app.page(&format!("/orders/{order}/managers")).await;
+    assert!(
+        !tab.contains("Copy new invite link"),
+        "not offered with SMTP"
+    );
+    let before = crate::role_matrix::snapshot(&app);
     let r = app
         .post_form(&format!("/orders/{order}/managers/{grant}/link"), &[])
         .await;
-    assert_eq!(r.status(), 200);
-    let page = r.text().await.unwrap();
-    let start = page
-        .find("/portal/invite/")
-        .expect("the page shows the new link");
-    let copied: String = page[start..]
-        .chars()
-        .take("/portal/invite/".len() + 64)
-        .collect();
-    assert_eq!(open(&app, &client(), &copied).await.0, 200);
-    let audit = app
-        .get("/audit-log?action=license_manager.invite_link_issued")
+    assert_eq!(r.status(), 303);
+    assert_eq!(crate::role_matrix::snapshot(&app), before, "no link issued");
+    assert!(app
+        .page(&format!("/orders/{order}/managers"))
         .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        audit.contains("kim@customer.example"),
-        "issuing a link is audited"
-    );
-    assert!(
-        !audit.contains(&copied[15..]),
-        "the audit log does not keep the link"
-    );
+        .contains("use Resend invite"));
 }
 
 fn newest_grant(app: &TestApp) -> i64 {
@@ -502,13 +491,37 @@ async fn without_smtp_mail_stays_queued_and_resend_issues_a_fresh_link() {
         303
     );
     let grant = newest_grant(&app);
+    // Without SMTP, "Copy new invite link" is offered: shown once to staff, with a copy
+    // button; the link works and the manager's page records that staff handed it over.
+    let tab = app.page(&format!("/orders/{order}/managers")).await;
+    assert!(tab.contains("Copy new invite link"));
     let r = app
         .post_form(&format!("/orders/{order}/managers/{grant}/link"), &[])
         .await;
+    assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
+    assert!(page.contains("Copy link"), "a copy button");
     let start = page.find("/portal/invite/").unwrap();
     let link: String = page[start..].chars().take(15 + 64).collect();
     assert_eq!(open(&app, &client(), &link).await.0, 200);
+    let manager =
+        keyfold::models::license_manager::find_by_email(&mut app.conn(), "ash@customer.example")
+            .unwrap()
+            .unwrap();
+    let shown = app.page(&format!("/license-managers/{}", manager.id)).await;
+    assert!(
+        shown.contains("Staff handed over a new invite link"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains(&link[15..]),
+        "the manager's page keeps no link"
+    );
+    let audit = app
+        .page("/audit-log?action=license_manager.invite_link_issued")
+        .await;
+    assert!(audit.contains("ash@customer.example"), "audited");
+    assert!(!audit.contains(&link[15..]), "the audit log keeps no link");
 
     // Resend from the Notifications page: a new queued email, the copied link voided.
     let rows = keyfold::mail::outbox::list(&mut app.conn(), &Default::default(), 10)

@@ -366,7 +366,8 @@ struct LinkPage {
 }
 
 /// `POST /orders/{id}/managers/{grant}/link`: "Copy new invite link" — a fresh link shown
-/// once (for vendors without SMTP); earlier links stop working.
+/// once, offered only when no SMTP server is configured (its reason); earlier links stop
+/// working, and the manager's page records that staff handed a link over.
 pub async fn link(
     state: State,
     ctx: AdminCtx,
@@ -374,6 +375,14 @@ pub async fn link(
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
     let (id, gid) = path.into_inner();
+    if state.config.smtp_url.is_some() {
+        // The link is for vendors who cannot email it; with SMTP, Resend invite emails it.
+        let refused = ModelError::Refused(
+            "Invite links go by email here: use Resend invite, which emails a new link.".to_owned(),
+        );
+        flash_result(&ctx, Err::<(), _>(refused), |_| String::new())?;
+        return Ok(see_other(&format!("/orders/{id}/managers")));
+    }
     let (mailer, actor) = (state.mailer.clone(), ctx.actor());
     let result = state
         .write(move |conn| {
