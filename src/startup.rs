@@ -101,7 +101,7 @@ impl Application {
                 .wrap(session_middleware(key.clone(), secure))
                 .wrap(from_fn(errors::error_pages))
                 .wrap(security::headers())
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::web::request_log::RedactedRootSpan>::new())
                 .app_data(state.clone())
                 .app_data(
                     actix_multipart::form::MultipartFormConfig::default()

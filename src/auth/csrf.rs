@@ -28,6 +28,16 @@ pub fn login_path_for(req: &HttpRequest) -> &'static str {
 /// Where to come back after signing in again: the page the form was on, when it is a
 /// page of this site.
 pub fn return_path(req: &HttpRequest) -> String {
+    let path = page_path(req);
+    // A one-time link's token never travels on in a `?next=` (URLs reach logs).
+    if crate::domain::token::carries_secret(&path) {
+        String::new()
+    } else {
+        path
+    }
+}
+
+fn page_path(req: &HttpRequest) -> String {
     if req.method() == actix_web::http::Method::GET {
         return match req.query_string() {
             "" => req.path().to_owned(),

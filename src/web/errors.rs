@@ -190,7 +190,8 @@ pub async fn error_pages(
     };
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
-        return Ok(res);
+        // A redirect (sign in first) is not an error: nothing of it is logged as one.
+        return Ok(without_error(res));
     }
     let Some(error) = res.response().error() else {
         return Ok(res);
@@ -208,6 +209,17 @@ pub async fn error_pages(
         let _ = response.add_cookie(&cookie.into_owned());
     }
     Ok(res.into_response(response))
+}
+
+/// The same response with no error attached (the request logger logs attached errors).
+fn without_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    if res.response().error().is_none() {
+        return res;
+    }
+    let (req, response) = res.into_parts();
+    let mut fresh = HttpResponse::new(response.status());
+    *fresh.headers_mut() = response.headers().clone();
+    ServiceResponse::new(req, fresh.set_body(response.into_body()))
 }
 
 /// An error page already rendered, for the paths where no request is left to build a

@@ -8,6 +8,7 @@ pub mod forms;
 pub mod health;
 pub mod manager_forms;
 pub mod portal;
+pub mod request_log;
 pub mod routes;
 pub mod security;
 pub mod sign_in;

@@ -25,6 +25,7 @@ mod hostile;
 mod license_import;
 mod license_managers;
 mod licenses;
+mod log_secrets;
 mod migrations;
 mod orders;
 mod outbox;
