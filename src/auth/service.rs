@@ -53,17 +53,20 @@ pub async fn sign_in<A: Account>(
         return Ok(Err(Refusal::Invalid(errors)));
     }
 
-    let (throttled, account) = {
+    // The attempt is counted before the password is checked (and forgotten if it is
+    // right), so simultaneous wrong passwords cannot pass the limit.
+    let (allowed, account) = {
         let (email_norm, ip) = (email_norm.clone(), ip.to_owned());
         state
             .db(move |conn| {
-                let throttled =
-                    login_attempt::is_throttled(conn, A::THROTTLE_AREA, &email_norm, &ip)?;
-                Ok((throttled, A::find_by_email(conn, &email_norm)?))
+                let allowed = write_tx(conn, |conn| {
+                    login_attempt::reserve(conn, A::THROTTLE_AREA, &email_norm, &ip)
+                })?;
+                Ok((allowed, A::find_by_email(conn, &email_norm)?))
             })
             .await?
     };
-    if throttled {
+    if !allowed {
         return Err(AppError::TooManyRequests);
     }
     let stored_hash = account
@@ -77,20 +80,8 @@ pub async fn sign_in<A: Account>(
     .await?;
     let account = match account {
         Some(a) if ok => a,
-        _ => {
-            let ip = ip.to_owned();
-            state
-                .db(move |conn| {
-                    Ok(login_attempt::record_failure(
-                        conn,
-                        A::THROTTLE_AREA,
-                        &email_norm,
-                        &ip,
-                    )?)
-                })
-                .await?;
-            return Ok(Err(Refusal::WrongCredentials));
-        }
+        // The reserved attempt stays counted as a failure.
+        _ => return Ok(Err(Refusal::WrongCredentials)),
     };
     if !account.is_active() {
         return Ok(Err(Refusal::Disabled));

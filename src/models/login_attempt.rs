@@ -56,13 +56,32 @@ pub fn is_throttled(
     Ok(address >= MAX_ADDRESS_FAILURES)
 }
 
-/// Counts one failed attempt and forgets attempts older than a day.
-pub fn record_failure(
+/// Reserves an attempt before the password is checked: refuses (`false`) when the
+/// attempt is throttled, otherwise counts it as a failure at once (`true`). A successful
+/// sign-in then forgets it with [`clear`]. Counting before checking is what keeps the
+/// limit exact when many wrong passwords arrive at the same moment: each waits for the
+/// one before it (SQLite's one writer; on PostgreSQL, locks on the account and on the
+/// address, taken in that order). Call it in a write transaction. Also forgets attempts
+/// older than a day.
+pub fn reserve(
     conn: &mut DbConnection,
     area: &str,
     email_norm: &str,
     ip: &str,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
+    if let DbConnection::Pg(pg) = conn {
+        for key in [
+            format!("account {area} {email_norm}"),
+            format!("address {area} {ip}"),
+        ] {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(lock_key(&key))
+                .execute(pg)?;
+        }
+    }
+    if is_throttled(conn, area, email_norm, ip)? {
+        return Ok(false);
+    }
     let now = super::now();
     diesel::delete(
         login_attempts::table.filter(login_attempts::attempted_at.lt(now - Duration::days(1))),
@@ -76,7 +95,16 @@ pub fn record_failure(
             login_attempts::attempted_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(true)
+}
+
+/// A PostgreSQL advisory-lock key for a text.
+fn lock_key(text: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
 }
 
 /// Forgets the failures of a now successful sign-in.

@@ -252,3 +252,54 @@ async fn failures_are_limited_per_account_across_addresses_and_per_address_acros
         303
     );
 }
+
+/// Posts 40 wrong passwords for one account at once (each from its own prepared form);
+/// returns how many were checked (401) and how many throttled (429).
+async fn forty_at_once(app: &TestApp, login: &str, email: &str) -> (usize, usize) {
+    let mut forms = Vec::new();
+    for _ in 0..40 {
+        let c = client();
+        let page = c
+            .get(app.url(login))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        forms.push((c, crate::helpers::csrf_in(&page).unwrap()));
+    }
+    let posts = forms.iter().map(|(c, token)| {
+        c.post(app.url(login))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", email),
+                ("password", "a wrong password"),
+            ])
+            .send()
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(posts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + throttled, 40, "{statuses:?}");
+    (checked, throttled)
+}
+
+#[tokio::test]
+async fn simultaneous_wrong_passwords_are_checked_no_more_often_than_the_limit() {
+    let app = TestApp::spawn().await;
+    app.create_license_manager("lena@example.com");
+    app.create_staff("sam@vendor.example", Role::ReadOnly);
+    let limit = keyfold::models::login_attempt::MAX_FAILURES as usize;
+    for (login, email) in [
+        ("/portal/login", "lena@example.com"),
+        ("/login", "sam@vendor.example"),
+    ] {
+        let (checked, throttled) = forty_at_once(&app, login, email).await;
+        assert_eq!((checked, throttled), (limit, 40 - limit), "{login}");
+    }
+}
