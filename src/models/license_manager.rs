@@ -118,6 +118,7 @@ pub fn set_password(
         ))
         .execute(conn)?;
     session::revoke_all_for(conn, Kind::LicenseManager, manager.id, keep)?;
+    void_reset_links(conn, manager.id)?;
     audit::record(
         conn,
         actor,
@@ -127,6 +128,32 @@ pub fn set_password(
             Some(manager.id),
         )
         .label(&manager.email),
+    )
+}
+
+/// Voids the manager's outstanding password-reset links (and the queued emails that
+/// carry them): after a password change or "sign out everywhere", an old link must not
+/// set a password.
+fn void_reset_links(conn: &mut DbConnection, manager: i64) -> QueryResult<()> {
+    token::void(conn, Some(Purpose::ManagerReset), grant::OWNER, manager)?;
+    outbox::void_links(conn, manager, Some(LinkKind::Reset))?;
+    Ok(())
+}
+
+/// "Sign out everywhere": ends every session of the manager and voids their
+/// password-reset links, audited.
+pub fn sign_out_everywhere(conn: &mut DbConnection, actor: &Actor, id: i64) -> QueryResult<()> {
+    session::revoke_all_for(conn, Kind::LicenseManager, id, None)?;
+    void_reset_links(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(
+            "license_manager.signed_out_everywhere",
+            "license_manager",
+            Some(id),
+        )
+        .label(&actor.label),
     )
 }
 
@@ -201,15 +228,46 @@ pub fn queue_reset(
     Ok(())
 }
 
-/// "Forgot password": queues a reset email when the account exists, is enabled, still
-/// manages an order and was not sent one in the last five minutes. The caller answers
-/// the same whatever happened, so the page reveals nothing about the address.
+/// "Forgot password": counts the request against the client address (refused beyond
+/// [`super::login_attempt::MAX_RESET_REQUESTS`]), then queues a reset email when the
+/// account exists, is enabled, still manages an order and was not sent one in the last
+/// five minutes. The caller answers the same whether or not a mail went, so the page
+/// reveals nothing about the address.
 pub fn request_reset(
     conn: &mut DbConnection,
     mailer: &Mailer,
     email_norm: &str,
-    ip: Option<String>,
+    ip: &str,
+) -> QueryResult<Reset> {
+    if !super::login_attempt::reserve_reset_request(conn, RESET_AREA, ip)? {
+        return Ok(Reset::TooMany);
+    }
+    Ok(if queue_requested_reset(conn, mailer, email_norm, ip)? {
+        Reset::Sent
+    } else {
+        Reset::Nothing
+    })
+}
+
+/// The throttling area of "forgot password" requests.
+const RESET_AREA: &str = "portal_reset";
+
+/// What a "forgot password" request did (the page says the same for the first two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reset {
+    Sent,
+    Nothing,
+    /// Too many requests from this address.
+    TooMany,
+}
+
+fn queue_requested_reset(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    email_norm: &str,
+    ip: &str,
 ) -> QueryResult<bool> {
+    let ip = Some(ip.to_owned());
     let Some(manager) = find_by_email(conn, email_norm)? else {
         return Ok(false);
     };

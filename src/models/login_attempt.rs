@@ -98,6 +98,41 @@ pub fn reserve(
     Ok(true)
 }
 
+/// Password-reset requests ("forgot password") from one address within
+/// [`WIDE_WINDOW_SECONDS`], whatever the accounts, after which that address is refused.
+pub const MAX_RESET_REQUESTS: i64 = 10;
+
+/// Counts a password-reset request from `ip` in `area`, or refuses it (`false`) when the
+/// address made [`MAX_RESET_REQUESTS`] in the window. Every request counts, whether or
+/// not its email has an account, so the answer tells nothing about the address. Call it
+/// in a write transaction.
+pub fn reserve_reset_request(conn: &mut DbConnection, area: &str, ip: &str) -> QueryResult<bool> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(lock_key(&format!("reset {area} {ip}")))
+            .execute(pg)?;
+    }
+    let now = super::now();
+    let recent: i64 = login_attempts::table
+        .filter(login_attempts::area.eq(area))
+        .filter(login_attempts::ip.eq(ip))
+        .filter(login_attempts::attempted_at.gt(now - Duration::seconds(WIDE_WINDOW_SECONDS)))
+        .count()
+        .get_result(conn)?;
+    if recent >= MAX_RESET_REQUESTS {
+        return Ok(false);
+    }
+    diesel::insert_into(login_attempts::table)
+        .values((
+            login_attempts::area.eq(area),
+            login_attempts::email_norm.eq(""),
+            login_attempts::ip.eq(ip),
+            login_attempts::attempted_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
 /// A PostgreSQL advisory-lock key for a text.
 fn lock_key(text: &str) -> i64 {
     use sha2::{Digest, Sha256};

@@ -143,6 +143,13 @@ pub fn set_password(
         ))
         .execute(conn)?;
     session::revoke_all_for(conn, Kind::Staff, user.id, keep_session)?;
+    // An outstanding set-up link must not set a password over the new one.
+    super::token::void(
+        conn,
+        Some(super::token::Purpose::StaffInvite),
+        "staff",
+        user.id,
+    )?;
     audit::record(
         conn,
         actor,

@@ -963,3 +963,133 @@ async fn accepting_an_invite_gives_up_the_invite_still_waiting_in_the_outbox() {
     );
     assert!(row.last_error.unwrap_or_default().contains("voided"));
 }
+
+/// Asks for a reset link for `email` from a fresh client; returns the status.
+async fn forgot(app: &TestApp, email: &str) -> u16 {
+    let c = client();
+    let page = c
+        .get(app.url("/portal/forgot-password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&page).unwrap();
+    c.post(app.url("/portal/forgot-password"))
+        .form(&[("csrf_token", token.as_str()), ("email", email)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// A manager's portal form post with this client's CSRF token.
+async fn portal_post(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> u16 {
+    let page = c.get(app.url("/portal/account")).send().await.unwrap();
+    let token = csrf_in(&page.text().await.unwrap()).unwrap();
+    let mut form = vec![("csrf_token", token.as_str())];
+    form.extend_from_slice(fields);
+    c.post(app.url(path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_password_change_or_signing_out_everywhere_voids_outstanding_reset_links() {
+    let (app, smtp, order) = app_with_mail().await;
+    for email in ["max@customer.example", "mia@customer.example"] {
+        app.create_license_manager(email);
+        add_manager(&app, order, email, &["reset_device"]).await;
+        assert_eq!(forgot(&app, email).await, 200);
+    }
+    let link_of = |to: &'static str| {
+        let smtp = &smtp;
+        async move {
+            smtp.wait_for(to, |m| m.link("/portal/reset-password/").is_some())
+                .await
+                .link("/portal/reset-password/")
+                .unwrap()
+        }
+    };
+    let (max_link, mia_link) = (
+        link_of("max@customer.example").await,
+        link_of("mia@customer.example").await,
+    );
+    // Max remembers the password after all and changes it; Mia signs out everywhere.
+    let max = client();
+    app.portal_sign_in_with(&max, "max@customer.example", PASSWORD)
+        .await;
+    let fields = [
+        ("current_password", PASSWORD),
+        ("new_password", "another good password"),
+        ("confirm_password", "another good password"),
+    ];
+    assert_eq!(
+        portal_post(&app, &max, "/portal/account/password", &fields).await,
+        303
+    );
+    let mia = client();
+    app.portal_sign_in_with(&mia, "mia@customer.example", PASSWORD)
+        .await;
+    assert_eq!(
+        portal_post(&app, &mia, "/portal/account/sign-out-everywhere", &[]).await,
+        303
+    );
+    for link in [&max_link, &mia_link] {
+        assert_eq!(open(&app, &client(), link).await.0, 410, "{link} voided");
+        let r = choose(&app, &client(), link, "a password from the link").await;
+        assert_ne!(r.status(), 303, "the old link sets no password");
+    }
+    assert_eq!(
+        app.portal_sign_in_with(&client(), "max@customer.example", "another good password")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.portal_sign_in_with(&client(), "mia@customer.example", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn forgot_password_is_limited_per_address_whatever_the_accounts() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin@vendor.example", Role::Admin).await;
+    let order = app.insert_order(None, "ORD-LM-9");
+    let limit = keyfold::models::login_attempt::MAX_RESET_REQUESTS as usize;
+    let mut statuses = Vec::new();
+    for i in 0..limit + 5 {
+        let email = format!("m{i}@customer.example");
+        app.create_license_manager(&email);
+        add_manager(&app, order, &email, &["reset_device"]).await;
+        statuses.push(forgot(&app, &email).await);
+    }
+    let resets: i64 = {
+        use diesel::prelude::*;
+        use keyfold::db::schema::outbox;
+        outbox::table
+            .filter(outbox::link_kind.eq("reset"))
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(resets as usize, limit, "one address sends at most {limit}");
+    assert_eq!(statuses[..limit], vec![200; limit]);
+    assert_eq!(statuses[limit..], vec![429; 5]);
+    // An unknown address is answered alike, and counted alike.
+    assert_eq!(forgot(&app, "nobody@customer.example").await, 429);
+}

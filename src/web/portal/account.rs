@@ -9,7 +9,7 @@ use super::PortalCtx;
 use crate::auth::cookie::{flash, forget_session, FlashLevel};
 use crate::auth::{service, CsrfForm};
 use crate::error::AppResult;
-use crate::models::session::{self, Kind};
+use crate::models::session::Kind;
 use crate::web::forms::{render, see_other, FieldErrors, PasswordForm};
 use crate::web::{EmptyForm, State};
 
@@ -68,17 +68,7 @@ pub async fn sign_out_everywhere(
     state
         .db(move |conn| {
             crate::db::write_tx(conn, |conn| {
-                session::revoke_all_for(conn, Kind::LicenseManager, id, None)?;
-                crate::models::audit::record(
-                    conn,
-                    &actor,
-                    crate::models::audit::Entry::new(
-                        "license_manager.signed_out_everywhere",
-                        "license_manager",
-                        Some(id),
-                    )
-                    .label(&actor.label),
-                )?;
+                crate::models::license_manager::sign_out_everywhere(conn, &actor, id)?;
                 Ok::<_, crate::error::AppError>(())
             })
         })

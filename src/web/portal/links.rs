@@ -334,26 +334,29 @@ pub async fn forgot_submit(
 ) -> AppResult<HttpResponse> {
     let mut errors = FieldErrors::new();
     let email = errors.check("email", EmailAddress::parse(&form.email));
+    let mut too_many = false;
     let sent = match email {
         Some(email) => {
             let (mailer, addr) = (state.mailer.clone(), ip.0.clone());
             let norm = email.normalized().to_owned();
-            state
-                .write(move |conn| {
-                    Ok(license_manager::request_reset(
-                        conn,
-                        &mailer,
-                        &norm,
-                        Some(addr),
-                    )?)
-                })
+            let done = state
+                .write(move |conn| Ok(license_manager::request_reset(conn, &mailer, &norm, &addr)?))
                 .await??;
-            true
+            too_many = done == license_manager::Reset::TooMany;
+            if too_many {
+                errors.add(
+                    "email",
+                    "Too many requests came from your address: wait a quarter of an hour, then try again.",
+                );
+            }
+            !too_many
         }
         None => false,
     };
     let status = if sent {
         StatusCode::OK
+    } else if too_many {
+        StatusCode::TOO_MANY_REQUESTS
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
