@@ -75,6 +75,12 @@ impl Flash {
     }
 }
 
+/// At most this many messages wait for the next page (the newest), each at most
+/// [`MAX_FLASH_CHARS`] long: they travel in the session cookie, which holds 4 KB, and a
+/// client that never follows its redirects must not be able to fill it.
+pub const MAX_FLASHES: usize = 3;
+pub const MAX_FLASH_CHARS: usize = 300;
+
 /// Queues a message for the next page this browser sees.
 pub fn flash(session: &Session, level: FlashLevel, text: impl Into<String>) {
     let mut list = session
@@ -82,10 +88,17 @@ pub fn flash(session: &Session, level: FlashLevel, text: impl Into<String>) {
         .ok()
         .flatten()
         .unwrap_or_default();
-    list.push(Flash {
-        level,
-        text: text.into(),
-    });
+    let text: String = text.into();
+    let text = if text.chars().count() > MAX_FLASH_CHARS {
+        let mut cut: String = text.chars().take(MAX_FLASH_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        text
+    };
+    list.push(Flash { level, text });
+    let excess = list.len().saturating_sub(MAX_FLASHES);
+    list.drain(..excess);
     let _ = session.insert(FLASH, list);
 }
 

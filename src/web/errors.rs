@@ -90,7 +90,7 @@ impl ErrorPage {
             _ => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
-                "Keyfold could not complete this request. Nothing was changed; the error has been logged.",
+                "Keyfold could not complete this request; the error has been logged. Check whether your change was saved before you try again.",
                 "internal_error",
             ),
         }

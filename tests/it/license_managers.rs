@@ -1093,3 +1093,42 @@ async fn forgot_password_is_limited_per_address_whatever_the_accounts() {
     // An unknown address is answered alike, and counted alike.
     assert_eq!(forgot(&app, "nobody@customer.example").await, 429);
 }
+
+#[tokio::test]
+async fn flash_messages_never_overflow_the_session_cookie() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin@vendor.example", Role::Admin).await;
+    let order = app.insert_order(None, "ORD-LM-8");
+    let long = format!("{}@customer.example", "a".repeat(60));
+    app.create_license_manager(&long);
+    add_manager(&app, order, &long, &["reset_device"]).await;
+    let grant = newest_grant(&app);
+    // A client that never follows its redirects (nor opens any page): each refusal
+    // queues a flash.
+    let revoke = app.url(&format!("/orders/{order}/managers/{grant}/revoke"));
+    let token = app.csrf_token().await;
+    for i in 0..40 {
+        let r = app
+            .client
+            .post(&revoke)
+            .form(&[("csrf_token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "request {i}");
+    }
+    // The next page shows only the newest few messages, and the client can still act
+    // (the session cookie did not outgrow 4 KB).
+    let page = app.page(&format!("/orders/{order}/managers")).await;
+    let shown = page.matches("Only a pending invite can be revoked").count();
+    assert_eq!(shown, keyfold::auth::cookie::MAX_FLASHES, "{page}");
+    let r = app
+        .post_form(
+            &format!("/orders/{order}/managers/{grant}/permissions"),
+            &[("permissions", "reset_license")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = app.page(&format!("/orders/{order}/managers")).await;
+    assert!(page.contains(&format!("Permissions of {long} saved.")));
+}
