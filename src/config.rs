@@ -164,7 +164,7 @@ impl Config {
                 86_400.0,
             )?),
             max_attempts: number("KEYFOLD_MAIL_MAX_ATTEMPTS", 8.0, 100.0)?.ceil() as i32,
-            lease: Duration::from_secs_f64(number("KEYFOLD_MAIL_LEASE_SECONDS", 300.0, 86_400.0)?),
+            lease: Duration::from_secs_f64(number("KEYFOLD_MAIL_LEASE_SECONDS", 60.0, 86_400.0)?),
         };
         Ok(Config {
             mail,

@@ -1,7 +1,9 @@
-//! The mail worker: claims due emails from the outbox, puts the live link in place of
-//! the mark, sends through SMTP (lettre) and records the outcome. Delivery is at least
-//! once with a stable Message-ID: a crash between the SMTP exchange and the "sent" mark
-//! may repeat an email after its claim lapses, never lose one.
+//! The mail worker: claims due emails from the outbox one at a time, puts the live link
+//! in place of the mark, sends through SMTP (lettre) within half the claim's lease and
+//! records the outcome. Delivery is at least once with a stable Message-ID: a crash
+//! between the SMTP server's acceptance and the "sent" mark may repeat an email after its
+//! claim lapses (about a minute), never lose one; that is the only way a duplicate can
+//! happen.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -23,6 +25,9 @@ pub struct Settings {
     pub retry_base: chrono::Duration,
     pub max_attempts: i32,
     pub lease: chrono::Duration,
+    /// How long one email's whole SMTP exchange may take: at most half the lease (30 s
+    /// with the default lease of a minute), so a claim always outlasts its send.
+    pub send_timeout: StdDuration,
     pub poll: StdDuration,
 }
 
@@ -37,7 +42,8 @@ impl Settings {
             retry_base: chrono::Duration::from_std(base).unwrap_or(chrono::Duration::seconds(30)),
             max_attempts: config.mail.max_attempts,
             lease: chrono::Duration::from_std(config.mail.lease)
-                .unwrap_or(chrono::Duration::minutes(5)),
+                .unwrap_or(chrono::Duration::minutes(1)),
+            send_timeout: (config.mail.lease / 2).min(StdDuration::from_secs(30)),
             poll: base.min(StdDuration::from_secs(1)),
         })
     }
@@ -57,7 +63,7 @@ impl Handle {
 /// Starts the worker on the current Tokio runtime.
 pub fn spawn(pool: Pool, mailer: Mailer, settings: Settings) -> Option<Handle> {
     let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url) {
-        Ok(b) => b.timeout(Some(StdDuration::from_secs(30))).build(),
+        Ok(b) => b.timeout(Some(settings.send_timeout)).build(),
         Err(e) => {
             tracing::error!("KEYFOLD_SMTP_URL cannot be used ({e}); mail stays in the outbox");
             return None;
@@ -118,8 +124,11 @@ impl Worker {
         tracing::info!(worker = %self.id, "mail worker started");
         let mut since_sweep = std::time::Instant::now();
         while !self.stop.load(Ordering::SeqCst) {
+            // One email at a time, each under a lease that outlasts its whole send: a
+            // batch's later emails could outlive their claim while the first are sent,
+            // and another instance would take them over and send them too.
             let batch = self
-                .db(move |conn, w_id, lease| outbox::claim(conn, &w_id, lease, 20))
+                .db(move |conn, w_id, lease| outbox::claim(conn, &w_id, lease, 1))
                 .await;
             let batch = match batch {
                 Ok(b) => b,
@@ -172,7 +181,15 @@ impl Worker {
                 return;
             }
         };
-        match self.transport.send(message).await {
+        let sent =
+            match tokio::time::timeout(self.settings.send_timeout, self.transport.send(message))
+                .await
+            {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("the SMTP exchange took too long".to_owned()),
+            };
+        match sent {
             Ok(_) => {
                 let r = self
                     .db(move |conn, w, _| outbox::mark_sent(conn, id, &w))
@@ -181,8 +198,7 @@ impl Worker {
                     tracing::warn!(email = id, "sent, but not marked sent ({e}); it may repeat");
                 }
             }
-            Err(e) => {
-                let error = e.to_string();
+            Err(error) => {
                 tracing::warn!(email = id, "sending failed: {error}");
                 let (base, max) = (self.settings.retry_base, self.settings.max_attempts);
                 let _ = self

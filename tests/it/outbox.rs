@@ -87,29 +87,29 @@ async fn an_email_claimed_by_a_killed_process_is_sent_after_a_restart() {
     drop(db);
 }
 
+/// Queues `n` emails in one transaction while no worker runs.
+fn queue(app: &TestApp, n: usize) {
+    let mut conn = app.conn();
+    let key = keyfold::models::settings::cookie_key(&mut conn, None).unwrap();
+    let config = crate::helpers::test_config(app.db.url());
+    let mailer = keyfold::mail::Mailer::new(&key, &config);
+    keyfold::db::write_tx(&mut conn, |conn| {
+        for n in 0..n {
+            let mut data = mailer.data(&format!("Person {n}"), &format!("p{n}@customer.example"));
+            data.order_reference = format!("ORD-{n}");
+            let email = keyfold::mail::emails::render(keyfold::mail::Kind::Granted, &data, None);
+            keyfold::mail::outbox::enqueue(conn, &mailer, email)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })
+    .unwrap();
+}
+
 #[tokio::test]
 async fn two_instances_on_one_database_send_each_email_once() {
     let smtp = SmtpServer::start();
     let first = TestApp::spawn_with(|_| {}, None).await;
-    // Queue 40 emails in one transaction while no worker runs.
-    {
-        let mut conn = first.conn();
-        let key = keyfold::models::settings::cookie_key(&mut conn, None).unwrap();
-        let config = crate::helpers::test_config(first.db.url());
-        let mailer = keyfold::mail::Mailer::new(&key, &config);
-        keyfold::db::write_tx(&mut conn, |conn| {
-            for n in 0..40 {
-                let mut data =
-                    mailer.data(&format!("Person {n}"), &format!("p{n}@customer.example"));
-                data.order_reference = format!("ORD-{n}");
-                let email =
-                    keyfold::mail::emails::render(keyfold::mail::Kind::Granted, &data, None);
-                keyfold::mail::outbox::enqueue(conn, &mailer, email)?;
-            }
-            Ok::<_, diesel::result::Error>(())
-        })
-        .unwrap();
-    }
+    queue(&first, 40);
     // Two instances start polling the same database at once.
     let a = TestApp::spawn_on(TestDb::borrowed(&first.db), smtp_config(smtp.url()), None).await;
     let b = TestApp::spawn_on(TestDb::borrowed(&first.db), smtp_config(smtp.url()), None).await;
@@ -133,5 +133,32 @@ async fn two_instances_on_one_database_send_each_email_once() {
     let workers: std::collections::HashSet<_> =
         rows.iter().filter_map(|(_, _, by)| by.clone()).collect();
     assert!(!workers.is_empty());
+    drop(b);
+}
+
+#[tokio::test]
+async fn two_instances_and_a_slow_server_send_each_email_once() {
+    // A relay that takes 0.7 s per message, and claims of 2 s: a batch of emails claimed
+    // at once would outlive its lease while the first were sent, and the other instance
+    // would send the rest again.
+    let smtp = SmtpServer::start_slow(Duration::from_millis(700));
+    let first = TestApp::spawn_with(|_| {}, None).await;
+    queue(&first, 8);
+    let slow = |c: &mut keyfold::config::Config| {
+        smtp_config(smtp.url())(c);
+        c.mail.lease = Duration::from_secs(2);
+    };
+    let a = TestApp::spawn_on(TestDb::borrowed(&first.db), slow, None).await;
+    let b = TestApp::spawn_on(TestDb::borrowed(&first.db), slow, None).await;
+    smtp.wait_count(8, 30).await;
+    wait_all_sent(&a).await;
+    // Time for any second copy to arrive.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mails = smtp.mails();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for m in &mails {
+        *seen.entry(m.message_id()).or_default() += 1;
+    }
+    assert_eq!(mails.len(), 8, "each of the 8 emails once: {seen:?}");
     drop(b);
 }

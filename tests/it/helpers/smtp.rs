@@ -55,6 +55,8 @@ struct Collector {
     mails: Arc<Mutex<Vec<Mail>>>,
     to: Vec<String>,
     buf: Vec<u8>,
+    /// How long the server takes to accept each message.
+    delay: Duration,
 }
 
 impl Handler for Collector {
@@ -70,6 +72,7 @@ impl Handler for Collector {
     }
 
     fn data_end(&mut self) -> Response {
+        std::thread::sleep(self.delay);
         let mail = Mail {
             to: std::mem::take(&mut self.to),
             data: String::from_utf8_lossy(&self.buf).into_owned(),
@@ -91,22 +94,29 @@ impl SmtpServer {
     /// Starts a server on a free loopback port.
     pub fn start() -> SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-        Self::serve(listener)
+        Self::serve(listener, Duration::ZERO)
+    }
+
+    /// A server that takes `delay` to accept each message (a slow relay).
+    pub fn start_slow(delay: Duration) -> SmtpServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        Self::serve(listener, delay)
     }
 
     /// Starts a server on `port` (one a test reserved and found closed so far).
     pub fn start_on(port: u16) -> SmtpServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
-        Self::serve(listener)
+        Self::serve(listener, Duration::ZERO)
     }
 
-    fn serve(listener: TcpListener) -> SmtpServer {
+    fn serve(listener: TcpListener, delay: Duration) -> SmtpServer {
         let port = listener.local_addr().unwrap().port();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let handler = Collector {
             mails: mails.clone(),
             to: Vec::new(),
             buf: Vec::new(),
+            delay,
         };
         let mut server = Server::new(handler);
         server.with_name("smtp.test").with_tcp_listener(listener);
