@@ -215,23 +215,32 @@ pub fn plan(conn: &mut DbConnection, bytes: &[u8], update_existing: bool) -> Pla
 
 /// `a;b; c` → the label names, each once (any case), bounded.
 fn parse_labels(cell: &str) -> Result<Vec<String>, String> {
+    // Bounded before any work: a cell can hold at most MAX_LABELS labels of 40
+    // characters (with room for spaces and repeats), and the parts are counted before
+    // they are compared.
+    let too_many = || format!("At most {MAX_LABELS} labels per customer.");
+    if cell.chars().count() > MAX_LABELS * 100 {
+        return Err(too_many());
+    }
+    let parts: Vec<&str> = cell
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() > MAX_LABELS * 4 {
+        return Err(too_many());
+    }
+    let mut seen = std::collections::HashSet::new();
     let mut names: Vec<String> = Vec::new();
-    for raw in cell.split(';') {
-        let name = raw.trim();
-        if name.is_empty() {
-            continue;
-        }
+    for name in parts {
         let name = values::text(name, 40, true)
             .map_err(|m| format!("Label “{}”: {m}", name.chars().take(40).collect::<String>()))?;
-        if !names
-            .iter()
-            .any(|n| n.to_lowercase() == name.to_lowercase())
-        {
+        if seen.insert(name.to_lowercase()) {
             names.push(name);
         }
     }
     if names.len() > MAX_LABELS {
-        return Err(format!("At most {MAX_LABELS} labels per customer."));
+        return Err(too_many());
     }
     Ok(names)
 }
@@ -278,6 +287,17 @@ mod tests {
             .join(";");
         assert!(super::parse_labels(&many).is_err());
         assert!(super::parse_labels(&"x".repeat(41)).is_err());
+        // Repeats of a few labels are fine; 20,000 distinct ones are refused at once (the
+        // cell's length and its count of parts are checked before any comparing).
+        let repeats = vec!["a"; 60].join(";");
+        assert_eq!(super::parse_labels(&repeats).unwrap(), vec!["a"]);
+        let flood = (0..20_000)
+            .map(|i| format!("label-{i}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        assert!(super::parse_labels(&flood).unwrap_err().contains("At most"));
+        let short_flood = vec!["b"; 2_000].join(";");
+        assert!(super::parse_labels(&short_flood).is_err());
     }
 
     #[test]
