@@ -125,6 +125,8 @@ pub struct MailData {
     /// License-user emails: the license's product and key.
     pub product: String,
     pub license_key: String,
+    /// A license user without a password and without a link: whom to ask for one.
+    pub ask: String,
 }
 
 /// An email ready for the outbox.

@@ -192,15 +192,30 @@ pub fn add(
     Ok(user)
 }
 
-/// Changes a license user's email and name.
+/// Changes a license user's email and name. A new email voids the user's outstanding
+/// set-password links (they went to the old address); once the user has a password,
+/// changing the email needs `may_set_credentials` ("Manage license user credentials"),
+/// since whoever controls the address can then choose the password.
 pub fn edit(
     conn: &mut DbConnection,
     actor: &Actor,
     order: &Order,
     id: LicenseUserId,
     input: &UserInput,
+    may_set_credentials: bool,
 ) -> ModelResult<LicenseUser> {
     let before = find_on_order(conn, OrderId(order.id), id)?;
+    let email_changes = before.email_norm != input.email.normalized();
+    if email_changes && before.has_password() && !may_set_credentials {
+        return Err(ModelError::invalid(
+            "email",
+            "This license user has a password: changing their email needs the permission Manage license user credentials.",
+        ));
+    }
+    if email_changes {
+        token::void(conn, Some(Purpose::LicenseUserPassword), OWNER, before.id)?;
+        outbox::void_user_links(conn, before.id)?;
+    }
     diesel::update(license_users::table.find(id.0))
         .set((
             license_users::email.eq(input.email.as_str()),
@@ -270,7 +285,8 @@ pub fn lock_license(conn: &mut DbConnection, id: LicenseId) -> QueryResult<usize
 }
 
 /// Assigns a license user to one of the order's licenses, up to the license's maximum;
-/// emails them (with a set-password link when they have no password yet).
+/// emails them. A user without a password gets a set-password link only when the actor
+/// may set credentials (`may_set_credentials`); otherwise the email says whom to ask.
 pub fn assign(
     conn: &mut DbConnection,
     mailer: &Mailer,
@@ -278,6 +294,7 @@ pub fn assign(
     order: &Order,
     id: LicenseUserId,
     license: LicenseId,
+    may_set_credentials: bool,
 ) -> ModelResult<(LicenseUser, License)> {
     let user = find_on_order(conn, OrderId(order.id), id)?;
     let license = license_of(conn, order, license)?;
@@ -338,8 +355,11 @@ pub fn assign(
     data.license_key = license.license_key.clone();
     let link = if user.has_password() {
         None
-    } else {
+    } else if may_set_credentials {
         Some(fresh_link(conn, mailer, &user, &mut data)?)
+    } else {
+        data.ask = who_sets_passwords(conn, order, &mailer.vendor)?;
+        None
     };
     queue(
         conn,
@@ -351,6 +371,27 @@ pub fn assign(
         link,
     )?;
     Ok((user, license))
+}
+
+/// Whom a license user without a password should ask for a link: the order's managers
+/// who hold "Manage license user credentials", else the vendor.
+fn who_sets_passwords(conn: &mut DbConnection, order: &Order, vendor: &str) -> QueryResult<String> {
+    use crate::db::schema::{license_managers, manager_grants};
+    let emails: Vec<String> = manager_grants::table
+        .inner_join(license_managers::table)
+        .filter(manager_grants::order_id.eq(order.id))
+        .filter(manager_grants::manage_user_credentials.eq(true))
+        .filter(manager_grants::invite_state.ne(super::grant::REVOKED))
+        .filter(license_managers::enabled.eq(true))
+        .order(manager_grants::id.asc())
+        .select(license_managers::email)
+        .limit(3)
+        .load(conn)?;
+    Ok(if emails.is_empty() {
+        vendor.to_owned()
+    } else {
+        emails.join(" or ")
+    })
 }
 
 /// Takes a license user off one of the order's licenses.

@@ -67,7 +67,8 @@ pub fn edit_user(
     input: &UserInput,
 ) -> ModelResult<LicenseUser> {
     let order = order_row(conn, g)?;
-    license_user::edit(conn, actor, &order, id, input)
+    let credentials = g.can(crate::domain::Permission::ManageLicenseUserCredentials);
+    license_user::edit(conn, actor, &order, id, input, credentials)
 }
 
 pub fn remove_user(
@@ -89,7 +90,8 @@ pub fn assign(
     license: LicenseId,
 ) -> ModelResult<(LicenseUser, License)> {
     let order = order_row(conn, g)?;
-    license_user::assign(conn, mailer, actor, &order, user, license)
+    let credentials = g.can(crate::domain::Permission::ManageLicenseUserCredentials);
+    license_user::assign(conn, mailer, actor, &order, user, license, credentials)
 }
 
 pub fn unassign(

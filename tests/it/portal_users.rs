@@ -500,3 +500,99 @@ async fn another_orders_license_users_and_devices_are_not_found() {
     }
     assert_eq!(snapshot(&app), before, "nothing of the other order changed");
 }
+
+/// A manager with "Manage license users" only cannot take over a license user's password:
+/// an email change voids the user's links and, once they have a password, needs the
+/// credentials permission; an assignment's email carries a link only when the assigner
+/// may set credentials, and otherwise says whom to ask.
+#[tokio::test]
+async fn manage_license_users_alone_cannot_take_over_a_license_users_password() {
+    let smtp = SmtpServer::start();
+    let (app, boss, license, _, order) = setup(Some(&smtp)).await;
+    set_license(&app, license, 5, 0, 0);
+    let user = app.insert_license_user(order, "lou@customer.example");
+    // A set-password link sent to Lou before any change (by the boss, who holds every
+    // permission).
+    let base = format!("/portal/orders/{order}/users/{user}");
+    assert_eq!(
+        post(&app, &boss, &format!("{base}/password-link"), &[]).await,
+        303
+    );
+    let early = smtp
+        .wait_for("lou@customer.example", |m| {
+            m.link("/portal/users/password/").is_some()
+        })
+        .await
+        .link("/portal/users/password/")
+        .unwrap();
+    // Mallory holds only "Manage license users".
+    let mallory = app.create_license_manager("mallory@customer.example");
+    set_grant(
+        &app,
+        mallory.id,
+        order,
+        Permissions::from_iter([keyfold::domain::Permission::ManageLicenseUsers]),
+    );
+    let mc = client();
+    app.portal_sign_in_with(&mc, "mallory@customer.example", PASSWORD)
+        .await;
+    let to_mallory = [
+        ("email", "mallory@customer.example"),
+        ("first_name", "Lou"),
+        ("last_name", ""),
+    ];
+    assert_eq!(post(&app, &mc, &base, &to_mallory).await, 303);
+    // The link sent to the old address stopped working.
+    let r = client().get(app.url(&early)).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        410,
+        "a link sent before the email change is void"
+    );
+    // Assigning Lou (now at Mallory's address) emails no link, only whom to ask.
+    let assign = format!("/portal/licenses/{license}/users");
+    let u = user.to_string();
+    assert_eq!(
+        post(&app, &mc, &assign, &[("license_user_id", u.as_str())]).await,
+        303
+    );
+    let mail = smtp
+        .wait_for("mallory@customer.example", |m| {
+            m.subject().contains("you can now use")
+        })
+        .await;
+    assert!(mail.link("/portal/users/password/").is_none(), "no link");
+    assert!(
+        mail.text().contains("ask boss@customer.example"),
+        "whom to ask: {}",
+        mail.text()
+    );
+    // Mallory cannot set the password herself.
+    let set = [
+        ("new_password", "mallory's own password"),
+        ("confirm_password", "mallory's own password"),
+    ];
+    assert_eq!(
+        post(&app, &mc, &format!("{base}/password"), &set).await,
+        403
+    );
+    // Once Lou has a password (set by the boss), Mallory cannot change the email again.
+    let lou_pw = [
+        ("new_password", "lou's good password"),
+        ("confirm_password", "lou's good password"),
+    ];
+    assert_eq!(
+        post(&app, &boss, &format!("{base}/password"), &lou_pw).await,
+        303
+    );
+    let before = snapshot(&app);
+    let back = [
+        ("email", "lou@customer.example"),
+        ("first_name", "Lou"),
+        ("last_name", ""),
+    ];
+    assert_eq!(post(&app, &mc, &base, &back).await, 422);
+    assert_eq!(snapshot(&app), before, "refused with nothing changed");
+    // The boss, who holds the credentials permission, may.
+    assert_eq!(post(&app, &boss, &base, &back).await, 303);
+}

@@ -154,7 +154,8 @@ pub async fn edit(
         form.parse(),
         move |conn, input| {
             on_order(conn, id, |conn, o| {
-                license_user::edit(conn, &actor, o, user, &input)
+                // Staff who may edit license users may also set their passwords.
+                license_user::edit(conn, &actor, o, user, &input, true)
             })
         },
         |u| (back(id), format!("License user {} saved.", u.email)),
@@ -357,7 +358,9 @@ pub async fn assign(
         ctx,
         path.into_inner(),
         form,
-        license_user::assign,
+        |conn, mailer, actor, order, user, license| {
+            license_user::assign(conn, mailer, actor, order, user, license, true)
+        },
         |u| {
             format!(
                 "{} is now a user of this license; they were emailed.",
