@@ -69,7 +69,7 @@ mod tests {
         let t = random_token();
         assert_eq!(
             redact_secrets(&format!("/portal/invite/{t}?next=%2F{t}")),
-            "/portal/invite/[redacted]?next=%2F[redacted]"
+            "/portal/invite/[redacted]?next=%[redacted]"
         );
         assert!(carries_secret(&format!("/portal/reset-password/{t}")));
         let plain = "/licenses?key=ABCD-EFGH-JKLM-NPQR-STUV&before=1234567";
