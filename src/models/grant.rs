@@ -97,24 +97,14 @@ pub struct GrantRow {
 /// Where each of these grants comes from, in words.
 fn origins(conn: &mut DbConnection, grants: &[&Grant]) -> QueryResult<Vec<String>> {
     let parents: Vec<i64> = grants.iter().filter_map(|g| g.parent_grant_id).collect();
-    let rows: Vec<(i64, String, i64, String)> = manager_grants::table
-        .inner_join(license_managers::table)
-        .inner_join(orders::table)
-        .filter(manager_grants::id.eq_any(&parents))
-        .select((
-            manager_grants::id,
-            license_managers::email,
-            orders::id,
-            orders::reference,
-        ))
-        .load(conn)?;
+    let rows = labelled(conn, &parents)?;
     Ok(grants
         .iter()
         .map(|g| match (g.vendor_made, g.parent_grant_id) {
             (true, _) => "the vendor".to_owned(),
-            (false, Some(p)) => match rows.iter().find(|r| r.0 == p) {
-                Some((_, email, order, _)) if *order == g.order_id => email.clone(),
-                Some((_, email, _, reference)) => format!("{email} on order {reference}"),
+            (false, Some(p)) => match rows.iter().find(|r| r.id == p) {
+                Some(d) if d.order_id == g.order_id => d.manager_email.clone(),
+                Some(d) => format!("{} on order {}", d.manager_email, d.order_reference),
                 None => "a grant that no longer exists".to_owned(),
             },
             (false, None) => "a grant that no longer exists".to_owned(),
@@ -669,10 +659,15 @@ pub struct Derived {
 /// theirs): removing the grant removes them too.
 pub fn derived(conn: &mut DbConnection, id: GrantId) -> QueryResult<Vec<Derived>> {
     let ids = grant_tree::descendants(conn, id)?;
+    labelled(conn, &ids)
+}
+
+/// These grants with their managers' emails and their orders, oldest first.
+fn labelled(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Derived>> {
     let rows: Vec<(i64, String, i64, String)> = manager_grants::table
         .inner_join(license_managers::table)
         .inner_join(orders::table)
-        .filter(manager_grants::id.eq_any(&ids))
+        .filter(manager_grants::id.eq_any(ids))
         .order(manager_grants::id.asc())
         .select((
             manager_grants::id,

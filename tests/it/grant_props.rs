@@ -215,6 +215,40 @@ impl Case<'_> {
         )
     }
 
+    /// "Add license manager" / "Invite a manager" as the form would be filled in.
+    fn manager_form(&mut self, who: usize, perms: u16, products: &Section) -> ManagerForm {
+        let (products_shown, products, quota_product, quota) = self.product_fields(products);
+        ManagerForm {
+            email: self.email(who),
+            name: "Someone".to_owned(),
+            permissions: keys(perms),
+            products_shown,
+            products,
+            quota_product,
+            quota,
+        }
+    }
+
+    /// A grant's edit form, parsed as its handler parses it (`None`: a 422).
+    fn edit_input(
+        &self,
+        perms: u16,
+        products: &Section,
+    ) -> Option<(
+        Permissions,
+        Option<Vec<keyfold::models::grant_products::ProductChoice>>,
+    )> {
+        let (products_shown, products, quota_product, quota) = self.product_fields(products);
+        let form = PermissionsForm {
+            permissions: keys(perms),
+            products_shown,
+            products,
+            quota_product,
+            quota,
+        };
+        Some((form.parse().ok()?, form.product_fields().parse().ok()?))
+    }
+
     fn email(&mut self, who: usize) -> String {
         if who + 1 == PEOPLE {
             self.n += 1;
@@ -337,18 +371,9 @@ impl Case<'_> {
                 perms,
                 products,
             } => {
-                let (products_shown, products_ids, quota_product, quota) =
-                    self.product_fields(&products);
-                let form = ManagerForm {
-                    email: self.email(who),
-                    name: "Someone".to_owned(),
-                    permissions: keys(perms),
-                    products_shown,
-                    products: products_ids,
-                    quota_product,
-                    quota,
+                let Ok(input) = self.manager_form(who, perms, &products).parse() else {
+                    return;
                 };
-                let Ok(input) = form.parse() else { return };
                 let order = self.orders[order % self.orders.len()];
                 let mailer = self.mailer;
                 if let Some((id, _)) = self.tx(|conn| {
@@ -367,16 +392,7 @@ impl Case<'_> {
                 let Some((_, order)) = self.grant_row(id) else {
                     return;
                 };
-                let (products_shown, products_ids, quota_product, quota) =
-                    self.product_fields(&products);
-                let form = PermissionsForm {
-                    permissions: keys(perms),
-                    products_shown,
-                    products: products_ids,
-                    quota_product,
-                    quota,
-                };
-                let (Ok(p), Ok(choices)) = (form.parse(), form.product_fields().parse()) else {
+                let Some((p, choices)) = self.edit_input(perms, &products) else {
                     return;
                 };
                 self.tx(|conn| {
@@ -422,18 +438,9 @@ impl Case<'_> {
                 let Some((g, actor)) = self.guard(by, Permission::ManageManagers) else {
                     return;
                 };
-                let (products_shown, products_ids, quota_product, quota) =
-                    self.product_fields(&products);
-                let form = ManagerForm {
-                    email: self.email(who),
-                    name: "Someone".to_owned(),
-                    permissions: keys(perms),
-                    products_shown,
-                    products: products_ids,
-                    quota_product,
-                    quota,
+                let Ok(input) = self.manager_form(who, perms, &products).parse() else {
+                    return;
                 };
-                let Ok(input) = form.parse() else { return };
                 let mailer = self.mailer;
                 if self
                     .tx(|conn| portal::invite_manager(conn, &g, mailer, &actor, &input))
@@ -459,16 +466,7 @@ impl Case<'_> {
                 let Some(target) = self.pick(by + 1 + target) else {
                     return;
                 };
-                let (products_shown, products_ids, quota_product, quota) =
-                    self.product_fields(&products);
-                let form = PermissionsForm {
-                    permissions: keys(perms),
-                    products_shown,
-                    products: products_ids,
-                    quota_product,
-                    quota,
-                };
-                let (Ok(p), Ok(choices)) = (form.parse(), form.product_fields().parse()) else {
+                let Some((p, choices)) = self.edit_input(perms, &products) else {
                     return;
                 };
                 self.tx(|conn| {

@@ -163,14 +163,9 @@ async fn a_delegate_cannot_edit_its_delegator_and_only_staff_set_the_vendors_quo
     let remove = format!("/portal/orders/{}/managers/{}/remove", t.order, t.root);
     assert_eq!(post(app, &alt, &remove, &[]).await, 303);
     assert_eq!(snapshot(app), before, "nothing changed");
-    let page = alt
-        .get(app.url(&format!("/portal/orders/{}/managers", t.order)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page_with(&alt, &format!("/portal/orders/{}/managers", t.order))
+        .await;
     assert!(page.contains("was not invited through you"), "{page}");
     assert_eq!(
         grant_of(app, t.boss_id, t.order),

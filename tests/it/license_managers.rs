@@ -967,37 +967,9 @@ async fn accepting_an_invite_gives_up_the_invite_still_waiting_in_the_outbox() {
 /// Asks for a reset link for `email` from a fresh client; returns the status.
 async fn forgot(app: &TestApp, email: &str) -> u16 {
     let c = client();
-    let page = c
-        .get(app.url("/portal/forgot-password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page).unwrap();
+    let token = csrf_in(&app.page_with(&c, "/portal/forgot-password").await).unwrap();
     c.post(app.url("/portal/forgot-password"))
         .form(&[("csrf_token", token.as_str()), ("email", email)])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-/// A manager's portal form post with this client's CSRF token.
-async fn portal_post(
-    app: &TestApp,
-    c: &reqwest::Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> u16 {
-    let page = c.get(app.url("/portal/account")).send().await.unwrap();
-    let token = csrf_in(&page.text().await.unwrap()).unwrap();
-    let mut form = vec![("csrf_token", token.as_str())];
-    form.extend_from_slice(fields);
-    c.post(app.url(path))
-        .form(&form)
         .send()
         .await
         .unwrap()
@@ -1036,14 +1008,16 @@ async fn a_password_change_or_signing_out_everywhere_voids_outstanding_reset_lin
         ("confirm_password", "another good password"),
     ];
     assert_eq!(
-        portal_post(&app, &max, "/portal/account/password", &fields).await,
+        app.portal_post(&max, "/portal/account/password", &fields)
+            .await,
         303
     );
     let mia = client();
     app.portal_sign_in_with(&mia, "mia@customer.example", PASSWORD)
         .await;
     assert_eq!(
-        portal_post(&app, &mia, "/portal/account/sign-out-everywhere", &[]).await,
+        app.portal_post(&mia, "/portal/account/sign-out-everywhere", &[])
+            .await,
         303
     );
     for link in [&max_link, &mia_link] {

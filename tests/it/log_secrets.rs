@@ -82,14 +82,7 @@ async fn link_tokens_never_reach_the_log() {
     }
     // And the invite used for real.
     let c = client();
-    let page = c
-        .get(app.url(&invite))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_with(&c, &invite).await;
     let csrf = csrf_in(&page).unwrap();
     let r = c
         .post(app.url(&invite))

@@ -21,17 +21,7 @@ pub async fn signed_in(app: &TestApp, email: &str) -> (i64, reqwest::Client) {
 }
 
 pub async fn post(app: &TestApp, c: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> u16 {
-    let page = c.get(app.url("/portal/account")).send().await.unwrap();
-    let t = csrf_in(&page.text().await.unwrap()).unwrap();
-    let mut form = vec![("csrf_token", t.as_str())];
-    form.extend_from_slice(fields);
-    c.post(app.url(path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    app.portal_post(c, path, fields).await
 }
 
 fn allow(app: &TestApp, grant: i64, product: i64, quota: Option<i64>) {

@@ -36,21 +36,11 @@ async fn setup(smtp: Option<&SmtpServer>) -> (TestApp, reqwest::Client, i64, i64
 }
 
 async fn token(app: &TestApp, c: &reqwest::Client) -> String {
-    let page = c.get(app.url("/portal/account")).send().await.unwrap();
-    csrf_in(&page.text().await.unwrap()).unwrap()
+    csrf_in(&app.page_with(c, "/portal/account").await).unwrap()
 }
 
 async fn post(app: &TestApp, c: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> u16 {
-    let t = token(app, c).await;
-    let mut form = vec![("csrf_token", t.as_str())];
-    form.extend_from_slice(fields);
-    c.post(app.url(path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    app.portal_post(c, path, fields).await
 }
 
 async fn flash_after(app: &TestApp, c: &reqwest::Client, path: &str) -> String {

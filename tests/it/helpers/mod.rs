@@ -211,6 +211,39 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The body of a GET by `c`.
+    pub async fn page_with(&self, c: &reqwest::Client, path: &str) -> String {
+        c.get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a license-portal form as the manager signed in on `c` (with the CSRF token
+    /// of their session); returns the status.
+    pub async fn portal_post(
+        &self,
+        c: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> u16 {
+        let token = csrf_in(&self.page_with(c, "/portal/account").await).unwrap();
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        c.post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
 /// The value of the first `csrf_token` field in a page.
 pub fn csrf_in(html: &str) -> Option<String> {
     let marker = "name=\"csrf_token\" value=\"";
