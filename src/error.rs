@@ -1,10 +1,5 @@
-//! One error type for every handler, mapped to an HTTP answer in one place.
-
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, ResponseError};
-
-use crate::web::area::Area;
-use crate::web::errors::ErrorPage;
+//! One error type for every handler. It is mapped to an HTTP answer in one place,
+//! `web::errors` (this module knows nothing of pages).
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -33,37 +28,6 @@ pub enum AppError {
     Blocking(#[from] actix_web::error::BlockingError),
     #[error("{0}")]
     Internal(String),
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            e => ErrorPage::for_error(e, Area::Admin).status,
-        }
-    }
-
-    /// A bare answer with the right status: the error-page middleware
-    /// ([`crate::web::errors::error_pages`]) renders it for the area of the request.
-    fn error_response(&self) -> HttpResponse {
-        if let AppError::SignInRequired { login, next } = self {
-            let location = if next.is_empty() || next == "/" {
-                (*login).to_owned()
-            } else {
-                format!(
-                    "{login}?next={}",
-                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-                )
-            };
-            return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, location))
-                .finish();
-        }
-        HttpResponse::build(self.status_code())
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .content_type("text/plain; charset=utf-8")
-            .body(ErrorPage::for_error(self, Area::Admin).title)
-    }
 }
 
 pub type AppResult<T> = Result<T, AppError>;

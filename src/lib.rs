@@ -13,6 +13,7 @@ pub mod mail;
 pub mod models;
 pub mod seed;
 pub mod startup;
+pub mod state;
 pub mod web;
 
 pub use startup::Application;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::web::AppState;
+use crate::state::AppState;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub String);

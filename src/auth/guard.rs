@@ -20,7 +20,7 @@ use crate::models::grant::{self, Denied, GrantedOrder};
 use crate::models::license_manager::LicenseManager;
 use crate::models::session::{self, Timeouts};
 use crate::models::staff::StaffUser;
-use crate::web::AppState;
+use crate::state::AppState;
 
 /// The signed-in account of this request, and its session.
 #[derive(Clone, Debug)]

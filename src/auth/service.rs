@@ -11,7 +11,7 @@ use crate::domain::{FieldErrors, NewPassword};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, Entry};
 use crate::models::{login_attempt, session};
-use crate::web::AppState;
+use crate::state::AppState;
 
 /// Why a sign-in did not happen (throttling is an error: a 429 page).
 #[derive(Debug)]

@@ -10,11 +10,11 @@ use super::customers::{COLUMNS, READ_ONLY};
 use super::reader::{self, Columns};
 use super::run::{problem, Kind, Plan};
 use crate::db::DbConnection;
+use crate::domain::customer::CustomerDraft;
 use crate::domain::values;
 use crate::models::customer::CustomerInput;
 use crate::models::customer_import::{self, Planned};
 use crate::models::import::{Import, Preview};
-use crate::web::admin::forms::customer::CustomerForm;
 
 const FILE: Columns<'static> = Columns {
     read: &COLUMNS,
@@ -131,7 +131,7 @@ pub fn plan(conn: &mut DbConnection, bytes: &[u8], update_existing: bool) -> Pla
                 Vec::new()
             }
         };
-        let form = CustomerForm {
+        let form = CustomerDraft {
             email: cell("email").to_owned(),
             first_name: cell("first_name").to_owned(),
             last_name: cell("last_name").to_owned(),

@@ -336,3 +336,28 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
 }
+
+/// The current time in UTC, as stored in every timestamp column: whole microseconds, the
+/// precision both backends keep, so a value read back compares equal to the one written.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A page of a list and the cursor of the next page, if there is one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    /// The id of the last row shown: the next page starts after it.
+    pub next_before: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `per_page + 1` rows (the extra row says there is more).
+    pub fn from_rows(mut rows: Vec<T>, per_page: i64, id: impl Fn(&T) -> i64) -> Self {
+        let more = rows.len() as i64 > per_page;
+        rows.truncate(per_page.max(0) as usize);
+        let next_before = if more { rows.last().map(&id) } else { None };
+        Page { rows, next_before }
+    }
+}

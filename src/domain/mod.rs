@@ -1,6 +1,7 @@
 //! Typed ids, validated values and permission enums. Each value has a `parse` that
 //! returns a message fit to show beside the form field it came from.
 
+pub mod customer;
 pub mod email;
 pub mod errors;
 pub mod ids;

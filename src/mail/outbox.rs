@@ -8,9 +8,9 @@ use super::emails::{Email, LinkKind, LINK_MARK};
 use super::Mailer;
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
+use crate::db::{now, Page};
 use crate::domain::values::prefix_end;
 use crate::domain::OutboxId;
-use crate::models::{now, Page};
 
 pub const QUEUED: &str = "queued";
 pub const SENT: &str = "sent";

@@ -215,7 +215,7 @@ impl Worker {
         let (text, html) = if email.body_text.contains(LINK_MARK) {
             if email
                 .token_expires_at
-                .is_some_and(|t| t <= crate::models::now())
+                .is_some_and(|t| t <= crate::db::now())
             {
                 return Err(Permanent(
                     "Not sent: its link expired before it could be delivered.".to_owned(),

@@ -10,7 +10,6 @@ use crate::db::schema::{customer_accounts, customer_labels, customers, orders};
 use crate::db::DbConnection;
 use crate::domain::CustomerAccountId;
 use crate::domain::CustomerId;
-use crate::domain::EmailAddress;
 
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = customers)]
@@ -77,27 +76,7 @@ impl Customer {
     }
 }
 
-/// A validated customer.
-#[derive(Debug, Clone)]
-pub struct CustomerInput {
-    pub email: EmailAddress,
-    pub first_name: String,
-    pub last_name: String,
-    pub company: String,
-    pub phone: String,
-    pub reference: String,
-    pub external_id: String,
-    pub address_line1: String,
-    pub address_line2: String,
-    pub postcode: String,
-    pub city: String,
-    pub state: String,
-    pub country: String,
-    pub customer_account_id: Option<i64>,
-    pub metadata: String,
-    pub status: String,
-    pub seen_updated_at: Option<NaiveDateTime>,
-}
+pub use crate::domain::customer::CustomerInput;
 
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = customers, treat_none_as_null = true)]

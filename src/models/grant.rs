@@ -18,12 +18,8 @@ use crate::db::DbConnection;
 use crate::domain::{EmailAddress, GrantId, LicenseManagerId, OrderId, Permissions};
 use crate::mail::{self, outbox, Kind, Link, LinkKind, Mailer};
 
-/// Tokens of license managers are owned by this kind.
-pub const OWNER: &str = "manager";
-
-pub const PENDING: &str = "pending";
-pub const ACCEPTED: &str = "accepted";
-pub const REVOKED: &str = "revoked";
+pub use super::grant_state::{ACCEPTED, PENDING, REVOKED};
+use super::license_manager::{has_live_grant, OWNER};
 
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = manager_grants)]
@@ -231,16 +227,6 @@ pub fn live_grant(
         .select(Grant::as_select())
         .first(conn)
         .optional()
-}
-
-/// Whether the manager has any grant that is not revoked.
-pub fn has_live_grant(conn: &mut DbConnection, manager: LicenseManagerId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        manager_grants::table
-            .filter(manager_grants::manager_id.eq(manager.0))
-            .filter(manager_grants::invite_state.ne(REVOKED)),
-    ))
-    .get_result(conn)
 }
 
 /// A new license manager for an order, as the form gave it.
@@ -876,20 +862,6 @@ pub fn new_invite_link(
         .label(&manager.email),
     )?;
     Ok((manager, format!("{}{}", mailer.invite_prefix(), issued.raw)))
-}
-
-/// Marks every pending grant of a manager accepted (their password is now set).
-pub fn accept_pending(conn: &mut DbConnection, manager: i64) -> QueryResult<usize> {
-    diesel::update(
-        manager_grants::table
-            .filter(manager_grants::manager_id.eq(manager))
-            .filter(manager_grants::invite_state.eq(PENDING)),
-    )
-    .set((
-        manager_grants::invite_state.eq(ACCEPTED),
-        manager_grants::updated_at.eq(super::now()),
-    ))
-    .execute(conn)
 }
 
 /// Resends a token-bearing email from the outbox: a fresh token (voiding the old) in a

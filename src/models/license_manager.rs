@@ -6,14 +6,17 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
-use super::grant;
+use super::grant_state::{PENDING, REVOKED};
 use super::session::{self, Kind};
 use super::token::{self, Purpose};
 use super::{unique_as_field, ModelResult};
-use crate::db::schema::license_managers;
+use crate::db::schema::{license_managers, manager_grants};
 use crate::db::DbConnection;
 use crate::domain::{EmailAddress, LicenseManagerId};
 use crate::mail::{self, outbox, Link, LinkKind, Mailer};
+
+/// Tokens of license managers are owned by this kind.
+pub const OWNER: &str = "manager";
 
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = license_managers)]
@@ -135,7 +138,7 @@ pub fn set_password(
 /// carry them): after a password change or "sign out everywhere", an old link must not
 /// set a password.
 fn void_reset_links(conn: &mut DbConnection, manager: i64) -> QueryResult<()> {
-    token::void(conn, Some(Purpose::ManagerReset), grant::OWNER, manager)?;
+    token::void(conn, Some(Purpose::ManagerReset), OWNER, manager)?;
     outbox::void_links(conn, manager, Some(LinkKind::Reset))?;
     Ok(())
 }
@@ -173,7 +176,7 @@ pub fn set_enabled(
         .execute(conn)?;
     if !enabled {
         session::revoke_all_for(conn, Kind::LicenseManager, id.0, None)?;
-        token::void(conn, None, grant::OWNER, id.0)?;
+        token::void(conn, None, OWNER, id.0)?;
         outbox::void_links(conn, id.0, None)?;
     }
     let after = find(conn, id)?.ok_or(super::ModelError::NotFound)?;
@@ -208,7 +211,7 @@ pub fn queue_reset(
     let issued = token::issue_full(
         conn,
         Purpose::ManagerReset,
-        grant::OWNER,
+        OWNER,
         manager.id,
         chrono::Duration::minutes(RESET_VALID_MINUTES),
     )?;
@@ -271,10 +274,10 @@ fn queue_requested_reset(
     let Some(manager) = find_by_email(conn, email_norm)? else {
         return Ok(false);
     };
-    if !manager.enabled || !grant::has_live_grant(conn, manager.manager_id())? {
+    if !manager.enabled || !has_live_grant(conn, manager.manager_id())? {
         return Ok(false);
     }
-    let recent = token::last_issued(conn, Purpose::ManagerReset, grant::OWNER, manager.id)?
+    let recent = token::last_issued(conn, Purpose::ManagerReset, OWNER, manager.id)?
         .is_some_and(|t| t > super::now() - chrono::Duration::minutes(RESET_EVERY_MINUTES));
     if recent {
         return Ok(false);
@@ -301,7 +304,7 @@ pub fn for_link(
 ) -> ModelResult<(token::Token, LicenseManager)> {
     let t = token::find_live(conn, purpose, raw)?;
     let manager = find(conn, LicenseManagerId(t.owner_id))?.ok_or(super::ModelError::NotFound)?;
-    if t.owner_kind != grant::OWNER {
+    if t.owner_kind != OWNER {
         return Err(super::ModelError::NotFound);
     }
     if !manager.enabled {
@@ -327,10 +330,10 @@ pub fn accept_invite(
         ));
     }
     token::consume(conn, t.id)?;
-    token::void(conn, Some(Purpose::ManagerInvite), grant::OWNER, manager.id)?;
+    token::void(conn, Some(Purpose::ManagerInvite), OWNER, manager.id)?;
     // Invites still waiting in the outbox would only carry a used link now.
     outbox::void_links(conn, manager.id, Some(LinkKind::Invite))?;
-    grant::accept_pending(conn, manager.id)?;
+    accept_pending(conn, manager.id)?;
     let actor = Actor::license_manager(manager.id, &manager.email, ip);
     set_password(conn, &actor, &manager, hash, None)?;
     audit::record(
@@ -357,9 +360,9 @@ pub fn reset_password(
 ) -> ModelResult<LicenseManager> {
     let (t, manager) = for_link(conn, Purpose::ManagerReset, raw)?;
     token::consume(conn, t.id)?;
-    token::void(conn, None, grant::OWNER, manager.id)?;
+    token::void(conn, None, OWNER, manager.id)?;
     outbox::void_links(conn, manager.id, None)?;
-    grant::accept_pending(conn, manager.id)?;
+    accept_pending(conn, manager.id)?;
     let actor = Actor::license_manager(manager.id, &manager.email, ip);
     set_password(conn, &actor, &manager, hash, None)?;
     queue_password_changed(conn, mailer, &manager)?;
@@ -445,7 +448,7 @@ pub fn state_of(conn: &mut DbConnection, m: &LicenseManager) -> QueryResult<Acco
         AccountState::Disabled
     } else if m.password_hash.is_some() {
         AccountState::Accepted
-    } else if token::has_live(conn, Purpose::ManagerInvite, grant::OWNER, m.id)? {
+    } else if token::has_live(conn, Purpose::ManagerInvite, OWNER, m.id)? {
         AccountState::Pending
     } else {
         AccountState::Expired
@@ -458,7 +461,7 @@ pub fn list(
     f: &Filter,
     per_page: i64,
 ) -> QueryResult<super::Page<ListRow>> {
-    use crate::db::schema::{manager_grants, tokens};
+    use crate::db::schema::tokens;
     use crate::domain::values::prefix_end;
     let mut q = license_managers::table
         .select(LicenseManager::as_select())
@@ -477,7 +480,7 @@ pub fn list(
     }
     let live_invite = diesel::dsl::exists(
         tokens::table
-            .filter(tokens::owner_kind.eq(grant::OWNER))
+            .filter(tokens::owner_kind.eq(OWNER))
             .filter(tokens::owner_id.eq(license_managers::id))
             .filter(tokens::purpose.eq(Purpose::ManagerInvite.as_str()))
             .filter(tokens::used_at.is_null())
@@ -516,7 +519,7 @@ pub fn list(
     let ids: Vec<i64> = page.rows.iter().map(|m| m.id).collect();
     let counts: std::collections::HashMap<i64, i64> = manager_grants::table
         .filter(manager_grants::manager_id.eq_any(&ids))
-        .filter(manager_grants::invite_state.ne(grant::REVOKED))
+        .filter(manager_grants::invite_state.ne(REVOKED))
         .group_by(manager_grants::manager_id)
         .select((manager_grants::manager_id, diesel::dsl::count_star()))
         .load::<(i64, i64)>(conn)?
@@ -539,4 +542,28 @@ pub fn list(
         rows,
         next_before: page.next_before,
     })
+}
+
+/// Whether the manager has any grant that is not revoked.
+pub fn has_live_grant(conn: &mut DbConnection, manager: LicenseManagerId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        manager_grants::table
+            .filter(manager_grants::manager_id.eq(manager.0))
+            .filter(manager_grants::invite_state.ne(REVOKED)),
+    ))
+    .get_result(conn)
+}
+
+/// Marks every pending grant of a manager accepted (their password is now set).
+pub fn accept_pending(conn: &mut DbConnection, manager: i64) -> QueryResult<usize> {
+    diesel::update(
+        manager_grants::table
+            .filter(manager_grants::manager_id.eq(manager))
+            .filter(manager_grants::invite_state.eq(PENDING)),
+    )
+    .set((
+        manager_grants::invite_state.eq(super::grant_state::ACCEPTED),
+        manager_grants::updated_at.eq(super::now()),
+    ))
+    .execute(conn)
 }

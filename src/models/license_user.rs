@@ -381,7 +381,7 @@ fn who_sets_passwords(conn: &mut DbConnection, order: &Order, vendor: &str) -> Q
         .inner_join(license_managers::table)
         .filter(manager_grants::order_id.eq(order.id))
         .filter(manager_grants::manage_user_credentials.eq(true))
-        .filter(manager_grants::invite_state.ne(super::grant::REVOKED))
+        .filter(manager_grants::invite_state.ne(super::grant_state::REVOKED))
         .filter(license_managers::enabled.eq(true))
         .order(manager_grants::id.asc())
         .select(license_managers::email)

@@ -10,6 +10,7 @@ pub mod device;
 pub mod floating;
 pub mod grant;
 pub mod grant_products;
+pub mod grant_state;
 pub mod grant_tree;
 pub mod import;
 pub mod issue;
@@ -33,30 +34,7 @@ pub mod settings;
 pub mod staff;
 pub mod token;
 
-/// The current time in UTC, as stored in every timestamp column: whole microseconds, the
-/// precision both backends keep, so a value read back compares equal to the one written.
-pub fn now() -> chrono::NaiveDateTime {
-    use chrono::SubsecRound;
-    chrono::Utc::now().naive_utc().trunc_subsecs(6)
-}
-
-/// A page of a list and the cursor of the next page, if there is one.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub rows: Vec<T>,
-    /// The id of the last row shown: the next page starts after it.
-    pub next_before: Option<i64>,
-}
-
-impl<T> Page<T> {
-    /// Builds a page from up to `per_page + 1` rows (the extra row says there is more).
-    pub fn from_rows(mut rows: Vec<T>, per_page: i64, id: impl Fn(&T) -> i64) -> Self {
-        let more = rows.len() as i64 > per_page;
-        rows.truncate(per_page.max(0) as usize);
-        let next_before = if more { rows.last().map(&id) } else { None };
-        Page { rows, next_before }
-    }
-}
+pub use crate::db::{now, Page};
 
 /// Why a model operation did not happen.
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,7 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse};
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use askama::Template;
 use futures_util::FutureExt;
 use tracing_actix_web::RequestId;
@@ -271,5 +271,36 @@ impl actix_web::ResponseError for Rendered {
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .content_type(self.content_type.as_str())
             .body(self.body.clone())
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            e => ErrorPage::for_error(e, Area::Admin).status,
+        }
+    }
+
+    /// A bare answer with the right status: the error-page middleware
+    /// ([`error_pages`]) renders it for the area of the request.
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::SignInRequired { login, next } = self {
+            let location = if next.is_empty() || next == "/" {
+                (*login).to_owned()
+            } else {
+                format!(
+                    "{login}?next={}",
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                )
+            };
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish();
+        }
+        HttpResponse::build(self.status_code())
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .content_type("text/plain; charset=utf-8")
+            .body(ErrorPage::for_error(self, Area::Admin).title)
     }
 }

@@ -15,51 +15,9 @@ pub mod sign_in;
 pub mod static_files;
 pub mod user_forms;
 
-use std::sync::Arc;
-
-use actix_web::web;
-
-use crate::config::Config;
-use crate::db::{DbConnection, Pool};
 use crate::error::{AppError, AppResult};
 
-/// What every handler can reach: the configuration and the database pool.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub pool: Pool,
-    /// What actions that write email need (sealing key, vendor name, public URL).
-    pub mailer: Arc<crate::mail::Mailer>,
-}
-
-impl AppState {
-    /// Runs blocking database work on actix's thread pool with a pooled connection.
-    pub async fn db<T, F>(&self, f: F) -> AppResult<T>
-    where
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
-    }
-}
-
-impl AppState {
-    /// Runs `f` in one write transaction (rolled back when it returns an error). The
-    /// outer result is the infrastructure's (pool, thread); the inner one is the model's,
-    /// for the handler to turn into field messages or a page.
-    pub async fn write<T, F>(&self, f: F) -> AppResult<crate::models::ModelResult<T>>
-    where
-        F: FnOnce(&mut DbConnection) -> crate::models::ModelResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.db(move |conn| Ok(crate::db::write_tx(conn, f))).await
-    }
-}
+pub use crate::state::{AppState, State};
 
 /// What a form submission came to: done, or back to the form with messages.
 pub enum Outcome<T> {
@@ -85,9 +43,6 @@ pub fn outcome<T>(result: crate::models::ModelResult<T>) -> AppResult<Outcome<T>
         Err(ModelError::Db(e)) => Err(AppError::Db(e)),
     }
 }
-
-/// Shorthand for the state extractor.
-pub type State = web::Data<AppState>;
 
 /// Turns any displayable failure into an internal error (for the rare cases that are not
 /// the user's fault and have no better variant).

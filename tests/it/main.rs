@@ -22,6 +22,7 @@ mod csv_import;
 mod grant_props;
 mod grant_tree;
 mod hostile;
+mod layers;
 mod license_import;
 mod license_managers;
 mod licenses;

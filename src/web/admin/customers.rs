@@ -266,7 +266,7 @@ pub async fn edit(
     path: web::Path<CustomerId>,
 ) -> AppResult<HttpResponse> {
     let customer = load(&state, path.into_inner()).await?;
-    let form = CustomerForm::from_customer(&customer);
+    let form = crate::web::admin::forms::customer::from_customer(&customer);
     form_page(&state, ctx, Some(&customer), form, Problem::none()).await
 }
 
@@ -293,7 +293,7 @@ pub async fn update(
         Ok(done) => Ok(done),
         Err(p) if p.is_conflict() => {
             let current = load(&state, id).await?;
-            let fresh = CustomerForm::from_customer(&current);
+            let fresh = crate::web::admin::forms::customer::from_customer(&current);
             form_page(&state, ctx, Some(&current), fresh, p).await
         }
         Err(p) => form_page(&state, ctx, Some(&existing), form, p).await,
