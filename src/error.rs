@@ -38,9 +38,10 @@ impl From<crate::models::ModelError> for AppError {
         match e {
             ModelError::Db(e) => AppError::Db(e),
             ModelError::NotFound => AppError::NotFound,
-            ModelError::Invalid { message, .. }
-            | ModelError::Refused(message)
-            | ModelError::Conflict(message) => AppError::Unprocessable(message),
+            ModelError::Invalid { message, .. } | ModelError::Conflict(message) => {
+                AppError::Unprocessable(message)
+            }
+            ModelError::Refused(r) => AppError::Unprocessable(r.message),
         }
     }
 }

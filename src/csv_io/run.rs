@@ -181,7 +181,7 @@ pub fn finish_planned<K: Kind>(
             K::clear(c, id)?;
             import::fail(c, id, &reason, &problems)
         })?;
-        return Err(ModelError::Refused(reason));
+        return Err(ModelError::refused("import_has_problems", reason));
     }
     import::find(conn, id)?.ok_or(ModelError::NotFound)
 }

@@ -247,7 +247,8 @@ pub fn set_enabled(
     let id = id.0;
     let before = find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)?;
     if before.is_deleted() {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "customer_deleted",
             "Restore this customer first.".to_owned(),
         ));
     }
@@ -351,7 +352,8 @@ pub fn restore(conn: &mut DbConnection, actor: &Actor, id: CustomerId) -> ModelR
         ))
         .execute(conn)
         .map_err(|e| match unique_as_field(e, "email", EMAIL_TAKEN) {
-            ModelError::Invalid { .. } => ModelError::Refused(
+            ModelError::Invalid { .. } => ModelError::refused(
+                "email_taken",
                 "Another live customer now has this email address; change theirs first.".to_owned(),
             ),
             other => other,

@@ -83,23 +83,32 @@ pub fn borrow(
     let license = license::find(conn, id)?.ok_or(ModelError::NotFound)?;
     let d = active_device(conn, id, device)?;
     if !license.is_floating() {
-        return Err(ModelError::Refused(format!(
-            "License {} is not a floating license: it has no seats to borrow.",
-            license.license_key
-        )));
+        return Err(ModelError::refused(
+            "license_not_floating",
+            format!(
+                "License {} is not a floating license: it has no seats to borrow.",
+                license.license_key
+            ),
+        ));
     }
     if matches!(license.status(), Status::Disabled | Status::Expired) {
-        return Err(ModelError::Refused(format!(
-            "License {} is {}: no seat can be borrowed.",
-            license.license_key,
-            license.status().label().to_lowercase()
-        )));
+        return Err(ModelError::refused(
+            "license_not_usable",
+            format!(
+                "License {} is {}: no seat can be borrowed.",
+                license.license_key,
+                license.status().label().to_lowercase()
+            ),
+        ));
     }
     if license.borrow_limit_hours <= 0 {
-        return Err(ModelError::Refused(format!(
-            "License {} does not allow borrowing (its borrow limit is 0 hours).",
-            license.license_key
-        )));
+        return Err(ModelError::refused(
+            "borrowing_not_allowed",
+            format!(
+                "License {} does not allow borrowing (its borrow limit is 0 hours).",
+                license.license_key
+            ),
+        ));
     }
     let now = super::now();
     if until <= now {
@@ -119,10 +128,13 @@ pub fn borrow(
     if !d.holds_seat(now) {
         let held = held_seats(conn, id, now, Some(device))?;
         if held >= license.floating_seats {
-            return Err(ModelError::Refused(format!(
-                "All {} seats of license {} are held: return one first.",
-                license.floating_seats, license.license_key
-            )));
+            return Err(ModelError::refused(
+                "no_seat_available",
+                format!(
+                    "All {} seats of license {} are held: return one first.",
+                    license.floating_seats, license.license_key
+                ),
+            ));
         }
     }
     diesel::update(devices::table.find(d.id))
@@ -156,10 +168,10 @@ pub fn return_seat(
     let license = license::find(conn, id)?.ok_or(ModelError::NotFound)?;
     let d = active_device(conn, id, device)?;
     if !d.is_borrowed(super::now()) {
-        return Err(ModelError::Refused(format!(
-            "Device {} has not borrowed a seat.",
-            d.hostname
-        )));
+        return Err(ModelError::refused(
+            "seat_not_borrowed",
+            format!("Device {} has not borrowed a seat.", d.hostname),
+        ));
     }
     diesel::update(devices::table.find(d.id))
         .set(devices::borrowed_until.eq(None::<NaiveDateTime>))

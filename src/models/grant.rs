@@ -594,7 +594,7 @@ pub fn edit(
             grant_products::set_vendor(conn, id, &products)?;
         } else {
             let Some(parent) = &parent else {
-                return Err(ModelError::Refused(
+                return Err(ModelError::refused("grant_without_parent", 
                     "This grant no longer hangs from another grant; it can be given no products. Remove it and add the manager again."
                         .to_owned(),
                 ));
@@ -763,15 +763,19 @@ fn load(conn: &mut DbConnection, id: i64) -> QueryResult<Grant> {
 
 fn invitable(grant: &Grant, manager: &LicenseManager) -> ModelResult<()> {
     if !manager.enabled {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "manager_disabled",
             "This license manager's account is disabled: enable it first.".to_owned(),
         ));
     }
     if manager.password_hash.is_some() {
-        return Err(ModelError::Refused(format!(
-            "{} has already set a password and signs in as usual; no invite is needed.",
-            manager.email
-        )));
+        return Err(ModelError::refused(
+            "manager_has_password",
+            format!(
+                "{} has already set a password and signs in as usual; no invite is needed.",
+                manager.email
+            ),
+        ));
     }
     let _ = grant;
     Ok(())
@@ -814,7 +818,8 @@ pub fn revoke_invite(
 ) -> ModelResult<LicenseManager> {
     let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
     if grant.invite_state != PENDING {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "invite_not_pending",
             "Only a pending invite can be revoked; remove the manager from the order instead."
                 .to_owned(),
         ));
@@ -874,16 +879,25 @@ pub fn resend_outbox_link(
 ) -> ModelResult<()> {
     let manager_id = || {
         row.manager_id.ok_or_else(|| {
-            ModelError::Refused("This email's license manager no longer exists.".to_owned())
+            ModelError::refused(
+                "manager_gone",
+                "This email's license manager no longer exists.".to_owned(),
+            )
         })
     };
     match row.link_kind.as_deref().and_then(LinkKind::parse) {
         Some(LinkKind::Invite) => {
             let order_id = row.order_id.ok_or_else(|| {
-                ModelError::Refused("This invite's order no longer exists.".to_owned())
+                ModelError::refused(
+                    "order_gone",
+                    "This invite's order no longer exists.".to_owned(),
+                )
             })?;
             let order = super::order::find(conn, OrderId(order_id))?.ok_or_else(|| {
-                ModelError::Refused("The order of this invite no longer exists.".to_owned())
+                ModelError::refused(
+                    "order_gone",
+                    "The order of this invite no longer exists.".to_owned(),
+                )
             })?;
             let grant: Grant = manager_grants::table
                 .filter(manager_grants::manager_id.eq(manager_id()?))
@@ -892,7 +906,8 @@ pub fn resend_outbox_link(
                 .first(conn)
                 .optional()?
                 .ok_or_else(|| {
-                    ModelError::Refused(
+                    ModelError::refused(
+                        "grant_gone",
                         "This person no longer manages the order of this invite.".to_owned(),
                     )
                 })?;
@@ -902,7 +917,8 @@ pub fn resend_outbox_link(
             let manager = license_manager::find(conn, LicenseManagerId(manager_id()?))?
                 .ok_or(ModelError::NotFound)?;
             if !manager.enabled {
-                return Err(ModelError::Refused(
+                return Err(ModelError::refused(
+                    "manager_disabled",
                     "This license manager's account is disabled.".to_owned(),
                 ));
             }
@@ -921,12 +937,16 @@ pub fn resend_outbox_link(
         }
         Some(LinkKind::Password) => {
             let (Some(user), Some(order_id)) = (row.license_user_id, row.order_id) else {
-                return Err(ModelError::Refused(
+                return Err(ModelError::refused(
+                    "license_user_gone",
                     "This email's license user no longer exists.".to_owned(),
                 ));
             };
             let order = super::order::find(conn, OrderId(order_id))?.ok_or_else(|| {
-                ModelError::Refused("The order of this email no longer exists.".to_owned())
+                ModelError::refused(
+                    "order_gone",
+                    "The order of this email no longer exists.".to_owned(),
+                )
             })?;
             super::license_user::send_password_link(
                 conn,

@@ -190,7 +190,7 @@ pub fn charge(
 ) -> ModelResult<GrantId> {
     let path = grant_tree::path(conn, grant)?;
     let Some(root) = path.root else {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused("grant_without_vendor_grant", 
             "Your permissions on this order no longer come from the vendor: ask the vendor to grant them again."
                 .to_owned(),
         ));

@@ -322,7 +322,7 @@ pub fn list(
 pub fn start(conn: &mut DbConnection, id: i64) -> ModelResult<Import> {
     let import = find(conn, id)?.ok_or(ModelError::NotFound)?;
     if !import.can_commit() {
-        return Err(ModelError::Refused(match import.status.as_str() {
+        return Err(ModelError::refused("import_not_committable", match import.status.as_str() {
             "committed" => "This file was imported already.".to_owned(),
             "committing" => "This file is being imported.".to_owned(),
             _ => "Only a file without problems can be imported: fix the file and upload it again."
@@ -344,7 +344,8 @@ pub fn start(conn: &mut DbConnection, id: i64) -> ModelResult<Import> {
     ))
     .execute(conn)?;
     if taken == 0 {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "import_in_progress",
             "This file is being imported.".to_owned(),
         ));
     }

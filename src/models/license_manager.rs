@@ -308,7 +308,8 @@ pub fn for_link(
         return Err(super::ModelError::NotFound);
     }
     if !manager.enabled {
-        return Err(super::ModelError::Refused(
+        return Err(super::ModelError::refused(
+            "account_disabled",
             "This account is disabled, so the link no longer works.".to_owned(),
         ));
     }

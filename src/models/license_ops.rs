@@ -216,7 +216,8 @@ pub fn reset_device(
         .optional()?
         .ok_or(ModelError::NotFound)?;
     if !device.is_active() {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "device_already_deactivated",
             "This device is already deactivated.".to_owned(),
         ));
     }

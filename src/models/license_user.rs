@@ -163,9 +163,10 @@ pub fn add(
         .count()
         .get_result(conn)?;
     if count >= MAX_PER_ORDER {
-        return Err(ModelError::Refused(format!(
-            "An order holds at most {MAX_PER_ORDER} license users."
-        )));
+        return Err(ModelError::refused(
+            "too_many_license_users",
+            format!("An order holds at most {MAX_PER_ORDER} license users."),
+        ));
     }
     let now = super::now();
     let user: LicenseUser = diesel::insert_into(license_users::table)
@@ -411,10 +412,13 @@ pub fn unassign(
     )
     .execute(conn)?;
     if n == 0 {
-        return Err(ModelError::Refused(format!(
-            "{} is not a user of license {}.",
-            user.email, license.license_key
-        )));
+        return Err(ModelError::refused(
+            "not_a_license_user",
+            format!(
+                "{} is not a user of license {}.",
+                user.email, license.license_key
+            ),
+        ));
     }
     audit::record(
         conn,

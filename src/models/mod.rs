@@ -44,9 +44,10 @@ pub enum ModelError {
     /// A field's value is not acceptable (shown beside that field).
     #[error("{message}")]
     Invalid { field: String, message: String },
-    /// A rule refused the action as a whole (shown as a message on the page).
+    /// A rule refused the action as a whole (shown as a message on the page), with a
+    /// stable code (the license API's error codes come from these).
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
     #[error("not found")]
     NotFound,
     /// The row changed since the form was opened (optimistic concurrency).
@@ -54,7 +55,39 @@ pub enum ModelError {
     Conflict(String),
 }
 
+/// Why a rule refused an action: a stable code (`snake_case`, never reworded) and a
+/// message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 impl ModelError {
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        ModelError::Refused(Refusal {
+            code,
+            message: message.into(),
+        })
+    }
+
+    /// The error's stable code: a refusal's own, or its kind's.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ModelError::Db(_) => "internal_error",
+            ModelError::Invalid { .. } => "invalid_field",
+            ModelError::Refused(r) => r.code,
+            ModelError::NotFound => "not_found",
+            ModelError::Conflict(_) => "conflict",
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         ModelError::Invalid {
             field: field.into(),

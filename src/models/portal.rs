@@ -205,12 +205,13 @@ fn delegable(
 ) -> ModelResult<(grant::Grant, LicenseManager)> {
     let (target, manager) = grant::find_on_order(conn, g.order_id(), id)?;
     if target.manager_id == g.manager_id().0 {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "own_grant",
             "You cannot change or remove your own permissions.".to_owned(),
         ));
     }
     if !grant_tree::is_below(conn, id, g.grant_id())? {
-        return Err(ModelError::Refused(format!(
+        return Err(ModelError::refused("grant_not_below", format!(
             "{} was not invited through you: only the vendor, or whoever invited them, can change their permissions.",
             manager.email
         )));

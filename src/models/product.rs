@@ -301,12 +301,14 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: ProductId) -> ModelRes
     let id = id.0;
     let before = load(conn, id)?;
     if has_licenses(conn, ProductId(id))? {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "product_has_licenses",
             "This product has licenses: archive it instead.".to_owned(),
         ));
     }
     if is_in_a_bundle(conn, id)? {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "product_in_bundle",
             "This product is part of a bundle: remove it from the bundle first.".to_owned(),
         ));
     }

@@ -142,7 +142,8 @@ pub fn add_bundle_part(
     let bundle_id = bundle_id.0;
     let bundle = load(conn, bundle_id)?;
     if !bundle.is_bundle {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "not_a_bundle",
             "Only a bundle has bundle contents; edit the product and tick “Bundle” first."
                 .to_owned(),
         ));

@@ -180,7 +180,8 @@ pub fn set_role(
 ) -> ModelResult<StaffUser> {
     let user = load(conn, id)?;
     if actor.kind == "staff" && actor.id == Some(id.0) {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "own_role",
             "You cannot change your own role.".to_owned(),
         ));
     }
@@ -189,7 +190,8 @@ pub fn set_role(
         && user.active
         && other_active_admins(conn, user.id)? == 0
     {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "last_admin",
             "This is the last active admin: make another user an admin first.".to_owned(),
         ));
     }
@@ -225,12 +227,14 @@ pub fn set_active(
         && user.active
         && other_active_admins(conn, user.id)? == 0
     {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "last_admin",
             "This is the last active admin and cannot be disabled.".to_owned(),
         ));
     }
     if !active && actor.kind == "staff" && actor.id == Some(id.0) {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "own_account",
             "You cannot disable your own account.".to_owned(),
         ));
     }

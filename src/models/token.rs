@@ -159,10 +159,12 @@ pub fn find_live(conn: &mut DbConnection, purpose: Purpose, raw: &str) -> ModelR
         .first(conn)
         .optional()?;
     match token {
-        Some(t) if t.used_at.is_some() => Err(ModelError::Refused(
+        Some(t) if t.used_at.is_some() => Err(ModelError::refused(
+            "link_used",
             "This link has already been used.".to_owned(),
         )),
-        Some(t) if t.expires_at <= super::now() => Err(ModelError::Refused(
+        Some(t) if t.expires_at <= super::now() => Err(ModelError::refused(
+            "link_expired",
             "This link has expired. Ask an administrator for a new one.".to_owned(),
         )),
         Some(t) => Ok(t),
@@ -176,7 +178,8 @@ pub fn consume(conn: &mut DbConnection, id: i64) -> ModelResult<()> {
         .set(tokens::used_at.eq(Some(super::now())))
         .execute(conn)?;
     if n == 0 {
-        return Err(ModelError::Refused(
+        return Err(ModelError::refused(
+            "link_used",
             "This link has already been used.".to_owned(),
         ));
     }

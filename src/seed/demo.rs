@@ -724,8 +724,12 @@ pub fn seed_managers(
             break;
         }
     }
-    let (first, second) =
-        pair.ok_or_else(|| ModelError::Refused("no demo customer has two orders".to_owned()))?;
+    let (first, second) = pair.ok_or_else(|| {
+        ModelError::refused(
+            "demo_data_missing",
+            "no demo customer has two orders".to_owned(),
+        )
+    })?;
     let first = order::find(conn, OrderId(first))?.ok_or(ModelError::NotFound)?;
     let second = order::find(conn, OrderId(second))?.ok_or(ModelError::NotFound)?;
 
@@ -788,7 +792,8 @@ pub fn seed_managers(
         match grant::add_delegate(conn, mailer, &lee_actor, &first, &invited, &lee_grant)?.1 {
             Added::Invited { link } => link,
             Added::Granted => {
-                return Err(ModelError::Refused(
+                return Err(ModelError::refused(
+                    "demo_invited_has_password",
                     "the invited manager has a password".to_owned(),
                 ))
             }

@@ -99,9 +99,9 @@ impl Problem {
                 errors.add(field, message);
                 (errors, None, StatusCode::UNPROCESSABLE_ENTITY)
             }
-            ModelError::Refused(m) => (
+            ModelError::Refused(r) => (
                 FieldErrors::new(),
-                Some(m),
+                Some(r.message),
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
             ModelError::Conflict(m) => (FieldErrors::new(), Some(m), StatusCode::CONFLICT),

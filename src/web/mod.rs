@@ -36,9 +36,13 @@ pub fn outcome<T>(result: crate::models::ModelResult<T>) -> AppResult<Outcome<T>
             errors.add(field, message);
             Ok(Outcome::Form(errors, None))
         }
-        Err(ModelError::Conflict(m)) | Err(ModelError::Refused(m)) => {
+        Err(ModelError::Conflict(m)) => {
             Ok(Outcome::Form(crate::domain::FieldErrors::new(), Some(m)))
         }
+        Err(ModelError::Refused(r)) => Ok(Outcome::Form(
+            crate::domain::FieldErrors::new(),
+            Some(r.message),
+        )),
         Err(ModelError::NotFound) => Err(AppError::NotFound),
         Err(ModelError::Db(e)) => Err(AppError::Db(e)),
     }

@@ -225,3 +225,34 @@ fn the_layer_check_reads_paths_as_rust_names_them() {
         ]
     );
 }
+
+#[test]
+fn every_refusal_names_a_stable_snake_case_code() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    let mut codes = BTreeSet::new();
+    for file in &paths {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (at, _) in text.match_indices("ModelError::refused(") {
+            let rest = &text[at + "ModelError::refused(".len()..];
+            let rest = rest.trim_start();
+            assert!(
+                rest.starts_with('"'),
+                "{}: a refusal's code is a literal",
+                file.display()
+            );
+            let code: String = rest[1..].chars().take_while(|c| *c != '"').collect();
+            assert!(
+                !code.is_empty()
+                    && code
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{}: code {code:?} is not snake_case",
+                file.display()
+            );
+            codes.insert(code);
+        }
+    }
+    assert!(codes.len() > 30, "{} codes", codes.len());
+}

@@ -377,7 +377,8 @@ pub async fn link(
     let (id, gid) = path.into_inner();
     if state.config.smtp_url.is_some() {
         // The link is for vendors who cannot email it; with SMTP, Resend invite emails it.
-        let refused = ModelError::Refused(
+        let refused = ModelError::refused(
+            "invite_links_by_email",
             "Invite links go by email here: use Resend invite, which emails a new link.".to_owned(),
         );
         flash_result(&ctx, Err::<(), _>(refused), |_| String::new())?;

@@ -249,7 +249,7 @@ pub async fn setup_form(
     let user = state.db(move |conn| Ok(staff::for_link(conn, &t))).await?;
     let user = match user {
         Ok(u) => u,
-        Err(crate::models::ModelError::Refused(m)) => return Err(AppError::Gone(m)),
+        Err(crate::models::ModelError::Refused(r)) => return Err(AppError::Gone(r.message)),
         Err(_) => return Err(AppError::NotFound),
     };
     let page = SetupPage {
@@ -279,7 +279,7 @@ pub async fn setup_submit(
     let t = token.clone();
     let user = match state.db(move |conn| Ok(staff::for_link(conn, &t))).await? {
         Ok(u) => u,
-        Err(crate::models::ModelError::Refused(m)) => return Err(AppError::Gone(m)),
+        Err(crate::models::ModelError::Refused(r)) => return Err(AppError::Gone(r.message)),
         Err(_) => return Err(AppError::NotFound),
     };
     let mut errors = FieldErrors::new();
@@ -312,7 +312,7 @@ pub async fn setup_submit(
             );
             Ok(see_other("/login"))
         }
-        Err(crate::models::ModelError::Refused(m)) => Err(AppError::Gone(m)),
+        Err(crate::models::ModelError::Refused(r)) => Err(AppError::Gone(r.message)),
         Err(e) => Err(e.into()),
     }
 }

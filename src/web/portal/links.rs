@@ -64,7 +64,7 @@ pub(super) struct InvalidPage {
 /// The page for a link that cannot be used: what is wrong, and whom to ask.
 fn invalid(state: &State, page: LinkPage, e: ModelError) -> AppResult<HttpResponse> {
     let (status, message) = match e {
-        ModelError::Refused(m) => (StatusCode::GONE, m),
+        ModelError::Refused(r) => (StatusCode::GONE, r.message),
         ModelError::NotFound => (
             StatusCode::NOT_FOUND,
             "This link is not valid: it may have been copied incompletely, or replaced by a newer one."

@@ -20,9 +20,9 @@ use crate::web::State;
 
 fn invalid(state: &State, e: ModelError) -> AppResult<HttpResponse> {
     let (status, message) = match e {
-        ModelError::Refused(m) => (
+        ModelError::Refused(r) => (
             StatusCode::GONE,
-            format!("{m} Ask your license manager to send you a new link."),
+            format!("{r} Ask your license manager to send you a new link."),
         ),
         ModelError::NotFound => (
             StatusCode::NOT_FOUND,
