@@ -293,6 +293,7 @@ async fn matrix_for(role: Role) {
     app.create_staff(&email, role);
     let mut c = signed_in(&app, &email).await;
     let mut checked = 0;
+    let mut golden: Vec<String> = Vec::new();
     for (n, route) in routes::table()
         .into_iter()
         .filter(|r| r.method == Method::POST)
@@ -362,8 +363,28 @@ async fn matrix_for(role: Role) {
         };
         let r = request.send().await.unwrap();
         let status = r.status().as_u16();
+        let to = crate::helpers::location(&r);
         let body = r.text().await.unwrap_or_default();
         let after = snapshot(&app);
+        // The golden master: what a person sees of this request (the flash on the page
+        // it leads to, or the messages on the page it answers).
+        let seen = if status == 303 && to.starts_with('/') {
+            messages(&app.page_with(&c, &to).await)
+        } else {
+            messages(&body)
+        };
+        golden.push(format!(
+            "POST {} → {status}{}{}",
+            route.path,
+            if to.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", normalise(&to))
+            },
+            seen.iter()
+                .map(|m| format!("\n    {}", normalise(m)))
+                .collect::<String>()
+        ));
         if role.can(action) {
             assert!(
                 status < 400,
@@ -391,6 +412,60 @@ async fn matrix_for(role: Role) {
         checked += 1;
     }
     assert!(checked > 40, "{checked} routes checked");
+    insta::assert_snapshot!(format!("role_matrix_{}", role.as_str()), golden.join("\n"));
+}
+
+/// The flash messages and field messages of a page, in order.
+fn messages(html: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(".kf-flash span, .kf-field-error").unwrap();
+    doc.select(&sel)
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// A message or path with what differs from run to run (and between the backends)
+/// replaced: license keys by KEY, every number of two or more digits (ids, counts,
+/// dates, times, references) and any id in a path by #.
+fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let key = word.len() >= 19
+            && word
+                .split('-')
+                .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_alphanumeric()));
+        if key {
+            out.push_str("KEY");
+        } else if !word.is_empty() && word.chars().all(|c| c.is_ascii_digit()) && out.ends_with('/')
+        {
+            out.push('#');
+        } else {
+            let mut digits = String::new();
+            for c in word.chars() {
+                if c.is_ascii_digit() {
+                    digits.push(c);
+                    continue;
+                }
+                out.push_str(if digits.len() >= 2 { "#" } else { &digits });
+                digits.clear();
+                out.push(c);
+            }
+            out.push_str(if digits.len() >= 2 { "#" } else { &digits });
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 #[tokio::test]
