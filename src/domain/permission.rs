@@ -2,10 +2,6 @@
 //! seed, labelled exactly as there. A grant holds a [`Permissions`] set; portal routes
 //! declare the [`Permission`] they need.
 
-use diesel::prelude::*;
-
-use crate::db::schema::manager_grants;
-
 /// One license-manager permission.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Permission {
@@ -82,12 +78,9 @@ impl OnOrder {
     }
 }
 
-/// A set of permissions, stored as one flag column each on a grant.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset,
-)]
-#[diesel(table_name = manager_grants)]
-#[diesel(treat_none_as_null = true)]
+/// A set of permissions (stored as one flag column each on a grant: the mapping is
+/// `models::grant_flags`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Permissions {
     pub manage_license_users: bool,
     pub manage_user_credentials: bool,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
+use super::grant_flags::Flags;
 use super::grant_products::{self, ProductChoice};
 use super::grant_tree;
 use super::license_manager::{self, LicenseManager};
@@ -299,7 +300,7 @@ fn insert(
         .values((
             manager_grants::manager_id.eq(manager.id),
             manager_grants::order_id.eq(order.id),
-            permissions,
+            Flags::from(permissions),
             manager_grants::invite_state.eq(state),
             manager_grants::created_by_kind.eq(kind),
             manager_grants::created_by_id.eq(by),
@@ -586,7 +587,10 @@ pub fn edit(
     }
     let products_before = grant_products::choices(conn, id)?;
     diesel::update(manager_grants::table.find(id.0))
-        .set((permissions, manager_grants::updated_at.eq(super::now())))
+        .set((
+            Flags::from(permissions),
+            manager_grants::updated_at.eq(super::now()),
+        ))
         .execute(conn)?;
     grant_tree::clamp_permissions(conn, id)?;
     if let Some(products) = products {

@@ -118,7 +118,10 @@ pub fn clamp_permissions(conn: &mut DbConnection, grant: GrantId) -> QueryResult
         let kept = mine.intersect(&theirs);
         if kept != mine {
             diesel::update(manager_grants::table.find(id))
-                .set((kept, manager_grants::updated_at.eq(super::now())))
+                .set((
+                    super::grant_flags::Flags::from(kept),
+                    manager_grants::updated_at.eq(super::now()),
+                ))
                 .execute(conn)?;
             changed += 1;
         }

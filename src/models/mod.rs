@@ -9,6 +9,7 @@ pub mod customer_import;
 pub mod device;
 pub mod floating;
 pub mod grant;
+pub mod grant_flags;
 pub mod grant_products;
 pub mod grant_state;
 pub mod grant_tree;

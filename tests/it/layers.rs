@@ -37,18 +37,11 @@ const LEVELS: &[(&str, u8)] = &[
 const APART: &[(&str, &str)] = &[("domain", "db")];
 
 /// Imports against the order that are known and scheduled to go: (from, to, why).
-const KNOWN: &[(&str, &str, &str)] = &[
-    (
-        "domain",
-        "db",
-        "domain/permission.rs derives its diesel mapping from db::schema (the ids-and-enums landing moves diesel mappings out of domain)",
-    ),
-    (
-        "models",
-        "mail",
-        "five models queue their own emails (the ops landing writes the outbox from operations)",
-    ),
-];
+const KNOWN: &[(&str, &str, &str)] = &[(
+    "models",
+    "mail",
+    "five models queue their own emails (the ops landing writes the outbox from operations)",
+)];
 
 fn level(module: &str) -> Option<u8> {
     LEVELS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)

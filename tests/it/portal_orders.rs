@@ -27,7 +27,7 @@ pub fn set_grant(app: &TestApp, manager: i64, order: i64, perms: Permissions) ->
         .values((
             manager_grants::manager_id.eq(manager),
             manager_grants::order_id.eq(order),
-            perms,
+            keyfold::models::grant_flags::Flags::from(perms),
             manager_grants::invite_state.eq("accepted"),
             manager_grants::created_by_kind.eq("system"),
             manager_grants::vendor_made.eq(true),
