@@ -710,20 +710,8 @@ pub fn remove(
 ) -> ModelResult<LicenseManager> {
     let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
     let derived = derived(conn, id)?;
-    for d in &derived {
-        let (g, m) = find_on_order(conn, OrderId(d.order_id), GrantId(d.id))?;
-        diesel::delete(manager_grants::table.find(d.id)).execute(conn)?;
-        void_unneeded_links(conn, m.id)?;
-        audit::record(
-            conn,
-            actor,
-            Entry::new("license_manager.removed", "license_manager", Some(m.id))
-                .order(d.order_id)
-                .label(&m.email)
-                .before(g.audit_view(&m))
-                .after(json!({ "with_grant_of": manager.email, "on_order": order.reference })),
-        )?;
-    }
+    let why = json!({ "with_grant_of": manager.email, "on_order": order.reference });
+    remove_derived(conn, actor, &derived, &why)?;
     diesel::delete(manager_grants::table.find(id.0)).execute(conn)?;
     void_unneeded_links(conn, manager.id)?;
     let mut before = grant.audit_view(&manager);
@@ -746,6 +734,74 @@ pub fn remove(
         .before(before),
     )?;
     Ok(manager)
+}
+
+/// Removes grants derived from a removed one (each audited with `why`), those still there.
+fn remove_derived(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    derived: &[Derived],
+    why: &serde_json::Value,
+) -> ModelResult<()> {
+    for d in derived {
+        let Ok((g, m)) = find_on_order(conn, OrderId(d.order_id), GrantId(d.id)) else {
+            continue;
+        };
+        diesel::delete(manager_grants::table.find(d.id)).execute(conn)?;
+        void_unneeded_links(conn, m.id)?;
+        audit::record(
+            conn,
+            actor,
+            Entry::new("license_manager.removed", "license_manager", Some(m.id))
+                .order(d.order_id)
+                .label(&m.email)
+                .before(g.audit_view(&m))
+                .after(why.clone()),
+        )?;
+    }
+    Ok(())
+}
+
+/// The grants on other orders derived from this order's grants (deleting the order
+/// removes them too).
+pub fn derived_elsewhere(conn: &mut DbConnection, id: OrderId) -> QueryResult<Vec<Derived>> {
+    let on_order: Vec<i64> = manager_grants::table
+        .filter(manager_grants::order_id.eq(id.0))
+        .select(manager_grants::id)
+        .load(conn)?;
+    let mut derived = Vec::new();
+    for g in on_order {
+        derived.extend(
+            self::derived(conn, GrantId(g))?
+                .into_iter()
+                .filter(|d| d.order_id != id.0),
+        );
+    }
+    Ok(derived)
+}
+
+/// Deletes an order (`order::delete`: after the typed reference is checked, with its
+/// licenses and its grants) and, like removing its grants one by one, every grant
+/// derived from them on other orders (grants on orders created through them, and their
+/// delegates): nothing derived outlives the grant it came from.
+pub fn delete_order(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: OrderId,
+    typed_reference: &str,
+) -> ModelResult<i64> {
+    let reference = super::order::find(conn, id)?
+        .map(|o| o.reference)
+        .unwrap_or_default();
+    let derived = derived_elsewhere(conn, id)?;
+    let n = super::order::delete(conn, actor, id, typed_reference)?;
+    remove_derived(
+        conn,
+        actor,
+        &derived,
+        &json!({ "order_deleted": reference }),
+    )?;
+    Ok(n)
 }
 
 fn set_state(conn: &mut DbConnection, id: i64, state: &str) -> QueryResult<Grant> {

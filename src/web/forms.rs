@@ -92,7 +92,8 @@ impl Problem {
         self.status == StatusCode::CONFLICT
     }
 
-    fn from_model(e: ModelError) -> AppResult<Self> {
+    /// A model error as the form shows it (404 and database errors become error pages).
+    pub fn from_model(e: ModelError) -> AppResult<Self> {
         let (errors, message, status) = match e {
             ModelError::Invalid { field, message } => {
                 let mut errors = FieldErrors::new();

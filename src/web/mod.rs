@@ -26,25 +26,15 @@ pub enum Outcome<T> {
     Form(crate::domain::FieldErrors, Option<String>),
 }
 
-/// Sorts a model result into done, back-to-the-form, or an error page.
+/// Sorts a model result into done, back-to-the-form, or an error page (the one mapping of
+/// model errors to form messages, [`forms::Problem`]).
 pub fn outcome<T>(result: crate::models::ModelResult<T>) -> AppResult<Outcome<T>> {
-    use crate::models::ModelError;
     match result {
         Ok(v) => Ok(Outcome::Done(v)),
-        Err(ModelError::Invalid { field, message }) => {
-            let mut errors = crate::domain::FieldErrors::new();
-            errors.add(field, message);
-            Ok(Outcome::Form(errors, None))
+        Err(e) => {
+            let problem = forms::Problem::from_model(e)?;
+            Ok(Outcome::Form(problem.errors, problem.message))
         }
-        Err(ModelError::Conflict(m)) => {
-            Ok(Outcome::Form(crate::domain::FieldErrors::new(), Some(m)))
-        }
-        Err(ModelError::Refused(r)) => Ok(Outcome::Form(
-            crate::domain::FieldErrors::new(),
-            Some(r.message),
-        )),
-        Err(ModelError::NotFound) => Err(AppError::NotFound),
-        Err(ModelError::Db(e)) => Err(AppError::Db(e)),
     }
 }
 

@@ -1,14 +1,15 @@
 //! The grant tree's invariants, proved over generated sequences of staff and manager
 //! actions (invite — also someone who already holds a grant —, edit and remove with
 //! forged fields, revoke, disable, lower a quota or permissions, create order, create
-//! bundle order, issue). Each action goes through the parse function its handler uses and
+//! bundle order, issue, delete an order). Each action goes through the parse function its handler uses and
 //! the model function its handler calls, in one write transaction, with the grant guard's
 //! check for a manager's own grant. After every step:
-//! - no cycle; a vendor-made grant hangs from nothing, any other from an older grant;
-//!   neither the mark nor the parent ever changes;
+//! - no cycle; a vendor-made grant hangs from nothing, any other from an older grant
+//!   that still exists; neither the mark nor the parent ever changes;
 //! - every grant's permissions and products are within its parent's (a quota no larger);
-//! - for every vendor-made grant and product, the licenses recorded against it equal its
-//!   count and stay within its quota.
+//! - for every vendor-made grant and product, the licenses recorded against it are at
+//!   most its count of created licenses (equal until an order is deleted), and that count
+//!   stays within its quota.
 
 use std::collections::HashMap;
 
@@ -54,6 +55,9 @@ enum Step {
     },
     StaffRevoke {
         grant: usize,
+    },
+    StaffDeleteOrder {
+        order: usize,
     },
     SetEnabled {
         who: usize,
@@ -164,6 +168,7 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(grant, perms, products)| Step::StaffEdit { grant, perms, products }),
         1 => idx().prop_map(|grant| Step::StaffRemove { grant }),
         1 => idx().prop_map(|grant| Step::StaffRevoke { grant }),
+        1 => (0..4usize).prop_map(|order| Step::StaffDeleteOrder { order }),
         1 => (0..PEOPLE, any::<bool>()).prop_map(|(who, on)| Step::SetEnabled { who, on }),
         4 => (idx(), 0..PEOPLE, perms(), section()).prop_map(|(by, who, perms, products)| {
             Step::Invite { by, who, perms, products }
@@ -420,6 +425,13 @@ impl Case<'_> {
                     grant::revoke_invite(conn, &staff, &order, GrantId(id))
                 });
             }
+            Step::StaffDeleteOrder { order } => {
+                let order = self.orders[order % self.orders.len()];
+                let Some(o) = order::find(self.conn, OrderId(order)).unwrap() else {
+                    return;
+                };
+                self.tx(|conn| grant::delete_order(conn, &staff, OrderId(order), &o.reference));
+            }
             Step::SetEnabled { who, on } => {
                 let email = self.people[who.min(PEOPLE - 2)].clone();
                 let Some(m) = license_manager::find_by_email(self.conn, &email).unwrap() else {
@@ -582,7 +594,9 @@ fn check(
         }
         let Some(p) = parent else { continue };
         prop_assert!(p < id, "grant {} hangs from a newer grant {}", id, p);
-        let Some(up) = by_id.get(p) else { continue };
+        let up = by_id.get(p);
+        prop_assert!(up.is_some(), "grant {} outlived its parent {}", id, p);
+        let Some(up) = up else { continue };
         prop_assert!(
             perms.is_subset_of(&up.3),
             "grant {} holds permissions its parent {} lacks",
@@ -634,7 +648,9 @@ fn check(
             root
         );
         if let Some((quota, used)) = products.get(&(*root, *product)) {
-            prop_assert_eq!(used, n, "grant {}'s count of product {}", root, product);
+            // Deleting an order deletes its licenses, never the count of what was
+            // created: the licenses that remain are at most the count.
+            prop_assert!(n <= used, "grant {}'s count of product {}", root, product);
             if let Some(q) = quota {
                 prop_assert!(
                     n <= q,
@@ -650,7 +666,17 @@ fn check(
     for ((g, product), (_, used)) in &products {
         if by_id.get(g).is_some_and(|n| n.2) {
             let n = recorded.get(&(*g, *product)).copied().unwrap_or(0);
-            prop_assert_eq!(*used, n, "grant {}'s count of product {}", g, product);
+            prop_assert!(n <= *used, "grant {}'s count of product {}", g, product);
+            if let Some((Some(q), _)) = products.get(&(*g, *product)) {
+                prop_assert!(
+                    used <= q,
+                    "grant {}: {} created of {}, over quota {}",
+                    g,
+                    used,
+                    product,
+                    q
+                );
+            }
         }
     }
     Ok(())

@@ -322,3 +322,32 @@ async fn an_editor_gives_a_delegate_no_more_than_the_editor_has_left_and_lowerin
         vec![Permission::ResetDevice, Permission::IssueLicense]
     );
 }
+
+#[tokio::test]
+async fn deleting_an_order_removes_the_grants_derived_from_its_grants() {
+    let t = tree().await;
+    let app = &t.app;
+    let mine = t.create_order(&t.boss, t.order).await;
+    assert!(grant_of(app, t.boss_id, mine).is_some());
+    // The confirmation says what goes with the order.
+    let confirm = app.page(&format!("/orders/{}/delete", t.order)).await;
+    let mine_ref = app.order_reference(mine);
+    assert!(
+        confirm.contains(&format!("it-admin@customer.example on order {mine_ref}")),
+        "{confirm}"
+    );
+    let reference = app.order_reference(t.order);
+    let r = app
+        .post_form(
+            &format!("/orders/{}/delete", t.order),
+            &[("confirm_reference", reference.as_str())],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        grant_of(app, t.boss_id, mine),
+        None,
+        "no orphan outlives it"
+    );
+    assert_eq!(t.issue(&t.boss, mine, "1").await, 404);
+}

@@ -201,6 +201,8 @@ struct DeletePage {
     licenses: i64,
     typed: String,
     errors: FieldErrors,
+    /// Grants on other orders that go with this order's grants.
+    derived: Vec<crate::models::grant::Derived>,
 }
 
 async fn delete_page(
@@ -211,10 +213,11 @@ async fn delete_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
-    let (order, licenses) = state
+    let (order, licenses, derived) = state
         .db(move |conn| {
             let o = order::find(conn, id)?.ok_or(AppError::NotFound)?;
-            Ok((o, order::license_count(conn, id)?))
+            let derived = crate::models::grant::derived_elsewhere(conn, id)?;
+            Ok((o, order::license_count(conn, id)?, derived))
         })
         .await?;
     render(
@@ -225,6 +228,7 @@ async fn delete_page(
             licenses,
             typed,
             errors,
+            derived,
         },
     )
 }
@@ -264,7 +268,7 @@ pub async fn delete(
     let typed = form.confirm_reference.clone();
     match outcome(
         state
-            .write(move |conn| order::delete(conn, &actor, id, &typed))
+            .write(move |conn| crate::models::grant::delete_order(conn, &actor, id, &typed))
             .await?,
     )? {
         Outcome::Done(n) => {
