@@ -93,6 +93,18 @@ async fn send(
     path: &str,
     fields: &[(&str, String)],
 ) -> (u16, String) {
+    let (status, _, body) = send_to(app, c, method, path, fields).await;
+    (status, body)
+}
+
+/// [`send`], with where a redirect leads.
+async fn send_to(
+    app: &TestApp,
+    c: &reqwest::Client,
+    method: &Method,
+    path: &str,
+    fields: &[(&str, String)],
+) -> (u16, String, String) {
     let r = if *method == Method::GET {
         c.get(app.url(path)).send().await.unwrap()
     } else {
@@ -101,7 +113,8 @@ async fn send(
         c.post(app.url(path)).form(&form).send().await.unwrap()
     };
     let status = r.status().as_u16();
-    (status, r.text().await.unwrap_or_default())
+    let to = crate::helpers::location(&r);
+    (status, to, r.text().await.unwrap_or_default())
 }
 
 /// Lets a grant issue every product, without quotas.
@@ -154,6 +167,7 @@ pub fn prepare_license(app: &TestApp, license: i64, order: i64, n: usize) -> i64
 async fn the_portal_permission_matrix_follows_the_route_table() {
     let (app, manager, c) = portal_app("matrix@customer.example").await;
     let mut checked = Vec::new();
+    let mut golden: Vec<String> = Vec::new();
     for route in routes::table() {
         let Access::Manager(on) = route.access else {
             continue;
@@ -244,8 +258,25 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
                 ("confirm_password", "a new password 123".to_owned()),
             ];
             let before = snapshot(&app);
-            let (status, body) = send(&app, &c, &route.method, &path, &fields).await;
+            let (status, to, body) = send_to(&app, &c, &route.method, &path, &fields).await;
             let after = snapshot(&app);
+            // The golden master: what the manager sees of it.
+            golden.push(crate::role_matrix::golden_line(
+                &format!(
+                    "{} {} {}",
+                    route.method,
+                    route.path,
+                    if allowed { "with" } else { "without" }
+                ),
+                &format!("{need:?}"),
+                status,
+                &to,
+                &if status == 303 && to.starts_with('/') {
+                    app.page_with(&c, &to).await
+                } else {
+                    body.clone()
+                },
+            ));
             if allowed {
                 assert!(
                     status < 400,
@@ -281,6 +312,7 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
         assert!(checked.iter().any(|(n, _, _)| *n == p), "{p:?} has routes");
     }
     assert!(checked.len() >= 14, "{checked:?}");
+    insta::assert_snapshot!("portal_permission_matrix", golden.join("\n"));
 }
 
 #[tokio::test]

@@ -369,21 +369,16 @@ async fn matrix_for(role: Role) {
         // The golden master: what a person sees of this request (the flash on the page
         // it leads to, or the messages on the page it answers).
         let seen = if status == 303 && to.starts_with('/') {
-            messages(&app.page_with(&c, &to).await)
+            app.page_with(&c, &to).await
         } else {
-            messages(&body)
+            body.clone()
         };
-        golden.push(format!(
-            "POST {} → {status}{}{}",
-            route.path,
-            if to.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", normalise(&to))
-            },
-            seen.iter()
-                .map(|m| format!("\n    {}", normalise(m)))
-                .collect::<String>()
+        golden.push(golden_line(
+            &format!("POST {}", route.path),
+            "",
+            status,
+            &to,
+            &seen,
         ));
         if role.can(action) {
             assert!(
@@ -415,6 +410,23 @@ async fn matrix_for(role: Role) {
     insta::assert_snapshot!(format!("role_matrix_{}", role.as_str()), golden.join("\n"));
 }
 
+/// One line of a golden master: the request, its status, where it leads, and the
+/// messages a person sees on `page` (normalised).
+pub fn golden_line(request: &str, note: &str, status: u16, to: &str, page: &str) -> String {
+    let mut line = request.to_owned();
+    if !note.is_empty() {
+        line.push_str(&format!(" {note}"));
+    }
+    line.push_str(&format!(" → {status}"));
+    if !to.is_empty() {
+        line.push_str(&format!(" {}", normalise(to)));
+    }
+    for m in messages(page) {
+        line.push_str(&format!("\n    {}", normalise(&m)));
+    }
+    line
+}
+
 /// The flash messages and field messages of a page, in order.
 fn messages(html: &str) -> Vec<String> {
     let doc = scraper::Html::parse_document(html);
@@ -426,8 +438,8 @@ fn messages(html: &str) -> Vec<String> {
 }
 
 /// A message or path with what differs from run to run (and between the backends)
-/// replaced: license keys by KEY, every number of two or more digits (ids, counts,
-/// dates, times, references) and any id in a path by #.
+/// replaced: license keys by KEY, generated references' random groups by X, every number
+/// of two or more digits (ids, counts, dates, times) and any id in a path by #.
 fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
@@ -442,17 +454,38 @@ fn normalise(text: &str) -> String {
         {
             out.push('#');
         } else {
-            let mut digits = String::new();
-            for c in word.chars() {
-                if c.is_ascii_digit() {
-                    digits.push(c);
-                    continue;
-                }
-                out.push_str(if digits.len() >= 2 { "#" } else { &digits });
-                digits.clear();
-                out.push(c);
-            }
-            out.push_str(if digits.len() >= 2 { "#" } else { &digits });
+            // Group by group: a number of two or more digits, or a group that mixes
+            // capitals and digits or has five of them (a generated reference's random
+            // part), is replaced.
+            let groups: Vec<String> = word
+                .split('-')
+                .map(|g| {
+                    let digits = g.chars().filter(|c| c.is_ascii_digit()).count();
+                    let capitals = g.chars().filter(|c| c.is_ascii_uppercase()).count();
+                    if digits == g.len() && digits >= 2 {
+                        "#".to_owned()
+                    } else if (digits > 0 && capitals > 0 && g.len() >= 3)
+                        || (g.len() == 5 && digits + capitals == 5)
+                    {
+                        "X".to_owned()
+                    } else {
+                        let mut out = String::new();
+                        let mut run = String::new();
+                        for c in g.chars() {
+                            if c.is_ascii_digit() {
+                                run.push(c);
+                                continue;
+                            }
+                            out.push_str(if run.len() >= 2 { "#" } else { &run });
+                            run.clear();
+                            out.push(c);
+                        }
+                        out.push_str(if run.len() >= 2 { "#" } else { &run });
+                        out
+                    }
+                })
+                .collect();
+            out.push_str(&groups.join("-"));
         }
         word.clear();
     };
