@@ -14,7 +14,7 @@ use super::reader::{self, Columns, Row};
 use super::run::{problem, Kind, Plan};
 use crate::db::DbConnection;
 use crate::domain::{license_key, values, EmailAddress};
-use crate::models::import::{Import, Preview, Problem};
+use crate::models::import::{Import, Preview, RowProblem};
 use crate::models::license_import::{self, Planned, ProductDefaults};
 use crate::models::product::LICENSE_TYPES;
 
@@ -93,7 +93,7 @@ pub fn template() -> String {
 struct Cells<'a> {
     row: &'a Row,
     index: &'a HashMap<&'static str, Option<usize>>,
-    problems: Vec<Problem>,
+    problems: Vec<RowProblem>,
 }
 
 impl<'a> Cells<'a> {

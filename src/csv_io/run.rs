@@ -9,7 +9,7 @@ use diesel::Connection;
 
 use crate::db::DbConnection;
 use crate::models::audit::Actor;
-use crate::models::import::{self, Import, Preview, Problem};
+use crate::models::import::{self, Import, Preview, RowProblem};
 use crate::models::{ModelError, ModelResult};
 
 /// Rows staged per transaction.
@@ -46,8 +46,8 @@ pub trait Kind {
 }
 
 /// A problem at a line and column.
-pub fn problem(line: u64, column: &str, kind: &str, message: impl Into<String>) -> Problem {
-    Problem {
+pub fn problem(line: u64, column: &str, kind: &str, message: impl Into<String>) -> RowProblem {
+    RowProblem {
         line: line as i64,
         column: column.to_owned(),
         kind: kind.to_owned(),
@@ -102,7 +102,7 @@ pub fn preview_keeping<K: Kind>(
 }
 
 enum Failure {
-    Problems(Vec<Problem>),
+    Problems(Vec<RowProblem>),
     Model(ModelError),
 }
 

@@ -149,7 +149,7 @@ impl Import {
 
 /// One problem of a file: the line (1 is the header), the column and why.
 #[derive(Queryable, Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct RowProblem {
     pub line: i64,
     pub column: String,
     pub kind: String,
@@ -163,7 +163,7 @@ pub struct Preview {
     pub create: i64,
     pub update: i64,
     pub skip: i64,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<RowProblem>,
     /// A problem of the whole file (nothing else was read).
     pub file_error: Option<String>,
 }
@@ -260,7 +260,7 @@ pub fn problems(
     id: i64,
     after: i64,
     limit: i64,
-) -> QueryResult<Vec<(i64, Problem)>> {
+) -> QueryResult<Vec<(i64, RowProblem)>> {
     let rows: Vec<(i64, i64, String, String, String)> = import_problems::table
         .filter(import_problems::import_id.eq(id))
         .filter(import_problems::id.gt(after))
@@ -279,7 +279,7 @@ pub fn problems(
         .map(|(pid, line, column, kind, message)| {
             (
                 pid,
-                Problem {
+                RowProblem {
                     line,
                     column,
                     kind,
@@ -400,7 +400,7 @@ pub fn fail(
     conn: &mut DbConnection,
     id: i64,
     reason: &str,
-    problems: &[Problem],
+    problems: &[RowProblem],
 ) -> QueryResult<()> {
     let now = super::now();
     diesel::update(imports::table.find(id))

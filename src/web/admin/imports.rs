@@ -17,7 +17,7 @@ use crate::csv_io::run;
 use crate::csv_io::Committed;
 use crate::domain::{Action, FieldErrors};
 use crate::error::{AppError, AppResult};
-use crate::models::import::{self, Import, Problem, PROBLEMS_SHOWN};
+use crate::models::import::{self, Import, RowProblem, PROBLEMS_SHOWN};
 use crate::models::Page;
 use crate::web::forms::{ok, render, see_other};
 use crate::web::{EmptyForm, State};
@@ -191,7 +191,7 @@ struct ShowPage {
     ctx: AdminCtx,
     import: Import,
     kinds: Vec<(String, i64)>,
-    problems: Vec<Problem>,
+    problems: Vec<RowProblem>,
     can_commit: bool,
 }
 
