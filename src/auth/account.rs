@@ -86,7 +86,7 @@ impl Account for StaffUser {
     const HOME: &'static str = "/orders";
     const THROTTLE_AREA: &'static str = "staff";
     const AUDIT_TYPE: &'static str = "staff_user";
-    const SIGN_IN_HEADING: &'static str = "Sign in to the vendor portal";
+    const SIGN_IN_HEADING: &'static str = "Sign in to the admin portal";
     const DISABLED_MESSAGE: &'static str =
         "This account is disabled. Ask an administrator to enable it.";
     const FORGOT_PASSWORD: Option<&'static str> = None;
