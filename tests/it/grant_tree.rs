@@ -351,3 +351,38 @@ async fn deleting_an_order_removes_the_grants_derived_from_its_grants() {
     );
     assert_eq!(t.issue(&t.boss, mine, "1").await, 404);
 }
+
+#[tokio::test]
+async fn fifty_issues_at_once_through_a_grant_and_its_delegate_take_exactly_the_quota() {
+    let t = tree().await;
+    let app = &t.app;
+    let (alt_id, alt) = signed_in(app, "alt@customer.example").await;
+    t.invite(&t.boss, "alt@customer.example", alt_id).await;
+    // Each request's form is fetched first, then all fifty are sent at once.
+    let path = app.url(&format!("/portal/orders/{}/issue", t.order));
+    let mut forms = Vec::new();
+    for i in 0..50 {
+        let c = if i % 2 == 0 { &t.boss } else { &alt };
+        let token = crate::helpers::csrf_in(&app.page_with(c, "/portal/account").await).unwrap();
+        forms.push((c.clone(), token));
+    }
+    let posts = forms.iter().map(|(c, token)| {
+        c.post(&path)
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("product", t.p.as_str()),
+                ("count", "1"),
+            ])
+            .send()
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(posts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let ok = statuses.iter().filter(|s| **s == 303).count();
+    let refused = statuses.iter().filter(|s| **s == 422).count();
+    assert_eq!((ok, refused), (10, 40), "{statuses:?}");
+    assert_eq!(recorded(app, t.root), 10);
+    assert_eq!(used(app, t.root, t.product), 10);
+}
