@@ -9,6 +9,7 @@ use super::audit::{self, Actor, AuditRow};
 use super::customer::{self, Customer};
 use super::device::{self, Device};
 use super::grant::{self, GrantedOrder, InviteState};
+use super::grant_change;
 use super::grant_products::ProductChoice;
 use super::grant_tree;
 use super::license::{self, License, LicenseSummary};
@@ -189,10 +190,10 @@ pub fn invite_manager(
     g: &GrantedOrder,
     mailer: &crate::mail::Mailer,
     actor: &Actor,
-    input: &grant::NewGrant,
-) -> ModelResult<grant::Added> {
+    input: &grant_change::NewGrant,
+) -> ModelResult<grant_change::Added> {
     let order = order_row(conn, g)?;
-    grant::add_delegate(conn, mailer, actor, &order, input, g).map(|(_, added)| added)
+    grant_change::add_delegate(conn, mailer, actor, &order, input, g).map(|(_, added)| added)
 }
 
 /// A grant of this order the signed-in manager may act on: strictly below their own
@@ -248,7 +249,7 @@ pub fn set_manager_permissions(
         ));
     }
     let order = order_row(conn, g)?;
-    grant::edit(conn, actor, &order, id, permissions, products)
+    grant_change::edit(conn, actor, &order, id, permissions, products)
 }
 
 /// The products the signed-in manager may hand on to a delegate (theirs, with what is
@@ -270,7 +271,7 @@ pub fn remove_manager(
 ) -> ModelResult<LicenseManager> {
     delegable(conn, g, id)?;
     let order = order_row(conn, g)?;
-    grant::remove(conn, actor, &order, id)
+    grant_change::remove(conn, actor, &order, id)
 }
 
 /// The order's managers as "Manage managers" shows them: each with whether the signed-in

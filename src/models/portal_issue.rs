@@ -8,7 +8,8 @@
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
-use super::grant::{self, GrantedOrder};
+use super::grant::GrantedOrder;
+use super::grant_change;
 use super::grant_products::{self, Allowance};
 use super::issue::{LineInput, MAX_PER_REQUEST};
 use super::order::{self, CustomerChoice, NewOrder, Order};
@@ -143,7 +144,7 @@ pub fn create_order(
         lines: inputs,
     };
     let (order, count) = order::create(conn, actor, &input)?;
-    grant::add_for_creator(conn, actor, &order, g)?;
+    grant_change::add_for_creator(conn, actor, &order, g)?;
     audit::record(
         conn,
         actor,

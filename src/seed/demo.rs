@@ -708,7 +708,8 @@ pub fn seed_managers(
     password_hash: &str,
 ) -> Result<DemoManagers, ModelError> {
     use crate::domain::{OrderId, Permission, Permissions};
-    use crate::models::grant::{self, Added, NewGrant};
+    use crate::models::grant;
+    use crate::models::grant_change::{self, Added, NewGrant};
     use crate::models::{license_manager, order};
 
     let actor = Actor::system("demo");
@@ -769,7 +770,7 @@ pub fn seed_managers(
             permissions,
             products,
         };
-        grant::add(conn, mailer, &actor, order, &input)?;
+        grant_change::add(conn, mailer, &actor, order, &input)?;
     }
     let invited = NewGrant {
         email: email(DEMO_INVITED.0)?,
@@ -789,7 +790,8 @@ pub fn seed_managers(
     .map_err(|_| ModelError::NotFound)?;
     let lee_actor = Actor::license_manager(lee_account.id, &lee_account.email, None);
     let invite_link =
-        match grant::add_delegate(conn, mailer, &lee_actor, &first, &invited, &lee_grant)?.1 {
+        match grant_change::add_delegate(conn, mailer, &lee_actor, &first, &invited, &lee_grant)?.1
+        {
             Added::Invited { link } => link,
             Added::Granted => {
                 return Err(ModelError::refused(

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use crate::domain::{values, EmailAddress, FieldErrors, Permission, Permissions};
-use crate::models::grant::NewGrant;
+use crate::models::grant_change::NewGrant;
 use crate::models::grant_products::{ProductChoice, MAX_QUOTA};
 
 /// "Add license manager": email, name and one checkbox per permission.

@@ -20,7 +20,9 @@ use keyfold::db::DbConnection;
 use keyfold::domain::{GrantId, LicenseManagerId, OrderId, Permission, Permissions};
 use keyfold::mail::Mailer;
 use keyfold::models::audit::Actor;
-use keyfold::models::{grant, license_manager, order, portal, portal_issue, ModelError};
+use keyfold::models::{
+    grant, grant_change, license_manager, order, portal, portal_issue, ModelError,
+};
 use keyfold::web::manager_forms::{ManagerForm, PermissionsForm};
 use keyfold::web::portal::forms::LinesForm;
 use proptest::prelude::*;
@@ -383,7 +385,7 @@ impl Case<'_> {
                 let mailer = self.mailer;
                 if let Some((id, _)) = self.tx(|conn| {
                     let order = order::find(conn, OrderId(order))?.ok_or(ModelError::NotFound)?;
-                    grant::add(conn, mailer, &staff, &order, &input)
+                    grant_change::add(conn, mailer, &staff, &order, &input)
                 }) {
                     self.grants.push(id.0);
                 }
@@ -402,7 +404,7 @@ impl Case<'_> {
                 };
                 self.tx(|conn| {
                     let order = order::find(conn, OrderId(order))?.ok_or(ModelError::NotFound)?;
-                    grant::edit(conn, &staff, &order, GrantId(id), p, choices)
+                    grant_change::edit(conn, &staff, &order, GrantId(id), p, choices)
                 });
             }
             Step::StaffRemove { grant } => {
@@ -412,7 +414,7 @@ impl Case<'_> {
                 };
                 self.tx(|conn| {
                     let order = order::find(conn, OrderId(order))?.ok_or(ModelError::NotFound)?;
-                    grant::remove(conn, &staff, &order, GrantId(id))
+                    grant_change::remove(conn, &staff, &order, GrantId(id))
                 });
             }
             Step::StaffRevoke { grant } => {
@@ -422,7 +424,7 @@ impl Case<'_> {
                 };
                 self.tx(|conn| {
                     let order = order::find(conn, OrderId(order))?.ok_or(ModelError::NotFound)?;
-                    grant::revoke_invite(conn, &staff, &order, GrantId(id))
+                    grant_change::revoke_invite(conn, &staff, &order, GrantId(id))
                 });
             }
             Step::StaffDeleteOrder { order } => {
@@ -430,7 +432,9 @@ impl Case<'_> {
                 let Some(o) = order::find(self.conn, OrderId(order)).unwrap() else {
                     return;
                 };
-                self.tx(|conn| grant::delete_order(conn, &staff, OrderId(order), &o.reference));
+                self.tx(|conn| {
+                    grant_change::delete_order(conn, &staff, OrderId(order), &o.reference)
+                });
             }
             Step::SetEnabled { who, on } => {
                 let email = self.people[who.min(PEOPLE - 2)].clone();

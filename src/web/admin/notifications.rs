@@ -11,7 +11,7 @@ use crate::auth::CsrfForm;
 use crate::domain::{values, Action, OutboxId};
 use crate::error::{AppError, AppResult};
 use crate::mail::outbox::{self, Filter, OutboxRow, STATUSES};
-use crate::models::{grant, ModelError, Page};
+use crate::models::{ModelError, Page};
 use crate::web::forms::{act, ok};
 use crate::web::{EmptyForm, State};
 
@@ -113,7 +113,7 @@ pub async fn resend(
         "/notifications",
         move |conn| {
             let row = outbox::find(conn, id)?.ok_or(ModelError::NotFound)?;
-            grant::resend_outbox_link(conn, &mailer, &actor, &row)?;
+            crate::models::grant_change::resend_outbox_link(conn, &mailer, &actor, &row)?;
             Ok(row)
         },
         |row| {

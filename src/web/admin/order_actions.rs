@@ -268,7 +268,7 @@ pub async fn delete(
     let typed = form.confirm_reference.clone();
     match outcome(
         state
-            .write(move |conn| crate::models::grant::delete_order(conn, &actor, id, &typed))
+            .write(move |conn| crate::models::grant_change::delete_order(conn, &actor, id, &typed))
             .await?,
     )? {
         Outcome::Done(n) => {

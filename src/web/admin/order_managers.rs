@@ -11,7 +11,8 @@ use crate::auth::CsrfForm;
 use crate::db::DbConnection;
 use crate::domain::{Action, FieldErrors, GrantId, OrderId, Permission};
 use crate::error::{AppError, AppResult};
-use crate::models::grant::{self, Added, GrantRow};
+use crate::models::grant::{self, GrantRow};
+use crate::models::grant_change::{self, Added};
 use crate::models::grant_products::{self, ProductChoice};
 use crate::models::license_manager::LicenseManager;
 use crate::models::order::{self, Order};
@@ -165,7 +166,7 @@ pub async fn add(
         form.parse(),
         move |conn, input| {
             on_order(conn, id, |conn, order| {
-                grant::add(conn, &mailer, &actor, order, &input)
+                grant_change::add(conn, &mailer, &actor, order, &input)
             })
         },
         |(_, added)| {
@@ -207,7 +208,7 @@ pub async fn permissions(
         }),
         move |conn, (perms, products)| {
             on_order(conn, id, |conn, order| {
-                grant::edit(conn, &actor, order, gid, perms, products)
+                grant_change::edit(conn, &actor, order, gid, perms, products)
             })
         },
         |m: LicenseManager| {
@@ -269,7 +270,7 @@ pub async fn resend(
     path: web::Path<(OrderId, GrantId)>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    row_action(state, ctx, path, grant::resend_invite, |m| {
+    row_action(state, ctx, path, grant_change::resend_invite, |m| {
         format!(
             "A new invite to {} is queued; earlier links no longer work.",
             m.email
@@ -289,7 +290,7 @@ pub async fn revoke(
         state,
         ctx,
         path,
-        |conn, _, actor, order, gid| grant::revoke_invite(conn, actor, order, gid),
+        |conn, _, actor, order, gid| grant_change::revoke_invite(conn, actor, order, gid),
         |m| format!("The invite of {} is revoked.", m.email),
     )
     .await
@@ -349,7 +350,7 @@ pub async fn remove(
         state,
         ctx,
         path,
-        |conn, _, actor, order, gid| grant::remove(conn, actor, order, gid),
+        |conn, _, actor, order, gid| grant_change::remove(conn, actor, order, gid),
         |m| format!("{} no longer manages this order.", m.email),
     )
     .await
@@ -388,7 +389,7 @@ pub async fn link(
     let result = state
         .write(move |conn| {
             on_order(conn, id, |conn, order| {
-                let (m, link) = grant::new_invite_link(conn, &mailer, &actor, order, gid)?;
+                let (m, link) = grant_change::new_invite_link(conn, &mailer, &actor, order, gid)?;
                 Ok((order.clone(), m, link))
             })
         })

@@ -13,7 +13,8 @@ use crate::domain::{FieldErrors, GrantId, OrderId, Permission};
 use crate::error::AppResult;
 use std::collections::HashMap;
 
-use crate::models::grant::{Added, GrantRow, GrantedOrder};
+use crate::models::grant::{GrantRow, GrantedOrder};
+use crate::models::grant_change::Added;
 use crate::models::grant_products::{self, ProductChoice};
 use crate::models::order::Order;
 use crate::models::portal;

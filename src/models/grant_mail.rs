@@ -1,0 +1,96 @@
+//! The emails of grants: the "granted" notice and the invite with its one-time link, both
+//! written to the outbox in the transaction of the change that causes them.
+
+use chrono::Duration;
+use diesel::prelude::*;
+
+use super::license_manager::LicenseManager;
+use super::order::Order;
+use super::token::{self, Purpose};
+use crate::db::DbConnection;
+use crate::mail::{self, outbox, Kind, Link, LinkKind, Mailer};
+
+use super::grant::Grant;
+use super::license_manager::OWNER;
+
+pub(super) fn order_data(
+    mailer: &Mailer,
+    manager: &LicenseManager,
+    order: &Order,
+    grant: &Grant,
+) -> mail::MailData {
+    let mut m = mailer.data(&manager.name, &manager.email);
+    m.order_reference = order.reference.clone();
+    m.permissions = grant.permissions.summary();
+    m
+}
+
+pub(super) fn queue_granted(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    manager: &LicenseManager,
+    order: &Order,
+    grant: &Grant,
+) -> QueryResult<()> {
+    let mut email = mail::emails::render(
+        Kind::Granted,
+        &order_data(mailer, manager, order, grant),
+        None,
+    );
+    email.manager_id = Some(manager.id);
+    email.order_id = Some(order.id);
+    outbox::enqueue(conn, mailer, email)?;
+    Ok(())
+}
+
+/// Issues a fresh invite token for the manager (voiding earlier links and the queued
+/// emails that carry them).
+pub(super) fn fresh_invite(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    manager: &LicenseManager,
+) -> QueryResult<token::Issued> {
+    outbox::void_links(conn, manager.id, Some(LinkKind::Invite))?;
+    token::issue_full(
+        conn,
+        Purpose::ManagerInvite,
+        OWNER,
+        manager.id,
+        Duration::days(mailer.invite_days),
+    )
+}
+
+/// Queues an invite with a fresh link; returns the link (never shown on a page).
+pub(super) fn queue_invite(
+    conn: &mut DbConnection,
+    mailer: &Mailer,
+    manager: &LicenseManager,
+    order: &Order,
+    grant: &Grant,
+) -> QueryResult<String> {
+    let issued = fresh_invite(conn, mailer, manager)?;
+    let url = format!("{}{}", mailer.invite_prefix(), issued.raw);
+    let mut data = order_data(mailer, manager, order, grant);
+    data.link = mail::LINK_MARK.to_owned();
+    data.valid_for = days_text(mailer.invite_days);
+    let link = Link {
+        kind: LinkKind::Invite,
+        prefix: mailer.invite_prefix(),
+        raw: issued.raw,
+        token_id: issued.id,
+        expires_at: issued.expires_at,
+    };
+    let mut email = mail::emails::render(Kind::Invite, &data, Some(link));
+    email.manager_id = Some(manager.id);
+    email.order_id = Some(order.id);
+    outbox::enqueue(conn, mailer, email)?;
+    Ok(url)
+}
+
+pub(super) fn days_text(days: i64) -> String {
+    if days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{days} days")
+    }
+}
