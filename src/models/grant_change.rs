@@ -196,18 +196,7 @@ fn add_as(
             grant_products::give(conn, from.grant_id(), id, &products)?;
         }
     }
-    audit::record(
-        conn,
-        actor,
-        Entry::new(
-            "license_manager.granted",
-            "license_manager",
-            Some(manager.id),
-        )
-        .order(order.id)
-        .label(&manager.email)
-        .after(grant.audit_view(&manager)),
-    )?;
+    audit_granted(conn, actor, order, &grant, &manager)?;
     let added = if has_password {
         queue_granted(conn, mailer, &manager, order, &grant)?;
         Added::Granted
@@ -257,6 +246,18 @@ pub fn add_for_creator(
             .collect(),
     );
     grant_products::give(conn, from.grant_id(), GrantId(grant.id), &products)?;
+    audit_granted(conn, actor, order, &grant, &manager)?;
+    Ok(GrantId(grant.id))
+}
+
+/// The audit row of a new grant.
+fn audit_granted(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    order: &Order,
+    grant: &Grant,
+    manager: &LicenseManager,
+) -> QueryResult<()> {
     audit::record(
         conn,
         actor,
@@ -267,9 +268,8 @@ pub fn add_for_creator(
         )
         .order(order.id)
         .label(&manager.email)
-        .after(grant.audit_view(&manager)),
-    )?;
-    Ok(GrantId(grant.id))
+        .after(grant.audit_view(manager)),
+    )
 }
 
 /// Changes a grant's permissions and, when the form had them, its products and quotas.
