@@ -367,19 +367,13 @@ async fn fifty_issues_at_once_through_a_grant_and_its_delegate_take_exactly_the_
         forms.push((c.clone(), token));
     }
     let posts = forms.iter().map(|(c, token)| {
-        c.post(&path)
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("product", t.p.as_str()),
-                ("count", "1"),
-            ])
-            .send()
+        c.post(&path).form(&[
+            ("csrf_token", token.as_str()),
+            ("product", t.p.as_str()),
+            ("count", "1"),
+        ])
     });
-    let statuses: Vec<u16> = futures_util::future::join_all(posts)
-        .await
-        .into_iter()
-        .map(|r| r.unwrap().status().as_u16())
-        .collect();
+    let statuses = crate::helpers::statuses_at_once(posts).await;
     let ok = statuses.iter().filter(|s| **s == 303).count();
     let refused = statuses.iter().filter(|s| **s == 422).count();
     assert_eq!((ok, refused), (10, 40), "{statuses:?}");

@@ -259,30 +259,17 @@ async fn forty_at_once(app: &TestApp, login: &str, email: &str) -> (usize, usize
     let mut forms = Vec::new();
     for _ in 0..40 {
         let c = client();
-        let page = c
-            .get(app.url(login))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page_with(&c, login).await;
         forms.push((c, crate::helpers::csrf_in(&page).unwrap()));
     }
     let posts = forms.iter().map(|(c, token)| {
-        c.post(app.url(login))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("email", email),
-                ("password", "a wrong password"),
-            ])
-            .send()
+        c.post(app.url(login)).form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", "a wrong password"),
+        ])
     });
-    let statuses: Vec<u16> = futures_util::future::join_all(posts)
-        .await
-        .into_iter()
-        .map(|r| r.unwrap().status().as_u16())
-        .collect();
+    let statuses = crate::helpers::statuses_at_once(posts).await;
     let checked = statuses.iter().filter(|s| **s == 401).count();
     let throttled = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(checked + throttled, 40, "{statuses:?}");

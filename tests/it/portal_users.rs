@@ -44,13 +44,7 @@ async fn post(app: &TestApp, c: &reqwest::Client, path: &str, fields: &[(&str, &
 }
 
 async fn flash_after(app: &TestApp, c: &reqwest::Client, path: &str) -> String {
-    c.get(app.url(path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    app.page_with(c, path).await
 }
 
 fn users_with(app: &TestApp, email: &str) -> Vec<(i64, i64)> {

@@ -244,6 +244,17 @@ impl TestApp {
     }
 }
 
+/// Sends the requests at the same moment; returns their statuses in order.
+pub async fn statuses_at_once(
+    requests: impl IntoIterator<Item = reqwest::RequestBuilder>,
+) -> Vec<u16> {
+    futures_util::future::join_all(requests.into_iter().map(|r| r.send()))
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect()
+}
+
 /// The value of the first `csrf_token` field in a page.
 pub fn csrf_in(html: &str) -> Option<String> {
     let marker = "name=\"csrf_token\" value=\"";
