@@ -4,10 +4,10 @@
 //! another license user with their own password. Passwords are set through a single-use
 //! link or typed by a manager; they are never shown, emailed or readable.
 //!
-//! Every change takes the order row it happens in; the portal reaches these functions
-//! only through its `GrantedOrder` handle (`models/portal_users.rs`).
+//! Every change takes the order row it happens in; the operations (`ops/license_users.rs`)
+//! find it through the caller's reach and queue the emails.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -16,10 +16,9 @@ use super::license::License;
 use super::order::Order;
 use super::token::{self, Purpose};
 use super::{unique_as_field, ModelError, ModelResult};
-use crate::db::schema::{license_user_assignments, license_users, licenses, products};
+use crate::db::schema::{license_user_assignments, license_users, licenses};
 use crate::db::DbConnection;
 use crate::domain::{EmailAddress, LicenseId, LicenseUserId, OrderId};
-use crate::mail::{self, outbox, Kind, Link, LinkKind, Mailer};
 
 /// Tokens of license users are owned by this kind.
 pub const OWNER: &str = "license_user";
@@ -215,7 +214,6 @@ pub fn edit(
     }
     if email_changes {
         token::void(conn, Some(Purpose::LicenseUserPassword), OWNER, before.id)?;
-        outbox::void_user_links(conn, before.id)?;
     }
     diesel::update(license_users::table.find(id.0))
         .set((
@@ -256,7 +254,6 @@ pub fn remove(
     .execute(conn)?;
     diesel::delete(license_users::table.find(user.id)).execute(conn)?;
     token::void(conn, None, OWNER, user.id)?;
-    outbox::void_user_links(conn, user.id)?;
     audit::record(
         conn,
         actor,
@@ -285,17 +282,14 @@ pub fn lock_license(conn: &mut DbConnection, id: LicenseId) -> QueryResult<usize
         .execute(conn)
 }
 
-/// Assigns a license user to one of the order's licenses, up to the license's maximum;
-/// emails them. A user without a password gets a set-password link only when the actor
-/// may set credentials (`may_set_credentials`); otherwise the email says whom to ask.
+/// Assigns a license user to one of the order's licenses, up to the license's maximum
+/// (the operation emails them).
 pub fn assign(
     conn: &mut DbConnection,
-    mailer: &Mailer,
     actor: &Actor,
     order: &Order,
     id: LicenseUserId,
     license: LicenseId,
-    may_set_credentials: bool,
 ) -> ModelResult<(LicenseUser, License)> {
     let user = find_on_order(conn, OrderId(order.id), id)?;
     let license = license_of(conn, order, license)?;
@@ -346,37 +340,16 @@ pub fn assign(
             .label(&license.license_key)
             .after(json!({ "license_user": user.email })),
     )?;
-    let product: String = products::table
-        .find(license.product_id)
-        .select(products::name)
-        .first(conn)?;
-    let mut data = mailer.data(&user.display_name(), &user.email);
-    data.order_reference = order.reference.clone();
-    data.product = product;
-    data.license_key = license.license_key.clone();
-    let link = if user.has_password() {
-        None
-    } else if may_set_credentials {
-        Some(fresh_link(conn, mailer, &user, &mut data)?)
-    } else {
-        data.ask = who_sets_passwords(conn, order, &mailer.vendor)?;
-        None
-    };
-    queue(
-        conn,
-        mailer,
-        Kind::AssignedLicenseUser,
-        &user,
-        order,
-        data,
-        link,
-    )?;
     Ok((user, license))
 }
 
 /// Whom a license user without a password should ask for a link: the order's managers
 /// who hold "Manage license user credentials", else the vendor.
-fn who_sets_passwords(conn: &mut DbConnection, order: &Order, vendor: &str) -> QueryResult<String> {
+pub fn who_sets_passwords(
+    conn: &mut DbConnection,
+    order: &Order,
+    vendor: &str,
+) -> QueryResult<String> {
     use crate::db::schema::{license_managers, manager_grants};
     let emails: Vec<String> = manager_grants::table
         .inner_join(license_managers::table)
@@ -431,70 +404,13 @@ pub fn unassign(
     Ok((user, license))
 }
 
-/// A fresh set-password token (voiding earlier ones and the queued emails that carry
-/// them), with the mail data pointing at it.
-fn fresh_link(
+/// Records that a set-password link was sent (the operation issues and emails it).
+pub fn password_link_sent(
     conn: &mut DbConnection,
-    mailer: &Mailer,
-    user: &LicenseUser,
-    data: &mut mail::MailData,
-) -> QueryResult<Link> {
-    outbox::void_user_links(conn, user.id)?;
-    let issued = token::issue_full(
-        conn,
-        Purpose::LicenseUserPassword,
-        OWNER,
-        user.id,
-        Duration::days(LINK_DAYS),
-    )?;
-    data.link = mail::LINK_MARK.to_owned();
-    data.valid_for = format!("{LINK_DAYS} days");
-    Ok(Link {
-        kind: LinkKind::Password,
-        prefix: mailer.user_password_prefix(),
-        raw: issued.raw,
-        token_id: issued.id,
-        expires_at: issued.expires_at,
-    })
-}
-
-fn queue(
-    conn: &mut DbConnection,
-    mailer: &Mailer,
-    kind: Kind,
-    user: &LicenseUser,
-    order: &Order,
-    data: mail::MailData,
-    link: Option<Link>,
-) -> QueryResult<()> {
-    let mut email = mail::emails::render(kind, &data, link);
-    email.order_id = Some(order.id);
-    email.license_user_id = Some(user.id);
-    outbox::enqueue(conn, mailer, email)?;
-    Ok(())
-}
-
-/// Emails the license user a set-password link (earlier links stop working).
-pub fn send_password_link(
-    conn: &mut DbConnection,
-    mailer: &Mailer,
     actor: &Actor,
     order: &Order,
-    id: LicenseUserId,
-) -> ModelResult<LicenseUser> {
-    let user = find_on_order(conn, OrderId(order.id), id)?;
-    let mut data = mailer.data(&user.display_name(), &user.email);
-    data.order_reference = order.reference.clone();
-    let link = fresh_link(conn, mailer, &user, &mut data)?;
-    queue(
-        conn,
-        mailer,
-        Kind::LicenseUserPassword,
-        &user,
-        order,
-        data,
-        Some(link),
-    )?;
+    user: &LicenseUser,
+) -> QueryResult<()> {
     audit::record(
         conn,
         actor,
@@ -505,8 +421,7 @@ pub fn send_password_link(
         )
         .order(order.id)
         .label(&user.email),
-    )?;
-    Ok(user)
+    )
 }
 
 fn store_password(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<()> {
@@ -518,7 +433,6 @@ fn store_password(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<(
         .execute(conn)?;
     // A password set another way retires the links still out.
     token::void(conn, Some(Purpose::LicenseUserPassword), OWNER, id)?;
-    outbox::void_user_links(conn, id)?;
     Ok(())
 }
 

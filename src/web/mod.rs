@@ -11,6 +11,7 @@ pub mod portal;
 pub mod request_log;
 pub mod routes;
 pub mod security;
+pub mod shared;
 pub mod sign_in;
 pub mod static_files;
 pub mod user_forms;

@@ -20,15 +20,17 @@ use keyfold::db::DbConnection;
 use keyfold::domain::{GrantId, LicenseManagerId, OrderId, Permission, Permissions};
 use keyfold::mail::Mailer;
 use keyfold::models::audit::Actor;
-use keyfold::models::{
-    grant, grant_change, license_manager, order, portal, portal_issue, ModelError,
-};
+use keyfold::models::{grant, grant_change, license_manager, order, ModelError};
+use keyfold::ops::{grants, issuing, Reach};
 use keyfold::web::manager_forms::{ManagerForm, PermissionsForm};
 use keyfold::web::portal::forms::LinesForm;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 use crate::helpers::{test_config, TestDb};
+
+/// Staff as the property test's vendor acts (an admin: the route table let them in).
+const STAFF: Reach = Reach::Staff(keyfold::domain::Role::Admin);
 
 /// A product choice section as a form would send it (indices into the case's products,
 /// the last one an id that does not exist).
@@ -383,10 +385,9 @@ impl Case<'_> {
                 };
                 let order = self.orders[order % self.orders.len()];
                 let mailer = self.mailer;
-                if let Some((id, _)) = self.tx(|conn| {
-                    let order = order::find(conn, OrderId(order))?.ok_or(ModelError::NotFound)?;
-                    grant_change::add(conn, mailer, &staff, &order, &input)
-                }) {
+                if let Some((id, _)) = self
+                    .tx(|conn| grants::add(conn, mailer, &staff, &STAFF, OrderId(order), &input))
+                {
                     self.grants.push(id.0);
                 }
             }
@@ -403,8 +404,15 @@ impl Case<'_> {
                     return;
                 };
                 self.tx(|conn| {
-                    let order = order::find(conn, OrderId(order))?.ok_or(ModelError::NotFound)?;
-                    grant_change::edit(conn, &staff, &order, GrantId(id), p, choices)
+                    grants::edit(
+                        conn,
+                        &staff,
+                        &STAFF,
+                        OrderId(order),
+                        GrantId(id),
+                        p,
+                        choices,
+                    )
                 });
             }
             Step::StaffRemove { grant } => {
@@ -412,10 +420,7 @@ impl Case<'_> {
                 let Some((_, order)) = self.grant_row(id) else {
                     return;
                 };
-                self.tx(|conn| {
-                    let order = order::find(conn, OrderId(order))?.ok_or(ModelError::NotFound)?;
-                    grant_change::remove(conn, &staff, &order, GrantId(id))
-                });
+                self.tx(|conn| grants::remove(conn, &staff, &STAFF, OrderId(order), GrantId(id)));
             }
             Step::StaffRevoke { grant } => {
                 let Some(id) = self.pick(grant) else { return };
@@ -423,8 +428,7 @@ impl Case<'_> {
                     return;
                 };
                 self.tx(|conn| {
-                    let order = order::find(conn, OrderId(order))?.ok_or(ModelError::NotFound)?;
-                    grant_change::revoke_invite(conn, &staff, &order, GrantId(id))
+                    grants::revoke_invite(conn, &staff, &STAFF, OrderId(order), GrantId(id))
                 });
             }
             Step::StaffDeleteOrder { order } => {
@@ -458,16 +462,11 @@ impl Case<'_> {
                     return;
                 };
                 let mailer = self.mailer;
-                if self
-                    .tx(|conn| portal::invite_manager(conn, &g, mailer, &actor, &input))
-                    .is_some()
+                let (reach, order) = (Reach::Manager(g.clone()), g.order_id());
+                if let Some((id, _)) =
+                    self.tx(|conn| grants::add(conn, mailer, &actor, &reach, order, &input))
                 {
-                    let id: i64 = manager_grants::table
-                        .order(manager_grants::id.desc())
-                        .select(manager_grants::id)
-                        .first(self.conn)
-                        .unwrap();
-                    self.grants.push(id);
+                    self.grants.push(id.0);
                 }
             }
             Step::Edit {
@@ -485,8 +484,9 @@ impl Case<'_> {
                 let Some((p, choices)) = self.edit_input(perms, &products) else {
                     return;
                 };
+                let (reach, order) = (Reach::Manager(g.clone()), g.order_id());
                 self.tx(|conn| {
-                    portal::set_manager_permissions(conn, &g, &actor, GrantId(target), p, choices)
+                    grants::edit(conn, &actor, &reach, order, GrantId(target), p, choices)
                 });
             }
             Step::Remove { by, target } => {
@@ -496,7 +496,8 @@ impl Case<'_> {
                 let Some(target) = self.pick(by + 1 + target) else {
                     return;
                 };
-                self.tx(|conn| portal::remove_manager(conn, &g, &actor, GrantId(target)));
+                let (reach, order) = (Reach::Manager(g.clone()), g.order_id());
+                self.tx(|conn| grants::remove(conn, &actor, &reach, order, GrantId(target)));
             }
             Step::Issue { by, lines } => {
                 let Some((g, actor)) = self.guard(by, Permission::IssueLicense) else {
@@ -504,7 +505,7 @@ impl Case<'_> {
                 };
                 let form = self.lines(&lines);
                 let Ok(lines) = form.parse() else { return };
-                self.tx(|conn| portal_issue::issue_licenses(conn, &g, &actor, &lines));
+                self.tx(|conn| issuing::issue_licenses(conn, &g, &actor, &lines));
             }
             Step::CreateOrder { by, lines, bundle } => {
                 let need = if bundle {
@@ -518,12 +519,12 @@ impl Case<'_> {
                 let form = self.lines(&lines);
                 let Ok(lines) = form.parse() else { return };
                 let kind = if bundle {
-                    portal_issue::Kind::Bundle
+                    issuing::Kind::Bundle
                 } else {
-                    portal_issue::Kind::Plain
+                    issuing::Kind::Plain
                 };
                 if let Some((o, _)) =
-                    self.tx(|conn| portal_issue::create_order(conn, &g, &actor, &lines, kind))
+                    self.tx(|conn| issuing::create_order(conn, &g, &actor, &lines, kind))
                 {
                     self.orders.push(o.id);
                     let id: i64 = manager_grants::table

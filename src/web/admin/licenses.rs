@@ -21,9 +21,10 @@ use crate::models::license::{
 use crate::models::license_event::{self, LicenseEvent};
 use crate::models::license_ops::{self, ResetPlan};
 use crate::models::license_user::{self, LicenseUser, UserRow};
-use crate::models::portal_users::LIST_LIMIT;
 use crate::models::product::{self, Product, LICENSE_TYPES};
 use crate::models::Page;
+use crate::ops::license_users::LIST_LIMIT;
+use crate::ops::{licenses, Reach};
 use crate::web::forms::{act, ok, render, see_other, submit, Problem};
 use crate::web::State;
 
@@ -224,9 +225,9 @@ async fn set_enabled(
     id: LicenseId,
     enabled: bool,
 ) -> AppResult<HttpResponse> {
-    let actor = ctx.actor();
+    let (actor, reach) = (ctx.actor(), Reach::Staff(ctx.role));
     let l = state
-        .write(move |conn| license_ops::set_enabled(conn, &actor, id, enabled))
+        .write(move |conn| licenses::set_enabled(conn, &actor, &reach, id, enabled))
         .await??;
     let text = if enabled {
         format!(
@@ -263,14 +264,9 @@ pub async fn reset_confirm(
     path: web::Path<LicenseId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
+    let reach = Reach::Staff(ctx.role);
     let plan = state
-        .db(move |conn| {
-            Ok(license_ops::reset_plan(
-                conn,
-                id,
-                license_ops::ResetBy::Staff,
-            )?)
-        })
+        .db(move |conn| Ok(licenses::reset_plan(conn, &reach, id)?))
         .await?;
     ok(&ResetPage { ctx, plan })
 }
@@ -283,9 +279,9 @@ pub async fn reset(
     CsrfForm(_): CsrfForm<crate::web::EmptyForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let actor = ctx.actor();
+    let (actor, reach) = (ctx.actor(), Reach::Staff(ctx.role));
     state
-        .write(move |conn| license_ops::reset(conn, &actor, id, license_ops::ResetBy::Staff))
+        .write(move |conn| licenses::reset(conn, &actor, &reach, id))
         .await??;
     ctx.flash(
         FlashLevel::Success,
@@ -302,11 +298,9 @@ pub async fn reset_device(
     CsrfForm(_): CsrfForm<crate::web::EmptyForm>,
 ) -> AppResult<HttpResponse> {
     let (id, device_id) = path.into_inner();
-    let actor = ctx.actor();
+    let (actor, reach) = (ctx.actor(), Reach::Staff(ctx.role));
     let back = format!("/licenses/{id}");
-    let reset = move |conn: &mut _| {
-        license_ops::reset_device(conn, &actor, id, device_id, license_ops::ResetBy::Staff)
-    };
+    let reset = move |conn: &mut _| licenses::reset_device(conn, &actor, &reach, id, device_id);
     act(&ctx, &state, &back, reset, |d| {
         format!("Device {} reset; its seat is free.", d.hostname)
     })

@@ -25,7 +25,6 @@ pub mod forms;
 pub mod imports;
 pub mod labels;
 pub mod license_managers;
-pub mod license_users;
 pub mod licenses;
 pub mod notifications;
 pub mod order_actions;
@@ -42,8 +41,11 @@ use actix_web::{FromRequest, HttpRequest};
 use crate::auth::cookie::{self, csrf_token, take_flashes, Flash, FlashLevel};
 use crate::auth::{ClientIp, CurrentStaff};
 use crate::domain::{Action, Role};
+use crate::error::AppResult;
 use crate::models::audit::Actor;
 use crate::models::staff::StaffUser;
+use crate::ops::Reach;
+use crate::web::shared::{self, Area, Confirm};
 
 /// The one extractor an admin handler asks for: the signed-in staff user, their client
 /// address, the CSRF token for the page's forms, the session (for flash messages), and
@@ -138,15 +140,6 @@ pub struct ConfirmPage {
     pub page: Confirm,
 }
 
-pub struct Confirm {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub action: String,
-    pub button: &'static str,
-    pub button_class: &'static str,
-    pub cancel: String,
-}
-
 impl ConfirmPage {
     pub fn new(
         ctx: AdminCtx,
@@ -158,18 +151,61 @@ impl ConfirmPage {
     ) -> Self {
         ConfirmPage {
             ctx,
-            page: Confirm {
-                title,
-                lines,
-                action,
-                button,
-                button_class: "kf-danger",
-                cancel,
-            },
+            page: Confirm::danger(title, lines, action, button, cancel),
         }
     }
 
     pub fn render_ok(&self) -> crate::error::AppResult<actix_web::HttpResponse> {
         crate::web::forms::ok(self)
+    }
+}
+
+impl Area for AdminCtx {
+    const ORDERS: &'static str = "/orders";
+    const LICENSES: &'static str = "/licenses";
+
+    fn actor(&self) -> Actor {
+        AdminCtx::actor(self)
+    }
+
+    fn reach(&self) -> AppResult<Reach> {
+        Ok(Reach::Staff(self.role))
+    }
+
+    fn confirm(self, page: Confirm) -> AppResult<actix_web::HttpResponse> {
+        crate::web::forms::ok(&ConfirmPage { ctx: self, page })
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "admin/orders/users.html")]
+struct UsersPage {
+    ctx: AdminCtx,
+    order: crate::models::order::Order,
+    users: shared::license_users::UsersTab,
+}
+
+impl shared::license_users::UsersArea for AdminCtx {
+    fn may(&self, _: &Reach) -> (bool, bool) {
+        (
+            self.can(Action::ManageLicenses),
+            self.can(Action::ControlLicenses),
+        )
+    }
+
+    fn users_page(
+        self,
+        status: actix_web::http::StatusCode,
+        order: crate::models::order::Order,
+        users: shared::license_users::UsersTab,
+    ) -> AppResult<actix_web::HttpResponse> {
+        crate::web::forms::render(
+            status,
+            &UsersPage {
+                ctx: self,
+                order,
+                users,
+            },
+        )
     }
 }

@@ -107,13 +107,14 @@ pub async fn resend(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (mailer, actor) = (state.mailer.clone(), ctx.actor());
+    let reach = crate::ops::Reach::Staff(ctx.role);
     act(
         &ctx,
         &state,
         "/notifications",
         move |conn| {
             let row = outbox::find(conn, id)?.ok_or(ModelError::NotFound)?;
-            crate::models::grant_change::resend_outbox_link(conn, &mailer, &actor, &row)?;
+            crate::ops::outbox::resend_link(conn, &mailer, &actor, &reach, &row)?;
             Ok(row)
         },
         |row| {

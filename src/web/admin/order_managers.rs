@@ -1,4 +1,4 @@
-//! An order's "License managers" tab: who manages the order in the end-user portal, with
+//! An order's "License managers" tab: who manages the order in the license portal, with
 //! which permissions; adding them (an invite or a "granted" notice goes to the outbox),
 //! changing their permissions, removing them, resending, revoking or copying an invite.
 
@@ -6,19 +6,21 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::{AdminCtx, ConfirmPage};
+use super::AdminCtx;
 use crate::auth::CsrfForm;
 use crate::db::DbConnection;
 use crate::domain::{Action, FieldErrors, GrantId, OrderId, Permission};
 use crate::error::{AppError, AppResult};
 use crate::models::grant::{self, GrantRow};
-use crate::models::grant_change::{self, Added};
+use crate::models::grant_change::Added;
 use crate::models::grant_products::{self, ProductChoice};
 use crate::models::license_manager::LicenseManager;
 use crate::models::order::{self, Order};
 use crate::models::{ModelError, ModelResult};
+use crate::ops::{grants, Reach};
 use crate::web::forms::{act, flash_result, ok, render, see_other, submit, Problem};
 use crate::web::manager_forms::{ManagerForm, PermissionsForm};
+use crate::web::shared::Area;
 use crate::web::{EmptyForm, State};
 
 #[derive(Template)]
@@ -140,16 +142,6 @@ pub async fn index(
     .await
 }
 
-/// Loads the order of the URL and runs `f` with it (404 when it does not exist).
-fn on_order<T>(
-    conn: &mut DbConnection,
-    id: OrderId,
-    f: impl FnOnce(&mut DbConnection, &Order) -> ModelResult<T>,
-) -> ModelResult<T> {
-    let order = order::find(conn, id)?.ok_or(ModelError::NotFound)?;
-    f(conn, &order)
-}
-
 /// `POST /orders/{id}/managers`: adds a license manager.
 pub async fn add(
     state: State,
@@ -158,17 +150,13 @@ pub async fn add(
     CsrfForm(form): CsrfForm<ManagerForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (mailer, actor) = (state.mailer.clone(), ctx.actor());
+    let (mailer, actor, reach) = (state.mailer.clone(), ctx.actor(), ctx.reach()?);
     let email = form.email.trim().to_owned();
     let result = submit(
         &ctx,
         &state,
         form.parse(),
-        move |conn, input| {
-            on_order(conn, id, |conn, order| {
-                grant_change::add(conn, &mailer, &actor, order, &input)
-            })
-        },
+        move |conn, input| grants::add(conn, &mailer, &actor, &reach, id, &input),
         |(_, added)| {
             let text = match added {
                 Added::Invited { .. } => format!("{email} was added and an invite email is queued."),
@@ -194,7 +182,7 @@ pub async fn permissions(
     CsrfForm(form): CsrfForm<PermissionsForm>,
 ) -> AppResult<HttpResponse> {
     let (id, gid) = path.into_inner();
-    let actor = ctx.actor();
+    let (actor, reach) = (ctx.actor(), ctx.reach()?);
     let result = submit(
         &ctx,
         &state,
@@ -206,11 +194,7 @@ pub async fn permissions(
                 _ => Err(e),
             }
         }),
-        move |conn, (perms, products)| {
-            on_order(conn, id, |conn, order| {
-                grant_change::edit(conn, &actor, order, gid, perms, products)
-            })
-        },
+        move |conn, (perms, products)| grants::edit(conn, &actor, &reach, id, gid, perms, products),
         |m: LicenseManager| {
             (
                 format!("/orders/{id}/managers"),
@@ -246,18 +230,19 @@ async fn row_action(
         &mut DbConnection,
         &crate::mail::Mailer,
         &crate::models::audit::Actor,
-        &Order,
+        &Reach,
+        OrderId,
         GrantId,
     ) -> ModelResult<LicenseManager>,
     done: fn(&LicenseManager) -> String,
 ) -> AppResult<HttpResponse> {
     let (id, gid) = path.into_inner();
-    let (mailer, actor) = (state.mailer.clone(), ctx.actor());
+    let (mailer, actor, reach) = (state.mailer.clone(), ctx.actor(), ctx.reach()?);
     act(
         &ctx,
         &state,
         &format!("/orders/{id}/managers"),
-        move |conn| on_order(conn, id, |conn, order| f(conn, &mailer, &actor, order, gid)),
+        move |conn| f(conn, &mailer, &actor, &reach, id, gid),
         |m| done(&m),
     )
     .await
@@ -270,7 +255,7 @@ pub async fn resend(
     path: web::Path<(OrderId, GrantId)>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    row_action(state, ctx, path, grant_change::resend_invite, |m| {
+    row_action(state, ctx, path, grants::resend_invite, |m| {
         format!(
             "A new invite to {} is queued; earlier links no longer work.",
             m.email
@@ -290,68 +275,8 @@ pub async fn revoke(
         state,
         ctx,
         path,
-        |conn, _, actor, order, gid| grant_change::revoke_invite(conn, actor, order, gid),
+        |conn, _, actor, reach, order, gid| grants::revoke_invite(conn, actor, reach, order, gid),
         |m| format!("The invite of {} is revoked.", m.email),
-    )
-    .await
-}
-
-/// `GET /orders/{id}/managers/{grant}/remove`: what removing will do.
-pub async fn remove_confirm(
-    state: State,
-    ctx: AdminCtx,
-    path: web::Path<(OrderId, GrantId)>,
-) -> AppResult<HttpResponse> {
-    let (id, gid) = path.into_inner();
-    let (order, (_, manager), derived) = state
-        .db(move |conn| {
-            let order = order::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let g = grant::find_on_order(conn, id, gid).map_err(|_| AppError::NotFound)?;
-            Ok((order, g, grant::derived(conn, gid)?))
-        })
-        .await?;
-    let mut lines = vec![
-        format!(
-            "{} will no longer see or manage order {} in the license portal.",
-            manager.name, order.reference
-        ),
-        "Their account and their grants on other orders stay.".to_owned(),
-    ];
-    if !derived.is_empty() {
-        lines.push(format!(
-            "These {} grants came from theirs and are removed with it (licenses already created stay, and still count against its quotas' ceiling):",
-            derived.len()
-        ));
-        lines.extend(
-            derived
-                .iter()
-                .map(|d| format!("{} on order {}", d.manager_email, d.order_reference)),
-        );
-    }
-    ConfirmPage::new(
-        ctx,
-        format!("Remove {} from order {}?", manager.email, order.reference),
-        lines,
-        format!("/orders/{id}/managers/{gid}/remove"),
-        "Remove license manager",
-        format!("/orders/{id}/managers"),
-    )
-    .render_ok()
-}
-
-/// `POST /orders/{id}/managers/{grant}/remove`.
-pub async fn remove(
-    state: State,
-    ctx: AdminCtx,
-    path: web::Path<(OrderId, GrantId)>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
-    row_action(
-        state,
-        ctx,
-        path,
-        |conn, _, actor, order, gid| grant_change::remove(conn, actor, order, gid),
-        |m| format!("{} no longer manages this order.", m.email),
     )
     .await
 }
@@ -385,14 +310,9 @@ pub async fn link(
         flash_result(&ctx, Err::<(), _>(refused), |_| String::new())?;
         return Ok(see_other(&format!("/orders/{id}/managers")));
     }
-    let (mailer, actor) = (state.mailer.clone(), ctx.actor());
+    let (mailer, actor, reach) = (state.mailer.clone(), ctx.actor(), ctx.reach()?);
     let result = state
-        .write(move |conn| {
-            on_order(conn, id, |conn, order| {
-                let (m, link) = grant_change::new_invite_link(conn, &mailer, &actor, order, gid)?;
-                Ok((order.clone(), m, link))
-            })
-        })
+        .write(move |conn| grants::new_invite_link(conn, &mailer, &actor, &reach, id, gid))
         .await?;
     match result {
         Ok((order, manager, link)) => {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::domain::{values, FieldErrors};
 use crate::models::issue::MAX_PER_LINE;
-use crate::models::portal_issue::PortalLine;
+use crate::ops::issuing::PortalLine;
 
 pub use crate::web::user_forms::{posted_id, LicenseUserField, UserForm, UserPasswordForm};
 

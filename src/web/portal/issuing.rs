@@ -15,8 +15,7 @@ use crate::error::AppResult;
 use crate::models::grant::GrantedOrder;
 use crate::models::grant_products::Allowance;
 use crate::models::order::Order;
-use crate::models::portal;
-use crate::models::portal_issue::{self, Kind};
+use crate::ops::issuing::{self as portal_issue, Kind};
 use crate::web::forms::{render, submit, Problem};
 use crate::web::State;
 
@@ -79,10 +78,10 @@ async fn page(
     problem: Problem,
 ) -> AppResult<HttpResponse> {
     let g = granted.clone();
-    let ((order, _), plain, bundles) = state
+    let (order, plain, bundles) = state
         .db(move |conn| {
             Ok((
-                portal::order(conn, &g)?,
+                crate::ops::Reach::Manager(g.clone()).order(conn, g.order_id())?,
                 portal_issue::offer(conn, &g, Kind::Plain)?,
                 portal_issue::offer(conn, &g, Kind::Bundle)?,
             ))

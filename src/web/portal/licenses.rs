@@ -6,18 +6,18 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::forms::{parse_until, posted_id, BorrowForm, LicenseUserField};
+use super::forms::{parse_until, posted_id, BorrowForm};
 use super::PortalCtx;
 use crate::auth::CsrfForm;
-use crate::domain::{DeviceId, LicenseId, LicenseUserId, Permission};
+use crate::domain::{DeviceId, LicenseId, Permission};
 use crate::error::AppResult;
 use crate::models::audit::AuditRow;
 use crate::models::floating;
 use crate::models::grant::GrantedOrder;
 use crate::models::license_ops::ResetPlan;
 use crate::models::license_user::{LicenseUser, UserRow};
-use crate::models::portal::{self, LicenseView};
-use crate::models::portal_users;
+use crate::ops::licenses::{self, LicenseView};
+use crate::ops::{license_users, Reach};
 use crate::web::forms::{act, ok, Flasher};
 use crate::web::{EmptyForm, State};
 
@@ -71,15 +71,14 @@ pub async fn show(
     path: web::Path<LicenseId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let g = granted.clone();
+    let reach = Reach::Manager(granted.clone());
     let now = crate::models::now();
-    let (view, history, users, order_users, held) = state
+    let (view, history, (users, order_users), held) = state
         .db(move |conn| {
             Ok((
-                portal::license_view(conn, &g, id)?,
-                portal::license_history(conn, &g, id)?,
-                portal_users::license_users(conn, &g, id)?,
-                portal_users::users(conn, &g)?,
+                licenses::view(conn, &reach, id)?,
+                licenses::history(conn, &reach, id, 20)?,
+                license_users::of_license(conn, &reach, id)?,
                 floating::held_seats(conn, id, now, None)?,
             ))
         })
@@ -122,7 +121,7 @@ pub async fn reset_device(
         &ctx,
         &state,
         &format!("/portal/licenses/{id}"),
-        move |conn| portal::reset_device(conn, &granted, &actor, id, device),
+        move |conn| licenses::reset_device(conn, &actor, &Reach::Manager(granted), id, device),
         |d| format!("Device {} was reset: its seat is free.", d.hostname),
     )
     .await
@@ -144,7 +143,7 @@ pub async fn reset_confirm(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let plan = state
-        .db(move |conn| Ok(portal::reset_plan(conn, &granted, id)?))
+        .db(move |conn| Ok(licenses::reset_plan(conn, &Reach::Manager(granted), id)?))
         .await?;
     ok(&ResetPage { ctx, plan })
 }
@@ -163,60 +162,13 @@ pub async fn reset(
         &ctx,
         &state,
         &format!("/portal/licenses/{id}"),
-        move |conn| portal::reset_license(conn, &granted, &actor, id),
+        move |conn| licenses::reset(conn, &actor, &Reach::Manager(granted), id),
         |l| {
             format!(
                 "License {} was reset: every device was deactivated.",
                 l.license_key
             )
         },
-    )
-    .await
-}
-
-/// `POST /portal/licenses/{id}/users`: assigns one of the order's license users.
-pub async fn assign_user(
-    state: State,
-    ctx: PortalCtx,
-    granted: GrantedOrder,
-    path: web::Path<LicenseId>,
-    CsrfForm(form): CsrfForm<LicenseUserField>,
-) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let user = LicenseUserId(posted_id(&form.license_user_id));
-    let (actor, mailer) = (ctx.actor(), state.mailer.clone());
-    act(
-        &ctx,
-        &state,
-        &format!("/portal/licenses/{id}"),
-        move |conn| portal_users::assign(conn, &granted, &mailer, &actor, user, id),
-        |(u, _)| {
-            format!(
-                "{} is now a user of this license; they were emailed.",
-                u.email
-            )
-        },
-    )
-    .await
-}
-
-/// `POST /portal/licenses/{id}/users/remove`: takes a license user off the license.
-pub async fn unassign_user(
-    state: State,
-    ctx: PortalCtx,
-    granted: GrantedOrder,
-    path: web::Path<LicenseId>,
-    CsrfForm(form): CsrfForm<LicenseUserField>,
-) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let user = LicenseUserId(posted_id(&form.license_user_id));
-    let actor = ctx.actor();
-    act(
-        &ctx,
-        &state,
-        &format!("/portal/licenses/{id}"),
-        move |conn| portal_users::unassign(conn, &granted, &actor, user, id),
-        |(u, _)| format!("{} is no longer a user of this license.", u.email),
     )
     .await
 }
@@ -247,7 +199,7 @@ pub async fn borrow(
         &ctx,
         &state,
         &back,
-        move |conn| portal_users::borrow(conn, &granted, &actor, id, device, until),
+        move |conn| licenses::borrow(conn, &actor, &Reach::Manager(granted), id, device, until),
         |d| {
             format!(
                 "Device {} borrowed a seat until {} UTC.",
@@ -274,7 +226,7 @@ pub async fn return_seat(
         &ctx,
         &state,
         &format!("/portal/licenses/{id}"),
-        move |conn| portal_users::return_seat(conn, &granted, &actor, id, device),
+        move |conn| licenses::return_seat(conn, &actor, &Reach::Manager(granted), id, device),
         |d| format!("Device {} returned its seat.", d.hostname),
     )
     .await

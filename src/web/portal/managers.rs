@@ -17,10 +17,10 @@ use crate::models::grant::{GrantRow, GrantedOrder};
 use crate::models::grant_change::Added;
 use crate::models::grant_products::{self, ProductChoice};
 use crate::models::order::Order;
-use crate::models::portal;
+use crate::ops::{grants, Reach};
 use crate::web::forms::{act, render, submit, Problem};
 use crate::web::manager_forms::{ManagerForm, PermissionsForm};
-use crate::web::{EmptyForm, State};
+use crate::web::State;
 
 #[derive(Template)]
 #[template(path = "portal/orders/managers.html")]
@@ -54,10 +54,11 @@ async fn page(
     form: ManagerForm,
     problem: Problem,
 ) -> AppResult<HttpResponse> {
-    let g = granted.clone();
-    let ((order, _), rows, products, grant_products) = state
+    let (reach, id) = (Reach::Manager(granted.clone()), granted.order_id());
+    let (order, rows, products, grant_products) = state
         .db(move |conn| {
-            let rows = portal::delegation_rows(conn, &g)?;
+            let order = reach.order(conn, id)?;
+            let rows = grants::rows(conn, &reach, id)?;
             let mut by_grant = HashMap::new();
             for (r, changeable) in &rows {
                 if *changeable {
@@ -67,14 +68,14 @@ async fn page(
                     );
                 }
             }
-            let products = portal::delegable_products(conn, &g)?
+            let products = grants::delegable_products(conn, &reach)?
                 .into_iter()
                 .map(|a| {
                     let name = format!("{} ({})", a.name, a.remaining_text());
                     (a.product_id, name, true)
                 })
                 .collect();
-            Ok((portal::order(conn, &g)?, rows, products, by_grant))
+            Ok((order, rows, products, by_grant))
         })
         .await?;
     render(
@@ -113,15 +114,22 @@ pub async fn invite(
     granted: GrantedOrder,
     CsrfForm(form): CsrfForm<ManagerForm>,
 ) -> AppResult<HttpResponse> {
-    let (mailer, actor, g) = (state.mailer.clone(), ctx.actor(), granted.clone());
-    let back = format!("/portal/orders/{}/managers", granted.order_id());
+    let (mailer, actor, reach) = (
+        state.mailer.clone(),
+        ctx.actor(),
+        Reach::Manager(granted.clone()),
+    );
+    let (id, back) = (
+        granted.order_id(),
+        format!("/portal/orders/{}/managers", granted.order_id()),
+    );
     let email = form.email.trim().to_owned();
     let result = submit(
         &ctx,
         &state,
         form.parse(),
-        move |conn, input| portal::invite_manager(conn, &g, &mailer, &actor, &input),
-        |added| {
+        move |conn, input| grants::add(conn, &mailer, &actor, &reach, id, &input),
+        |(_, added)| {
             let text = match added {
                 Added::Invited { .. } => {
                     format!("{email} is invited: an email with their link is on its way.")
@@ -148,8 +156,8 @@ pub async fn permissions(
     path: web::Path<(OrderId, GrantId)>,
     CsrfForm(form): CsrfForm<PermissionsForm>,
 ) -> AppResult<HttpResponse> {
-    let (_, id) = path.into_inner();
-    let (actor, g) = (ctx.actor(), granted.clone());
+    let (order, id) = path.into_inner();
+    let (actor, reach) = (ctx.actor(), Reach::Manager(granted.clone()));
     let back = format!("/portal/orders/{}/managers", granted.order_id());
     let parsed = form.parse();
     let products = form.product_fields().parse();
@@ -167,64 +175,9 @@ pub async fn permissions(
             })?;
             let products =
                 products.map_err(|e| crate::models::ModelError::invalid("products", e))?;
-            portal::set_manager_permissions(conn, &g, &actor, id, perms, products)
+            grants::edit(conn, &actor, &reach, order, id, perms, products)
         },
         |m| format!("Permissions of {} saved.", m.email),
-    )
-    .await
-}
-
-#[derive(Template)]
-#[template(path = "portal/orders/remove_manager.html")]
-struct RemovePage {
-    ctx: PortalCtx,
-    order: Order,
-    manager: crate::models::license_manager::LicenseManager,
-    grant: GrantId,
-    /// The grants that go with this one.
-    derived: Vec<crate::models::grant::Derived>,
-}
-
-/// `GET /portal/orders/{id}/managers/{grant}/remove`: what removing will do.
-pub async fn remove_confirm(
-    state: State,
-    ctx: PortalCtx,
-    granted: GrantedOrder,
-    path: web::Path<(OrderId, GrantId)>,
-) -> AppResult<HttpResponse> {
-    let (_, id) = path.into_inner();
-    let (order, (manager, derived)) = state
-        .db(move |conn| {
-            let (order, _) = portal::order(conn, &granted)?;
-            Ok((order, portal::removable_manager(conn, &granted, id)?))
-        })
-        .await?;
-    crate::web::forms::ok(&RemovePage {
-        ctx,
-        order,
-        manager,
-        grant: id,
-        derived,
-    })
-}
-
-/// `POST /portal/orders/{id}/managers/{grant}/remove`.
-pub async fn remove(
-    state: State,
-    ctx: PortalCtx,
-    granted: GrantedOrder,
-    path: web::Path<(OrderId, GrantId)>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
-    let (_, id) = path.into_inner();
-    let (actor, g) = (ctx.actor(), granted.clone());
-    let back = format!("/portal/orders/{}/managers", granted.order_id());
-    act(
-        &ctx,
-        &state,
-        &back,
-        move |conn| portal::remove_manager(conn, &g, &actor, id),
-        |m| format!("{} no longer manages this order.", m.email),
     )
     .await
 }

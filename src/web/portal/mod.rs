@@ -9,16 +9,19 @@ pub mod links;
 pub mod managers;
 pub mod orders;
 pub mod user_links;
-pub mod users;
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
 use crate::auth::cookie::{csrf_token, take_flashes, Flash};
 use crate::auth::{ClientIp, CurrentManager};
+use crate::error::{AppError, AppResult};
 use crate::models::audit::Actor;
+use crate::models::grant::GrantedOrder;
 use crate::models::license_manager::LicenseManager;
+use crate::ops::Reach;
+use crate::web::shared::{self, Area, Confirm};
 
 /// The one extractor a portal handler asks for: the signed-in license manager, their
 /// client address, the CSRF token, the session and the layout's flashes.
@@ -31,12 +34,84 @@ pub struct PortalCtx {
     pub flashes: Vec<Flash>,
     /// The vendor's name, shown in the portal's header.
     pub vendor: String,
+    /// The grant guard's handle on the order the URL addresses (routes behind it only).
+    pub granted: Option<GrantedOrder>,
 }
 
 impl PortalCtx {
     /// The signed-in manager as the actor of an audited change.
     pub fn actor(&self) -> Actor {
         self.manager.actor(&self.ip)
+    }
+}
+
+/// A confirmation page in the license portal's layout.
+#[derive(askama::Template)]
+#[template(path = "portal/confirm.html")]
+struct ConfirmPage {
+    ctx: PortalCtx,
+    page: Confirm,
+}
+
+impl Area for PortalCtx {
+    const ORDERS: &'static str = "/portal/orders";
+    const LICENSES: &'static str = "/portal/licenses";
+
+    fn actor(&self) -> Actor {
+        PortalCtx::actor(self)
+    }
+
+    fn reach(&self) -> AppResult<Reach> {
+        self.granted
+            .clone()
+            .map(Reach::Manager)
+            .ok_or_else(|| AppError::Internal("route is not behind the grant guard".to_owned()))
+    }
+
+    fn confirm(self, page: Confirm) -> AppResult<actix_web::HttpResponse> {
+        crate::web::forms::ok(&ConfirmPage { ctx: self, page })
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/orders/users.html")]
+struct UsersPage {
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    order: crate::models::order::Order,
+    users: shared::license_users::UsersTab,
+}
+
+impl shared::license_users::UsersArea for PortalCtx {
+    fn may(&self, reach: &Reach) -> (bool, bool) {
+        match reach.grant() {
+            Some(g) => (
+                g.can(crate::domain::Permission::ManageLicenseUsers),
+                g.can(crate::domain::Permission::ManageLicenseUserCredentials),
+            ),
+            None => (false, false),
+        }
+    }
+
+    fn users_page(
+        self,
+        status: actix_web::http::StatusCode,
+        order: crate::models::order::Order,
+        users: shared::license_users::UsersTab,
+    ) -> AppResult<actix_web::HttpResponse> {
+        let granted = match self.reach()? {
+            Reach::Manager(g) => g,
+            Reach::Staff(_) => return Err(AppError::NotFound),
+        };
+        crate::web::forms::render(
+            status,
+            &UsersPage {
+                granted,
+                ctx: self,
+                order,
+                users,
+            },
+        )
     }
 }
 
@@ -77,6 +152,7 @@ impl FromRequest for PortalCtx {
             session,
             flashes,
             vendor,
+            granted: req.extensions().get::<GrantedOrder>().cloned(),
         }))
     }
 }

@@ -14,8 +14,9 @@ use crate::models::customer::Customer;
 use crate::models::grant::GrantedOrder;
 use crate::models::license::LicenseSummary;
 use crate::models::order::Order;
-use crate::models::portal::{self, Colleague};
 use crate::models::Page;
+use crate::ops::grants::{self, Colleague};
+use crate::ops::{licenses, orders, Reach};
 use crate::web::forms::ok;
 use crate::web::State;
 
@@ -51,13 +52,17 @@ pub async fn show(
     let query = query.into_inner();
     let key = values::search_term(&query.key, 80);
     let before = query.before.trim().parse().ok();
-    let (g, k) = (granted.clone(), key.clone());
+    let (reach, id, k) = (
+        Reach::Manager(granted.clone()),
+        granted.order_id(),
+        key.clone(),
+    );
     let ((order, customer), page, managers) = state
         .db(move |conn| {
             Ok((
-                portal::order(conn, &g)?,
-                portal::licenses(conn, &g, &k, before, PER_PAGE)?,
-                portal::managers(conn, &g)?,
+                orders::with_customer(conn, &reach, id)?,
+                licenses::of_order(conn, &reach, id, &k, before, PER_PAGE)?,
+                grants::colleagues(conn, &reach, id)?,
             ))
         })
         .await?;
@@ -104,12 +109,12 @@ pub async fn activity(
     query: web::Query<ActivityQuery>,
 ) -> AppResult<HttpResponse> {
     let before = query.before.trim().parse().ok();
-    let g = granted.clone();
-    let ((order, _), page) = state
+    let (reach, id) = (Reach::Manager(granted.clone()), granted.order_id());
+    let (order, page) = state
         .db(move |conn| {
             Ok((
-                portal::order(conn, &g)?,
-                portal::activity(conn, &g, before, 50)?,
+                reach.order(conn, id)?,
+                orders::portal_activity(conn, &reach, id, before, 50)?,
             ))
         })
         .await?;

@@ -115,7 +115,9 @@ pub async fn submit(
     let hash = password::hash(new.expose().to_owned(), state.config.bcrypt_cost).await?;
     let addr = ip.0.clone();
     match state
-        .write(move |conn| license_user::set_password_by_link(conn, &token, &hash, Some(addr)))
+        .write(move |conn| {
+            crate::ops::license_users::set_password_by_link(conn, &token, &hash, Some(addr))
+        })
         .await?
     {
         Ok(user) => Ok(private(render(

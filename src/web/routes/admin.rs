@@ -390,66 +390,72 @@ pub(super) fn declare(r: &mut impl Sink) {
         get.clone(),
         "/orders/{id}/managers/{grant}/remove",
         Staff(ManageLicenseManagers),
-        om::remove_confirm,
+        crate::web::shared::managers::remove_confirm::<AdminCtx>,
     );
     r.add(
         post.clone(),
         "/orders/{id}/managers/{grant}/remove",
         Staff(ManageLicenseManagers),
-        om::remove,
+        crate::web::shared::managers::remove::<AdminCtx>,
     );
 
     // An order's license users (the order page's "License users" tab), and assigning them
     // on a license's page.
-    use admin::license_users as lu;
-    r.add(get.clone(), "/orders/{id}/users", Staff(View), lu::index);
+    use crate::web::admin::AdminCtx;
+    use crate::web::shared::license_users as lu;
+    r.add(
+        get.clone(),
+        "/orders/{id}/users",
+        Staff(View),
+        lu::index::<AdminCtx>,
+    );
     r.add(
         post.clone(),
         "/orders/{id}/users",
         Staff(ManageLicenses),
-        lu::add,
+        lu::add::<AdminCtx>,
     );
     r.add(
         post.clone(),
         "/orders/{id}/users/{user}",
         Staff(ManageLicenses),
-        lu::edit,
+        lu::edit::<AdminCtx>,
     );
     r.add(
         post.clone(),
         "/orders/{id}/users/{user}/password-link",
         Staff(ControlLicenses),
-        lu::send_link,
+        lu::send_link::<AdminCtx>,
     );
     r.add(
         post.clone(),
         "/orders/{id}/users/{user}/password",
         Staff(ControlLicenses),
-        lu::set_password,
+        lu::set_password::<AdminCtx>,
     );
     r.add(
         get.clone(),
         "/orders/{id}/users/{user}/remove",
         Staff(ManageLicenses),
-        lu::remove_confirm,
+        lu::remove_confirm::<AdminCtx>,
     );
     r.add(
         post.clone(),
         "/orders/{id}/users/{user}/remove",
         Staff(ManageLicenses),
-        lu::remove,
+        lu::remove::<AdminCtx>,
     );
     r.add(
         post.clone(),
         "/licenses/{id}/users",
         Staff(ManageLicenses),
-        lu::assign,
+        lu::assign::<AdminCtx>,
     );
     r.add(
         post.clone(),
         "/licenses/{id}/users/remove",
         Staff(ManageLicenses),
-        lu::unassign,
+        lu::unassign::<AdminCtx>,
     );
 
     // License managers across orders, and the outbox.

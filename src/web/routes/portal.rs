@@ -124,13 +124,13 @@ pub(super) fn declare(r: &mut impl Sink) {
         get.clone(),
         "/portal/orders/{id}/managers/{grant}/remove",
         Manager(Needs(ManageManagers)),
-        pm::remove_confirm,
+        crate::web::shared::managers::remove_confirm::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/managers/{grant}/remove",
         Manager(Needs(ManageManagers)),
-        pm::remove,
+        crate::web::shared::managers::remove::<PortalCtx>,
     );
     use portal::issuing as pi;
     r.add(
@@ -157,48 +157,49 @@ pub(super) fn declare(r: &mut impl Sink) {
         Manager(Needs(CreateBundleOrder)),
         pi::create_bundle_order,
     );
-    use portal::users as pu;
+    use crate::web::portal::PortalCtx;
+    use crate::web::shared::license_users as pu;
     r.add(
         get.clone(),
         "/portal/orders/{id}/users",
         Manager(AnyGrant),
-        pu::index,
+        pu::index::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users",
         Manager(Needs(ManageLicenseUsers)),
-        pu::add,
+        pu::add::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users/{user}",
         Manager(Needs(ManageLicenseUsers)),
-        pu::edit,
+        pu::edit::<PortalCtx>,
     );
     r.add(
         get.clone(),
         "/portal/orders/{id}/users/{user}/remove",
         Manager(Needs(ManageLicenseUsers)),
-        pu::remove_confirm,
+        pu::remove_confirm::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users/{user}/remove",
         Manager(Needs(ManageLicenseUsers)),
-        pu::remove,
+        pu::remove::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users/{user}/password-link",
         Manager(Needs(ManageLicenseUserCredentials)),
-        pu::send_link,
+        pu::send_link::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users/{user}/password",
         Manager(Needs(ManageLicenseUserCredentials)),
-        pu::set_password,
+        pu::set_password::<PortalCtx>,
     );
     r.add(
         get.clone(),
@@ -210,13 +211,13 @@ pub(super) fn declare(r: &mut impl Sink) {
         post.clone(),
         "/portal/licenses/{id}/users",
         Manager(Needs(ManageLicenseUsers)),
-        pl::assign_user,
+        pu::assign::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/licenses/{id}/users/remove",
         Manager(Needs(ManageLicenseUsers)),
-        pl::unassign_user,
+        pu::unassign::<PortalCtx>,
     );
     r.add(
         post.clone(),

@@ -1,0 +1,132 @@
+//! Operations on one license and its devices, for every area: the license is looked up
+//! through the caller's [`Reach`] once, here, and the model does the rest.
+
+use chrono::NaiveDateTime;
+
+use super::Reach;
+use crate::db::DbConnection;
+use crate::domain::{DeviceId, LicenseId, OrderId};
+use crate::models::audit::{self, Actor, AuditRow};
+use crate::models::device::{self, Device};
+use crate::models::license::{self, License, LicenseSummary};
+use crate::models::license_event::{self, LicenseEvent};
+use crate::models::license_ops::{self, ResetPlan};
+use crate::models::{floating, ModelResult, Page};
+
+/// What a license's page shows.
+pub struct LicenseView {
+    pub license: License,
+    pub product_name: String,
+    pub order_reference: String,
+    pub devices: Vec<Device>,
+    pub events: Vec<LicenseEvent>,
+}
+
+/// A license within reach, with its product, order, devices and latest events.
+pub fn view(conn: &mut DbConnection, reach: &Reach, id: LicenseId) -> ModelResult<LicenseView> {
+    let license = reach.license(conn, id)?;
+    let context = license::context(conn, &license)?;
+    Ok(LicenseView {
+        product_name: context.product_name,
+        order_reference: context.order_reference,
+        devices: device::for_license(conn, id, 200)?,
+        events: license_event::for_license(conn, id, 30)?,
+        license,
+    })
+}
+
+/// The audit rows of a license within reach (its history on the license page).
+pub fn history(
+    conn: &mut DbConnection,
+    reach: &Reach,
+    id: LicenseId,
+    limit: i64,
+) -> ModelResult<Vec<AuditRow>> {
+    reach.license(conn, id)?;
+    Ok(audit::for_object(conn, "license", id.0, limit)?)
+}
+
+/// An order's licenses within reach, newest first, by key prefix, a page at a time.
+pub fn of_order(
+    conn: &mut DbConnection,
+    reach: &Reach,
+    order: OrderId,
+    key: &str,
+    before: Option<i64>,
+    per_page: i64,
+) -> ModelResult<Page<LicenseSummary>> {
+    reach.order(conn, order)?;
+    let filter = license::Filter {
+        key: key.to_owned(),
+        order_id: Some(order.0),
+        ..license::Filter::default()
+    };
+    Ok(license::list(conn, &filter, before, per_page)?)
+}
+
+/// Disables (every check fails, data kept) or enables a license.
+pub fn set_enabled(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    reach: &Reach,
+    id: LicenseId,
+    enabled: bool,
+) -> ModelResult<License> {
+    reach.license(conn, id)?;
+    license_ops::set_enabled(conn, actor, id, enabled)
+}
+
+/// Frees one device's seat (the device must be the license's).
+pub fn reset_device(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    reach: &Reach,
+    license: LicenseId,
+    device: DeviceId,
+) -> ModelResult<Device> {
+    reach.license(conn, license)?;
+    license_ops::reset_device(conn, actor, license, device, reach.reset_by())
+}
+
+/// What resetting the license will change, for its confirmation page.
+pub fn reset_plan(conn: &mut DbConnection, reach: &Reach, id: LicenseId) -> ModelResult<ResetPlan> {
+    reach.license(conn, id)?;
+    license_ops::reset_plan(conn, id, reach.reset_by())
+}
+
+/// Resets a license: every device deactivated, hardware ids erased; staff restart the
+/// duration-based end dates, a license manager keeps them.
+pub fn reset(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    reach: &Reach,
+    id: LicenseId,
+) -> ModelResult<License> {
+    reach.license(conn, id)?;
+    license_ops::reset(conn, actor, id, reach.reset_by())
+}
+
+/// Borrows a floating seat for one of the license's devices until `until`.
+pub fn borrow(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    reach: &Reach,
+    license: LicenseId,
+    device: DeviceId,
+    until: NaiveDateTime,
+) -> ModelResult<Device> {
+    reach.license(conn, license)?;
+    floating::borrow(conn, actor, license, device, until, reach.source())
+}
+
+/// Returns a borrowed seat early.
+pub fn return_seat(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    reach: &Reach,
+    license: LicenseId,
+    device: DeviceId,
+) -> ModelResult<Device> {
+    reach.license(conn, license)?;
+    floating::return_seat(conn, actor, license, device, reach.source())
+}

@@ -1,0 +1,72 @@
+//! What both portals' handlers share: the [`Area`] a handler runs in (its context, reach
+//! and URLs), and the pages both areas show the same way, written once and registered in
+//! both route tables with the area as a type parameter.
+
+pub mod license_users;
+pub mod managers;
+
+use actix_web::{FromRequest, HttpResponse};
+
+use crate::error::AppResult;
+use crate::models::audit::Actor;
+use crate::ops::Reach;
+use crate::web::forms::Flasher;
+
+/// A confirmation page before a destructive action: what will happen, one button.
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub action: String,
+    pub button: &'static str,
+    pub button_class: &'static str,
+    pub cancel: String,
+}
+
+impl Confirm {
+    /// A confirmation whose button does something that cannot be undone.
+    pub fn danger(
+        title: String,
+        lines: Vec<String>,
+        action: String,
+        button: &'static str,
+        cancel: String,
+    ) -> Self {
+        Confirm {
+            title,
+            lines,
+            action,
+            button,
+            button_class: "kf-danger",
+            cancel,
+        }
+    }
+}
+
+/// The area a shared handler runs in: the admin portal (staff) or the license portal
+/// (license managers). Its context is the handler's one extractor.
+pub trait Area: FromRequest + Flasher + Sized + 'static {
+    /// Where the area's order pages live (`/orders`, `/portal/orders`).
+    const ORDERS: &'static str;
+    /// Where the area's license pages live (`/licenses`, `/portal/licenses`).
+    const LICENSES: &'static str;
+
+    /// The signed-in person as the actor of an audited change.
+    fn actor(&self) -> Actor;
+
+    /// What the signed-in person may reach (a license manager's comes from the grant
+    /// guard of the route).
+    fn reach(&self) -> AppResult<Reach>;
+
+    /// Renders a confirmation page in the area's layout.
+    fn confirm(self, page: Confirm) -> AppResult<HttpResponse>;
+
+    /// An order's page in this area, with `tail` after it (`/users`, …).
+    fn order_url(order: impl std::fmt::Display, tail: &str) -> String {
+        format!("{}/{order}{tail}", Self::ORDERS)
+    }
+
+    /// A license's page in this area.
+    fn license_url(license: impl std::fmt::Display) -> String {
+        format!("{}/{license}", Self::LICENSES)
+    }
+}
