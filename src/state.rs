@@ -44,7 +44,7 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> crate::models::ModelResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.db(move |conn| Ok(crate::db::write_tx(conn, f))).await
+        self.db(move |conn| Ok(crate::ops::write_tx(conn, f))).await
     }
 }
 

@@ -161,6 +161,6 @@ impl Account for LicenseManager {
         conn: &mut DbConnection,
         mailer: &crate::mail::Mailer,
     ) -> QueryResult<()> {
-        license_manager::queue_password_changed(conn, mailer, self)
+        crate::ops::accounts::queue_password_changed(conn, mailer, self)
     }
 }

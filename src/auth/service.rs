@@ -5,12 +5,12 @@
 
 use super::account::Account;
 use super::{guard, password};
-use crate::db::write_tx;
 use crate::domain::password::check_length;
 use crate::domain::{FieldErrors, NewPassword};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, Entry};
 use crate::models::{login_attempt, session};
+use crate::ops::write_tx;
 use crate::state::AppState;
 
 /// Why a sign-in did not happen (throttling is an error: a 429 page).

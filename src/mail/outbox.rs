@@ -112,31 +112,22 @@ pub fn enqueue(conn: &mut DbConnection, mailer: &Mailer, email: Email) -> QueryR
     Ok(OutboxId(id))
 }
 
-/// Gives up queued emails of a manager that carry a link of `kind` (or any link when
-/// `None`): their token was replaced or voided, so their link could only mislead.
-pub fn void_links(
-    conn: &mut DbConnection,
-    manager_id: i64,
-    kind: Option<LinkKind>,
-) -> QueryResult<usize> {
-    let mut q = outbox::table
-        .filter(outbox::manager_id.eq(manager_id))
-        .filter(outbox::status.eq(QUEUED))
-        .select(outbox::id)
-        .into_boxed();
-    if let Some(k) = kind {
-        q = q.filter(outbox::link_kind.eq(k.as_str()));
-    }
-    let ids: Vec<i64> = q.load(conn)?;
-    void_ids(conn, &ids)
-}
-
-/// Gives up a license user's queued set-password emails (their link was replaced).
-pub fn void_user_links(conn: &mut DbConnection, license_user_id: i64) -> QueryResult<usize> {
+/// Gives up every queued email whose link can no longer work: its token was used,
+/// voided or replaced (tokens are spent by setting their use time), or is gone. Run at
+/// the end of every write transaction of an operation (`ops::write_tx`), so whatever
+/// spent a link, the email carrying it is never sent.
+pub fn void_spent_links(conn: &mut DbConnection) -> QueryResult<usize> {
+    use crate::db::schema::tokens;
+    let live = tokens::table
+        .filter(tokens::used_at.is_null())
+        .select(tokens::id);
     let ids: Vec<i64> = outbox::table
-        .filter(outbox::license_user_id.eq(license_user_id))
         .filter(outbox::status.eq(QUEUED))
-        .filter(outbox::link_kind.eq(LinkKind::Password.as_str()))
+        .filter(outbox::link_kind.is_not_null())
+        .filter(outbox::token_id.is_not_null())
+        .filter(diesel::dsl::not(
+            outbox::token_id.assume_not_null().eq_any(live),
+        ))
         .select(outbox::id)
         .load(conn)?;
     void_ids(conn, &ids)

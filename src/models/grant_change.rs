@@ -1,5 +1,5 @@
-//! Adding, changing, removing, resending and revoking grants: each one transaction with
-//! its audit row and any email, which goes to the outbox in that same transaction.
+//! Adding, changing, removing, resending and revoking grants: each with its audit row.
+//! The operations (`ops/grants.rs`) queue the emails in the same transaction.
 
 use diesel::prelude::*;
 use serde_json::json;
@@ -15,12 +15,10 @@ use super::{ModelError, ModelResult};
 use crate::db::schema::manager_grants;
 use crate::db::DbConnection;
 use crate::domain::{EmailAddress, GrantId, LicenseManagerId, OrderId, Permissions};
-use crate::mail::{outbox, LinkKind, Mailer};
 
 use super::grant::{
     derived, derived_elsewhere, find_on_order, load, set_state, Derived, Grant, GrantedOrder,
 };
-use super::grant_mail::{fresh_invite, queue_granted, queue_invite};
 use super::grant_state::{ACCEPTED, PENDING, REVOKED};
 use super::license_manager::{has_live_grant, OWNER};
 
@@ -33,16 +31,6 @@ pub struct NewGrant {
     /// The products the grant may issue or order, with quotas; `None`: the default
     /// (the products on the order, or all of a delegator's).
     pub products: Option<Vec<ProductChoice>>,
-}
-
-/// What adding a manager did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Added {
-    /// A new account, or one without a password yet: an invite was queued. The link is
-    /// for `keyfold demo` to print; pages never show it.
-    Invited { link: String },
-    /// An account with a password: a "granted" notice was queued.
-    Granted,
 }
 
 /// Who makes a grant, and so where it hangs in the tree.
@@ -117,12 +105,11 @@ fn insert(
 /// notice.
 pub fn add(
     conn: &mut DbConnection,
-    mailer: &Mailer,
     actor: &Actor,
     order: &Order,
     input: &NewGrant,
-) -> ModelResult<(GrantId, Added)> {
-    add_as(conn, mailer, actor, order, input, Maker::Vendor)
+) -> ModelResult<(Grant, LicenseManager)> {
+    add_as(conn, actor, order, input, Maker::Vendor)
 }
 
 /// A manager with "Manage managers" invites someone to the order: a grant below their
@@ -130,29 +117,27 @@ pub fn add(
 /// theirs; no quota means up to their room).
 pub fn add_delegate(
     conn: &mut DbConnection,
-    mailer: &Mailer,
     actor: &Actor,
     order: &Order,
     input: &NewGrant,
     from: &GrantedOrder,
-) -> ModelResult<(GrantId, Added)> {
+) -> ModelResult<(Grant, LicenseManager)> {
     if !input.permissions.is_subset_of(&from.permissions()) {
         return Err(ModelError::invalid(
             "permissions",
             "You can give only permissions you hold on this order.",
         ));
     }
-    add_as(conn, mailer, actor, order, input, Maker::Manager(from))
+    add_as(conn, actor, order, input, Maker::Manager(from))
 }
 
 fn add_as(
     conn: &mut DbConnection,
-    mailer: &Mailer,
     actor: &Actor,
     order: &Order,
     input: &NewGrant,
     maker: Maker,
-) -> ModelResult<(GrantId, Added)> {
+) -> ModelResult<(Grant, LicenseManager)> {
     let manager = match license_manager::find_by_email(conn, input.email.normalized())? {
         Some(m) => m,
         None => license_manager::create(conn, actor, &input.email, &input.name, None)?,
@@ -197,15 +182,7 @@ fn add_as(
         }
     }
     audit_granted(conn, actor, order, &grant, &manager)?;
-    let added = if has_password {
-        queue_granted(conn, mailer, &manager, order, &grant)?;
-        Added::Granted
-    } else {
-        Added::Invited {
-            link: queue_invite(conn, mailer, &manager, order, &grant)?,
-        }
-    };
-    Ok((id, added))
+    Ok((grant, manager))
 }
 
 /// Products without a quota of their own.
@@ -359,11 +336,9 @@ fn void_unneeded_links(conn: &mut DbConnection, manager: i64) -> QueryResult<()>
     .get_result(conn)?;
     if !pending {
         token::void(conn, Some(Purpose::ManagerInvite), OWNER, manager)?;
-        outbox::void_links(conn, manager, Some(LinkKind::Invite))?;
     }
     if !has_live_grant(conn, LicenseManagerId(manager))? {
         token::void(conn, None, OWNER, manager)?;
-        outbox::void_links(conn, manager, None)?;
     }
     Ok(())
 }
@@ -477,19 +452,16 @@ fn invitable(grant: &Grant, manager: &LicenseManager) -> ModelResult<()> {
     Ok(())
 }
 
-/// Queues a new invite with a fresh link; every earlier link stops working. A revoked
-/// invite becomes pending again.
+/// Makes an invite pending again (a revoked one too) for a new invite to be sent.
 pub fn resend_invite(
     conn: &mut DbConnection,
-    mailer: &Mailer,
     actor: &Actor,
     order: &Order,
     id: GrantId,
-) -> ModelResult<LicenseManager> {
+) -> ModelResult<(Grant, LicenseManager)> {
     let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
     invitable(&grant, &manager)?;
     let grant = set_state(conn, grant.id, PENDING)?;
-    queue_invite(conn, mailer, &manager, order, &grant)?;
     audit::record(
         conn,
         actor,
@@ -501,7 +473,7 @@ pub fn resend_invite(
         .order(order.id)
         .label(&manager.email),
     )?;
-    Ok(manager)
+    Ok((grant, manager))
 }
 
 /// Revokes a pending invite: the grant stops giving access and, when it was the
@@ -538,19 +510,17 @@ pub fn revoke_invite(
     Ok(manager)
 }
 
-/// Issues a fresh invite link to be shown once to the staff user (no email): earlier
-/// links stop working. Audited.
-pub fn new_invite_link(
+/// Makes an invite pending again for a link staff hand over themselves (no email);
+/// audited. The operation issues the link.
+pub fn hand_over_invite(
     conn: &mut DbConnection,
-    mailer: &Mailer,
     actor: &Actor,
     order: &Order,
     id: GrantId,
-) -> ModelResult<(LicenseManager, String)> {
+) -> ModelResult<LicenseManager> {
     let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
     invitable(&grant, &manager)?;
     set_state(conn, grant.id, PENDING)?;
-    let issued = fresh_invite(conn, mailer, &manager)?;
     audit::record(
         conn,
         actor,
@@ -562,5 +532,5 @@ pub fn new_invite_link(
         .order(order.id)
         .label(&manager.email),
     )?;
-    Ok((manager, format!("{}{}", mailer.invite_prefix(), issued.raw)))
+    Ok(manager)
 }

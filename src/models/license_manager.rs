@@ -13,7 +13,6 @@ use super::{unique_as_field, ModelResult};
 use crate::db::schema::{license_managers, manager_grants};
 use crate::db::DbConnection;
 use crate::domain::{EmailAddress, LicenseManagerId};
-use crate::mail::{self, outbox, Link, LinkKind, Mailer};
 
 /// Tokens of license managers are owned by this kind.
 pub const OWNER: &str = "manager";
@@ -134,12 +133,11 @@ pub fn set_password(
     )
 }
 
-/// Voids the manager's outstanding password-reset links (and the queued emails that
-/// carry them): after a password change or "sign out everywhere", an old link must not
+/// Voids the manager's outstanding password-reset links (their queued emails are given
+/// up at the end of the transaction): after a password change or "sign out everywhere", an old link must not
 /// set a password.
 fn void_reset_links(conn: &mut DbConnection, manager: i64) -> QueryResult<()> {
     token::void(conn, Some(Purpose::ManagerReset), OWNER, manager)?;
-    outbox::void_links(conn, manager, Some(LinkKind::Reset))?;
     Ok(())
 }
 
@@ -177,7 +175,6 @@ pub fn set_enabled(
     if !enabled {
         session::revoke_all_for(conn, Kind::LicenseManager, id.0, None)?;
         token::void(conn, None, OWNER, id.0)?;
-        outbox::void_links(conn, id.0, None)?;
     }
     let after = find(conn, id)?.ok_or(super::ModelError::NotFound)?;
     let action = if enabled {
@@ -200,101 +197,6 @@ pub fn set_enabled(
 pub const RESET_VALID_MINUTES: i64 = 60;
 /// At most one reset email per account in this many minutes.
 pub const RESET_EVERY_MINUTES: i64 = 5;
-
-/// Queues a password-reset email with a fresh one-hour link (earlier ones stop working).
-pub fn queue_reset(
-    conn: &mut DbConnection,
-    mailer: &Mailer,
-    manager: &LicenseManager,
-) -> QueryResult<()> {
-    outbox::void_links(conn, manager.id, Some(LinkKind::Reset))?;
-    let issued = token::issue_full(
-        conn,
-        Purpose::ManagerReset,
-        OWNER,
-        manager.id,
-        chrono::Duration::minutes(RESET_VALID_MINUTES),
-    )?;
-    let mut data = mailer.data(&manager.name, &manager.email);
-    data.link = mail::LINK_MARK.to_owned();
-    data.valid_for = "1 hour".to_owned();
-    let link = Link {
-        kind: LinkKind::Reset,
-        prefix: mailer.reset_prefix(),
-        raw: issued.raw,
-        token_id: issued.id,
-        expires_at: issued.expires_at,
-    };
-    let mut email = mail::emails::render(mail::Kind::PasswordReset, &data, Some(link));
-    email.manager_id = Some(manager.id);
-    outbox::enqueue(conn, mailer, email)?;
-    Ok(())
-}
-
-/// "Forgot password": counts the request against the client address (refused beyond
-/// [`super::login_attempt::MAX_RESET_REQUESTS`]), then queues a reset email when the
-/// account exists, is enabled, still manages an order and was not sent one in the last
-/// five minutes. The caller answers the same whether or not a mail went, so the page
-/// reveals nothing about the address.
-pub fn request_reset(
-    conn: &mut DbConnection,
-    mailer: &Mailer,
-    email_norm: &str,
-    ip: &str,
-) -> QueryResult<Reset> {
-    if !super::login_attempt::reserve_reset_request(conn, RESET_AREA, ip)? {
-        return Ok(Reset::TooMany);
-    }
-    Ok(if queue_requested_reset(conn, mailer, email_norm, ip)? {
-        Reset::Sent
-    } else {
-        Reset::Nothing
-    })
-}
-
-/// The throttling area of "forgot password" requests.
-const RESET_AREA: &str = "portal_reset";
-
-/// What a "forgot password" request did (the page says the same for the first two).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reset {
-    Sent,
-    Nothing,
-    /// Too many requests from this address.
-    TooMany,
-}
-
-fn queue_requested_reset(
-    conn: &mut DbConnection,
-    mailer: &Mailer,
-    email_norm: &str,
-    ip: &str,
-) -> QueryResult<bool> {
-    let ip = Some(ip.to_owned());
-    let Some(manager) = find_by_email(conn, email_norm)? else {
-        return Ok(false);
-    };
-    if !manager.enabled || !has_live_grant(conn, manager.manager_id())? {
-        return Ok(false);
-    }
-    let recent = token::last_issued(conn, Purpose::ManagerReset, OWNER, manager.id)?
-        .is_some_and(|t| t > super::now() - chrono::Duration::minutes(RESET_EVERY_MINUTES));
-    if recent {
-        return Ok(false);
-    }
-    queue_reset(conn, mailer, &manager)?;
-    audit::record(
-        conn,
-        &Actor::license_manager(manager.id, &manager.email, ip),
-        Entry::new(
-            "license_manager.reset_requested",
-            "license_manager",
-            Some(manager.id),
-        )
-        .label(&manager.email),
-    )?;
-    Ok(true)
-}
 
 /// The account a live link of `purpose` belongs to (an enabled one).
 pub fn for_link(
@@ -332,8 +234,6 @@ pub fn accept_invite(
     }
     token::consume(conn, t.id)?;
     token::void(conn, Some(Purpose::ManagerInvite), OWNER, manager.id)?;
-    // Invites still waiting in the outbox would only carry a used link now.
-    outbox::void_links(conn, manager.id, Some(LinkKind::Invite))?;
     accept_pending(conn, manager.id)?;
     let actor = Actor::license_manager(manager.id, &manager.email, ip);
     set_password(conn, &actor, &manager, hash, None)?;
@@ -348,39 +248,6 @@ pub fn accept_invite(
         .label(&manager.email),
     )?;
     Ok(find(conn, manager.manager_id())?.unwrap_or(manager))
-}
-
-/// Sets a new password through a reset link: uses the link up, ends every session and
-/// queues a "password changed" notice.
-pub fn reset_password(
-    conn: &mut DbConnection,
-    mailer: &Mailer,
-    raw: &str,
-    hash: &str,
-    ip: Option<String>,
-) -> ModelResult<LicenseManager> {
-    let (t, manager) = for_link(conn, Purpose::ManagerReset, raw)?;
-    token::consume(conn, t.id)?;
-    token::void(conn, None, OWNER, manager.id)?;
-    outbox::void_links(conn, manager.id, None)?;
-    accept_pending(conn, manager.id)?;
-    let actor = Actor::license_manager(manager.id, &manager.email, ip);
-    set_password(conn, &actor, &manager, hash, None)?;
-    queue_password_changed(conn, mailer, &manager)?;
-    Ok(find(conn, manager.manager_id())?.unwrap_or(manager))
-}
-
-/// Queues the "password changed" notice.
-pub fn queue_password_changed(
-    conn: &mut DbConnection,
-    mailer: &Mailer,
-    manager: &LicenseManager,
-) -> QueryResult<()> {
-    let data = mailer.data(&manager.name, &manager.email);
-    let mut email = mail::emails::render(mail::Kind::PasswordChanged, &data, None);
-    email.manager_id = Some(manager.id);
-    outbox::enqueue(conn, mailer, email)?;
-    Ok(())
 }
 
 /// The admin list's filter.

@@ -11,7 +11,6 @@ pub mod floating;
 pub mod grant;
 pub mod grant_change;
 pub mod grant_flags;
-pub mod grant_mail;
 pub mod grant_products;
 pub mod grant_state;
 pub mod grant_tree;

@@ -3,18 +3,29 @@
 //! delegates, at any depth) — never their own, an ancestor's or another branch's — and
 //! gives at most what they hold. The reach is checked here, once.
 
+use super::grant_mail::{fresh_invite, queue_granted, queue_invite};
 use super::Reach;
 use crate::db::DbConnection;
 use crate::domain::{GrantId, OrderId, Permissions};
 use crate::mail::Mailer;
 use crate::models::audit::Actor;
 use crate::models::grant::{self, Derived, GrantRow, InviteState};
-use crate::models::grant_change::{self, Added, NewGrant};
+use crate::models::grant_change::{self, NewGrant};
 use crate::models::grant_products::{self, Allowance, ProductChoice};
 use crate::models::grant_tree;
 use crate::models::license_manager::LicenseManager;
 use crate::models::order::Order;
 use crate::models::{ModelError, ModelResult};
+
+/// What adding a manager did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// A new account, or one without a password yet: an invite was queued. The link is
+    /// for `keyfold demo` to print; pages never show it.
+    Invited { link: String },
+    /// An account with a password: a "granted" notice was queued.
+    Granted,
+}
 
 /// A manager of the order as the license portal's order page shows them (read-only).
 #[derive(Debug, Clone)]
@@ -116,10 +127,19 @@ pub fn add(
     input: &NewGrant,
 ) -> ModelResult<(GrantId, Added)> {
     let order = reach.order(conn, order)?;
-    match reach {
-        Reach::Staff(_) => grant_change::add(conn, mailer, actor, &order, input),
-        Reach::Manager(g) => grant_change::add_delegate(conn, mailer, actor, &order, input, g),
-    }
+    let (grant, manager) = match reach {
+        Reach::Staff(_) => grant_change::add(conn, actor, &order, input)?,
+        Reach::Manager(g) => grant_change::add_delegate(conn, actor, &order, input, g)?,
+    };
+    let added = if manager.password_hash.is_some() {
+        queue_granted(conn, mailer, &manager, &order, &grant)?;
+        Added::Granted
+    } else {
+        Added::Invited {
+            link: queue_invite(conn, mailer, &manager, &order, &grant)?,
+        }
+    };
+    Ok((GrantId(grant.id), added))
 }
 
 /// Changes a grant's permissions (and products); lowering them takes the same from the
@@ -179,7 +199,9 @@ pub fn resend_invite(
     id: GrantId,
 ) -> ModelResult<LicenseManager> {
     let (order, _, _) = reachable(conn, reach, order, id)?;
-    grant_change::resend_invite(conn, mailer, actor, &order, id)
+    let (grant, manager) = grant_change::resend_invite(conn, actor, &order, id)?;
+    queue_invite(conn, mailer, &manager, &order, &grant)?;
+    Ok(manager)
 }
 
 /// Revokes a pending invite (the grant stays in the tree, revoked).
@@ -204,6 +226,8 @@ pub fn new_invite_link(
     id: GrantId,
 ) -> ModelResult<(Order, LicenseManager, String)> {
     let (order, _, _) = reachable(conn, reach, order, id)?;
-    let (manager, link) = grant_change::new_invite_link(conn, mailer, actor, &order, id)?;
+    let manager = grant_change::hand_over_invite(conn, actor, &order, id)?;
+    let issued = fresh_invite(conn, mailer, &manager)?;
+    let link = format!("{}{}", mailer.invite_prefix(), issued.raw);
     Ok((order, manager, link))
 }

@@ -71,8 +71,7 @@ pub fn add(
     license_user::add(conn, actor, &order, input)
 }
 
-/// Changes a license user's email and name; a new email gives up the set-password emails
-/// still queued for the old address.
+/// Changes a license user's email and name (a new email voids their set-password links).
 pub fn edit(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -81,12 +80,8 @@ pub fn edit(
     id: LicenseUserId,
     input: &UserInput,
 ) -> ModelResult<LicenseUser> {
-    let (order, before) = find(conn, reach, order, id)?;
-    let after = license_user::edit(conn, actor, &order, id, input, reach.may_set_credentials())?;
-    if after.email_norm != before.email_norm {
-        outbox::void_user_links(conn, after.id)?;
-    }
-    Ok(after)
+    let order = reach.order(conn, order)?;
+    license_user::edit(conn, actor, &order, id, input, reach.may_set_credentials())
 }
 
 /// Removes a license user from the order and its licenses; their links stop working.
@@ -97,8 +92,7 @@ pub fn remove(
     order: OrderId,
     id: LicenseUserId,
 ) -> ModelResult<LicenseUser> {
-    let (order, user) = find(conn, reach, order, id)?;
-    outbox::void_user_links(conn, user.id)?;
+    let order = reach.order(conn, order)?;
     license_user::remove(conn, actor, &order, id)
 }
 
@@ -202,10 +196,8 @@ pub fn set_password(
     id: LicenseUserId,
     hash: &str,
 ) -> ModelResult<LicenseUser> {
-    let (order, _) = find(conn, reach, order, id)?;
-    let user = license_user::set_password(conn, actor, &order, id, hash)?;
-    outbox::void_user_links(conn, user.id)?;
-    Ok(user)
+    let order = reach.order(conn, order)?;
+    license_user::set_password(conn, actor, &order, id, hash)
 }
 
 /// Uses a set-password link (the license user's own page): the password is stored, the
@@ -216,20 +208,17 @@ pub fn set_password_by_link(
     hash: &str,
     ip: Option<String>,
 ) -> ModelResult<LicenseUser> {
-    let user = license_user::set_password_by_link(conn, raw, hash, ip)?;
-    outbox::void_user_links(conn, user.id)?;
-    Ok(user)
+    license_user::set_password_by_link(conn, raw, hash, ip)
 }
 
-/// A fresh set-password token (voiding earlier ones and the queued emails that carry
-/// them), with the mail data pointing at it.
+/// A fresh set-password token (earlier ones, and the queued emails carrying them, are
+/// void), with the mail data pointing at it.
 fn fresh_link(
     conn: &mut DbConnection,
     mailer: &Mailer,
     user: &LicenseUser,
     data: &mut mail::MailData,
 ) -> QueryResult<Link> {
-    outbox::void_user_links(conn, user.id)?;
     let issued = token::issue_full(
         conn,
         Purpose::LicenseUserPassword,

@@ -9,7 +9,7 @@ use crate::domain::{GrantId, LicenseManagerId, LicenseUserId, OrderId};
 use crate::mail::{outbox, LinkKind, Mailer};
 use crate::models::audit::{self, Actor, Entry};
 use crate::models::grant::Grant;
-use crate::models::{grant_change, license_manager, order};
+use crate::models::{license_manager, order};
 use crate::models::{ModelError, ModelResult};
 
 /// Resends a token-bearing email from the outbox: a fresh token (voiding the old) in a
@@ -55,7 +55,15 @@ pub fn resend_link(
                         "This person no longer manages the order of this invite.".to_owned(),
                     )
                 })?;
-            grant_change::resend_invite(conn, mailer, actor, &order, GrantId(grant.id)).map(|_| ())
+            super::grants::resend_invite(
+                conn,
+                mailer,
+                actor,
+                reach,
+                OrderId(order.id),
+                GrantId(grant.id),
+            )
+            .map(|_| ())
         }
         Some(LinkKind::Reset) => {
             let manager = license_manager::find(conn, LicenseManagerId(manager_id()?))?
@@ -66,7 +74,7 @@ pub fn resend_link(
                     "This license manager's account is disabled.".to_owned(),
                 ));
             }
-            license_manager::queue_reset(conn, mailer, &manager)?;
+            super::accounts::queue_reset(conn, mailer, &manager)?;
             audit::record(
                 conn,
                 actor,

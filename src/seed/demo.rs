@@ -709,10 +709,14 @@ pub fn seed_managers(
 ) -> Result<DemoManagers, ModelError> {
     use crate::domain::{OrderId, Permission, Permissions};
     use crate::models::grant;
-    use crate::models::grant_change::{self, Added, NewGrant};
+    use crate::models::grant_change::NewGrant;
     use crate::models::{license_manager, order};
+    use crate::ops::grants::{self, Added};
+    use crate::ops::Reach;
 
     let actor = Actor::system("demo");
+    // The demo acts as the vendor would in the admin portal.
+    const STAFF: Reach = Reach::Staff(crate::domain::Role::Admin);
     let rows: Vec<(i64, Option<i64>)> = orders::table
         .select((orders::id, orders::customer_id))
         .order(orders::id.asc())
@@ -770,7 +774,7 @@ pub fn seed_managers(
             permissions,
             products,
         };
-        grant_change::add(conn, mailer, &actor, order, &input)?;
+        grants::add(conn, mailer, &actor, &STAFF, OrderId(order.id), &input)?;
     }
     let invited = NewGrant {
         email: email(DEMO_INVITED.0)?,
@@ -789,17 +793,24 @@ pub fn seed_managers(
     )?
     .map_err(|_| ModelError::NotFound)?;
     let lee_actor = Actor::license_manager(lee_account.id, &lee_account.email, None);
-    let invite_link =
-        match grant_change::add_delegate(conn, mailer, &lee_actor, &first, &invited, &lee_grant)?.1
-        {
-            Added::Invited { link } => link,
-            Added::Granted => {
-                return Err(ModelError::refused(
-                    "demo_invited_has_password",
-                    "the invited manager has a password".to_owned(),
-                ))
-            }
-        };
+    let invite_link = match grants::add(
+        conn,
+        mailer,
+        &lee_actor,
+        &Reach::Manager(lee_grant),
+        OrderId(first.id),
+        &invited,
+    )?
+    .1
+    {
+        Added::Invited { link } => link,
+        Added::Granted => {
+            return Err(ModelError::refused(
+                "demo_invited_has_password",
+                "the invited manager has a password".to_owned(),
+            ))
+        }
+    };
     Ok(DemoManagers {
         login_email: lee.as_str().to_owned(),
         orders: vec![first.reference, second.reference],

@@ -67,7 +67,7 @@ pub async fn sign_out_everywhere(
     let (id, actor) = (ctx.user.id, ctx.actor());
     state
         .db(move |conn| {
-            crate::db::write_tx(conn, |conn| {
+            crate::ops::write_tx(conn, |conn| {
                 crate::models::license_manager::sign_out_everywhere(conn, &actor, id)?;
                 Ok::<_, crate::error::AppError>(())
             })

@@ -206,7 +206,7 @@ async fn link_submit(
         .write(move |conn| match page {
             LinkPage::Invite => license_manager::accept_invite(conn, &token, &hash, Some(addr)),
             LinkPage::Reset => {
-                license_manager::reset_password(conn, &mailer, &token, &hash, Some(addr))
+                crate::ops::accounts::reset_password(conn, &mailer, &token, &hash, Some(addr))
             }
         })
         .await?;
@@ -340,9 +340,13 @@ pub async fn forgot_submit(
             let (mailer, addr) = (state.mailer.clone(), ip.0.clone());
             let norm = email.normalized().to_owned();
             let done = state
-                .write(move |conn| Ok(license_manager::request_reset(conn, &mailer, &norm, &addr)?))
+                .write(move |conn| {
+                    Ok(crate::ops::accounts::request_reset(
+                        conn, &mailer, &norm, &addr,
+                    )?)
+                })
                 .await??;
-            too_many = done == license_manager::Reset::TooMany;
+            too_many = done == crate::ops::accounts::Reset::TooMany;
             if too_many {
                 errors.add(
                     "email",

@@ -14,9 +14,9 @@ use crate::error::AppResult;
 use std::collections::HashMap;
 
 use crate::models::grant::{GrantRow, GrantedOrder};
-use crate::models::grant_change::Added;
 use crate::models::grant_products::{self, ProductChoice};
 use crate::models::order::Order;
+use crate::ops::grants::Added;
 use crate::ops::{grants, Reach};
 use crate::web::forms::{act, render, submit, Problem};
 use crate::web::manager_forms::{ManagerForm, PermissionsForm};

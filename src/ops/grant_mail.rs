@@ -4,16 +4,14 @@
 use chrono::Duration;
 use diesel::prelude::*;
 
-use super::license_manager::LicenseManager;
-use super::order::Order;
-use super::token::{self, Purpose};
 use crate::db::DbConnection;
 use crate::mail::{self, outbox, Kind, Link, LinkKind, Mailer};
+use crate::models::grant::Grant;
+use crate::models::license_manager::{LicenseManager, OWNER};
+use crate::models::order::Order;
+use crate::models::token::{self, Purpose};
 
-use super::grant::Grant;
-use super::license_manager::OWNER;
-
-pub(super) fn order_data(
+fn order_data(
     mailer: &Mailer,
     manager: &LicenseManager,
     order: &Order,
@@ -43,14 +41,13 @@ pub(super) fn queue_granted(
     Ok(())
 }
 
-/// Issues a fresh invite token for the manager (voiding earlier links and the queued
-/// emails that carry them).
+/// Issues a fresh invite token for the manager (earlier links, and the queued emails
+/// carrying them, are void).
 pub(super) fn fresh_invite(
     conn: &mut DbConnection,
     mailer: &Mailer,
     manager: &LicenseManager,
 ) -> QueryResult<token::Issued> {
-    outbox::void_links(conn, manager.id, Some(LinkKind::Invite))?;
     token::issue_full(
         conn,
         Purpose::ManagerInvite,
@@ -87,7 +84,7 @@ pub(super) fn queue_invite(
     Ok(url)
 }
 
-pub(super) fn days_text(days: i64) -> String {
+fn days_text(days: i64) -> String {
     if days == 1 {
         "1 day".to_owned()
     } else {
