@@ -26,7 +26,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the vendor portal, the end-user portal and the APIs (the default).
+    /// Serve the admin portal, the license portal and the APIs (the default).
     Serve,
     /// Seed demo data into a database that has no staff user yet, then serve.
     Demo {

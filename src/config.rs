@@ -39,7 +39,7 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
-    /// The vendor's name, shown in the end-user portal and in emails.
+    /// The vendor's name, shown in the license portal and in emails.
     pub vendor_name: String,
     pub bcrypt_cost: u32,
     pub secure_cookies: bool,

@@ -1,5 +1,5 @@
-//! The kinds of account that sign in — staff (the vendor admin portal) and license
-//! managers (the end-user portal) — behind one trait, so sign-in, sessions, throttling
+//! The kinds of account that sign in — staff (the admin portal) and license
+//! managers (the license portal) — behind one trait, so sign-in, sessions, throttling
 //! and guards are written once.
 
 use diesel::QueryResult;

@@ -29,9 +29,9 @@ pub struct Current<A> {
     pub session_id: i64,
 }
 
-/// The signed-in staff user (vendor admin portal).
+/// The signed-in staff user (admin portal).
 pub type CurrentStaff = Current<StaffUser>;
-/// The signed-in license manager (end-user portal).
+/// The signed-in license manager (license portal).
 pub type CurrentManager = Current<LicenseManager>;
 
 impl<A: Account> Current<A> {

@@ -1,6 +1,6 @@
 //! `keyfold import customers|licenses FILE [--dry-run] [--update]` and
 //! `keyfold export customers|licenses [filters] > FILE`: the same checks, messages,
-//! all-or-nothing commit and streaming as the vendor portal, for files too big to upload.
+//! all-or-nothing commit and streaming as the admin portal, for files too big to upload.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};

@@ -1,6 +1,7 @@
 //! Typed ids, validated values and permission enums. Each value has a `parse` that
 //! returns a message fit to show beside the form field it came from.
 
+pub mod actor;
 pub mod customer;
 pub mod email;
 pub mod errors;
@@ -12,6 +13,7 @@ pub mod role;
 pub mod token;
 pub mod values;
 
+pub use actor::{ActorKind, Source};
 pub use email::EmailAddress;
 pub use errors::FieldErrors;
 pub use ids::*;

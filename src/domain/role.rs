@@ -66,7 +66,7 @@ impl fmt::Display for Role {
 /// declares one of these; the route table refuses the request when the role may not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// See any page of the vendor portal.
+    /// See any page of the admin portal.
     View,
     /// Sign out.
     SignOut,

@@ -9,47 +9,48 @@ use super::Page;
 use crate::db::schema::audit_log;
 use crate::db::DbConnection;
 use crate::domain::values::prefix_end;
+use crate::domain::{ActorKind, Source};
 
 /// Who acted.
 #[derive(Clone, Debug)]
 pub struct Actor {
-    pub kind: &'static str,
+    pub kind: ActorKind,
     pub id: Option<i64>,
     pub label: String,
     pub ip: Option<String>,
-    /// Where the change came from: "admin portal", "end-user portal", "system", …
-    pub source: &'static str,
+    /// Where the change came from.
+    pub source: Source,
 }
 
 impl Actor {
     pub fn staff(id: i64, email: &str, ip: Option<String>) -> Self {
         Actor {
-            kind: "staff",
+            kind: ActorKind::Staff,
             id: Some(id),
             label: email.to_owned(),
             ip,
-            source: "admin portal",
+            source: Source::AdminPortal,
         }
     }
 
-    /// A license manager acting in the end-user portal (stored as actor kind `manager`).
+    /// A license manager acting in the license portal.
     pub fn license_manager(id: i64, email: &str, ip: Option<String>) -> Self {
         Actor {
-            kind: "manager",
+            kind: ActorKind::LicenseManager,
             id: Some(id),
             label: email.to_owned(),
             ip,
-            source: "end-user portal",
+            source: Source::LicensePortal,
         }
     }
 
     pub fn system(label: &str) -> Self {
         Actor {
-            kind: "system",
+            kind: ActorKind::System,
             id: None,
             label: label.to_owned(),
             ip: None,
-            source: "system",
+            source: Source::System,
         }
     }
 }
@@ -199,7 +200,7 @@ pub fn record(conn: &mut DbConnection, actor: &Actor, entry: Entry<'_>) -> Query
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(super::now()),
-            audit_log::actor_kind.eq(actor.kind),
+            audit_log::actor_kind.eq(actor.kind.as_str()),
             audit_log::actor_id.eq(actor.id),
             audit_log::actor_label.eq(&actor.label),
             audit_log::action.eq(entry.action),
@@ -210,7 +211,7 @@ pub fn record(conn: &mut DbConnection, actor: &Actor, entry: Entry<'_>) -> Query
             audit_log::after_json.eq(entry.after.map(|v| v.to_string())),
             audit_log::ip.eq(actor.ip.as_deref()),
             audit_log::order_id.eq(order_id),
-            audit_log::source.eq(actor.source),
+            audit_log::source.eq(actor.source.audit_name()),
         ))
         .execute(conn)?;
     Ok(())

@@ -14,7 +14,7 @@ use super::token::{self, Purpose};
 use super::{ModelError, ModelResult};
 use crate::db::schema::manager_grants;
 use crate::db::DbConnection;
-use crate::domain::{EmailAddress, GrantId, LicenseManagerId, OrderId, Permissions};
+use crate::domain::{ActorKind, EmailAddress, GrantId, LicenseManagerId, OrderId, Permissions};
 
 use super::grant::{
     derived, derived_elsewhere, find_on_order, load, set_state, Derived, Grant, GrantedOrder,
@@ -67,16 +67,21 @@ fn insert(
     let now = super::now();
     let (kind, by, parent, vendor_made) = match maker {
         Maker::Vendor => (
-            if actor.kind == "staff" {
-                "staff"
+            if actor.kind == ActorKind::Staff {
+                ActorKind::Staff.as_str()
             } else {
-                "system"
+                ActorKind::System.as_str()
             },
             actor.id,
             None,
             true,
         ),
-        Maker::Manager(from) => ("manager", actor.id, Some(from.grant_id().0), false),
+        Maker::Manager(from) => (
+            ActorKind::LicenseManager.as_str(),
+            actor.id,
+            Some(from.grant_id().0),
+            false,
+        ),
     };
     let id: i64 = diesel::insert_into(manager_grants::table)
         .values((

@@ -8,24 +8,7 @@ use crate::db::DbConnection;
 use crate::domain::LicenseId;
 
 /// Where an event came from.
-#[derive(Clone, Copy, Debug)]
-pub enum Source {
-    VendorPortal,
-    EndUserPortal,
-    LicenseApi,
-    Import,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::VendorPortal => "vendor_portal",
-            Source::EndUserPortal => "end_user_portal",
-            Source::LicenseApi => "license_api",
-            Source::Import => "import",
-        }
-    }
-}
+pub use crate::domain::Source;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = license_events)]
@@ -42,13 +25,7 @@ pub struct LicenseEvent {
 impl LicenseEvent {
     /// Where the event came from, as a person reads it.
     pub fn source_label(&self) -> &'static str {
-        match self.source.as_str() {
-            "vendor_portal" => "Vendor",
-            "end_user_portal" => "License portal",
-            "license_api" => "Application",
-            "import" => "Import",
-            _ => "—",
-        }
+        Source::parse(&self.source).map_or("—", Source::label)
     }
 }
 

@@ -1,5 +1,5 @@
 //! License managers: the vendor's customers' administrators, who sign in to the
-//! end-user portal. One account per email (grants on orders come with the portal pages).
+//! license portal. One account per email (grants on orders come with the portal pages).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -39,7 +39,7 @@ pub fn set_enabled(
         ))
         .execute(conn)?;
     let kind = if enabled { "enabled" } else { "disabled" };
-    license_event::record(conn, LicenseId(id), None, kind, 0, Source::VendorPortal)?;
+    license_event::record(conn, LicenseId(id), None, kind, 0, Source::AdminPortal)?;
     audit::record(
         conn,
         actor,
@@ -63,7 +63,7 @@ pub struct ResetPlan {
 }
 
 /// Who resets a license. Staff restart the end dates computed from a duration (the
-/// period starts again at the next activation); a license manager in the end-user
+/// period starts again at the next activation); a license manager in the license
 /// portal keeps them, so a customer cannot stretch a 30-day license by resetting it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResetBy {
@@ -74,8 +74,8 @@ pub enum ResetBy {
 impl ResetBy {
     fn source(self) -> Source {
         match self {
-            ResetBy::Staff => Source::VendorPortal,
-            ResetBy::Manager => Source::EndUserPortal,
+            ResetBy::Staff => Source::AdminPortal,
+            ResetBy::Manager => Source::LicensePortal,
         }
     }
 

@@ -480,7 +480,7 @@ pub fn set_password_by_link(
     store_password(conn, user.id, hash)?;
     let mut actor = Actor::system(&user.email);
     actor.ip = ip;
-    actor.source = "end-user portal";
+    actor.source = crate::domain::Source::LicensePortal;
     audit::record(
         conn,
         &actor,

@@ -10,7 +10,7 @@ use crate::db::schema::sessions;
 use crate::db::DbConnection;
 use crate::domain::token::{hash_token, random_token};
 
-/// Whose session: staff (vendor portal) or license manager (end-user portal).
+/// Whose session: staff (admin portal) or license manager (license portal).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Staff,

@@ -179,7 +179,7 @@ pub fn set_role(
     role: Role,
 ) -> ModelResult<StaffUser> {
     let user = load(conn, id)?;
-    if actor.kind == "staff" && actor.id == Some(id.0) {
+    if actor.kind == crate::domain::ActorKind::Staff && actor.id == Some(id.0) {
         return Err(ModelError::refused(
             "own_role",
             "You cannot change your own role.".to_owned(),
@@ -232,7 +232,7 @@ pub fn set_active(
             "This is the last active admin and cannot be disabled.".to_owned(),
         ));
     }
-    if !active && actor.kind == "staff" && actor.id == Some(id.0) {
+    if !active && actor.kind == crate::domain::ActorKind::Staff && actor.id == Some(id.0) {
         return Err(ModelError::refused(
             "own_account",
             "You cannot disable your own account.".to_owned(),

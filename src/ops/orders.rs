@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::Reach;
 use crate::db::schema::audit_log;
 use crate::db::DbConnection;
-use crate::domain::{CustomerId, OrderId};
+use crate::domain::{CustomerId, OrderId, Source};
 use crate::models::audit::AuditRow;
 use crate::models::customer::{self, Customer};
 use crate::models::order::Order;
@@ -38,7 +38,7 @@ pub fn portal_activity(
     reach.order(conn, id)?;
     let mut q = audit_log::table
         .filter(audit_log::order_id.eq(id.0))
-        .filter(audit_log::source.eq("end-user portal"))
+        .filter(audit_log::source.eq(Source::LicensePortal.audit_name()))
         .select(AuditRow::as_select())
         .order(audit_log::id.desc())
         .limit(per_page + 1)

@@ -5,10 +5,9 @@
 //! "not found", exactly like one that does not exist, so nothing about it leaks.
 
 use crate::db::DbConnection;
-use crate::domain::{LicenseId, OrderId, Permission, Role};
+use crate::domain::{LicenseId, OrderId, Permission, Role, Source};
 use crate::models::grant::GrantedOrder;
 use crate::models::license::{self, License};
-use crate::models::license_event::Source;
 use crate::models::license_ops::ResetBy;
 use crate::models::order::{self, Order};
 use crate::models::{ModelError, ModelResult};
@@ -67,8 +66,8 @@ impl Reach {
     /// Where a license event made by this caller comes from.
     pub fn source(&self) -> Source {
         match self {
-            Reach::Staff(_) => Source::VendorPortal,
-            Reach::Manager(_) => Source::EndUserPortal,
+            Reach::Staff(_) => Source::AdminPortal,
+            Reach::Manager(_) => Source::LicensePortal,
         }
     }
 

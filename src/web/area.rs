@@ -1,13 +1,13 @@
-//! The areas of the product, told apart by their URL prefix: the vendor admin portal
-//! (`/`), the end-user portal (`/portal`) and the JSON API (`/api/`). Errors, sign-in
+//! The areas of the product, told apart by their URL prefix: the admin portal
+//! (`/`), the license portal (`/portal`) and the JSON API (`/api/`). Errors, sign-in
 //! and layouts are chosen per area.
 
 /// Which part of the product a request belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
-    /// The vendor admin portal, for staff.
+    /// The admin portal, for staff.
     Admin,
-    /// The end-user portal, for license managers.
+    /// The license portal, for license managers.
     Portal,
     /// The JSON API, for applications.
     Api,

@@ -1,4 +1,4 @@
-//! License users' forms, shown by both areas (the vendor portal's order and license
+//! License users' forms, shown by both areas (the admin portal's order and license
 //! pages, the license portal's): plain strings from the browser, parsed here into the
 //! model's values with a message per field.
 

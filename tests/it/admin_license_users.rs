@@ -1,4 +1,4 @@
-//! License users in the vendor portal: an order's License users tab and a license's
+//! License users in the admin portal: an order's License users tab and a license's
 //! assignments, with the same rules as the license portal (the maximum per license, one
 //! email once per order, links by email that staff never see) and the staff roles
 //! (support may handle credentials, only managers and admins change the people).

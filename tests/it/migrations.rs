@@ -183,7 +183,7 @@ fn the_portal_issuing_migration_keeps_events_tokens_and_emails_and_gives_grants_
     );
     // The new kinds are accepted.
     conn.batch_execute(&format!(
-        "INSERT INTO license_events (license_id, kind, amount, at, source) VALUES (1, 'returned', 0, {ts}, 'end_user_portal');
+        "INSERT INTO license_events (license_id, kind, amount, at, source) VALUES (1, 'returned', 0, {ts}, 'license_portal');
          INSERT INTO tokens (purpose, owner_kind, owner_id, token_hash, created_at, expires_at) \
            VALUES ('license_user_password', 'license_user', 1, 'h2', {ts}, {ts});"
     ))
@@ -296,5 +296,78 @@ fn the_grant_tree_migration_marks_vendor_grants_and_breaks_the_cycles_old_edits_
         "staff's grant is a root again, the cycle is gone, the orphan is not vendor-made"
     );
     revert_through(&mut conn, "20261205000001");
+    keyfold::db::run_migrations(&mut conn).unwrap();
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct SourceRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    source: String,
+}
+
+#[test]
+fn the_area_names_migration_renames_stored_sources_and_back() {
+    let db = TestDb::fresh();
+    let mut conn = keyfold::db::open_single(db.url()).expect("migrated");
+    revert_through(&mut conn, "20261205000002");
+    let ts = "'2026-01-01 00:00:00'";
+    conn.batch_execute(&format!(
+        "INSERT INTO products (name, name_norm, code, code_norm, license_type, created_at, updated_at) \
+           VALUES ('P', 'p', 'P1', 'p1', 'perpetual', {ts}, {ts});
+         INSERT INTO orders (reference, reference_norm, created_at, updated_at) VALUES ('A', 'a', {ts}, {ts});
+         INSERT INTO licenses (license_key, key_norm, product_id, order_id, license_type, created_at, updated_at) \
+           VALUES ('AAAA-0001', 'AAAA0001', 1, 1, 'perpetual', {ts}, {ts});
+         INSERT INTO license_events (license_id, kind, amount, at, source) VALUES \
+           (1, 'reset', 0, {ts}, 'vendor_portal'), (1, 'reset', 0, {ts}, 'end_user_portal'), \
+           (1, 'activated', 0, {ts}, 'license_api');
+         INSERT INTO audit_log (at, actor_kind, actor_label, action, object_type, source) VALUES \
+           ({ts}, 'manager', 'm@x.example', 'license.reset', 'license', 'end-user portal'), \
+           ({ts}, 'staff', 's@x.example', 'license.reset', 'license', 'admin portal');"
+    ))
+    .unwrap();
+    let sources = |conn: &mut DbConnection| -> (Vec<String>, Vec<String>) {
+        let q = |conn: &mut DbConnection, sql: &str| -> Vec<String> {
+            diesel::sql_query(sql)
+                .load::<SourceRow>(conn)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.source)
+                .collect()
+        };
+        (
+            q(conn, "SELECT source FROM license_events ORDER BY id"),
+            q(conn, "SELECT source FROM audit_log ORDER BY id"),
+        )
+    };
+    keyfold::db::run_migrations(&mut conn).expect("the migration runs on data");
+    assert_eq!(
+        sources(&mut conn),
+        (
+            vec![
+                "admin_portal".into(),
+                "license_portal".into(),
+                "license_api".into()
+            ],
+            vec!["license portal".into(), "admin portal".into()]
+        )
+    );
+    // The old spellings are refused now.
+    assert!(conn
+        .batch_execute(&format!(
+            "INSERT INTO license_events (license_id, kind, amount, at, source) VALUES (1, 'reset', 0, {ts}, 'end_user_portal')"
+        ))
+        .is_err());
+    revert_through(&mut conn, "20261205000002");
+    assert_eq!(
+        sources(&mut conn),
+        (
+            vec![
+                "vendor_portal".into(),
+                "end_user_portal".into(),
+                "license_api".into()
+            ],
+            vec!["end-user portal".into(), "admin portal".into()]
+        )
+    );
     keyfold::db::run_migrations(&mut conn).unwrap();
 }

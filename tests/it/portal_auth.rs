@@ -1,4 +1,4 @@
-//! Signing in to the end-user portal: the same authentication service as staff, with
+//! Signing in to the license portal: the same authentication service as staff, with
 //! its own sign-in page, its own session in the cookie, its own throttling, and a guard
 //! that lets no staff session into `/portal` and no manager session out of it.
 

@@ -1,4 +1,4 @@
-//! The end-user portal's order and license pages: the permission matrix generated from
+//! The license portal's order and license pages: the permission matrix generated from
 //! the portal route table, 404 for anything of another order (by URL and by forged form
 //! fields), resets that keep end dates, the order's activity, and grants that change
 //! mid-session.
@@ -497,7 +497,7 @@ async fn a_portal_reset_keeps_computed_end_dates_and_a_staff_reset_restarts_them
     .into_iter()
     .map(|e| e.source)
     .collect();
-    assert_eq!(sources[0], "end_user_portal");
+    assert_eq!(sources[0], "license_portal");
 
     // A staff reset restarts the durations.
     app.insert_device(license, "hw-keep-3", "keep-3");
@@ -611,7 +611,8 @@ async fn the_activity_page_lists_the_portal_changes_of_its_order_only() {
         .await
         .unwrap();
     assert!(
-        order_page.contains("actor@customer.example") && order_page.contains("end-user portal"),
+        order_page.contains("actor@customer.example")
+            && order_page.contains(r#"<span class="kf-badge">license portal</span>"#),
         "the order's history includes its licenses' portal changes"
     );
     let source: String = {
@@ -622,7 +623,7 @@ async fn the_activity_page_lists_the_portal_changes_of_its_order_only() {
             .first(&mut app.conn())
             .unwrap()
     };
-    assert_eq!(source, "end-user portal");
+    assert_eq!(source, "license portal");
 }
 
 #[tokio::test]

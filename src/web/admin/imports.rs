@@ -1,4 +1,4 @@
-//! CSV imports in the vendor portal: upload a file (a dry run: nothing is written but the
+//! CSV imports in the admin portal: upload a file (a dry run: nothing is written but the
 //! file and its preview), see what it would do and every problem with its line and
 //! column, then import it — all its rows at once, or none. The Imports page lists who
 //! imported what and when.

@@ -1,4 +1,4 @@
-//! The vendor portal's handlers, one module per area.
+//! The admin portal's handlers, one module per area.
 
 /// Declares one-button POST handlers (a form with only the CSRF token) that each call a
 /// shared function with the id from the path and a fixed argument, e.g. disable/enable.

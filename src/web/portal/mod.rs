@@ -1,4 +1,4 @@
-//! The end-user portal's handlers: what a license manager sees and does.
+//! The license portal's handlers: what a license manager sees and does.
 
 pub mod account;
 pub mod forms;

@@ -1,4 +1,4 @@
-//! A managed order in the end-user portal: its facts, licenses (key-prefix search,
+//! A managed order in the license portal: its facts, licenses (key-prefix search,
 //! pages), managers, and the activity of the portal on it. Reached only through the
 //! grant guard, which hands over the [`GrantedOrder`].
 

@@ -1,4 +1,4 @@
-//! The vendor admin portal's route table: every page and action, with the staff action
+//! The admin portal's route table: every page and action, with the staff action
 //! (from the one permission table) that it needs.
 
 use actix_web::http::Method;
@@ -9,7 +9,7 @@ use crate::domain::Action;
 use crate::models::staff::StaffUser;
 use crate::web::{admin, sign_in};
 
-/// The vendor admin portal's routes.
+/// The admin portal's routes.
 pub(super) fn declare(r: &mut impl Sink) {
     use Access::*;
     use Action::*;

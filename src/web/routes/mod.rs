@@ -26,7 +26,7 @@ pub enum Access {
     Public,
     /// A signed-in staff user whose role may perform the action.
     Staff(Action),
-    /// A signed-in license manager (the end-user portal), whatever their grants.
+    /// A signed-in license manager (the license portal), whatever their grants.
     LicenseManager,
     /// A signed-in license manager with a live grant on the order the URL addresses
     /// (`/portal/orders/{id}…`, or `/portal/licenses/{id}…` through the license's

@@ -1,4 +1,4 @@
-//! The end-user portal's route table: what a license manager may reach. Pages for an
+//! The license portal's route table: what a license manager may reach. Pages for an
 //! order will declare the grant they need on that order (a later issue).
 
 use actix_web::http::Method;
@@ -7,7 +7,7 @@ use super::{Access, Sink};
 use crate::models::license_manager::LicenseManager as ManagerAccount;
 use crate::web::{portal, sign_in};
 
-/// The end-user portal's routes.
+/// The license portal's routes.
 pub(super) fn declare(r: &mut impl Sink) {
     use Access::*;
     let (get, post) = (Method::GET, Method::POST);

@@ -460,7 +460,7 @@ impl TestApp {
         .expect("license manager created")
     }
 
-    /// Signs `client` in to the end-user portal; returns the response.
+    /// Signs `client` in to the license portal; returns the response.
     pub async fn portal_sign_in_with(
         &self,
         client: &reqwest::Client,
