@@ -12,9 +12,9 @@ use crate::models::audit::Actor;
 use crate::models::grant::{self, Derived, GrantRow, InviteState};
 use crate::models::grant_change::{self, NewGrant};
 use crate::models::grant_products::{self, Allowance, ProductChoice};
-use crate::models::grant_tree;
 use crate::models::license_manager::LicenseManager;
 use crate::models::order::Order;
+use crate::models::{grant_tree, product};
 use crate::models::{ModelError, ModelResult};
 
 /// What adding a manager did.
@@ -80,13 +80,45 @@ pub fn rows(
     Ok(out)
 }
 
-/// The products a license manager may hand on to a delegate (theirs, with what is left
-/// of each); staff choose from the catalogue, so none here.
-pub fn delegable_products(conn: &mut DbConnection, reach: &Reach) -> ModelResult<Vec<Allowance>> {
-    match reach {
-        Reach::Staff(_) => Ok(Vec::new()),
-        Reach::Manager(g) => Ok(grant_products::allowances(conn, g.grant_id())?),
-    }
+/// A product a new grant may be given.
+pub struct ProductOffer {
+    pub product_id: i64,
+    /// The name, with what is left of the giver's quota when they have one.
+    pub name: String,
+    /// Ticked on a fresh form.
+    pub ticked: bool,
+}
+
+/// The products the caller may give a new or changed grant on an order within reach:
+/// staff the catalogue's (those on the order ticked); a license manager theirs, each
+/// with what is left of it (all ticked).
+pub fn product_offer(
+    conn: &mut DbConnection,
+    reach: &Reach,
+    order: OrderId,
+) -> ModelResult<Vec<ProductOffer>> {
+    reach.order(conn, order)?;
+    Ok(match reach {
+        Reach::Staff(_) => {
+            let on_order = grant_products::products_on_order(conn, order)?;
+            product::list(conn, false)?
+                .into_iter()
+                .map(|p| ProductOffer {
+                    ticked: on_order.contains(&p.id),
+                    product_id: p.id,
+                    name: p.name,
+                })
+                .collect()
+        }
+        Reach::Manager(g) => grant_products::allowances(conn, g.grant_id())?
+            .into_iter()
+            .map(|a: Allowance| ProductOffer {
+                name: format!("{} ({})", a.name, a.remaining_text()),
+                product_id: a.product_id,
+                ticked: true,
+            })
+            .collect(),
+    })
 }
 
 /// A grant of the order the caller may act on, with its manager.

@@ -157,8 +157,8 @@ async fn a_delegate_cannot_edit_its_delegator_and_only_staff_set_the_vendors_quo
     let before = snapshot(app);
     assert_eq!(
         t.edit(&alt, t.root, "").await,
-        303,
-        "refused with a message"
+        422,
+        "refused with a message beside the row"
     );
     let remove = format!("/portal/orders/{}/managers/{}/remove", t.order, t.root);
     assert_eq!(post(app, &alt, &remove, &[]).await, 303);
@@ -287,7 +287,7 @@ async fn an_editor_gives_a_delegate_no_more_than_the_editor_has_left_and_lowerin
     assert_eq!(grant_of(app, c_id, t.order).unwrap().1, Some(b_grant));
     // it-admin has 4 left: c (below b, below it-admin) gets at most that.
     let before = snapshot(app);
-    assert_eq!(t.edit(&t.boss, c_grant, "9").await, 303);
+    assert_eq!(t.edit(&t.boss, c_grant, "9").await, 422);
     assert_eq!(
         snapshot(app),
         before,

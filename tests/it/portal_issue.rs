@@ -284,7 +284,7 @@ async fn an_invited_delegate_gets_at_most_the_inviters_products_and_quota() {
         ]
     };
     let before = snapshot(&app);
-    assert_eq!(post(&app, &c, &edit, &form("6")).await, 303);
+    assert_eq!(post(&app, &c, &edit, &form("6")).await, 422);
     assert_eq!(
         snapshot(&app),
         before,

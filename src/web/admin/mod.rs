@@ -109,6 +109,36 @@ impl AdminCtx {
     }
 }
 
+#[derive(askama::Template)]
+#[template(path = "admin/orders/managers.html")]
+struct ManagersPage {
+    ctx: AdminCtx,
+    order: crate::models::order::Order,
+    m: shared::managers::ManagersTab,
+}
+
+impl shared::managers::ManagersArea for AdminCtx {
+    fn may_manage(&self) -> bool {
+        self.can(Action::ManageLicenseManagers)
+    }
+
+    fn managers_page(
+        self,
+        status: actix_web::http::StatusCode,
+        order: crate::models::order::Order,
+        m: shared::managers::ManagersTab,
+    ) -> AppResult<actix_web::HttpResponse> {
+        crate::web::forms::render(
+            status,
+            &ManagersPage {
+                ctx: self,
+                order,
+                m,
+            },
+        )
+    }
+}
+
 impl crate::web::forms::Flasher for AdminCtx {
     fn session(&self) -> &Session {
         &self.session

@@ -6,7 +6,6 @@ pub mod home;
 pub mod issuing;
 pub mod licenses;
 pub mod links;
-pub mod managers;
 pub mod orders;
 pub mod user_links;
 
@@ -53,6 +52,15 @@ struct ConfirmPage {
     page: Confirm,
 }
 
+impl PortalCtx {
+    /// The grant guard's handle (routes behind it only).
+    fn granted(&self) -> AppResult<GrantedOrder> {
+        self.granted
+            .clone()
+            .ok_or_else(|| AppError::Internal("route is not behind the grant guard".to_owned()))
+    }
+}
+
 impl Area for PortalCtx {
     const ORDERS: &'static str = "/portal/orders";
     const LICENSES: &'static str = "/portal/licenses";
@@ -62,10 +70,7 @@ impl Area for PortalCtx {
     }
 
     fn reach(&self) -> AppResult<Reach> {
-        self.granted
-            .clone()
-            .map(Reach::Manager)
-            .ok_or_else(|| AppError::Internal("route is not behind the grant guard".to_owned()))
+        self.granted().map(Reach::Manager)
     }
 
     fn confirm(self, page: Confirm) -> AppResult<actix_web::HttpResponse> {
@@ -99,10 +104,7 @@ impl shared::license_users::UsersArea for PortalCtx {
         order: crate::models::order::Order,
         users: shared::license_users::UsersTab,
     ) -> AppResult<actix_web::HttpResponse> {
-        let granted = match self.reach()? {
-            Reach::Manager(g) => g,
-            Reach::Staff(_) => return Err(AppError::NotFound),
-        };
+        let granted = self.granted()?;
         crate::web::forms::render(
             status,
             &UsersPage {
@@ -110,6 +112,40 @@ impl shared::license_users::UsersArea for PortalCtx {
                 ctx: self,
                 order,
                 users,
+            },
+        )
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/orders/managers.html")]
+struct ManagersPage {
+    ctx: PortalCtx,
+    granted: GrantedOrder,
+    order: crate::models::order::Order,
+    m: shared::managers::ManagersTab,
+}
+
+impl shared::managers::ManagersArea for PortalCtx {
+    fn may_manage(&self) -> bool {
+        // The route table lets only holders of Manage managers reach the tab.
+        true
+    }
+
+    fn managers_page(
+        self,
+        status: actix_web::http::StatusCode,
+        order: crate::models::order::Order,
+        m: shared::managers::ManagersTab,
+    ) -> AppResult<actix_web::HttpResponse> {
+        let granted = self.granted()?;
+        crate::web::forms::render(
+            status,
+            &ManagersPage {
+                granted,
+                ctx: self,
+                order,
+                m,
             },
         )
     }

@@ -355,18 +355,23 @@ pub(super) fn declare(r: &mut impl Sink) {
     // The audit log (read-only: no route changes an entry).
     // An order's license managers (the order page's "License managers" tab).
     use admin::order_managers as om;
-    r.add(get.clone(), "/orders/{id}/managers", Staff(View), om::index);
+    r.add(
+        get.clone(),
+        "/orders/{id}/managers",
+        Staff(View),
+        crate::web::shared::managers::index::<AdminCtx>,
+    );
     r.add(
         post.clone(),
         "/orders/{id}/managers",
         Staff(ManageLicenseManagers),
-        om::add,
+        crate::web::shared::managers::add::<AdminCtx>,
     );
     r.add(
         post.clone(),
         "/orders/{id}/managers/{grant}/permissions",
         Staff(ManageLicenseManagers),
-        om::permissions,
+        crate::web::shared::managers::permissions::<AdminCtx>,
     );
     r.add(
         post.clone(),

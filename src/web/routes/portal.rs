@@ -101,24 +101,23 @@ pub(super) fn declare(r: &mut impl Sink) {
         Manager(AnyGrant),
         po::activity,
     );
-    use portal::managers as pm;
     r.add(
         get.clone(),
         "/portal/orders/{id}/managers",
         Manager(Needs(ManageManagers)),
-        pm::index,
+        crate::web::shared::managers::index::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/managers",
         Manager(Needs(ManageManagers)),
-        pm::invite,
+        crate::web::shared::managers::add::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/managers/{grant}/permissions",
         Manager(Needs(ManageManagers)),
-        pm::permissions,
+        crate::web::shared::managers::permissions::<PortalCtx>,
     );
     r.add(
         get.clone(),
