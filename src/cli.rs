@@ -69,10 +69,10 @@ pub enum Command {
         kind: ExportKind,
         /// Licenses: a product id.
         #[arg(long)]
-        product: Option<i64>,
+        product: Option<crate::domain::ProductId>,
         /// Licenses: an order id.
         #[arg(long)]
-        order: Option<i64>,
+        order: Option<crate::domain::OrderId>,
         /// Licenses: active, inactive, expired or disabled. Customers: active, disabled or deleted.
         #[arg(long, default_value = "")]
         status: String,
@@ -90,10 +90,10 @@ pub enum Command {
         q: String,
         /// Customers: a label id.
         #[arg(long)]
-        label: Option<i64>,
+        label: Option<crate::domain::LabelId>,
         /// Customers: a customer account id.
         #[arg(long)]
-        account: Option<i64>,
+        account: Option<crate::domain::CustomerAccountId>,
     },
 }
 

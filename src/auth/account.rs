@@ -66,7 +66,7 @@ pub trait Account: Clone + Send + Sync + 'static {
 macro_rules! common_fields {
     () => {
         fn id(&self) -> i64 {
-            self.id
+            self.id.into()
         }
         fn email(&self) -> &str {
             &self.email

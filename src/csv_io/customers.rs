@@ -71,7 +71,7 @@ pub fn export(
         COLUMNS.iter().chain(READ_ONLY.iter()),
         PAGE,
         |conn, after| customer_export::page(conn, filter, after, PAGE),
-        |r| r.customer.id,
+        |r| r.customer.id.into(),
         |out, r| write_cells(out, cells(r)),
     )?;
     record(

@@ -114,7 +114,7 @@ pub fn export(
         COLUMNS.iter().chain(READ_ONLY.iter()),
         PAGE,
         |conn, after| license_export::page(conn, filter, after, PAGE),
-        |r| r.license.id,
+        |r| r.license.id.into(),
         |out, r| write_cells(out, cells(r, now)),
     )?;
     record(
@@ -143,7 +143,7 @@ pub fn record(
         audit::record(
             c,
             actor,
-            Entry::new(action, object_type, None)
+            Entry::new(action, object_type, None::<i64>)
                 .label("CSV export")
                 .after(json!({ "filters": filters, "rows": rows, "complete": complete })),
         )

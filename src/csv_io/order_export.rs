@@ -121,7 +121,7 @@ pub fn export(
             return Ok(());
         }
         match page.last() {
-            Some((l, _, _)) if page.len() == 1000 => after = l.id,
+            Some((l, _, _)) if page.len() == 1000 => after = l.id.into(),
             _ => return Ok(()),
         }
     }

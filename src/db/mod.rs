@@ -354,10 +354,14 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `per_page + 1` rows (the extra row says there is more).
-    pub fn from_rows(mut rows: Vec<T>, per_page: i64, id: impl Fn(&T) -> i64) -> Self {
+    pub fn from_rows<K: Into<i64>>(mut rows: Vec<T>, per_page: i64, id: impl Fn(&T) -> K) -> Self {
         let more = rows.len() as i64 > per_page;
         rows.truncate(per_page.max(0) as usize);
-        let next_before = if more { rows.last().map(&id) } else { None };
+        let next_before = if more {
+            rows.last().map(|r| id(r).into())
+        } else {
+            None
+        };
         Page { rows, next_before }
     }
 }

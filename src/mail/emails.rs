@@ -3,6 +3,9 @@
 //! where its link goes: the outbox keeps that form, pages show the mark as "[invite
 //! link]" or "[reset link]", and only the mail worker puts the live link in its place.
 
+use crate::domain::LicenseManagerId;
+use crate::domain::LicenseUserId;
+use crate::domain::OrderId;
 use askama::Template;
 use chrono::NaiveDateTime;
 
@@ -139,9 +142,9 @@ pub struct Email {
     pub text: String,
     pub html: String,
     pub link: Option<Link>,
-    pub manager_id: Option<i64>,
-    pub order_id: Option<i64>,
-    pub license_user_id: Option<i64>,
+    pub manager_id: Option<LicenseManagerId>,
+    pub order_id: Option<OrderId>,
+    pub license_user_id: Option<LicenseUserId>,
 }
 
 macro_rules! parts {

@@ -1,6 +1,9 @@
 //! The outbox: every email, queued in the transaction of the action that causes it,
 //! claimed and sent by the mail worker, with its attempts and last error.
 
+use crate::domain::LicenseManagerId;
+use crate::domain::LicenseUserId;
+use crate::domain::OrderId;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -21,7 +24,7 @@ pub const STATUSES: [&str; 3] = [QUEUED, SENT, FAILED];
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
-    pub id: i64,
+    pub id: OutboxId,
     pub template: String,
     pub to_email: String,
     pub to_name: String,
@@ -29,9 +32,9 @@ pub struct OutboxRow {
     pub body_text: String,
     pub body_html: String,
     pub link_kind: Option<String>,
-    pub manager_id: Option<i64>,
-    pub order_id: Option<i64>,
-    pub license_user_id: Option<i64>,
+    pub manager_id: Option<LicenseManagerId>,
+    pub order_id: Option<OrderId>,
+    pub license_user_id: Option<LicenseUserId>,
     pub message_id: String,
     pub status: String,
     pub attempts: i32,
@@ -195,7 +198,7 @@ pub fn find(conn: &mut DbConnection, id: OutboxId) -> QueryResult<Option<OutboxR
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = outbox)]
 pub struct Claimed {
-    pub id: i64,
+    pub id: OutboxId,
     pub to_email: String,
     pub to_name: String,
     pub subject: String,
@@ -260,7 +263,7 @@ pub fn claim(
 }
 
 /// Marks a claimed email sent and erases its sealed token.
-pub fn mark_sent(conn: &mut DbConnection, id: i64, worker: &str) -> QueryResult<()> {
+pub fn mark_sent(conn: &mut DbConnection, id: OutboxId, worker: &str) -> QueryResult<()> {
     let at = now();
     diesel::update(outbox::table.find(id).filter(outbox::claimed_by.eq(worker)))
         .set((
@@ -329,7 +332,7 @@ pub fn mark_attempt_failed(
 }
 
 /// Gives up an email whose link can no longer work (expired or unreadable token).
-pub fn give_up(conn: &mut DbConnection, id: i64, reason: &str) -> QueryResult<()> {
+pub fn give_up(conn: &mut DbConnection, id: OutboxId, reason: &str) -> QueryResult<()> {
     diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq(FAILED),

@@ -195,11 +195,14 @@ impl Worker {
                     .db(move |conn, w, _| outbox::mark_sent(conn, id, &w))
                     .await;
                 if let Err(e) = r {
-                    tracing::warn!(email = id, "sent, but not marked sent ({e}); it may repeat");
+                    tracing::warn!(
+                        email = id.0,
+                        "sent, but not marked sent ({e}); it may repeat"
+                    );
                 }
             }
             Err(error) => {
-                tracing::warn!(email = id, "sending failed: {error}");
+                tracing::warn!(email = id.0, "sending failed: {error}");
                 let (base, max) = (self.settings.retry_base, self.settings.max_attempts);
                 let _ = self
                     .db(move |conn, w, _| {

@@ -9,7 +9,7 @@ use super::Page;
 use crate::db::schema::audit_log;
 use crate::db::DbConnection;
 use crate::domain::values::prefix_end;
-use crate::domain::{ActorKind, Source};
+use crate::domain::{ActorKind, OrderId, Source};
 
 /// Who acted.
 #[derive(Clone, Debug)]
@@ -23,10 +23,10 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn staff(id: i64, email: &str, ip: Option<String>) -> Self {
+    pub fn staff(id: crate::domain::StaffId, email: &str, ip: Option<String>) -> Self {
         Actor {
             kind: ActorKind::Staff,
-            id: Some(id),
+            id: Some(id.into()),
             label: email.to_owned(),
             ip,
             source: Source::AdminPortal,
@@ -34,10 +34,14 @@ impl Actor {
     }
 
     /// A license manager acting in the license portal.
-    pub fn license_manager(id: i64, email: &str, ip: Option<String>) -> Self {
+    pub fn license_manager(
+        id: crate::domain::LicenseManagerId,
+        email: &str,
+        ip: Option<String>,
+    ) -> Self {
         Actor {
             kind: ActorKind::LicenseManager,
-            id: Some(id),
+            id: Some(id.into()),
             label: email.to_owned(),
             ip,
             source: Source::LicensePortal,
@@ -65,15 +69,16 @@ pub struct Entry<'a> {
     pub before: Option<Value>,
     pub after: Option<Value>,
     /// The order the object belongs to, if any (an order's activity is one query).
-    pub order_id: Option<i64>,
+    pub order_id: Option<OrderId>,
 }
 
 impl<'a> Entry<'a> {
-    pub fn new(action: &'a str, object_type: &'a str, object_id: Option<i64>) -> Self {
+    /// An entry about `object_id` (of `object_type`: any typed id, or none).
+    pub fn new<I: Into<i64>>(action: &'a str, object_type: &'a str, object_id: Option<I>) -> Self {
         Entry {
             action,
             object_type,
-            object_id,
+            object_id: object_id.map(Into::into),
             object_label: "",
             before: None,
             after: None,
@@ -82,7 +87,7 @@ impl<'a> Entry<'a> {
     }
 
     /// The order the object belongs to.
-    pub fn order(mut self, order_id: i64) -> Self {
+    pub fn order(mut self, order_id: OrderId) -> Self {
         self.order_id = Some(order_id);
         self
     }
@@ -118,7 +123,7 @@ pub struct AuditRow {
     pub before_json: Option<String>,
     pub after_json: Option<String>,
     pub ip: Option<String>,
-    pub order_id: Option<i64>,
+    pub order_id: Option<OrderId>,
     pub source: String,
 }
 
@@ -189,7 +194,7 @@ impl AuditRow {
 pub fn record(conn: &mut DbConnection, actor: &Actor, entry: Entry<'_>) -> QueryResult<()> {
     let order_id = match (entry.order_id, entry.object_type, entry.object_id) {
         (Some(o), _, _) => Some(o),
-        (None, "order", id) => id,
+        (None, "order", id) => id.map(OrderId),
         (None, "license", Some(id)) => crate::db::schema::licenses::table
             .find(id)
             .select(crate::db::schema::licenses::order_id)
@@ -235,7 +240,11 @@ pub fn for_object(
 
 /// The newest entries about an order and everything in it (its licenses, its managers):
 /// one indexed query on `order_id`.
-pub fn for_order(conn: &mut DbConnection, order_id: i64, limit: i64) -> QueryResult<Vec<AuditRow>> {
+pub fn for_order(
+    conn: &mut DbConnection,
+    order_id: OrderId,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
     audit_log::table
         .filter(audit_log::order_id.eq(order_id))
         .order((audit_log::at.desc(), audit_log::id.desc()))

@@ -1,5 +1,6 @@
 //! Customers: who licenses are issued to. Soft-deleted while they have orders.
 
+use crate::domain::LabelId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
@@ -14,7 +15,7 @@ use crate::domain::CustomerId;
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = customers)]
 pub struct Customer {
-    pub id: i64,
+    pub id: CustomerId,
     pub email: String,
     pub email_norm: String,
     pub first_name: String,
@@ -33,7 +34,7 @@ pub struct Customer {
     pub city: String,
     pub state: String,
     pub country: String,
-    pub customer_account_id: Option<i64>,
+    pub customer_account_id: Option<CustomerAccountId>,
     pub status: String,
     pub metadata: String,
     pub created_at: NaiveDateTime,
@@ -168,7 +169,6 @@ pub fn find_live_by_email(
 }
 
 pub fn find(conn: &mut DbConnection, id: CustomerId) -> QueryResult<Option<Customer>> {
-    let id = id.0;
     customers::table
         .find(id)
         .select(Customer::as_select())
@@ -205,8 +205,7 @@ pub fn update(
     id: CustomerId,
     input: &CustomerInput,
 ) -> ModelResult<Customer> {
-    let id = id.0;
-    let before = find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)?;
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
     if input.seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
             "Someone else changed this customer after you opened the form. The form now shows their version; make your change again."
@@ -244,8 +243,7 @@ pub fn set_enabled(
     id: CustomerId,
     enabled: bool,
 ) -> ModelResult<Customer> {
-    let id = id.0;
-    let before = find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)?;
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
     if before.is_deleted() {
         return Err(ModelError::refused(
             "customer_deleted",
@@ -275,11 +273,10 @@ pub fn set_enabled(
         .before(json!({ "status": before.status }))
         .after(json!({ "status": status })),
     )?;
-    find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)
+    find(conn, id)?.ok_or(ModelError::NotFound)
 }
 
 pub fn order_count(conn: &mut DbConnection, id: CustomerId) -> QueryResult<i64> {
-    let id = id.0;
     orders::table
         .filter(orders::customer_id.eq(id))
         .count()
@@ -298,12 +295,11 @@ pub enum Deleted {
 /// Deletes a customer: soft when they have orders (kept for the orders' sake, hidden
 /// from lists, restorable), hard otherwise.
 pub fn delete(conn: &mut DbConnection, actor: &Actor, id: CustomerId) -> ModelResult<Deleted> {
-    let id = id.0;
-    let before = find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)?;
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
     if before.is_deleted() {
         return Ok(Deleted::Soft);
     }
-    let kind = if order_count(conn, CustomerId(id))? > 0 {
+    let kind = if order_count(conn, id)? > 0 {
         let now = super::now();
         diesel::update(customers::table.find(id))
             .set((
@@ -339,8 +335,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: CustomerId) -> ModelRe
 
 /// Brings a soft-deleted customer back (as active), if their email is still free.
 pub fn restore(conn: &mut DbConnection, actor: &Actor, id: CustomerId) -> ModelResult<Customer> {
-    let id = id.0;
-    let before = find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)?;
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
     if !before.is_deleted() {
         return Ok(before);
     }
@@ -366,7 +361,7 @@ pub fn restore(conn: &mut DbConnection, actor: &Actor, id: CustomerId) -> ModelR
             .before(json!({ "status": "deleted" }))
             .after(json!({ "status": "active" })),
     )?;
-    find(conn, CustomerId(id))?.ok_or(ModelError::NotFound)
+    find(conn, id)?.ok_or(ModelError::NotFound)
 }
 
 /// Filters of the customers list.
@@ -374,18 +369,18 @@ pub fn restore(conn: &mut DbConnection, actor: &Actor, id: CustomerId) -> ModelR
 pub struct Filter {
     /// A prefix of the email, first or last name, company or reference (any case).
     pub q: String,
-    pub label_id: Option<i64>,
-    pub account_id: Option<i64>,
+    pub label_id: Option<LabelId>,
+    pub account_id: Option<CustomerAccountId>,
     /// "" (all but deleted), "active", "disabled" or "deleted".
     pub status: String,
 }
 
 impl Filter {
-    pub fn has_label(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+    pub fn has_label(&self, id: impl std::borrow::Borrow<LabelId>) -> bool {
         self.label_id == Some(*id.borrow())
     }
 
-    pub fn has_account(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+    pub fn has_account(&self, id: impl std::borrow::Borrow<CustomerAccountId>) -> bool {
         self.account_id == Some(*id.borrow())
     }
 }
@@ -496,7 +491,6 @@ pub fn of_account(
     account_id: CustomerAccountId,
     limit: i64,
 ) -> QueryResult<Vec<Customer>> {
-    let account_id = account_id.0;
     customers::table
         .filter(customers::customer_account_id.eq(account_id))
         .filter(customers::status.ne("deleted"))

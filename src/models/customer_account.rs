@@ -14,7 +14,7 @@ use crate::domain::{values, FieldErrors};
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = customer_accounts)]
 pub struct CustomerAccount {
-    pub id: i64,
+    pub id: CustomerAccountId,
     pub name: String,
     pub name_norm: String,
     pub code: String,
@@ -62,7 +62,6 @@ pub fn find(
     conn: &mut DbConnection,
     id: CustomerAccountId,
 ) -> QueryResult<Option<CustomerAccount>> {
-    let id = id.0;
     customer_accounts::table
         .find(id)
         .select(CustomerAccount::as_select())
@@ -104,7 +103,7 @@ pub fn list(
 }
 
 /// Every account as (id, name) for a select box, by name.
-pub fn options(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
+pub fn options(conn: &mut DbConnection) -> QueryResult<Vec<(CustomerAccountId, String)>> {
     customer_accounts::table
         .order(customer_accounts::name_norm.asc())
         .limit(1000)
@@ -153,8 +152,7 @@ pub fn update(
     input: &AccountInput,
     seen_updated_at: Option<NaiveDateTime>,
 ) -> ModelResult<CustomerAccount> {
-    let id = id.0;
-    let before = find(conn, CustomerAccountId(id))?.ok_or(ModelError::NotFound)?;
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
     if seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
             "Someone else changed this account after you opened the form. Their version is shown below; make your change again."

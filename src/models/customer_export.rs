@@ -1,6 +1,7 @@
 //! The customers a CSV export writes: the list's filters, oldest first, a page at a time
 //! (keyset on the id), each with its account's code and its labels.
 
+use crate::domain::CustomerId;
 use diesel::prelude::*;
 
 use super::customer::{customer_filters, Customer, Filter};
@@ -31,8 +32,8 @@ pub fn page(
         .into_boxed();
     query = customer_filters!(query, filter);
     let rows: Vec<(Customer, Option<String>)> = query.load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|(c, _)| c.id).collect();
-    let names: Vec<(i64, String)> = customer_labels::table
+    let ids: Vec<CustomerId> = rows.iter().map(|(c, _)| c.id).collect();
+    let names: Vec<(CustomerId, String)> = customer_labels::table
         .inner_join(labels::table)
         .filter(customer_labels::customer_id.eq_any(&ids))
         .order(labels::name_norm.asc())

@@ -1,5 +1,6 @@
 //! Devices (activations) of a license.
 
+use crate::domain::DeviceId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,8 +11,8 @@ use crate::domain::LicenseId;
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = devices)]
 pub struct Device {
-    pub id: i64,
-    pub license_id: i64,
+    pub id: DeviceId,
+    pub license_id: LicenseId,
     pub hardware_id: Option<String>,
     pub hostname: String,
     pub os: String,
@@ -46,7 +47,6 @@ pub fn for_license(
     license_id: LicenseId,
     limit: i64,
 ) -> QueryResult<Vec<Device>> {
-    let license_id = license_id.0;
     devices::table
         .filter(devices::license_id.eq(license_id))
         .order((
@@ -64,7 +64,6 @@ pub fn active_for_license(
     conn: &mut DbConnection,
     license_id: LicenseId,
 ) -> QueryResult<Vec<Device>> {
-    let license_id = license_id.0;
     devices::table
         .filter(devices::license_id.eq(license_id))
         .filter(devices::deactivated_at.is_null())

@@ -14,7 +14,7 @@ use super::token::{self, Purpose};
 use super::{ModelError, ModelResult};
 use crate::db::schema::{license_managers, licenses, manager_grants, orders};
 use crate::db::DbConnection;
-use crate::domain::{GrantId, LicenseManagerId, OrderId, Permissions};
+use crate::domain::{CustomerId, GrantId, LicenseManagerId, OrderId, Permissions};
 
 pub use super::grant_state::{ACCEPTED, PENDING, REVOKED};
 use super::license_manager::OWNER;
@@ -22,9 +22,9 @@ use super::license_manager::OWNER;
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = manager_grants)]
 pub struct Grant {
-    pub id: i64,
-    pub manager_id: i64,
-    pub order_id: i64,
+    pub id: GrantId,
+    pub manager_id: LicenseManagerId,
+    pub order_id: OrderId,
     #[diesel(embed)]
     pub permissions: Permissions,
     pub invite_state: String,
@@ -34,7 +34,7 @@ pub struct Grant {
     pub updated_at: NaiveDateTime,
     /// The grant this one was made from (a delegate's, or a created order's); set when
     /// the grant is made, never changed.
-    pub parent_grant_id: Option<i64>,
+    pub parent_grant_id: Option<GrantId>,
     /// Made by staff: the root of a tree, whose quotas bound everything below it. Set
     /// when the grant is made, never changed.
     pub vendor_made: bool,
@@ -90,7 +90,7 @@ pub struct GrantRow {
 
 /// Where each of these grants comes from, in words.
 fn origins(conn: &mut DbConnection, grants: &[&Grant]) -> QueryResult<Vec<String>> {
-    let parents: Vec<i64> = grants.iter().filter_map(|g| g.parent_grant_id).collect();
+    let parents: Vec<GrantId> = grants.iter().filter_map(|g| g.parent_grant_id).collect();
     let rows = labelled(conn, &parents)?;
     Ok(grants
         .iter()
@@ -165,20 +165,20 @@ pub fn for_manager(
     if live_only {
         q = q.filter(manager_grants::invite_state.ne(REVOKED));
     }
-    let rows: Vec<(Grant, String, Option<i64>)> = q.limit(500).load(conn)?;
+    let rows: Vec<(Grant, String, Option<CustomerId>)> = q.limit(500).load(conn)?;
     // The orders' license counts in one grouped query.
-    let orders: Vec<i64> = rows.iter().map(|(g, _, _)| g.order_id).collect();
-    let counts: std::collections::HashMap<i64, i64> = licenses::table
+    let orders: Vec<OrderId> = rows.iter().map(|(g, _, _)| g.order_id).collect();
+    let counts: std::collections::HashMap<OrderId, i64> = licenses::table
         .filter(licenses::order_id.eq_any(&orders))
         .group_by(licenses::order_id)
         .select((licenses::order_id, diesel::dsl::count_star()))
-        .load::<(i64, i64)>(conn)?
+        .load::<(OrderId, i64)>(conn)?
         .into_iter()
         .collect();
     rows.into_iter()
         .map(|(grant, order_reference, customer_id)| {
             let customer = match customer_id {
-                Some(c) => super::customer::find(conn, crate::domain::CustomerId(c))?
+                Some(c) => super::customer::find(conn, c)?
                     .map(|c| c.display())
                     .unwrap_or_default(),
                 None => String::new(),
@@ -230,9 +230,9 @@ pub fn live_grant(
 /// A grant that goes with the one being removed, as the confirmation lists it.
 #[derive(Debug, Clone)]
 pub struct Derived {
-    pub id: i64,
+    pub id: GrantId,
     pub manager_email: String,
-    pub order_id: i64,
+    pub order_id: OrderId,
     pub order_reference: String,
 }
 
@@ -244,8 +244,8 @@ pub fn derived(conn: &mut DbConnection, id: GrantId) -> QueryResult<Vec<Derived>
 }
 
 /// These grants with their managers' emails and their orders, oldest first.
-fn labelled(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Derived>> {
-    let rows: Vec<(i64, String, i64, String)> = manager_grants::table
+fn labelled(conn: &mut DbConnection, ids: &[GrantId]) -> QueryResult<Vec<Derived>> {
+    let rows: Vec<(GrantId, String, OrderId, String)> = manager_grants::table
         .inner_join(license_managers::table)
         .inner_join(orders::table)
         .filter(manager_grants::id.eq_any(ids))
@@ -280,13 +280,13 @@ pub fn derived_elsewhere(conn: &mut DbConnection, id: OrderId) -> QueryResult<Ve
         derived.extend(
             self::derived(conn, GrantId(g))?
                 .into_iter()
-                .filter(|d| d.order_id != id.0),
+                .filter(|d| d.order_id != id),
         );
     }
     Ok(derived)
 }
 
-pub(super) fn set_state(conn: &mut DbConnection, id: i64, state: &str) -> QueryResult<Grant> {
+pub(super) fn set_state(conn: &mut DbConnection, id: GrantId, state: &str) -> QueryResult<Grant> {
     diesel::update(manager_grants::table.find(id))
         .set((
             manager_grants::invite_state.eq(state),
@@ -296,7 +296,7 @@ pub(super) fn set_state(conn: &mut DbConnection, id: i64, state: &str) -> QueryR
     load(conn, id)
 }
 
-pub(super) fn load(conn: &mut DbConnection, id: i64) -> QueryResult<Grant> {
+pub(super) fn load(conn: &mut DbConnection, id: GrantId) -> QueryResult<Grant> {
     manager_grants::table
         .find(id)
         .select(Grant::as_select())
@@ -309,20 +309,20 @@ pub(super) fn load(conn: &mut DbConnection, id: i64) -> QueryResult<Grant> {
 /// devices and license users.
 #[derive(Debug, Clone)]
 pub struct GrantedOrder {
-    grant_id: i64,
-    order_id: i64,
+    grant_id: GrantId,
+    order_id: OrderId,
     permissions: Permissions,
-    manager_id: i64,
+    manager_id: LicenseManagerId,
 }
 
 impl GrantedOrder {
     /// The grant itself (its products and quotas).
     pub fn grant_id(&self) -> GrantId {
-        GrantId(self.grant_id)
+        self.grant_id
     }
 
     pub fn order_id(&self) -> OrderId {
-        OrderId(self.order_id)
+        self.order_id
     }
 
     pub fn permissions(&self) -> Permissions {
@@ -334,7 +334,7 @@ impl GrantedOrder {
     }
 
     pub fn manager_id(&self) -> LicenseManagerId {
-        LicenseManagerId(self.manager_id)
+        self.manager_id
     }
 }
 

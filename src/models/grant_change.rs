@@ -14,7 +14,9 @@ use super::token::{self, Purpose};
 use super::{ModelError, ModelResult};
 use crate::db::schema::manager_grants;
 use crate::db::DbConnection;
-use crate::domain::{ActorKind, EmailAddress, GrantId, LicenseManagerId, OrderId, Permissions};
+use crate::domain::{
+    ActorKind, EmailAddress, GrantId, LicenseManagerId, OrderId, Permissions, ProductId,
+};
 
 use super::grant::{
     derived, derived_elsewhere, find_on_order, load, set_state, Derived, Grant, GrantedOrder,
@@ -83,7 +85,7 @@ fn insert(
             false,
         ),
     };
-    let id: i64 = diesel::insert_into(manager_grants::table)
+    let id: GrantId = diesel::insert_into(manager_grants::table)
         .values((
             manager_grants::manager_id.eq(manager.id),
             manager_grants::order_id.eq(order.id),
@@ -164,12 +166,12 @@ fn add_as(
         state,
         maker,
     )?;
-    let id = GrantId(grant.id);
+    let id = grant.id;
     match maker {
         Maker::Vendor => {
             let products = match &input.products {
                 Some(p) => p.clone(),
-                None => no_quota(grant_products::products_on_order(conn, OrderId(order.id))?),
+                None => no_quota(grant_products::products_on_order(conn, order.id)?),
             };
             grant_products::set_vendor(conn, id, &products)?;
         }
@@ -191,7 +193,7 @@ fn add_as(
 }
 
 /// Products without a quota of their own.
-fn no_quota(products: Vec<i64>) -> Vec<ProductChoice> {
+fn no_quota(products: Vec<ProductId>) -> Vec<ProductChoice> {
     products
         .into_iter()
         .map(|product_id| ProductChoice {
@@ -227,9 +229,9 @@ pub fn add_for_creator(
             .map(|a| a.product_id)
             .collect(),
     );
-    grant_products::give(conn, from.grant_id(), GrantId(grant.id), &products)?;
+    grant_products::give(conn, from.grant_id(), grant.id, &products)?;
     audit_granted(conn, actor, order, &grant, &manager)?;
-    Ok(GrantId(grant.id))
+    Ok(grant.id)
 }
 
 /// The audit row of a new grant.
@@ -266,7 +268,7 @@ pub fn edit(
     permissions: Permissions,
     products: Option<Vec<ProductChoice>>,
 ) -> ModelResult<LicenseManager> {
-    let (before, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    let (before, manager) = find_on_order(conn, order.id, id)?;
     let parent = match before.parent_grant_id {
         Some(p) if !before.vendor_made => load(conn, p).optional()?,
         _ => None,
@@ -297,10 +299,10 @@ pub fn edit(
                         .to_owned(),
                 ));
             };
-            grant_products::give(conn, GrantId(parent.id), id, &products)?;
+            grant_products::give(conn, parent.id, id, &products)?;
         }
     }
-    let after = load(conn, id.0)?;
+    let after = load(conn, id)?;
     let products_after = grant_products::choices(conn, id)?;
     let mut before_view = before.audit_view(&manager);
     before_view["products"] = products_view(&products_before);
@@ -332,7 +334,7 @@ fn products_view(choices: &[ProductChoice]) -> serde_json::Value {
 
 /// Voids the manager's invite links when no pending grant is left, and every link when
 /// no live grant is left.
-fn void_unneeded_links(conn: &mut DbConnection, manager: i64) -> QueryResult<()> {
+fn void_unneeded_links(conn: &mut DbConnection, manager: LicenseManagerId) -> QueryResult<()> {
     let pending: bool = diesel::select(diesel::dsl::exists(
         manager_grants::table
             .filter(manager_grants::manager_id.eq(manager))
@@ -342,7 +344,7 @@ fn void_unneeded_links(conn: &mut DbConnection, manager: i64) -> QueryResult<()>
     if !pending {
         token::void(conn, Some(Purpose::ManagerInvite), OWNER, manager)?;
     }
-    if !has_live_grant(conn, LicenseManagerId(manager))? {
+    if !has_live_grant(conn, manager)? {
         token::void(conn, None, OWNER, manager)?;
     }
     Ok(())
@@ -359,7 +361,7 @@ pub fn remove(
     order: &Order,
     id: GrantId,
 ) -> ModelResult<LicenseManager> {
-    let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    let (grant, manager) = find_on_order(conn, order.id, id)?;
     let derived = derived(conn, id)?;
     let why = json!({ "with_grant_of": manager.email, "on_order": order.reference });
     remove_derived(conn, actor, &derived, &why)?;
@@ -395,7 +397,7 @@ fn remove_derived(
     why: &serde_json::Value,
 ) -> ModelResult<()> {
     for d in derived {
-        let Ok((g, m)) = find_on_order(conn, OrderId(d.order_id), GrantId(d.id)) else {
+        let Ok((g, m)) = find_on_order(conn, d.order_id, d.id) else {
             continue;
         };
         diesel::delete(manager_grants::table.find(d.id)).execute(conn)?;
@@ -464,7 +466,7 @@ pub fn resend_invite(
     order: &Order,
     id: GrantId,
 ) -> ModelResult<(Grant, LicenseManager)> {
-    let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    let (grant, manager) = find_on_order(conn, order.id, id)?;
     invitable(&grant, &manager)?;
     let grant = set_state(conn, grant.id, PENDING)?;
     audit::record(
@@ -489,7 +491,7 @@ pub fn revoke_invite(
     order: &Order,
     id: GrantId,
 ) -> ModelResult<LicenseManager> {
-    let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    let (grant, manager) = find_on_order(conn, order.id, id)?;
     if grant.invite_state != PENDING {
         return Err(ModelError::refused(
             "invite_not_pending",
@@ -523,7 +525,7 @@ pub fn hand_over_invite(
     order: &Order,
     id: GrantId,
 ) -> ModelResult<LicenseManager> {
-    let (grant, manager) = find_on_order(conn, OrderId(order.id), id)?;
+    let (grant, manager) = find_on_order(conn, order.id, id)?;
     invitable(&grant, &manager)?;
     set_state(conn, grant.id, PENDING)?;
     audit::record(

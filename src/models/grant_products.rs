@@ -30,7 +30,7 @@ pub const MAX_QUOTA: i64 = 1_000_000;
 /// One product of a grant as chosen on a form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProductChoice {
-    pub product_id: i64,
+    pub product_id: ProductId,
     /// `None`: no quota of its own.
     pub quota: Option<i64>,
 }
@@ -38,7 +38,7 @@ pub struct ProductChoice {
 /// One product a grant may issue, as pages show it.
 #[derive(Clone, Debug)]
 pub struct Allowance {
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub name: String,
     pub code: String,
     pub is_bundle: bool,
@@ -63,9 +63,9 @@ impl Allowance {
 
 /// A grant's product row as an edit form shows it: whether ticked, and its quota.
 pub fn shown_choice(
-    by_grant: &std::collections::HashMap<i64, Vec<ProductChoice>>,
-    grant: i64,
-    product: i64,
+    by_grant: &std::collections::HashMap<GrantId, Vec<ProductChoice>>,
+    grant: GrantId,
+    product: ProductId,
 ) -> (bool, String) {
     match by_grant
         .get(&grant)
@@ -77,11 +77,11 @@ pub fn shown_choice(
 }
 
 /// (quota, used) by (grant, product).
-type Rows = HashMap<(i64, i64), (Option<i64>, i64)>;
+type Rows = HashMap<(GrantId, ProductId), (Option<i64>, i64)>;
 
 /// (quota, used) of every product row of these grants.
-fn rows_of(conn: &mut DbConnection, grants: &[i64]) -> QueryResult<Rows> {
-    let rows: Vec<(i64, i64, Option<i64>, i64)> = grant_products::table
+fn rows_of(conn: &mut DbConnection, grants: &[GrantId]) -> QueryResult<Rows> {
+    let rows: Vec<(GrantId, ProductId, Option<i64>, i64)> = grant_products::table
         .filter(grant_products::grant_id.eq_any(grants))
         .select((
             grant_products::grant_id,
@@ -98,7 +98,7 @@ fn rows_of(conn: &mut DbConnection, grants: &[i64]) -> QueryResult<Rows> {
 
 /// What may still be created of `product` through the chain: `None` when a grant of the
 /// chain does not allow the product, `Some(None)` without a limit.
-fn remaining_in(chain: &[i64], rows: &Rows, product: i64) -> Option<Option<i64>> {
+fn remaining_in(chain: &[GrantId], rows: &Rows, product: ProductId) -> Option<Option<i64>> {
     let mut left: Option<i64> = None;
     for g in chain {
         let (quota, used) = rows.get(&(*g, product))?;
@@ -119,7 +119,7 @@ pub fn allowances(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<Al
     }
     let chain = path.grants;
     let rows = rows_of(conn, &chain)?;
-    let mine: Vec<(i64, String, String, bool)> = grant_products::table
+    let mine: Vec<(ProductId, String, String, bool)> = grant_products::table
         .inner_join(products::table)
         .filter(grant_products::grant_id.eq(grant.0))
         .filter(products::archived_at.is_null())
@@ -131,22 +131,22 @@ pub fn allowances(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<Al
             products::is_bundle,
         ))
         .load(conn)?;
-    let bundles: Vec<i64> = mine.iter().filter(|m| m.3).map(|m| m.0).collect();
-    let parts: HashMap<i64, i64> = crate::db::schema::bundle_items::table
+    let bundles: Vec<ProductId> = mine.iter().filter(|m| m.3).map(|m| m.0).collect();
+    let parts: HashMap<ProductId, i64> = crate::db::schema::bundle_items::table
         .filter(crate::db::schema::bundle_items::bundle_id.eq_any(&bundles))
         .group_by(crate::db::schema::bundle_items::bundle_id)
         .select((
             crate::db::schema::bundle_items::bundle_id,
             diesel::dsl::count_star(),
         ))
-        .load::<(i64, i64)>(conn)?
+        .load::<(ProductId, i64)>(conn)?
         .into_iter()
         .collect();
     Ok(mine
         .into_iter()
         .filter_map(|(id, name, code, is_bundle)| {
             let remaining = remaining_in(&chain, &rows, id)?;
-            let (quota, used) = rows.get(&(grant.0, id)).copied().unwrap_or((None, 0));
+            let (quota, used) = rows.get(&(grant, id)).copied().unwrap_or((None, 0));
             Some(Allowance {
                 product_id: id,
                 name,
@@ -170,7 +170,7 @@ pub fn choices(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<Produ
     Ok(grant_products::table
         .filter(grant_products::grant_id.eq(grant.0))
         .select((grant_products::product_id, grant_products::quota))
-        .load::<(i64, Option<i64>)>(conn)?
+        .load::<(ProductId, Option<i64>)>(conn)?
         .into_iter()
         .map(|(product_id, quota)| ProductChoice { product_id, quota })
         .collect())
@@ -196,7 +196,7 @@ pub fn charge(
         ));
     };
     if n <= 0 {
-        return Ok(GrantId(root));
+        return Ok(root);
     }
     for g in &path.grants {
         let done = diesel::update(
@@ -214,7 +214,7 @@ pub fn charge(
         if done == 0 {
             // Say why (the transaction is rolled back by the caller's error).
             let rows = rows_of(conn, &path.grants)?;
-            return Err(match remaining_in(&path.grants, &rows, product.0) {
+            return Err(match remaining_in(&path.grants, &rows, product) {
                 None => ModelError::invalid(field, "You may not issue this product."),
                 Some(left) => ModelError::invalid(
                     field,
@@ -227,7 +227,7 @@ pub fn charge(
             });
         }
     }
-    Ok(GrantId(root))
+    Ok(root)
 }
 
 /// How many licenses record `root` as their vendor-made grant, for `product`'s quota.
@@ -242,7 +242,7 @@ pub fn recorded(conn: &mut DbConnection, root: GrantId, product: ProductId) -> Q
 /// Checks that every chosen product exists (a forged id is a field message, not a
 /// foreign-key failure).
 pub fn check_exist(conn: &mut DbConnection, choices: &[ProductChoice]) -> ModelResult<()> {
-    let ids: Vec<i64> = choices.iter().map(|c| c.product_id).collect();
+    let ids: Vec<ProductId> = choices.iter().map(|c| c.product_id).collect();
     let found: i64 = products::table
         .filter(products::id.eq_any(&ids))
         .count()
@@ -262,9 +262,9 @@ fn store(
     conn: &mut DbConnection,
     grant: GrantId,
     choices: &[ProductChoice],
-    start_used: &mut dyn FnMut(&mut DbConnection, i64) -> QueryResult<i64>,
+    start_used: &mut dyn FnMut(&mut DbConnection, ProductId) -> QueryResult<i64>,
 ) -> QueryResult<()> {
-    let keep: Vec<i64> = choices.iter().map(|c| c.product_id).collect();
+    let keep: Vec<ProductId> = choices.iter().map(|c| c.product_id).collect();
     diesel::delete(
         grant_products::table
             .filter(grant_products::grant_id.eq(grant.0))
@@ -305,11 +305,11 @@ pub fn set_vendor(
 ) -> ModelResult<()> {
     check_exist(conn, choices)?;
     let current: Vec<ProductChoice> = self::choices(conn, grant)?;
-    let rows = rows_of(conn, &[grant.0])?;
+    let rows = rows_of(conn, &[grant])?;
     for c in choices {
-        let used = match rows.get(&(grant.0, c.product_id)) {
+        let used = match rows.get(&(grant, c.product_id)) {
             Some((_, used)) => *used,
-            None => recorded(conn, grant, ProductId(c.product_id))?,
+            None => recorded(conn, grant, c.product_id)?,
         };
         if let Some(q) = c.quota {
             if q < used {
@@ -326,7 +326,7 @@ pub fn set_vendor(
         }
     }
     store(conn, grant, choices, &mut |conn, product| {
-        recorded(conn, grant, ProductId(product))
+        recorded(conn, grant, product)
     })?;
     if lowered(&current, choices) {
         clamp_below(conn, grant)?;
@@ -346,7 +346,7 @@ pub fn give(
     choices: &[ProductChoice],
 ) -> ModelResult<()> {
     let allowed = allowances(conn, parent)?;
-    let child_rows = rows_of(conn, &[child.0])?;
+    let child_rows = rows_of(conn, &[child])?;
     for c in choices {
         let Some(a) = allowed.iter().find(|a| a.product_id == c.product_id) else {
             return Err(ModelError::invalid(
@@ -355,7 +355,7 @@ pub fn give(
             ));
         };
         if let (Some(q), Some(left)) = (c.quota, a.remaining) {
-            let used = child_rows.get(&(child.0, c.product_id)).map_or(0, |r| r.1);
+            let used = child_rows.get(&(child, c.product_id)).map_or(0, |r| r.1);
             let left = left.saturating_add(used);
             if q > left {
                 return Err(ModelError::invalid(
@@ -376,7 +376,7 @@ pub fn give(
     Ok(())
 }
 
-fn product_name(conn: &mut DbConnection, id: i64) -> QueryResult<String> {
+fn product_name(conn: &mut DbConnection, id: ProductId) -> QueryResult<String> {
     products::table.find(id).select(products::name).first(conn)
 }
 
@@ -407,7 +407,7 @@ pub fn clamp_below(conn: &mut DbConnection, grant: GrantId) -> QueryResult<usize
             .first(conn)?;
         let Some(parent) = parent else { continue };
         let theirs = choices(conn, GrantId(parent))?;
-        let keep: Vec<i64> = theirs.iter().map(|c| c.product_id).collect();
+        let keep: Vec<ProductId> = theirs.iter().map(|c| c.product_id).collect();
         changed += diesel::delete(
             grant_products::table
                 .filter(grant_products::grant_id.eq(id))
@@ -434,7 +434,7 @@ pub fn clamp_below(conn: &mut DbConnection, grant: GrantId) -> QueryResult<usize
 pub fn products_on_order(
     conn: &mut DbConnection,
     order: crate::domain::OrderId,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<ProductId>> {
     use crate::db::schema::licenses;
     licenses::table
         .filter(licenses::order_id.eq(order.0))

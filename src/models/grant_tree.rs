@@ -27,13 +27,13 @@ pub const MAX_DEPTH: usize = 32;
 /// vendor-made grant (its root).
 #[derive(Debug, Clone)]
 pub struct Path {
-    pub grants: Vec<i64>,
-    pub root: Option<i64>,
+    pub grants: Vec<GrantId>,
+    pub root: Option<GrantId>,
 }
 
 impl Path {
     /// The grants strictly above the first.
-    pub fn ancestors(&self) -> &[i64] {
+    pub fn ancestors(&self) -> &[GrantId] {
         self.grants.get(1..).unwrap_or(&[])
     }
 }
@@ -41,13 +41,13 @@ impl Path {
 /// The path from `grant` to the top of its tree.
 pub fn path(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Path> {
     let mut grants = Vec::new();
-    let mut at = Some(grant.0);
+    let mut at = Some(grant);
     while let Some(id) = at {
         if grants.len() >= MAX_DEPTH || grants.contains(&id) {
             // Too deep or a damaged cycle: no root is reached.
             return Ok(Path { grants, root: None });
         }
-        let row: Option<(Option<i64>, bool)> = manager_grants::table
+        let row: Option<(Option<GrantId>, bool)> = manager_grants::table
             .find(id)
             .select((manager_grants::parent_grant_id, manager_grants::vendor_made))
             .first(conn)
@@ -74,20 +74,20 @@ pub fn path(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Path> {
 
 /// Whether `target` is strictly below `above` (a delegate of it, at any depth).
 pub fn is_below(conn: &mut DbConnection, target: GrantId, above: GrantId) -> QueryResult<bool> {
-    Ok(target != above && path(conn, target)?.ancestors().contains(&above.0))
+    Ok(target != above && path(conn, target)?.ancestors().contains(&above))
 }
 
 /// Every grant derived from `grant` (delegates, grants on orders created through it, and
 /// theirs), parents before children; `grant` itself is not included.
-pub fn descendants(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<i64>> {
-    let mut seen: HashSet<i64> = HashSet::from([grant.0]);
+pub fn descendants(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<GrantId>> {
+    let mut seen: HashSet<GrantId> = HashSet::from([grant]);
     let mut found = Vec::new();
-    let mut level = vec![grant.0];
+    let mut level = vec![grant];
     for _ in 0..MAX_DEPTH {
         if level.is_empty() {
             break;
         }
-        let children: Vec<i64> = manager_grants::table
+        let children: Vec<GrantId> = manager_grants::table
             .filter(manager_grants::parent_grant_id.eq_any(&level))
             .order(manager_grants::id.asc())
             .select(manager_grants::id)
@@ -99,7 +99,7 @@ pub fn descendants(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<i
 }
 
 /// The parent and permissions of a grant.
-fn node(conn: &mut DbConnection, id: i64) -> QueryResult<(Option<i64>, Permissions)> {
+fn node(conn: &mut DbConnection, id: GrantId) -> QueryResult<(Option<GrantId>, Permissions)> {
     manager_grants::table
         .find(id)
         .select((manager_grants::parent_grant_id, Permissions::as_select()))

@@ -21,7 +21,7 @@ pub const MAX_PER_REQUEST: i64 = 5000;
 #[derive(Clone, Debug)]
 pub struct LineInput {
     pub index: usize,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub count: i64,
     pub license_type: Option<String>,
     pub max_activations: Option<i64>,
@@ -41,11 +41,10 @@ pub fn issue(
     is_trial: bool,
     start: NaiveDate,
 ) -> ModelResult<Vec<i64>> {
-    let order_id = order_id.0;
     let mut ids = Vec::new();
     for line in lines {
         let field = |name: &str| format!("line_{}_{name}", line.index);
-        let product = product::find(conn, ProductId(line.product_id))?
+        let product = product::find(conn, line.product_id)?
             .ok_or_else(|| ModelError::invalid(field("product"), "This product does not exist."))?;
         if product.archived_at.is_some() {
             return Err(ModelError::invalid(
@@ -54,7 +53,7 @@ pub fn issue(
             ));
         }
         let parts: Vec<Product> = if product.is_bundle {
-            let parts: Vec<Product> = product::bundle_parts(conn, ProductId(product.id))?
+            let parts: Vec<Product> = product::bundle_parts(conn, product.id)?
                 .into_iter()
                 .map(|(_, p)| p)
                 .collect();
@@ -93,7 +92,7 @@ fn fresh_key(conn: &mut DbConnection) -> QueryResult<String> {
 
 fn issue_one(
     conn: &mut DbConnection,
-    order_id: i64,
+    order_id: OrderId,
     product: &Product,
     line: &LineInput,
     is_trial: bool,
@@ -135,7 +134,7 @@ fn issue_one(
         ))
         .returning(licenses::id)
         .get_result(conn)?;
-    for f in product::features(conn, ProductId(product.id))? {
+    for f in product::features(conn, product.id)? {
         diesel::insert_into(license_features::table)
             .values((
                 license_features::license_id.eq(id),

@@ -15,7 +15,7 @@ use crate::domain::{values, FieldErrors};
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = labels)]
 pub struct Label {
-    pub id: i64,
+    pub id: LabelId,
     pub name: String,
     pub name_norm: String,
     pub colour: String,
@@ -90,7 +90,6 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Label>> {
 }
 
 pub fn find(conn: &mut DbConnection, id: LabelId) -> QueryResult<Option<Label>> {
-    let id = id.0;
     labels::table
         .find(id)
         .select(Label::as_select())
@@ -127,8 +126,7 @@ pub fn update(
     id: LabelId,
     input: &LabelInput,
 ) -> ModelResult<Label> {
-    let id = id.0;
-    let before = find(conn, LabelId(id))?.ok_or(ModelError::NotFound)?;
+    let before = find(conn, id)?.ok_or(ModelError::NotFound)?;
     let after: Label = diesel::update(labels::table.find(id))
         .set((
             labels::name.eq(&input.name),
@@ -152,8 +150,7 @@ pub fn update(
 
 /// Deletes a label and (by cascade) its assignments; returns how many customers had it.
 pub fn delete(conn: &mut DbConnection, actor: &Actor, id: LabelId) -> ModelResult<i64> {
-    let id = id.0;
-    let label = find(conn, LabelId(id))?.ok_or(ModelError::NotFound)?;
+    let label = find(conn, id)?.ok_or(ModelError::NotFound)?;
     let assigned: i64 = customer_labels::table
         .filter(customer_labels::label_id.eq(id))
         .count()
@@ -173,7 +170,6 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: LabelId) -> ModelResul
 
 /// The labels of one customer, by name.
 pub fn for_customer(conn: &mut DbConnection, customer_id: CustomerId) -> QueryResult<Vec<Label>> {
-    let customer_id = customer_id.0;
     labels::table
         .inner_join(customer_labels::table)
         .filter(customer_labels::customer_id.eq(customer_id))
@@ -190,9 +186,7 @@ pub fn assign(
     customer_label: &str,
     label_id: LabelId,
 ) -> ModelResult<bool> {
-    let customer_id = customer_id.0;
-    let label_id = label_id.0;
-    let label = find(conn, LabelId(label_id))?
+    let label = find(conn, label_id)?
         .ok_or_else(|| ModelError::invalid("label_id", "Choose a label from the list."))?;
     let exists: i64 = customer_labels::table
         .filter(customer_labels::customer_id.eq(customer_id))
@@ -226,9 +220,7 @@ pub fn unassign(
     customer_label: &str,
     label_id: LabelId,
 ) -> ModelResult<()> {
-    let customer_id = customer_id.0;
-    let label_id = label_id.0;
-    let label = find(conn, LabelId(label_id))?.ok_or(ModelError::NotFound)?;
+    let label = find(conn, label_id)?.ok_or(ModelError::NotFound)?;
     let removed = diesel::delete(
         customer_labels::table
             .filter(customer_labels::customer_id.eq(customer_id))

@@ -1,5 +1,6 @@
 //! Licenses: keys issued for a product within an order, and their derived status.
 
+use crate::domain::ProductId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -73,11 +74,11 @@ impl Status {
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = licenses)]
 pub struct License {
-    pub id: i64,
+    pub id: LicenseId,
     pub license_key: String,
     pub key_norm: String,
-    pub product_id: i64,
-    pub order_id: i64,
+    pub product_id: ProductId,
+    pub order_id: OrderId,
     pub license_type: String,
     pub enabled: bool,
     pub max_activations: i64,
@@ -135,7 +136,7 @@ impl License {
 #[diesel(table_name = license_features)]
 pub struct LicenseFeature {
     pub id: i64,
-    pub license_id: i64,
+    pub license_id: LicenseId,
     pub code: String,
     pub name: String,
     pub kind: String,
@@ -147,13 +148,12 @@ pub struct LicenseFeature {
 #[diesel(table_name = license_custom_fields)]
 pub struct LicenseCustomField {
     pub id: i64,
-    pub license_id: i64,
+    pub license_id: LicenseId,
     pub name: String,
     pub value: String,
 }
 
 pub fn find(conn: &mut DbConnection, id: LicenseId) -> QueryResult<Option<License>> {
-    let id = id.0;
     licenses::table
         .find(id)
         .select(License::as_select())
@@ -165,7 +165,6 @@ pub fn features(
     conn: &mut DbConnection,
     license_id: LicenseId,
 ) -> QueryResult<Vec<LicenseFeature>> {
-    let license_id = license_id.0;
     license_features::table
         .filter(license_features::license_id.eq(license_id))
         .order(license_features::code.asc())
@@ -177,7 +176,6 @@ pub fn custom_fields(
     conn: &mut DbConnection,
     license_id: LicenseId,
 ) -> QueryResult<Vec<LicenseCustomField>> {
-    let license_id = license_id.0;
     license_custom_fields::table
         .filter(license_custom_fields::license_id.eq(license_id))
         .order(license_custom_fields::name.asc())
@@ -190,8 +188,8 @@ pub fn custom_fields(
 pub struct Filter {
     /// A key or key prefix, with or without dashes, any case.
     pub key: String,
-    pub product_id: Option<i64>,
-    pub order_id: Option<i64>,
+    pub product_id: Option<ProductId>,
+    pub order_id: Option<OrderId>,
     /// "", "active", "inactive", "expired" or "disabled".
     pub status: String,
     pub license_type: String,
@@ -201,7 +199,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn has_product(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+    pub fn has_product(&self, id: impl std::borrow::Borrow<ProductId>) -> bool {
         self.product_id == Some(*id.borrow())
     }
 }
@@ -225,10 +223,10 @@ macro_rules! summary_columns {
 }
 
 type SummaryRow = (
-    i64,
+    LicenseId,
     String,
     String,
-    i64,
+    OrderId,
     String,
     String,
     bool,
@@ -351,7 +349,6 @@ pub fn for_order(
     order_id: OrderId,
     limit: i64,
 ) -> QueryResult<Vec<LicenseSummary>> {
-    let order_id = order_id.0;
     let rows: Vec<SummaryRow> = licenses::table
         .inner_join(orders::table)
         .inner_join(products::table)
@@ -399,10 +396,10 @@ pub fn context(conn: &mut DbConnection, license: &License) -> QueryResult<Licens
 /// A license in a short list (a customer's, an order's).
 #[derive(Debug, Clone)]
 pub struct LicenseSummary {
-    pub id: i64,
+    pub id: LicenseId,
     pub license_key: String,
     pub product_name: String,
-    pub order_id: i64,
+    pub order_id: OrderId,
     pub order_reference: String,
     pub license_type: String,
     pub status: Status,
@@ -423,7 +420,6 @@ pub fn for_customer(
     customer_id: CustomerId,
     limit: i64,
 ) -> QueryResult<Vec<LicenseSummary>> {
-    let customer_id = customer_id.0;
     let rows: Vec<SummaryRow> = licenses::table
         .inner_join(orders::table)
         .inner_join(products::table)

@@ -1,5 +1,6 @@
 //! License events: what happened to a license and its devices, counted by reports.
 
+use crate::domain::DeviceId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -14,8 +15,8 @@ pub use crate::domain::Source;
 #[diesel(table_name = license_events)]
 pub struct LicenseEvent {
     pub id: i64,
-    pub license_id: i64,
-    pub device_id: Option<i64>,
+    pub license_id: LicenseId,
+    pub device_id: Option<DeviceId>,
     pub kind: String,
     pub amount: i64,
     pub at: NaiveDateTime,
@@ -32,12 +33,11 @@ impl LicenseEvent {
 pub fn record(
     conn: &mut DbConnection,
     license_id: LicenseId,
-    device_id: Option<i64>,
+    device_id: Option<DeviceId>,
     kind: &str,
     amount: i64,
     source: Source,
 ) -> QueryResult<()> {
-    let license_id = license_id.0;
     diesel::insert_into(license_events::table)
         .values((
             license_events::license_id.eq(license_id),
@@ -57,7 +57,6 @@ pub fn for_license(
     license_id: LicenseId,
     limit: i64,
 ) -> QueryResult<Vec<LicenseEvent>> {
-    let license_id = license_id.0;
     license_events::table
         .filter(license_events::license_id.eq(license_id))
         .order((license_events::at.desc(), license_events::id.desc()))

@@ -20,7 +20,7 @@ pub const OWNER: &str = "manager";
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = license_managers)]
 pub struct LicenseManager {
-    pub id: i64,
+    pub id: LicenseManagerId,
     pub email: String,
     pub email_norm: String,
     pub name: String,
@@ -34,7 +34,7 @@ pub struct LicenseManager {
 
 impl LicenseManager {
     pub fn manager_id(&self) -> LicenseManagerId {
-        LicenseManagerId(self.id)
+        self.id
     }
 
     /// The fields the audit log may show (never the password hash).
@@ -136,14 +136,18 @@ pub fn set_password(
 /// Voids the manager's outstanding password-reset links (their queued emails are given
 /// up at the end of the transaction): after a password change or "sign out everywhere", an old link must not
 /// set a password.
-fn void_reset_links(conn: &mut DbConnection, manager: i64) -> QueryResult<()> {
+fn void_reset_links(conn: &mut DbConnection, manager: LicenseManagerId) -> QueryResult<()> {
     token::void(conn, Some(Purpose::ManagerReset), OWNER, manager)?;
     Ok(())
 }
 
 /// "Sign out everywhere": ends every session of the manager and voids their
 /// password-reset links, audited.
-pub fn sign_out_everywhere(conn: &mut DbConnection, actor: &Actor, id: i64) -> QueryResult<()> {
+pub fn sign_out_everywhere(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: LicenseManagerId,
+) -> QueryResult<()> {
     session::revoke_all_for(conn, Kind::LicenseManager, id, None)?;
     void_reset_links(conn, id)?;
     audit::record(
@@ -384,13 +388,13 @@ pub fn list(
         .load(conn)?;
     let page = super::Page::from_rows(rows, per_page, |m: &LicenseManager| m.id);
     // The page's order counts in one grouped query.
-    let ids: Vec<i64> = page.rows.iter().map(|m| m.id).collect();
-    let counts: std::collections::HashMap<i64, i64> = manager_grants::table
+    let ids: Vec<LicenseManagerId> = page.rows.iter().map(|m| m.id).collect();
+    let counts: std::collections::HashMap<LicenseManagerId, i64> = manager_grants::table
         .filter(manager_grants::manager_id.eq_any(&ids))
         .filter(manager_grants::invite_state.ne(REVOKED))
         .group_by(manager_grants::manager_id)
         .select((manager_grants::manager_id, diesel::dsl::count_star()))
-        .load::<(i64, i64)>(conn)?
+        .load::<(LicenseManagerId, i64)>(conn)?
         .into_iter()
         .collect();
     let rows = page
@@ -423,7 +427,7 @@ pub fn has_live_grant(conn: &mut DbConnection, manager: LicenseManagerId) -> Que
 }
 
 /// Marks every pending grant of a manager accepted (their password is now set).
-pub fn accept_pending(conn: &mut DbConnection, manager: i64) -> QueryResult<usize> {
+pub fn accept_pending(conn: &mut DbConnection, manager: LicenseManagerId) -> QueryResult<usize> {
     diesel::update(
         manager_grants::table
             .filter(manager_grants::manager_id.eq(manager))

@@ -1,6 +1,7 @@
 //! What staff do to a license: disable and enable, reset it or one device, edit its
 //! terms, delete it. Each is one transaction with its license event and audit row.
 
+use crate::domain::OrderId;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
@@ -16,8 +17,8 @@ use crate::domain::values;
 use crate::domain::DeviceId;
 use crate::domain::LicenseId;
 
-fn load(conn: &mut DbConnection, id: i64) -> ModelResult<License> {
-    license::find(conn, LicenseId(id))?.ok_or(ModelError::NotFound)
+fn load(conn: &mut DbConnection, id: LicenseId) -> ModelResult<License> {
+    license::find(conn, id)?.ok_or(ModelError::NotFound)
 }
 
 /// Disables (every check fails, data kept) or enables (status derived again) a license.
@@ -27,7 +28,6 @@ pub fn set_enabled(
     id: LicenseId,
     enabled: bool,
 ) -> ModelResult<License> {
-    let id = id.0;
     let before = load(conn, id)?;
     if before.enabled == enabled {
         return Ok(before);
@@ -39,7 +39,7 @@ pub fn set_enabled(
         ))
         .execute(conn)?;
     let kind = if enabled { "enabled" } else { "disabled" };
-    license_event::record(conn, LicenseId(id), None, kind, 0, Source::AdminPortal)?;
+    license_event::record(conn, id, None, kind, 0, Source::AdminPortal)?;
     audit::record(
         conn,
         actor,
@@ -85,9 +85,8 @@ impl ResetBy {
 }
 
 pub fn reset_plan(conn: &mut DbConnection, id: LicenseId, by: ResetBy) -> ModelResult<ResetPlan> {
-    let id = id.0;
     let license = load(conn, id)?;
-    let devices = device::active_for_license(conn, LicenseId(id))?;
+    let devices = device::active_for_license(conn, id)?;
     let hardware_ids: Vec<String> = devices::table
         .filter(devices::license_id.eq(id))
         .filter(devices::hardware_id.is_not_null())
@@ -136,7 +135,6 @@ pub fn reset(
     id: LicenseId,
     by: ResetBy,
 ) -> ModelResult<License> {
-    let id = id.0;
     let before = load(conn, id)?;
     let now = super::now();
     let deactivated = diesel::update(
@@ -177,14 +175,7 @@ pub fn reset(
             licenses::updated_at.eq(now),
         ))
         .execute(conn)?;
-    license_event::record(
-        conn,
-        LicenseId(id),
-        None,
-        "reset",
-        deactivated as i64,
-        by.source(),
-    )?;
+    license_event::record(conn, id, None, "reset", deactivated as i64, by.source())?;
     let after = load(conn, id)?;
     audit::record(
         conn,
@@ -205,8 +196,6 @@ pub fn reset_device(
     device_id: DeviceId,
     by: ResetBy,
 ) -> ModelResult<Device> {
-    let license_id = license_id.0;
-    let device_id = device_id.0;
     let license = load(conn, license_id)?;
     let device: Device = devices::table
         .find(device_id)
@@ -238,7 +227,7 @@ pub fn reset_device(
         .execute(conn)?;
     license_event::record(
         conn,
-        LicenseId(license_id),
+        license_id,
         Some(device_id),
         "deactivated",
         0,
@@ -298,7 +287,6 @@ pub fn edit(
     id: LicenseId,
     input: &LicenseEdit,
 ) -> ModelResult<License> {
-    let id = id.0;
     let before = load(conn, id)?;
     if input.seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
@@ -374,8 +362,7 @@ pub fn edit(
 }
 
 /// Deletes a license with its devices, events, features and custom fields.
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: LicenseId) -> ModelResult<i64> {
-    let id = id.0;
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: LicenseId) -> ModelResult<OrderId> {
     let before = load(conn, id)?;
     diesel::delete(licenses::table.find(id)).execute(conn)?;
     audit::record(

@@ -32,8 +32,8 @@ pub const MAX_PER_ORDER: i64 = 10_000;
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = license_users)]
 pub struct LicenseUser {
-    pub id: i64,
-    pub order_id: i64,
+    pub id: LicenseUserId,
+    pub order_id: OrderId,
     pub email: String,
     pub email_norm: String,
     pub first_name: String,
@@ -79,7 +79,7 @@ pub struct UserInput {
 #[derive(Debug, Clone)]
 pub struct UserRow {
     pub user: LicenseUser,
-    pub licenses: Vec<(i64, String)>,
+    pub licenses: Vec<(LicenseId, String)>,
 }
 
 /// The order's license users (oldest first, at most `limit`), each with their licenses.
@@ -90,8 +90,8 @@ pub fn for_order(conn: &mut DbConnection, order: OrderId, limit: i64) -> QueryRe
         .limit(limit)
         .select(LicenseUser::as_select())
         .load(conn)?;
-    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-    let assigned: Vec<(i64, i64, String)> = license_user_assignments::table
+    let ids: Vec<LicenseUserId> = users.iter().map(|u| u.id).collect();
+    let assigned: Vec<(LicenseUserId, LicenseId, String)> = license_user_assignments::table
         .inner_join(licenses::table)
         .filter(license_user_assignments::license_user_id.eq_any(&ids))
         .order(licenses::id.asc())
@@ -204,7 +204,7 @@ pub fn edit(
     input: &UserInput,
     may_set_credentials: bool,
 ) -> ModelResult<LicenseUser> {
-    let before = find_on_order(conn, OrderId(order.id), id)?;
+    let before = find_on_order(conn, order.id, id)?;
     let email_changes = before.email_norm != input.email.normalized();
     if email_changes && before.has_password() && !may_set_credentials {
         return Err(ModelError::invalid(
@@ -225,7 +225,7 @@ pub fn edit(
         ))
         .execute(conn)
         .map_err(|e| unique_as_field(e, "email", EMAIL_TAKEN))?;
-    let after = find_on_order(conn, OrderId(order.id), id)?;
+    let after = find_on_order(conn, order.id, id)?;
     audit::record(
         conn,
         actor,
@@ -246,7 +246,7 @@ pub fn remove(
     order: &Order,
     id: LicenseUserId,
 ) -> ModelResult<LicenseUser> {
-    let user = find_on_order(conn, OrderId(order.id), id)?;
+    let user = find_on_order(conn, order.id, id)?;
     diesel::delete(
         license_user_assignments::table
             .filter(license_user_assignments::license_user_id.eq(user.id)),
@@ -291,9 +291,9 @@ pub fn assign(
     id: LicenseUserId,
     license: LicenseId,
 ) -> ModelResult<(LicenseUser, License)> {
-    let user = find_on_order(conn, OrderId(order.id), id)?;
+    let user = find_on_order(conn, order.id, id)?;
     let license = license_of(conn, order, license)?;
-    lock_license(conn, LicenseId(license.id))?;
+    lock_license(conn, license.id)?;
     if license.max_license_users <= 0 {
         return Err(ModelError::invalid(
             "license_id",
@@ -303,7 +303,7 @@ pub fn assign(
             ),
         ));
     }
-    let taken: Vec<i64> = license_user_assignments::table
+    let taken: Vec<LicenseUserId> = license_user_assignments::table
         .filter(license_user_assignments::license_id.eq(license.id))
         .select(license_user_assignments::license_user_id)
         .load(conn)?;
@@ -376,7 +376,7 @@ pub fn unassign(
     id: LicenseUserId,
     license: LicenseId,
 ) -> ModelResult<(LicenseUser, License)> {
-    let user = find_on_order(conn, OrderId(order.id), id)?;
+    let user = find_on_order(conn, order.id, id)?;
     let license = license_of(conn, order, license)?;
     let n = diesel::delete(
         license_user_assignments::table
@@ -424,7 +424,7 @@ pub fn password_link_sent(
     )
 }
 
-fn store_password(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<()> {
+fn store_password(conn: &mut DbConnection, id: LicenseUserId, hash: &str) -> QueryResult<()> {
     diesel::update(license_users::table.find(id))
         .set((
             license_users::password_hash.eq(Some(hash)),
@@ -444,7 +444,7 @@ pub fn set_password(
     id: LicenseUserId,
     hash: &str,
 ) -> ModelResult<LicenseUser> {
-    let user = find_on_order(conn, OrderId(order.id), id)?;
+    let user = find_on_order(conn, order.id, id)?;
     store_password(conn, user.id, hash)?;
     audit::record(
         conn,

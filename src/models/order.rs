@@ -19,10 +19,10 @@ use crate::domain::OrderId;
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = orders)]
 pub struct Order {
-    pub id: i64,
+    pub id: OrderId,
     pub reference: String,
     pub reference_norm: String,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub is_test: bool,
     pub is_trial: bool,
     pub campaign_params: String,
@@ -44,7 +44,6 @@ impl Order {
 }
 
 pub fn find(conn: &mut DbConnection, id: OrderId) -> QueryResult<Option<Order>> {
-    let id = id.0;
     orders::table
         .find(id)
         .select(Order::as_select())
@@ -52,8 +51,8 @@ pub fn find(conn: &mut DbConnection, id: OrderId) -> QueryResult<Option<Order>> 
         .optional()
 }
 
-fn load(conn: &mut DbConnection, id: i64) -> ModelResult<Order> {
-    find(conn, OrderId(id))?.ok_or(ModelError::NotFound)
+fn load(conn: &mut DbConnection, id: OrderId) -> ModelResult<Order> {
+    find(conn, id)?.ok_or(ModelError::NotFound)
 }
 
 /// Filters of the orders list.
@@ -71,7 +70,7 @@ pub struct Filter {
 /// One row of the orders list.
 #[derive(Debug, Clone)]
 pub struct OrderListRow {
-    pub id: i64,
+    pub id: OrderId,
     pub reference: String,
     pub is_test: bool,
     pub is_trial: bool,
@@ -166,7 +165,7 @@ pub fn list(
         }
     }
     type Row = (
-        i64,
+        OrderId,
         String,
         bool,
         bool,
@@ -177,8 +176,8 @@ pub fn list(
     );
     let found: Vec<Row> = query.load(conn)?;
     let page = Page::from_rows(found, per_page, |r| r.0);
-    let ids: Vec<i64> = page.rows.iter().map(|r| r.0).collect();
-    let counts: Vec<(i64, i64)> = licenses::table
+    let ids: Vec<OrderId> = page.rows.iter().map(|r| r.0).collect();
+    let counts: Vec<(OrderId, i64)> = licenses::table
         .filter(licenses::order_id.eq_any(&ids))
         .group_by(licenses::order_id)
         .select((licenses::order_id, diesel::dsl::count_star()))
@@ -214,7 +213,7 @@ pub fn list(
 /// An order in a short list.
 #[derive(Queryable, Debug, Clone)]
 pub struct OrderBrief {
-    pub id: i64,
+    pub id: OrderId,
     pub reference: String,
     pub is_test: bool,
     pub is_trial: bool,
@@ -227,7 +226,6 @@ pub fn for_customer(
     customer_id: CustomerId,
     limit: i64,
 ) -> QueryResult<Vec<OrderBrief>> {
-    let customer_id = customer_id.0;
     orders::table
         .filter(orders::customer_id.eq(customer_id))
         .order((orders::created_at.desc(), orders::id.desc()))
@@ -247,9 +245,9 @@ fn resolve_customer(
     conn: &mut DbConnection,
     actor: &Actor,
     choice: &CustomerChoice,
-) -> ModelResult<Option<i64>> {
+) -> ModelResult<Option<CustomerId>> {
     if let CustomerChoice::Existing(id) = choice {
-        return Ok(Some(id.0));
+        return Ok(Some(*id));
     }
     let CustomerChoice::Email {
         email,
@@ -338,13 +336,7 @@ pub fn create(
         .returning(orders::all_columns)
         .get_result(conn)
         .map_err(|e| unique_as_field(e, "reference", REFERENCE_TAKEN))?;
-    let issued = issue::issue(
-        conn,
-        OrderId(order.id),
-        &input.lines,
-        input.is_trial,
-        now.date(),
-    )?;
+    let issued = issue::issue(conn, order.id, &input.lines, input.is_trial, now.date())?;
     let mut after = order.audit_view();
     after["licenses"] = json!(issued.len());
     audit::record(
@@ -364,15 +356,8 @@ pub fn issue_more(
     id: OrderId,
     lines: &[LineInput],
 ) -> ModelResult<usize> {
-    let id = id.0;
     let order = load(conn, id)?;
-    let issued = issue::issue(
-        conn,
-        OrderId(id),
-        lines,
-        order.is_trial,
-        super::now().date(),
-    )?;
+    let issued = issue::issue(conn, id, lines, order.is_trial, super::now().date())?;
     diesel::update(orders::table.find(id))
         .set(orders::updated_at.eq(super::now()))
         .execute(conn)?;
@@ -405,7 +390,6 @@ pub fn edit(
     id: OrderId,
     input: &OrderEdit,
 ) -> ModelResult<Order> {
-    let id = id.0;
     let before = load(conn, id)?;
     if input.seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
@@ -444,7 +428,6 @@ pub fn set_customer(
     id: OrderId,
     choice: &CustomerChoice,
 ) -> ModelResult<Order> {
-    let id = id.0;
     let before = load(conn, id)?;
     let customer_id = resolve_customer(conn, actor, choice)?;
     let after: Order = diesel::update(orders::table.find(id))
@@ -467,7 +450,6 @@ pub fn set_customer(
 
 /// How many licenses an order holds (an index range on `licenses.order_id`).
 pub fn license_count(conn: &mut DbConnection, id: OrderId) -> QueryResult<i64> {
-    let id = id.0;
     licenses::table
         .filter(licenses::order_id.eq(id))
         .count()
@@ -482,7 +464,6 @@ pub fn delete(
     id: OrderId,
     typed_reference: &str,
 ) -> ModelResult<i64> {
-    let id = id.0;
     let before = load(conn, id)?;
     if typed_reference.trim() != before.reference {
         return Err(ModelError::invalid(
@@ -490,7 +471,7 @@ pub fn delete(
             format!("Type {} exactly to confirm.", before.reference),
         ));
     }
-    let licenses = license_count(conn, OrderId(id))?;
+    let licenses = license_count(conn, id)?;
     diesel::delete(orders::table.find(id)).execute(conn)?;
     let mut view = before.audit_view();
     view["licenses"] = json!(licenses);

@@ -32,7 +32,7 @@ pub fn license_type_label(t: &str) -> &'static str {
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = products)]
 pub struct Product {
-    pub id: i64,
+    pub id: ProductId,
     pub name: String,
     pub name_norm: String,
     pub code: String,
@@ -75,7 +75,7 @@ impl Product {
 #[diesel(table_name = product_features)]
 pub struct Feature {
     pub id: i64,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub code: String,
     pub name: String,
     pub kind: String,
@@ -87,7 +87,7 @@ pub struct Feature {
 #[diesel(table_name = product_custom_fields)]
 pub struct CustomField {
     pub id: i64,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub name: String,
     pub default_value: String,
     pub created_at: NaiveDateTime,
@@ -155,7 +155,6 @@ impl ProductInput {
 const CODE_TAKEN: &str = "Another product has this code.";
 
 pub fn find(conn: &mut DbConnection, id: ProductId) -> QueryResult<Option<Product>> {
-    let id = id.0;
     products::table
         .find(id)
         .select(Product::as_select())
@@ -163,8 +162,8 @@ pub fn find(conn: &mut DbConnection, id: ProductId) -> QueryResult<Option<Produc
         .optional()
 }
 
-pub(super) fn load(conn: &mut DbConnection, id: i64) -> ModelResult<Product> {
-    find(conn, ProductId(id))?.ok_or(ModelError::NotFound)
+pub(super) fn load(conn: &mut DbConnection, id: ProductId) -> ModelResult<Product> {
+    find(conn, id)?.ok_or(ModelError::NotFound)
 }
 
 /// Every product by name (a vendor has tens, not millions), archived last.
@@ -210,7 +209,6 @@ pub fn update(
     id: ProductId,
     input: &ProductInput,
 ) -> ModelResult<Product> {
-    let id = id.0;
     let before = load(conn, id)?;
     if input.seen_updated_at != Some(before.updated_at) {
         return Err(ModelError::Conflict(
@@ -218,7 +216,7 @@ pub fn update(
                 .to_owned(),
         ));
     }
-    if before.is_bundle && !input.is_bundle && !bundle_parts(conn, ProductId(id))?.is_empty() {
+    if before.is_bundle && !input.is_bundle && !bundle_parts(conn, id)?.is_empty() {
         return Err(ModelError::invalid(
             "is_bundle",
             "Remove the bundle's products first.",
@@ -247,14 +245,13 @@ pub fn update(
 }
 
 pub fn has_licenses(conn: &mut DbConnection, id: ProductId) -> QueryResult<bool> {
-    let id = id.0;
     diesel::select(diesel::dsl::exists(
         licenses::table.filter(licenses::product_id.eq(id)),
     ))
     .get_result(conn)
 }
 
-fn is_in_a_bundle(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+fn is_in_a_bundle(conn: &mut DbConnection, id: ProductId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         bundle_items::table.filter(bundle_items::product_id.eq(id)),
     ))
@@ -268,7 +265,6 @@ pub fn set_archived(
     id: ProductId,
     archived: bool,
 ) -> ModelResult<Product> {
-    let id = id.0;
     let before = load(conn, id)?;
     let now = super::now();
     diesel::update(products::table.find(id))
@@ -298,9 +294,8 @@ pub fn set_archived(
 
 /// Deletes a product that has no licenses and is in no bundle; otherwise archive it.
 pub fn delete(conn: &mut DbConnection, actor: &Actor, id: ProductId) -> ModelResult<()> {
-    let id = id.0;
     let before = load(conn, id)?;
-    if has_licenses(conn, ProductId(id))? {
+    if has_licenses(conn, id)? {
         return Err(ModelError::refused(
             "product_has_licenses",
             "This product has licenses: archive it instead.".to_owned(),
@@ -324,7 +319,6 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: ProductId) -> ModelRes
 }
 
 pub fn features(conn: &mut DbConnection, product_id: ProductId) -> QueryResult<Vec<Feature>> {
-    let product_id = product_id.0;
     product_features::table
         .filter(product_features::product_id.eq(product_id))
         .order(product_features::code.asc())
@@ -336,7 +330,6 @@ pub fn custom_fields(
     conn: &mut DbConnection,
     product_id: ProductId,
 ) -> QueryResult<Vec<CustomField>> {
-    let product_id = product_id.0;
     product_custom_fields::table
         .filter(product_custom_fields::product_id.eq(product_id))
         .order(product_custom_fields::name.asc())
@@ -349,7 +342,6 @@ pub fn bundle_parts(
     conn: &mut DbConnection,
     bundle_id: ProductId,
 ) -> QueryResult<Vec<(i64, Product)>> {
-    let bundle_id = bundle_id.0;
     bundle_items::table
         .inner_join(products::table.on(products::id.eq(bundle_items::product_id)))
         .filter(bundle_items::bundle_id.eq(bundle_id))

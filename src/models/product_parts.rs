@@ -17,7 +17,6 @@ pub fn add_feature(
     product_id: ProductId,
     (code, name, kind, max): (String, String, &'static str, Option<i64>),
 ) -> ModelResult<()> {
-    let product_id = product_id.0;
     let product = load(conn, product_id)?;
     diesel::insert_into(product_features::table)
         .values((
@@ -52,7 +51,6 @@ pub fn remove_feature(
     product_id: ProductId,
     feature_id: i64,
 ) -> ModelResult<()> {
-    let product_id = product_id.0;
     let product = load(conn, product_id)?;
     let feature: Feature = product_features::table
         .find(feature_id)
@@ -78,7 +76,6 @@ pub fn add_custom_field(
     product_id: ProductId,
     (name, default): (String, String),
 ) -> ModelResult<()> {
-    let product_id = product_id.0;
     let product = load(conn, product_id)?;
     diesel::insert_into(product_custom_fields::table)
         .values((
@@ -111,7 +108,6 @@ pub fn remove_custom_field(
     product_id: ProductId,
     field_id: i64,
 ) -> ModelResult<()> {
-    let product_id = product_id.0;
     let product = load(conn, product_id)?;
     let field: CustomField = product_custom_fields::table
         .find(field_id)
@@ -138,8 +134,6 @@ pub fn add_bundle_part(
     bundle_id: ProductId,
     part_id: ProductId,
 ) -> ModelResult<()> {
-    let part_id = part_id.0;
-    let bundle_id = bundle_id.0;
     let bundle = load(conn, bundle_id)?;
     if !bundle.is_bundle {
         return Err(ModelError::refused(
@@ -148,7 +142,7 @@ pub fn add_bundle_part(
                 .to_owned(),
         ));
     }
-    let part = find(conn, ProductId(part_id))?
+    let part = find(conn, part_id)?
         .ok_or_else(|| ModelError::invalid("part_id", "Choose a product from the list."))?;
     if part.id == bundle.id || part.is_bundle {
         return Err(ModelError::invalid(
@@ -179,9 +173,8 @@ pub fn remove_bundle_part(
     bundle_id: ProductId,
     item_id: i64,
 ) -> ModelResult<()> {
-    let bundle_id = bundle_id.0;
     let bundle = load(conn, bundle_id)?;
-    let (_, part) = bundle_parts(conn, ProductId(bundle_id))?
+    let (_, part) = bundle_parts(conn, bundle_id)?
         .into_iter()
         .find(|(i, _)| *i == item_id)
         .ok_or(ModelError::NotFound)?;

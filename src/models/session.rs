@@ -52,11 +52,12 @@ pub struct Timeouts {
 pub fn create(
     conn: &mut DbConnection,
     kind: Kind,
-    user_id: i64,
+    user_id: impl Into<i64>,
     ip: &str,
     user_agent: &str,
     timeouts: Timeouts,
 ) -> QueryResult<String> {
+    let user_id: i64 = user_id.into();
     let token = random_token();
     let now = super::now();
     let absolute =
@@ -128,9 +129,10 @@ pub fn revoke(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
 pub fn revoke_all_for(
     conn: &mut DbConnection,
     kind: Kind,
-    user_id: i64,
+    user_id: impl Into<i64>,
     keep: Option<i64>,
 ) -> QueryResult<usize> {
+    let user_id: i64 = user_id.into();
     diesel::update(
         sessions::table
             .filter(sessions::kind.eq(kind.as_str()))

@@ -14,7 +14,7 @@ use crate::domain::{EmailAddress, Role, StaffId};
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = staff_users)]
 pub struct StaffUser {
-    pub id: i64,
+    pub id: StaffId,
     pub email: String,
     pub email_norm: String,
     pub name: String,
@@ -28,7 +28,7 @@ pub struct StaffUser {
 
 impl StaffUser {
     pub fn staff_id(&self) -> StaffId {
-        StaffId(self.id)
+        self.id
     }
 
     /// The stored role; an unknown value (never written by Keyfold) grants the least.
@@ -59,7 +59,7 @@ pub fn find_by_email(conn: &mut DbConnection, email_norm: &str) -> QueryResult<O
 }
 
 /// Every staff user as (id, email), by email, for a select box.
-pub fn options(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
+pub fn options(conn: &mut DbConnection) -> QueryResult<Vec<(StaffId, String)>> {
     staff_users::table
         .order(staff_users::email_norm.asc())
         .limit(1000)
@@ -157,7 +157,7 @@ pub fn set_password(
     )
 }
 
-fn other_active_admins(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+fn other_active_admins(conn: &mut DbConnection, id: StaffId) -> QueryResult<i64> {
     staff_users::table
         .filter(staff_users::role.eq(Role::Admin.as_str()))
         .filter(staff_users::active.eq(true))

@@ -51,9 +51,10 @@ pub fn issue(
     conn: &mut DbConnection,
     purpose: Purpose,
     owner_kind: &str,
-    owner_id: i64,
+    owner_id: impl Into<i64>,
     valid_for: Duration,
 ) -> QueryResult<String> {
+    let owner_id: i64 = owner_id.into();
     issue_full(conn, purpose, owner_kind, owner_id, valid_for).map(|t| t.raw)
 }
 
@@ -70,9 +71,10 @@ pub fn issue_full(
     conn: &mut DbConnection,
     purpose: Purpose,
     owner_kind: &str,
-    owner_id: i64,
+    owner_id: impl Into<i64>,
     valid_for: Duration,
 ) -> QueryResult<Issued> {
+    let owner_id: i64 = owner_id.into();
     let now = super::now();
     void(conn, Some(purpose), owner_kind, owner_id)?;
     let raw = random_token();
@@ -102,8 +104,9 @@ pub fn void(
     conn: &mut DbConnection,
     purpose: Option<Purpose>,
     owner_kind: &str,
-    owner_id: i64,
+    owner_id: impl Into<i64>,
 ) -> QueryResult<usize> {
+    let owner_id: i64 = owner_id.into();
     let q = tokens::table
         .filter(tokens::owner_kind.eq(owner_kind))
         .filter(tokens::owner_id.eq(owner_id))
@@ -122,8 +125,9 @@ pub fn has_live(
     conn: &mut DbConnection,
     purpose: Purpose,
     owner_kind: &str,
-    owner_id: i64,
+    owner_id: impl Into<i64>,
 ) -> QueryResult<bool> {
+    let owner_id: i64 = owner_id.into();
     diesel::select(diesel::dsl::exists(
         tokens::table
             .filter(tokens::purpose.eq(purpose.as_str()))
@@ -140,8 +144,9 @@ pub fn last_issued(
     conn: &mut DbConnection,
     purpose: Purpose,
     owner_kind: &str,
-    owner_id: i64,
+    owner_id: impl Into<i64>,
 ) -> QueryResult<Option<NaiveDateTime>> {
+    let owner_id: i64 = owner_id.into();
     tokens::table
         .filter(tokens::purpose.eq(purpose.as_str()))
         .filter(tokens::owner_kind.eq(owner_kind))

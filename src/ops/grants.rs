@@ -6,6 +6,7 @@
 use super::grant_mail::{fresh_invite, queue_granted, queue_invite};
 use super::Reach;
 use crate::db::DbConnection;
+use crate::domain::ProductId;
 use crate::domain::{GrantId, OrderId, Permissions};
 use crate::mail::Mailer;
 use crate::models::audit::Actor;
@@ -72,7 +73,7 @@ pub fn rows(
                 if r.state == InviteState::Revoked {
                     continue;
                 }
-                let below = grant_tree::is_below(conn, GrantId(r.grant.id), g.grant_id())?;
+                let below = grant_tree::is_below(conn, r.grant.id, g.grant_id())?;
                 out.push((r, below));
             }
         }
@@ -82,7 +83,7 @@ pub fn rows(
 
 /// A product a new grant may be given.
 pub struct ProductOffer {
-    pub product_id: i64,
+    pub product_id: ProductId,
     /// The name, with what is left of the giver's quota when they have one.
     pub name: String,
     /// Ticked on a fresh form.
@@ -131,7 +132,7 @@ fn reachable(
     let order_row = reach.order(conn, order)?;
     let (target, manager) = grant::find_on_order(conn, order, id)?;
     if let Reach::Manager(g) = reach {
-        if target.manager_id == g.manager_id().0 {
+        if target.manager_id == g.manager_id() {
             return Err(ModelError::refused(
                 "own_grant",
                 "You cannot change or remove your own permissions.".to_owned(),
@@ -171,7 +172,7 @@ pub fn add(
             link: queue_invite(conn, mailer, &manager, &order, &grant)?,
         }
     };
-    Ok((GrantId(grant.id), added))
+    Ok((grant.id, added))
 }
 
 /// Changes a grant's permissions (and products); lowering them takes the same from the

@@ -9,7 +9,7 @@
 use serde_json::json;
 
 use crate::db::DbConnection;
-use crate::domain::{CustomerId, GrantId, ProductId};
+use crate::domain::{GrantId, ProductId};
 use crate::models::audit::{self, Actor, Entry};
 use crate::models::grant::GrantedOrder;
 use crate::models::grant_change;
@@ -23,7 +23,7 @@ use crate::models::{ModelError, ModelResult};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortalLine {
     pub index: usize,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub count: i64,
 }
 
@@ -55,7 +55,7 @@ fn charge(
     let mut inputs = Vec::new();
     for line in lines {
         let field = format!("line_{}_product", line.index);
-        let p = product::find(conn, ProductId(line.product_id))?
+        let p = product::find(conn, line.product_id)?
             .filter(|p| p.archived_at.is_none())
             .ok_or_else(|| ModelError::invalid(&field, "You may not issue this product."))?;
         if p.is_bundle != (kind == Kind::Bundle) {
@@ -73,7 +73,7 @@ fn charge(
         }
         // A bundle line creates one license per product in the bundle.
         let parts = if p.is_bundle {
-            (product::bundle_parts(conn, ProductId(p.id))?.len() as i64).max(1)
+            (product::bundle_parts(conn, p.id)?.len() as i64).max(1)
         } else {
             1
         };
@@ -88,7 +88,7 @@ fn charge(
                 format!("At most {MAX_PER_REQUEST} licenses at a time."),
             ));
         }
-        let root = grant_products::charge(conn, grant, ProductId(p.id), licenses, &field)?;
+        let root = grant_products::charge(conn, grant, p.id, licenses, &field)?;
         inputs.push(LineInput {
             index: line.index,
             product_id: p.id,
@@ -97,7 +97,7 @@ fn charge(
             max_activations: None,
             validity_days: None,
             maintenance_days: None,
-            charged_to: Some((root, ProductId(p.id))),
+            charged_to: Some((root, p.id)),
         });
     }
     if inputs.is_empty() {
@@ -134,7 +134,7 @@ pub fn create_order(
     let input = NewOrder {
         reference: String::new(),
         customer: match source.customer_id {
-            Some(c) => CustomerChoice::Existing(CustomerId(c)),
+            Some(c) => CustomerChoice::Existing(c),
             None => CustomerChoice::None,
         },
         is_test: source.is_test,

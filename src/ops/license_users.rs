@@ -27,7 +27,7 @@ pub fn list(
     order: OrderId,
 ) -> ModelResult<(Order, Vec<UserRow>)> {
     let order = reach.order(conn, order)?;
-    let rows = license_user::for_order(conn, OrderId(order.id), LIST_LIMIT)?;
+    let rows = license_user::for_order(conn, order.id, LIST_LIMIT)?;
     Ok((order, rows))
 }
 
@@ -52,12 +52,12 @@ pub fn of_license(
     let l = reach.license(conn, license)?;
     Ok((
         license_user::for_license(conn, license)?,
-        license_user::for_order(conn, OrderId(l.order_id), LIST_LIMIT)?,
+        license_user::for_order(conn, l.order_id, LIST_LIMIT)?,
     ))
 }
 
 fn order_id(order: &Order) -> OrderId {
-    OrderId(order.id)
+    order.id
 }
 
 pub fn add(
@@ -103,7 +103,7 @@ fn license_and_order(
     license: LicenseId,
 ) -> ModelResult<(License, Order)> {
     let l = reach.license(conn, license)?;
-    let order = order::find(conn, OrderId(l.order_id))?.ok_or(ModelError::NotFound)?;
+    let order = order::find(conn, l.order_id)?.ok_or(ModelError::NotFound)?;
     Ok((l, order))
 }
 

@@ -58,7 +58,7 @@ pub fn of_order(
     reach.order(conn, order)?;
     let filter = license::Filter {
         key: key.to_owned(),
-        order_id: Some(order.0),
+        order_id: Some(order),
         ..license::Filter::default()
     };
     Ok(license::list(conn, &filter, before, per_page)?)

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::Reach;
 use crate::db::schema::audit_log;
 use crate::db::DbConnection;
-use crate::domain::{CustomerId, OrderId, Source};
+use crate::domain::{OrderId, Source};
 use crate::models::audit::AuditRow;
 use crate::models::customer::{self, Customer};
 use crate::models::order::Order;
@@ -20,7 +20,7 @@ pub fn with_customer(
 ) -> ModelResult<(Order, Option<Customer>)> {
     let order = reach.order(conn, id)?;
     let customer = match order.customer_id {
-        Some(c) => customer::find(conn, CustomerId(c))?,
+        Some(c) => customer::find(conn, c)?,
         None => None,
     };
     Ok((order, customer))

@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use super::Reach;
 use crate::db::schema::manager_grants;
 use crate::db::DbConnection;
-use crate::domain::{GrantId, LicenseManagerId, LicenseUserId, OrderId};
 use crate::mail::{outbox, LinkKind, Mailer};
 use crate::models::audit::{self, Actor, Entry};
 use crate::models::grant::Grant;
@@ -37,7 +36,7 @@ pub fn resend_link(
                     "This invite's order no longer exists.".to_owned(),
                 )
             })?;
-            let order = order::find(conn, OrderId(order_id))?.ok_or_else(|| {
+            let order = order::find(conn, order_id)?.ok_or_else(|| {
                 ModelError::refused(
                     "order_gone",
                     "The order of this invite no longer exists.".to_owned(),
@@ -55,19 +54,11 @@ pub fn resend_link(
                         "This person no longer manages the order of this invite.".to_owned(),
                     )
                 })?;
-            super::grants::resend_invite(
-                conn,
-                mailer,
-                actor,
-                reach,
-                OrderId(order.id),
-                GrantId(grant.id),
-            )
-            .map(|_| ())
+            super::grants::resend_invite(conn, mailer, actor, reach, order.id, grant.id).map(|_| ())
         }
         Some(LinkKind::Reset) => {
-            let manager = license_manager::find(conn, LicenseManagerId(manager_id()?))?
-                .ok_or(ModelError::NotFound)?;
+            let manager =
+                license_manager::find(conn, manager_id()?)?.ok_or(ModelError::NotFound)?;
             if !manager.enabled {
                 return Err(ModelError::refused(
                     "manager_disabled",
@@ -94,21 +85,14 @@ pub fn resend_link(
                     "This email's license user no longer exists.".to_owned(),
                 ));
             };
-            let order = order::find(conn, OrderId(order_id))?.ok_or_else(|| {
+            let order = order::find(conn, order_id)?.ok_or_else(|| {
                 ModelError::refused(
                     "order_gone",
                     "The order of this email no longer exists.".to_owned(),
                 )
             })?;
-            super::license_users::send_password_link(
-                conn,
-                mailer,
-                actor,
-                reach,
-                OrderId(order.id),
-                LicenseUserId(user),
-            )
-            .map(|_| ())
+            super::license_users::send_password_link(conn, mailer, actor, reach, order.id, user)
+                .map(|_| ())
         }
         None => {
             outbox::requeue_copy(conn, mailer, row)?;

@@ -49,7 +49,7 @@ impl Reach {
     /// A license within reach (on an order within reach).
     pub fn license(&self, conn: &mut DbConnection, id: LicenseId) -> ModelResult<License> {
         match license::find(conn, id)? {
-            Some(l) if self.covers(OrderId(l.order_id)) => Ok(l),
+            Some(l) if self.covers(l.order_id) => Ok(l),
             _ => Err(ModelError::NotFound),
         }
     }

@@ -3,6 +3,7 @@
 //! customers, orders (some test, some trial), licenses of every type and status, devices
 //! and license events over the last 90 days, and one staff user per role.
 
+use crate::domain::ProductId;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use rand::prelude::*;
@@ -744,15 +745,14 @@ pub fn seed_managers(
     // On the first order: every product on it with a quota of 10 licenses, and the
     // bundle (2 licenses' worth) for Create bundle order.
     use crate::models::grant_products::{self, ProductChoice};
-    let mut allowed: Vec<ProductChoice> =
-        grant_products::products_on_order(conn, OrderId(first.id))?
-            .into_iter()
-            .map(|product_id| ProductChoice {
-                product_id,
-                quota: Some(10),
-            })
-            .collect();
-    let bundles: Vec<i64> = products::table
+    let mut allowed: Vec<ProductChoice> = grant_products::products_on_order(conn, first.id)?
+        .into_iter()
+        .map(|product_id| ProductChoice {
+            product_id,
+            quota: Some(10),
+        })
+        .collect();
+    let bundles: Vec<ProductId> = products::table
         .filter(products::is_bundle.eq(true))
         .select(products::id)
         .load(conn)?;
@@ -774,7 +774,7 @@ pub fn seed_managers(
             permissions,
             products,
         };
-        grants::add(conn, mailer, &actor, &STAFF, OrderId(order.id), &input)?;
+        grants::add(conn, mailer, &actor, &STAFF, order.id, &input)?;
     }
     let invited = NewGrant {
         email: email(DEMO_INVITED.0)?,
@@ -785,20 +785,15 @@ pub fn seed_managers(
     // Lee invited them (a delegate below Lee's grant, which Lee may change or remove).
     let lee_account =
         license_manager::find_by_email(conn, lee.normalized())?.ok_or(ModelError::NotFound)?;
-    let lee_grant = grant::check(
-        conn,
-        crate::domain::LicenseManagerId(lee_account.id),
-        OrderId(first.id),
-        None,
-    )?
-    .map_err(|_| ModelError::NotFound)?;
+    let lee_grant =
+        grant::check(conn, lee_account.id, first.id, None)?.map_err(|_| ModelError::NotFound)?;
     let lee_actor = Actor::license_manager(lee_account.id, &lee_account.email, None);
     let invite_link = match grants::add(
         conn,
         mailer,
         &lee_actor,
         &Reach::Manager(lee_grant),
-        OrderId(first.id),
+        first.id,
         &invited,
     )?
     .1

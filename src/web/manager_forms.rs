@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::domain::{values, EmailAddress, FieldErrors, Permission, Permissions};
+use crate::domain::{values, EmailAddress, FieldErrors, Permission, Permissions, ProductId};
 use crate::models::grant_change::NewGrant;
 use crate::models::grant_products::{ProductChoice, MAX_QUOTA};
 
@@ -120,6 +120,7 @@ impl ProductsForm {
                 .parse::<i64>()
                 .ok()
                 .filter(|n| *n > 0)
+                .map(ProductId)
                 .ok_or_else(|| "Choose products from the list.".to_owned())
         };
         let mut choices: Vec<ProductChoice> = Vec::new();
@@ -150,7 +151,7 @@ impl ProductsForm {
     }
 
     /// Whether product `id` is ticked on a re-rendered form (`default` on a fresh one).
-    pub fn ticked(&self, id: &i64, default: bool) -> bool {
+    pub fn ticked(&self, id: &ProductId, default: bool) -> bool {
         if self.products_shown.is_none() {
             return default;
         }
@@ -158,7 +159,7 @@ impl ProductsForm {
     }
 
     /// The quota typed for product `id`, as typed.
-    pub fn quota_of(&self, id: &i64) -> String {
+    pub fn quota_of(&self, id: &ProductId) -> String {
         self.quota_product
             .iter()
             .zip(&self.quota)

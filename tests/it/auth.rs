@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use keyfold::db::schema::{login_attempts, sessions, staff_users};
-use keyfold::domain::{Role, StaffId};
+use keyfold::domain::Role;
 use keyfold::models::audit::{self, Actor};
 use keyfold::models::staff;
 
@@ -25,8 +25,8 @@ async fn sign_in_reaches_the_orders_page_and_is_audited() {
     let mut conn = app.conn();
     let audited = audit::latest_of_action(&mut conn, "staff.signed_in", 5).unwrap();
     assert_eq!(audited.len(), 1);
-    assert_eq!(audited[0].actor_id, Some(user.id));
-    let after = staff::find(&mut conn, StaffId(user.id)).unwrap().unwrap();
+    assert_eq!(audited[0].actor_id, Some(user.id.into()));
+    let after = staff::find(&mut conn, user.id).unwrap().unwrap();
     assert!(after.last_sign_in_at.is_some());
 }
 
@@ -118,13 +118,7 @@ async fn a_disabled_user_cannot_sign_in() {
     let app = TestApp::spawn().await;
     app.create_staff("admin@example.com", Role::Admin);
     let user = app.create_staff("sam@example.com", Role::Support);
-    staff::set_active(
-        &mut app.conn(),
-        &Actor::system("test"),
-        StaffId(user.id),
-        false,
-    )
-    .unwrap();
+    staff::set_active(&mut app.conn(), &Actor::system("test"), user.id, false).unwrap();
     let r = app.sign_in("sam@example.com", PASSWORD).await;
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("disabled"));
@@ -190,7 +184,7 @@ async fn disabling_a_user_ends_their_session_on_the_next_request() {
     staff::set_active(
         &mut app.conn(),
         &Actor::staff(admin.id, &admin.email, None),
-        StaffId(sam.id),
+        sam.id,
         false,
     )
     .unwrap();
@@ -638,7 +632,7 @@ async fn the_last_active_admin_cannot_be_demoted_or_disabled() {
     let manager = app.create_staff("manager@example.com", Role::Manager);
     let system = Actor::system("test");
     let mut conn = app.conn();
-    let id = StaffId(first.id);
+    let id = first.id;
     assert!(staff::set_role(&mut conn, &system, id, Role::Manager).is_err());
     assert!(staff::set_active(&mut conn, &system, id, false).is_err());
     assert_eq!(
@@ -647,7 +641,7 @@ async fn the_last_active_admin_cannot_be_demoted_or_disabled() {
     );
     // Nobody changes their own role.
     let as_first = Actor::staff(first.id, &first.email, None);
-    assert!(staff::set_role(&mut conn, &as_first, StaffId(manager.id), Role::Admin).is_ok());
+    assert!(staff::set_role(&mut conn, &as_first, manager.id, Role::Admin).is_ok());
     assert!(staff::set_role(&mut conn, &as_first, id, Role::Support).is_err());
     // With a second admin, the first may be demoted by someone else.
     assert_eq!(
@@ -657,7 +651,7 @@ async fn the_last_active_admin_cannot_be_demoted_or_disabled() {
         Role::Support
     );
     // Now the former manager is the last admin.
-    assert!(staff::set_active(&mut conn, &system, StaffId(manager.id), false).is_err());
+    assert!(staff::set_active(&mut conn, &system, manager.id, false).is_err());
 }
 
 #[tokio::test]
@@ -671,7 +665,7 @@ async fn a_role_change_applies_on_the_next_request() {
     staff::set_role(
         &mut app.conn(),
         &Actor::system("test"),
-        StaffId(user.id),
+        user.id,
         Role::ReadOnly,
     )
     .unwrap();

@@ -114,7 +114,7 @@ async fn browser_a_manager_adds_a_license_user_who_sets_a_password_through_the_e
     let m = app.create_license_manager("una@customer.example");
     crate::portal_orders::set_grant(
         &app,
-        m.id,
+        m.id.into(),
         order,
         Permissions::from_iter([
             Permission::ManageLicenseUsers,

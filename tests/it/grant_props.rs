@@ -360,7 +360,7 @@ impl Case<'_> {
         for (id, shape) in &before {
             if after.get(id) != Some(shape) {
                 prop_assert!(
-                    below.contains(id),
+                    below.contains(&GrantId(*id)),
                     "{:?} through grant {} changed grant {}, which is not below it",
                     step,
                     by,
@@ -372,7 +372,7 @@ impl Case<'_> {
     }
 
     fn act(&mut self, step: &Step) {
-        let staff = Actor::staff(1, "staff@vendor.example", None);
+        let staff = Actor::staff(keyfold::domain::StaffId(1), "staff@vendor.example", None);
         match step.clone() {
             Step::StaffAdd {
                 who,
@@ -445,9 +445,7 @@ impl Case<'_> {
                 let Some(m) = license_manager::find_by_email(self.conn, &email).unwrap() else {
                     return;
                 };
-                self.tx(|conn| {
-                    license_manager::set_enabled(conn, &staff, LicenseManagerId(m.id), on)
-                });
+                self.tx(|conn| license_manager::set_enabled(conn, &staff, m.id, on));
             }
             Step::Invite {
                 by,
@@ -526,7 +524,7 @@ impl Case<'_> {
                 if let Some((o, _)) =
                     self.tx(|conn| issuing::create_order(conn, &g, &actor, &lines, kind))
                 {
-                    self.orders.push(o.id);
+                    self.orders.push(o.id.into());
                     let id: i64 = manager_grants::table
                         .filter(manager_grants::order_id.eq(o.id))
                         .select(manager_grants::id)
@@ -759,7 +757,7 @@ fn prove(cases: u32) {
             .enumerate()
             .map(|(index, p)| keyfold::models::issue::LineInput {
                 index,
-                product_id: *p,
+                product_id: keyfold::domain::ProductId(*p),
                 count: 1,
                 license_type: None,
                 max_activations: None,

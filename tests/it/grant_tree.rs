@@ -90,7 +90,7 @@ async fn tree() -> Tree {
     Tree {
         app,
         order,
-        product,
+        product: product.into(),
         p,
         boss,
         boss_id,

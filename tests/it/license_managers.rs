@@ -463,7 +463,7 @@ async fn mail_waits_while_smtp_is_down_and_is_sent_once_it_is_up() {
     assert_eq!(open(&app, &client(), &link).await.0, 200);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let r = keyfold::mail::outbox::find(&mut app.conn(), keyfold::domain::OutboxId(row.id))
+        let r = keyfold::mail::outbox::find(&mut app.conn(), row.id)
             .unwrap()
             .unwrap();
         if r.status == "sent" {
@@ -622,7 +622,7 @@ async fn forgot_password_answers_alike_sends_once_per_five_minutes_and_ends_othe
     keyfold::models::license_manager::set_enabled(
         &mut app.conn(),
         &keyfold::models::audit::Actor::system("test"),
-        keyfold::domain::LicenseManagerId(off.id),
+        off.id,
         false,
     )
     .unwrap();

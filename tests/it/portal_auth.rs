@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 use keyfold::db::schema::{audit_log, sessions};
-use keyfold::domain::{LicenseManagerId, Role};
+use keyfold::domain::Role;
 
 use crate::helpers::{client, location, TestApp, PASSWORD};
 
@@ -32,7 +32,7 @@ async fn a_license_manager_signs_in_to_the_portal_and_out_again() {
         body.contains("Your orders") && body.contains("Test Manager"),
         "{body}"
     );
-    let reloaded = keyfold::models::license_manager::find(&mut app.conn(), LicenseManagerId(m.id))
+    let reloaded = keyfold::models::license_manager::find(&mut app.conn(), m.id)
         .unwrap()
         .unwrap();
     assert!(reloaded.last_sign_in_at.is_some());
@@ -165,7 +165,7 @@ async fn wrong_passwords_are_throttled_and_a_disabled_manager_is_refused_at_once
     keyfold::models::license_manager::set_enabled(
         &mut app.conn(),
         &keyfold::models::audit::Actor::system("test"),
-        LicenseManagerId(m.id),
+        m.id,
         false,
     )
     .unwrap();

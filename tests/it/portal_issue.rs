@@ -17,7 +17,7 @@ pub async fn signed_in(app: &TestApp, email: &str) -> (i64, reqwest::Client) {
         app.portal_sign_in_with(&c, email, PASSWORD).await.status(),
         303
     );
-    (m.id, c)
+    (m.id.into(), c)
 }
 
 pub async fn post(app: &TestApp, c: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> u16 {
@@ -63,10 +63,10 @@ async fn a_quota_is_never_passed_not_by_two_requests_at_once_nor_through_a_deleg
     let order = order_of(&app, license);
     let product = app.license(license).product_id;
     let root = set_grant(&app, boss, order, Permissions::all());
-    allow(&app, root, product, Some(4));
+    allow(&app, root, product.into(), Some(4));
     let p = product.to_string();
     let issue = format!("/portal/orders/{order}/issue");
-    let start = licenses_of_product(&app, product);
+    let start = licenses_of_product(&app, product.into());
     // The product's maximum of license users is copied to what is issued.
     diesel::update(keyfold::db::schema::products::table.find(product))
         .set(keyfold::db::schema::products::max_license_users.eq(4))
@@ -77,7 +77,7 @@ async fn a_quota_is_never_passed_not_by_two_requests_at_once_nor_through_a_deleg
         post(&app, &c, &issue, &[("product", &p), ("count", "2")]).await,
         303
     );
-    assert_eq!(licenses_of_product(&app, product), start + 2);
+    assert_eq!(licenses_of_product(&app, product.into()), start + 2);
     let newest: i64 = licenses::table
         .order(licenses::id.desc())
         .select(licenses::max_license_users)
@@ -104,20 +104,20 @@ async fn a_quota_is_never_passed_not_by_two_requests_at_once_nor_through_a_deleg
     // A delegate carved from this grant (no quota of its own): counted here too.
     let (helper, hc) = signed_in(&app, "helper@customer.example").await;
     let delegate = set_delegate(&app, helper, order, Permissions::all(), root);
-    allow(&app, delegate, product, None);
+    allow(&app, delegate, product.into(), None);
     assert_eq!(
         post(&app, &hc, &issue, &[("product", &p), ("count", "1")]).await,
         303
     );
-    assert_eq!(used(&app, root, product), 3);
-    assert_eq!(used(&app, delegate, product), 1);
+    assert_eq!(used(&app, root, product.into()), 3);
+    assert_eq!(used(&app, delegate, product.into()), 1);
     // Through Create order, the delegate may not pass what is left above them.
     let create = format!("/portal/orders/{order}/create-order");
     assert_eq!(
         post(&app, &hc, &create, &[("product", &p), ("count", "2")]).await,
         422
     );
-    assert_eq!(used(&app, root, product), 3);
+    assert_eq!(used(&app, root, product.into()), 3);
 
     // The last one, asked for by both managers at once: exactly one gets it.
     let form = |c: reqwest::Client, path: String| {
@@ -143,8 +143,8 @@ async fn a_quota_is_never_passed_not_by_two_requests_at_once_nor_through_a_deleg
     let mut statuses = [a, b];
     statuses.sort();
     assert_eq!(statuses, [303, 422], "one wins, one is refused");
-    assert_eq!(used(&app, root, product), 4);
-    assert_eq!(licenses_of_product(&app, product), start + 4);
+    assert_eq!(used(&app, root, product.into()), 4);
+    assert_eq!(licenses_of_product(&app, product.into()), start + 4);
 }
 
 #[tokio::test]
@@ -218,7 +218,7 @@ async fn an_invited_delegate_gets_at_most_the_inviters_products_and_quota() {
     let order = order_of(&app, license);
     let product = app.license(license).product_id;
     let root = set_grant(&app, boss, order, Permissions::all());
-    allow(&app, root, product, Some(5));
+    allow(&app, root, product.into(), Some(5));
     let invite = format!("/portal/orders/{order}/managers");
     let p = product.to_string();
     // A quota above what is left of the inviter's: refused, nothing changes.
@@ -338,7 +338,7 @@ async fn the_vendor_chooses_the_products_and_quotas_of_a_grant() {
     f.push(("quota_product", product.as_str()));
     assert_eq!(app.post_form(&path, &f).await.status(), 303);
     let grant: i64 = app.newest_id("manager_grants");
-    let rows: Vec<(i64, Option<i64>)> = grant_products::table
+    let rows: Vec<(keyfold::domain::ProductId, Option<i64>)> = grant_products::table
         .filter(grant_products::grant_id.eq(grant))
         .select((grant_products::product_id, grant_products::quota))
         .load(&mut app.conn())

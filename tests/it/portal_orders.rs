@@ -78,7 +78,7 @@ async fn portal_app(email: &str) -> (TestApp, i64, reqwest::Client) {
         app.portal_sign_in_with(&c, email, PASSWORD).await.status(),
         303
     );
-    (app, m.id, c)
+    (app, m.id.into(), c)
 }
 
 async fn portal_token(app: &TestApp, c: &reqwest::Client) -> String {
@@ -213,7 +213,8 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
             // Another manager of the order with no permissions, for routes on a grant.
             let n = checked.len();
             let other = app.create_license_manager(&format!("other-{n}@customer.example"));
-            let other_grant = set_delegate(&app, other.id, order, Permissions::default(), mine);
+            let other_grant =
+                set_delegate(&app, other.id.into(), order, Permissions::default(), mine);
             let id = if route.path.starts_with("/portal/orders/") {
                 order
             } else {
@@ -250,7 +251,7 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
                     if route.path.ends_with("create-bundle-order") {
                         a_bundle(&app)
                     } else {
-                        app.license(license).product_id
+                        app.license(license).product_id.into()
                     }
                     .to_string(),
                 ),
@@ -334,7 +335,7 @@ async fn a_manager_of_one_order_learns_nothing_about_another() {
     };
     let order_b = order_of(&app, theirs);
     let stranger = app.create_license_manager("stranger@other.example");
-    let their_grant = set_grant(&app, stranger.id, order_b, Permissions::default());
+    let their_grant = set_grant(&app, stranger.id.into(), order_b, Permissions::default());
     let (_, missing_page) = send(&app, &c, &Method::GET, "/portal/orders/99999999", &[]).await;
     let before = snapshot(&app);
     for (method, path, fields) in [
@@ -783,7 +784,7 @@ async fn delegation_never_exceeds_the_delegators_own_permissions() {
     assert_eq!(snapshot(&app), before, "refusals changed nothing");
     // A manager holding more than me is out of my reach.
     let senior = app.create_license_manager("senior@customer.example");
-    let senior_grant = set_grant(&app, senior.id, order, Permissions::all());
+    let senior_grant = set_grant(&app, senior.id.into(), order, Permissions::all());
     let before = snapshot(&app);
     let (status, _) = send(
         &app,

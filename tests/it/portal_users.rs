@@ -31,7 +31,7 @@ async fn setup(smtp: Option<&SmtpServer>) -> (TestApp, reqwest::Client, i64, i64
     );
     let (license, device) = app.an_active_device();
     let order = order_of(&app, license);
-    set_grant(&app, m.id, order, Permissions::all());
+    set_grant(&app, m.id.into(), order, Permissions::all());
     (app, c, license, device, order)
 }
 
@@ -513,7 +513,7 @@ async fn manage_license_users_alone_cannot_take_over_a_license_users_password() 
     let mallory = app.create_license_manager("mallory@customer.example");
     set_grant(
         &app,
-        mallory.id,
+        mallory.id.into(),
         order,
         Permissions::from_iter([keyfold::domain::Permission::ManageLicenseUsers]),
     );

@@ -166,7 +166,8 @@ async fn an_expired_link_is_refused_and_a_new_link_replaces_the_old() {
     let user: i64 = keyfold::models::staff::find_by_email(&mut app.conn(), "late@example.com")
         .unwrap()
         .unwrap()
-        .id;
+        .id
+        .into();
     let html = app
         .post_form(&format!("/staff/{user}/link"), &[])
         .await

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::AdminCtx;
-use crate::domain::{values, FieldErrors};
+use crate::domain::{values, FieldErrors, StaffId};
 use crate::error::AppResult;
 use crate::models::audit::{self, AuditRow, Filter, OBJECT_TYPES};
 use crate::models::{staff, Page};
@@ -25,7 +25,7 @@ struct IndexPage {
     from: String,
     to: String,
     page: Page<AuditRow>,
-    staff: Vec<(i64, String)>,
+    staff: Vec<(StaffId, String)>,
     object_types: [(&'static str, &'static str); 8],
     errors: FieldErrors,
     pager_base: String,

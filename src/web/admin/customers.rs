@@ -32,7 +32,7 @@ struct IndexPage {
     filter: Filter,
     page: Page<customer::CustomerRow>,
     labels: Vec<Label>,
-    accounts: Vec<(i64, String)>,
+    accounts: Vec<(CustomerAccountId, String)>,
     can_edit: bool,
     pager_base: String,
     /// The export link (the same filters), shown to roles that may edit customers.
@@ -116,7 +116,7 @@ struct FormPage {
     form: CustomerForm,
     errors: FieldErrors,
     message: Option<String>,
-    accounts: Vec<(i64, String)>,
+    accounts: Vec<(CustomerAccountId, String)>,
 }
 
 async fn form_page(
@@ -223,7 +223,7 @@ pub async fn show(
         .db(move |conn| {
             let customer = customer::find(conn, id)?.ok_or(AppError::NotFound)?;
             let account = match customer.customer_account_id {
-                Some(a) => customer_account::find(conn, CustomerAccountId(a))?,
+                Some(a) => customer_account::find(conn, a)?,
                 None => None,
             };
             let labels = label::for_customer(conn, id)?;

@@ -31,7 +31,7 @@ struct IndexPage {
     form: LabelForm,
     errors: FieldErrors,
     /// A failed edit: which label, its input and errors.
-    editing: Option<(i64, LabelForm, FieldErrors)>,
+    editing: Option<(LabelId, LabelForm, FieldErrors)>,
     can_edit: bool,
 }
 
@@ -52,7 +52,7 @@ async fn index_page(
     ctx: AdminCtx,
     form: LabelForm,
     errors: FieldErrors,
-    editing: Option<(i64, LabelForm, FieldErrors)>,
+    editing: Option<(LabelId, LabelForm, FieldErrors)>,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
     let labels = state.db(|conn| Ok(label::list_with_counts(conn)?)).await?;
@@ -129,7 +129,7 @@ pub async fn update(
         Ok(done) => Ok(done),
         Err(p) => {
             let status = p.status;
-            let editing = Some((id.0, form, p.field_errors("name")));
+            let editing = Some((id, form, p.field_errors("name")));
             let blank = LabelForm::default();
             index_page(&state, ctx, blank, FieldErrors::new(), editing, status).await
         }
@@ -147,7 +147,7 @@ pub async fn delete_confirm(
         .db(move |conn| {
             label::list_with_counts(conn)?
                 .into_iter()
-                .find(|(l, _)| l.id == id.0)
+                .find(|(l, _)| l.id == id)
                 .ok_or(AppError::NotFound)
         })
         .await?;

@@ -10,8 +10,8 @@ use super::{AdminCtx, ConfirmPage};
 use crate::auth::cookie::FlashLevel;
 use crate::auth::CsrfForm;
 use crate::domain::DeviceId;
+use crate::domain::LicenseId;
 use crate::domain::{values, Action, FieldErrors};
-use crate::domain::{LicenseId, OrderId};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, AuditRow};
 use crate::models::device::{self, Device};
@@ -178,7 +178,7 @@ pub async fn show(
             let context = license::context(conn, &l)?;
             let users = (
                 license_user::for_license(conn, id)?,
-                license_user::for_order(conn, OrderId(l.order_id), LIST_LIMIT)?,
+                license_user::for_order(conn, l.order_id, LIST_LIMIT)?,
             );
             Ok((
                 l,

@@ -12,7 +12,6 @@ use super::orders::{show_page, Forms};
 use super::AdminCtx;
 use crate::auth::cookie::FlashLevel;
 use crate::auth::CsrfForm;
-use crate::domain::CustomerId;
 use crate::domain::FieldErrors;
 use crate::domain::OrderId;
 use crate::error::{AppError, AppResult};
@@ -299,7 +298,7 @@ pub async fn export(state: State, path: web::Path<OrderId>) -> AppResult<HttpRes
         .db(move |conn| {
             let o = order::find(conn, id)?.ok_or(AppError::NotFound)?;
             let c = match o.customer_id {
-                Some(c) => customer::find(conn, CustomerId(c))?,
+                Some(c) => customer::find(conn, c)?,
                 None => None,
             };
             Ok((o, c))

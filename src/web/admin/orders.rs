@@ -254,14 +254,14 @@ pub(super) async fn show_page(
         .db(move |conn| {
             let o = order::find(conn, id)?.ok_or(AppError::NotFound)?;
             let c = match o.customer_id {
-                Some(c) => customer::find(conn, CustomerId(c))?,
+                Some(c) => customer::find(conn, c)?,
                 None => None,
             };
             Ok((
                 o,
                 c,
                 license::for_order(conn, id, SHOWN_LICENSES)?,
-                audit::for_order(conn, id.0, 50)?,
+                audit::for_order(conn, id, 50)?,
             ))
         })
         .await?;

@@ -201,7 +201,7 @@ pub(super) async fn show_page(
                 product::list(conn, false)?
                     .into_iter()
                     .filter(|c| {
-                        !c.is_bundle && c.id != id.0 && !parts.iter().any(|(_, q)| q.id == c.id)
+                        !c.is_bundle && c.id != id && !parts.iter().any(|(_, q)| q.id == c.id)
                     })
                     .collect()
             } else {

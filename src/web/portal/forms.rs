@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use crate::domain::{values, FieldErrors};
+use crate::domain::{values, FieldErrors, ProductId};
 use crate::models::issue::MAX_PER_LINE;
 use crate::ops::issuing::PortalLine;
 
@@ -82,8 +82,8 @@ impl LinesForm {
             if p.is_empty() && c.is_empty() {
                 continue;
             }
-            let product = match p.parse::<i64>() {
-                Ok(n) if n > 0 => Some(n),
+            let product = match p.parse::<ProductId>() {
+                Ok(n) if n.0 > 0 => Some(n),
                 _ if p.is_empty() => {
                     e.add(format!("line_{i}_product"), "Choose a product.");
                     None

@@ -25,7 +25,7 @@ pub struct UsersTab {
     pub errors: FieldErrors,
     pub message: Option<String>,
     /// The row whose password form failed, with its messages.
-    pub password_errors: Option<(i64, FieldErrors)>,
+    pub password_errors: Option<(LicenseUserId, FieldErrors)>,
     pub can_manage: bool,
     pub can_credentials: bool,
     /// The order's users URL and where licenses live, for the tab's links and forms.
@@ -34,7 +34,7 @@ pub struct UsersTab {
 }
 
 impl UsersTab {
-    pub fn password_error(&self, user: &i64, field: &str) -> Option<&str> {
+    pub fn password_error(&self, user: &LicenseUserId, field: &str) -> Option<&str> {
         match &self.password_errors {
             Some((id, e)) if id == user => e.get(field),
             _ => None,
@@ -59,7 +59,7 @@ async fn page<A: UsersArea>(
     order: OrderId,
     form: UserForm,
     problem: Problem,
-    password_errors: Option<(i64, FieldErrors)>,
+    password_errors: Option<(LicenseUserId, FieldErrors)>,
 ) -> AppResult<HttpResponse> {
     let reach = ctx.reach()?;
     let (can_manage, can_credentials) = ctx.may(&reach);
@@ -248,7 +248,7 @@ pub async fn set_password<A: UsersArea>(
                 id,
                 UserForm::default(),
                 problem,
-                Some((user.0, errors)),
+                Some((user, errors)),
             )
             .await;
         }

@@ -11,7 +11,7 @@ use actix_web::{web, HttpResponse};
 
 use super::{Area, Confirm};
 use crate::auth::CsrfForm;
-use crate::domain::{FieldErrors, GrantId, OrderId, Permission};
+use crate::domain::{FieldErrors, GrantId, LicenseManagerId, OrderId, Permission, ProductId};
 use crate::error::AppResult;
 use crate::models::grant::GrantRow;
 use crate::models::grant_products::{self, ProductChoice};
@@ -30,13 +30,13 @@ pub struct ManagersTab {
     pub errors: FieldErrors,
     pub message: Option<String>,
     /// A failed permissions edit: the grant, its submitted fields and the messages.
-    pub editing: Option<(i64, PermissionsForm, FieldErrors)>,
+    pub editing: Option<(GrantId, PermissionsForm, FieldErrors)>,
     /// The permissions the signed-in person may give (staff: all; a manager: theirs).
     pub offer: Vec<Permission>,
     /// The products they may give: (id, name, ticked by default).
-    pub products: Vec<(i64, String, bool)>,
+    pub products: Vec<(ProductId, String, bool)>,
     /// Each changeable grant's products and quotas.
-    pub grant_products: HashMap<i64, Vec<ProductChoice>>,
+    pub grant_products: HashMap<GrantId, Vec<ProductChoice>>,
     /// Staff see the account columns and the invite actions.
     pub staff: bool,
     /// Whether the signed-in person may add and change managers here.
@@ -48,7 +48,7 @@ pub struct ManagersTab {
     /// The vendor's name (who made the vendor-made grants, as a manager reads it).
     pub vendor: String,
     /// The signed-in license manager (their own row says "You").
-    pub signed_in: Option<i64>,
+    pub signed_in: Option<LicenseManagerId>,
 }
 
 impl ManagersTab {
@@ -88,7 +88,7 @@ impl ManagersTab {
     }
 
     /// A grant's product row: whether ticked and its quota as shown.
-    pub fn row_product(&self, row: &GrantRow, product: &i64) -> (bool, String) {
+    pub fn row_product(&self, row: &GrantRow, product: &ProductId) -> (bool, String) {
         if let Some((id, form, _)) = &self.editing {
             if *id == row.grant.id {
                 let f = form.product_fields();
@@ -120,7 +120,7 @@ async fn page<A: ManagersArea>(
     id: OrderId,
     form: ManagerForm,
     problem: Problem,
-    editing: Option<(i64, PermissionsForm, FieldErrors)>,
+    editing: Option<(GrantId, PermissionsForm, FieldErrors)>,
 ) -> AppResult<HttpResponse> {
     let reach = ctx.reach()?;
     let offer = match &reach {
@@ -128,7 +128,7 @@ async fn page<A: ManagersArea>(
         Reach::Manager(g) => g.permissions().held(),
     };
     let staff = matches!(reach, Reach::Staff(_));
-    let signed_in = reach.grant().map(|g| g.manager_id().0);
+    let signed_in = reach.grant().map(|g| g.manager_id());
     let (order, rows, products, grant_products) = state
         .db(move |conn| {
             let order = reach.order(conn, id)?;
@@ -140,10 +140,7 @@ async fn page<A: ManagersArea>(
             let mut by_grant = HashMap::new();
             for (r, changeable) in &rows {
                 if *changeable {
-                    by_grant.insert(
-                        r.grant.id,
-                        grant_products::choices(conn, GrantId(r.grant.id))?,
-                    );
+                    by_grant.insert(r.grant.id, grant_products::choices(conn, r.grant.id)?);
                 }
             }
             Ok((order, rows, products, by_grant))
@@ -260,7 +257,7 @@ pub async fn permissions<A: ManagersArea>(
         Ok(done) => Ok(done),
         Err(problem) => {
             let errors = problem.field_errors("permissions");
-            let editing = Some((gid.0, form, errors));
+            let editing = Some((gid, form, errors));
             page(
                 &state,
                 ctx,

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::domain::{values, FieldErrors};
+use crate::domain::{values, FieldErrors, ProductId};
 use crate::models::issue::{LineInput, MAX_PER_LINE, MAX_PER_REQUEST};
 use crate::models::product::{self, Product};
 
@@ -84,7 +84,7 @@ pub fn with_defaults(mut rows: Vec<LineRow>, products: &[Product]) -> Vec<LineRo
 }
 
 impl LineRow {
-    pub fn is_product(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+    pub fn is_product(&self, id: impl std::borrow::Borrow<ProductId>) -> bool {
         self.product.trim() == id.borrow().to_string()
     }
 }
@@ -129,7 +129,7 @@ impl LinesForm {
                 continue;
             }
             let i = row.index;
-            let product_id = match row.product.trim().parse::<i64>() {
+            let product_id = match row.product.trim().parse::<ProductId>() {
                 Ok(id) => Some(id),
                 Err(_) => {
                     errors.add(format!("line_{i}_product"), "Choose a product.");
