@@ -188,7 +188,7 @@ pub fn list(conn: &mut DbConnection, f: &Filter, per_page: i64) -> QueryResult<P
 
 pub fn find(conn: &mut DbConnection, id: OutboxId) -> QueryResult<Option<OutboxRow>> {
     outbox::table
-        .find(id.0)
+        .find(id)
         .select(OutboxRow::as_select())
         .first(conn)
         .optional()

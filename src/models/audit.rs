@@ -226,9 +226,10 @@ pub fn record(conn: &mut DbConnection, actor: &Actor, entry: Entry<'_>) -> Query
 pub fn for_object(
     conn: &mut DbConnection,
     object_type: &str,
-    object_id: i64,
+    object_id: impl Into<i64>,
     limit: i64,
 ) -> QueryResult<Vec<AuditRow>> {
+    let object_id: i64 = object_id.into();
     audit_log::table
         .filter(audit_log::object_type.eq(object_type))
         .filter(audit_log::object_id.eq(object_id))
@@ -256,12 +257,13 @@ pub fn for_order(
 /// The newest entries made by one actor (a license manager's portal activity).
 pub fn by_actor(
     conn: &mut DbConnection,
-    kind: &str,
-    id: i64,
+    kind: ActorKind,
+    id: impl Into<i64>,
     limit: i64,
 ) -> QueryResult<Vec<AuditRow>> {
+    let id: i64 = id.into();
     audit_log::table
-        .filter(audit_log::actor_kind.eq(kind))
+        .filter(audit_log::actor_kind.eq(kind.as_str()))
         .filter(audit_log::actor_id.eq(id))
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(limit)

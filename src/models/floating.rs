@@ -27,7 +27,7 @@ pub fn held_seats(
     except: Option<DeviceId>,
 ) -> QueryResult<i64> {
     let mut q = devices::table
-        .filter(devices::license_id.eq(license.0))
+        .filter(devices::license_id.eq(license))
         .filter(devices::deactivated_at.is_null())
         .filter(
             devices::checkout_until
@@ -53,8 +53,8 @@ fn active_device(
     device: DeviceId,
 ) -> ModelResult<Device> {
     let d: Device = devices::table
-        .find(device.0)
-        .filter(devices::license_id.eq(license.0))
+        .find(device)
+        .filter(devices::license_id.eq(license))
         .select(Device::as_select())
         .first(conn)
         .optional()?

@@ -121,7 +121,7 @@ fn state_of(conn: &mut DbConnection, grant: &Grant) -> QueryResult<InviteState> 
 pub fn for_order(conn: &mut DbConnection, order: OrderId) -> QueryResult<Vec<GrantRow>> {
     let rows: Vec<(Grant, LicenseManager)> = manager_grants::table
         .inner_join(license_managers::table)
-        .filter(manager_grants::order_id.eq(order.0))
+        .filter(manager_grants::order_id.eq(order))
         .order(manager_grants::id.asc())
         .select((Grant::as_select(), LicenseManager::as_select()))
         .load(conn)?;
@@ -158,7 +158,7 @@ pub fn for_manager(
 ) -> QueryResult<Vec<ManagedOrder>> {
     let mut q = manager_grants::table
         .inner_join(orders::table)
-        .filter(manager_grants::manager_id.eq(manager.0))
+        .filter(manager_grants::manager_id.eq(manager))
         .select((Grant::as_select(), orders::reference, orders::customer_id))
         .order(orders::reference_norm.asc())
         .into_boxed();
@@ -204,8 +204,8 @@ pub fn find_on_order(
 ) -> ModelResult<(Grant, LicenseManager)> {
     manager_grants::table
         .inner_join(license_managers::table)
-        .filter(manager_grants::id.eq(id.0))
-        .filter(manager_grants::order_id.eq(order.0))
+        .filter(manager_grants::id.eq(id))
+        .filter(manager_grants::order_id.eq(order))
         .select((Grant::as_select(), LicenseManager::as_select()))
         .first(conn)
         .optional()?
@@ -219,8 +219,8 @@ pub fn live_grant(
     order: OrderId,
 ) -> QueryResult<Option<Grant>> {
     manager_grants::table
-        .filter(manager_grants::manager_id.eq(manager.0))
-        .filter(manager_grants::order_id.eq(order.0))
+        .filter(manager_grants::manager_id.eq(manager))
+        .filter(manager_grants::order_id.eq(order))
         .filter(manager_grants::invite_state.ne(REVOKED))
         .select(Grant::as_select())
         .first(conn)
@@ -272,7 +272,7 @@ fn labelled(conn: &mut DbConnection, ids: &[GrantId]) -> QueryResult<Vec<Derived
 /// removes them too).
 pub fn derived_elsewhere(conn: &mut DbConnection, id: OrderId) -> QueryResult<Vec<Derived>> {
     let on_order: Vec<i64> = manager_grants::table
-        .filter(manager_grants::order_id.eq(id.0))
+        .filter(manager_grants::order_id.eq(id))
         .select(manager_grants::id)
         .load(conn)?;
     let mut derived = Vec::new();
@@ -374,7 +374,7 @@ pub fn order_of_license(
     license: crate::domain::LicenseId,
 ) -> QueryResult<Option<OrderId>> {
     licenses::table
-        .find(license.0)
+        .find(license)
         .select(licenses::order_id)
         .first(conn)
         .optional()

@@ -282,7 +282,7 @@ pub fn edit(
         }
     }
     let products_before = grant_products::choices(conn, id)?;
-    diesel::update(manager_grants::table.find(id.0))
+    diesel::update(manager_grants::table.find(id))
         .set((
             Flags::from(permissions),
             manager_grants::updated_at.eq(super::now()),
@@ -365,7 +365,7 @@ pub fn remove(
     let derived = derived(conn, id)?;
     let why = json!({ "with_grant_of": manager.email, "on_order": order.reference });
     remove_derived(conn, actor, &derived, &why)?;
-    diesel::delete(manager_grants::table.find(id.0)).execute(conn)?;
+    diesel::delete(manager_grants::table.find(id)).execute(conn)?;
     void_unneeded_links(conn, manager.id)?;
     let mut before = grant.audit_view(&manager);
     if !derived.is_empty() {

@@ -121,7 +121,7 @@ pub fn allowances(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<Al
     let rows = rows_of(conn, &chain)?;
     let mine: Vec<(ProductId, String, String, bool)> = grant_products::table
         .inner_join(products::table)
-        .filter(grant_products::grant_id.eq(grant.0))
+        .filter(grant_products::grant_id.eq(grant))
         .filter(products::archived_at.is_null())
         .order(products::name_norm.asc())
         .select((
@@ -168,7 +168,7 @@ pub fn allowances(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<Al
 /// The products of a grant with their own quotas (for the vendor's form).
 pub fn choices(conn: &mut DbConnection, grant: GrantId) -> QueryResult<Vec<ProductChoice>> {
     Ok(grant_products::table
-        .filter(grant_products::grant_id.eq(grant.0))
+        .filter(grant_products::grant_id.eq(grant))
         .select((grant_products::product_id, grant_products::quota))
         .load::<(ProductId, Option<i64>)>(conn)?
         .into_iter()
@@ -202,7 +202,7 @@ pub fn charge(
         let done = diesel::update(
             grant_products::table
                 .filter(grant_products::grant_id.eq(*g))
-                .filter(grant_products::product_id.eq(product.0))
+                .filter(grant_products::product_id.eq(product))
                 .filter(
                     grant_products::quota
                         .is_null()
@@ -234,7 +234,7 @@ pub fn charge(
 pub fn recorded(conn: &mut DbConnection, root: GrantId, product: ProductId) -> QueryResult<i64> {
     licenses::table
         .filter(licenses::root_grant_id.eq(root.0))
-        .filter(licenses::quota_product_id.eq(product.0))
+        .filter(licenses::quota_product_id.eq(product))
         .count()
         .get_result(conn)
 }
@@ -267,14 +267,14 @@ fn store(
     let keep: Vec<ProductId> = choices.iter().map(|c| c.product_id).collect();
     diesel::delete(
         grant_products::table
-            .filter(grant_products::grant_id.eq(grant.0))
+            .filter(grant_products::grant_id.eq(grant))
             .filter(grant_products::product_id.ne_all(&keep)),
     )
     .execute(conn)?;
     for c in choices {
         let updated = diesel::update(
             grant_products::table
-                .filter(grant_products::grant_id.eq(grant.0))
+                .filter(grant_products::grant_id.eq(grant))
                 .filter(grant_products::product_id.eq(c.product_id)),
         )
         .set(grant_products::quota.eq(c.quota))
@@ -283,7 +283,7 @@ fn store(
             let used = start_used(conn, c.product_id)?;
             diesel::insert_into(grant_products::table)
                 .values((
-                    grant_products::grant_id.eq(grant.0),
+                    grant_products::grant_id.eq(grant),
                     grant_products::product_id.eq(c.product_id),
                     grant_products::quota.eq(c.quota),
                     grant_products::used.eq(used),
@@ -437,7 +437,7 @@ pub fn products_on_order(
 ) -> QueryResult<Vec<ProductId>> {
     use crate::db::schema::licenses;
     licenses::table
-        .filter(licenses::order_id.eq(order.0))
+        .filter(licenses::order_id.eq(order))
         .select(licenses::product_id)
         .distinct()
         .load(conn)

@@ -45,7 +45,7 @@ impl LicenseManager {
 
 pub fn find(conn: &mut DbConnection, id: LicenseManagerId) -> QueryResult<Option<LicenseManager>> {
     license_managers::table
-        .find(id.0)
+        .find(id)
         .select(LicenseManager::as_select())
         .first(conn)
         .optional()
@@ -98,7 +98,7 @@ pub fn create(
 
 /// Notes a successful sign-in.
 pub fn record_sign_in(conn: &mut DbConnection, id: LicenseManagerId) -> QueryResult<()> {
-    diesel::update(license_managers::table.find(id.0))
+    diesel::update(license_managers::table.find(id))
         .set(license_managers::last_sign_in_at.eq(Some(super::now())))
         .execute(conn)?;
     Ok(())
@@ -170,7 +170,7 @@ pub fn set_enabled(
     enabled: bool,
 ) -> ModelResult<LicenseManager> {
     let before = find(conn, id)?.ok_or(super::ModelError::NotFound)?;
-    diesel::update(license_managers::table.find(id.0))
+    diesel::update(license_managers::table.find(id))
         .set((
             license_managers::enabled.eq(enabled),
             license_managers::updated_at.eq(super::now()),
@@ -420,7 +420,7 @@ pub fn list(
 pub fn has_live_grant(conn: &mut DbConnection, manager: LicenseManagerId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         manager_grants::table
-            .filter(manager_grants::manager_id.eq(manager.0))
+            .filter(manager_grants::manager_id.eq(manager))
             .filter(manager_grants::invite_state.ne(REVOKED)),
     ))
     .get_result(conn)

@@ -85,7 +85,7 @@ pub struct UserRow {
 /// The order's license users (oldest first, at most `limit`), each with their licenses.
 pub fn for_order(conn: &mut DbConnection, order: OrderId, limit: i64) -> QueryResult<Vec<UserRow>> {
     let users: Vec<LicenseUser> = license_users::table
-        .filter(license_users::order_id.eq(order.0))
+        .filter(license_users::order_id.eq(order))
         .order(license_users::id.asc())
         .limit(limit)
         .select(LicenseUser::as_select())
@@ -127,7 +127,7 @@ pub fn not_among<'a>(order_users: &'a [UserRow], assigned: &[LicenseUser]) -> Ve
 pub fn for_license(conn: &mut DbConnection, license: LicenseId) -> QueryResult<Vec<LicenseUser>> {
     license_user_assignments::table
         .inner_join(license_users::table)
-        .filter(license_user_assignments::license_id.eq(license.0))
+        .filter(license_user_assignments::license_id.eq(license))
         .order(license_users::email_norm.asc())
         .select(LicenseUser::as_select())
         .load(conn)
@@ -140,8 +140,8 @@ pub fn find_on_order(
     id: LicenseUserId,
 ) -> ModelResult<LicenseUser> {
     license_users::table
-        .find(id.0)
-        .filter(license_users::order_id.eq(order.0))
+        .find(id)
+        .filter(license_users::order_id.eq(order))
         .select(LicenseUser::as_select())
         .first(conn)
         .optional()?
@@ -215,7 +215,7 @@ pub fn edit(
     if email_changes {
         token::void(conn, Some(Purpose::LicenseUserPassword), OWNER, before.id)?;
     }
-    diesel::update(license_users::table.find(id.0))
+    diesel::update(license_users::table.find(id))
         .set((
             license_users::email.eq(input.email.as_str()),
             license_users::email_norm.eq(input.email.normalized()),
@@ -277,7 +277,7 @@ fn license_of(conn: &mut DbConnection, order: &Order, id: LicenseId) -> ModelRes
 /// PostgreSQL locks the row, SQLite's immediate transaction already holds the database),
 /// so two requests counting its users or seats never both see the last one free.
 pub fn lock_license(conn: &mut DbConnection, id: LicenseId) -> QueryResult<usize> {
-    diesel::update(licenses::table.find(id.0))
+    diesel::update(licenses::table.find(id))
         .set(licenses::updated_at.eq(licenses::updated_at))
         .execute(conn)
 }

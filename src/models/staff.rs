@@ -44,7 +44,7 @@ impl StaffUser {
 
 pub fn find(conn: &mut DbConnection, id: StaffId) -> QueryResult<Option<StaffUser>> {
     staff_users::table
-        .find(id.0)
+        .find(id)
         .select(StaffUser::as_select())
         .first(conn)
         .optional()
@@ -122,7 +122,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewStaff<'_>) -> Mode
 
 /// Notes a successful sign-in.
 pub fn record_sign_in(conn: &mut DbConnection, id: StaffId) -> QueryResult<()> {
-    diesel::update(staff_users::table.find(id.0))
+    diesel::update(staff_users::table.find(id))
         .set(staff_users::last_sign_in_at.eq(super::now()))
         .execute(conn)?;
     Ok(())

@@ -43,7 +43,7 @@ pub fn history(
     limit: i64,
 ) -> ModelResult<Vec<AuditRow>> {
     reach.license(conn, id)?;
-    Ok(audit::for_object(conn, "license", id.0, limit)?)
+    Ok(audit::for_object(conn, "license", id, limit)?)
 }
 
 /// An order's licenses within reach, newest first, by key prefix, a page at a time.

@@ -37,7 +37,7 @@ pub fn portal_activity(
 ) -> ModelResult<Page<AuditRow>> {
     reach.order(conn, id)?;
     let mut q = audit_log::table
-        .filter(audit_log::order_id.eq(id.0))
+        .filter(audit_log::order_id.eq(id))
         .filter(audit_log::source.eq(Source::LicensePortal.audit_name()))
         .select(AuditRow::as_select())
         .order(audit_log::id.desc())

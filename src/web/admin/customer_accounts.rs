@@ -155,7 +155,7 @@ async fn show_page(
             Ok((
                 account,
                 customer::of_account(conn, id, 200)?,
-                audit::for_object(conn, "customer_account", id.0, 30)?,
+                audit::for_object(conn, "customer_account", id, 30)?,
             ))
         })
         .await?;

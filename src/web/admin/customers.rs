@@ -238,7 +238,7 @@ pub async fn show(
                 available_labels,
                 order::for_customer(conn, id, 50)?,
                 license::for_customer(conn, id, 50)?,
-                audit::for_object(conn, "customer", id.0, 50)?,
+                audit::for_object(conn, "customer", id, 50)?,
             ))
         })
         .await?;

@@ -97,13 +97,8 @@ pub async fn show(
                 m,
                 s,
                 grant::for_manager(conn, id, false)?,
-                audit::by_actor(
-                    conn,
-                    crate::domain::ActorKind::LicenseManager.as_str(),
-                    id.0,
-                    50,
-                )?,
-                audit::for_object(conn, "license_manager", id.0, 50)?,
+                audit::by_actor(conn, crate::domain::ActorKind::LicenseManager, id, 50)?,
+                audit::for_object(conn, "license_manager", id, 50)?,
             ))
         })
         .await?;

@@ -187,7 +187,7 @@ pub async fn show(
                 license::custom_fields(conn, id)?,
                 device::for_license(conn, id, 200)?,
                 license_event::for_license(conn, id, 100)?,
-                audit::for_object(conn, "license", id.0, 50)?,
+                audit::for_object(conn, "license", id, 50)?,
                 users,
             ))
         })

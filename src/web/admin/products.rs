@@ -214,7 +214,7 @@ pub(super) async fn show_page(
                 parts,
                 candidates,
                 product::has_licenses(conn, id)?,
-                audit::for_object(conn, "product", id.0, 50)?,
+                audit::for_object(conn, "product", id, 50)?,
             ))
         })
         .await?;

@@ -146,7 +146,7 @@ pub async fn show(
     let (user, audit) = state
         .db(move |conn| {
             let user = staff::find(conn, id)?.ok_or(AppError::NotFound)?;
-            Ok((user, audit::for_object(conn, "staff_user", id.0, 50)?))
+            Ok((user, audit::for_object(conn, "staff_user", id, 50)?))
         })
         .await?;
     let is_self = ctx.staff.id() == id;
