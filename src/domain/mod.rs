@@ -10,6 +10,7 @@ pub mod license_key;
 pub mod password;
 pub mod permission;
 pub mod role;
+pub mod stored;
 pub mod token;
 pub mod values;
 
@@ -20,3 +21,4 @@ pub use ids::*;
 pub use password::NewPassword;
 pub use permission::{OnOrder, Permission, Permissions};
 pub use role::{Action, Role};
+pub use stored::{EventKind, GrantState};

@@ -113,7 +113,7 @@ impl<'a> Entry<'a> {
 pub struct AuditRow {
     pub id: i64,
     pub at: NaiveDateTime,
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<i64>,
     pub actor_label: String,
     pub action: String,
@@ -125,6 +125,14 @@ pub struct AuditRow {
     pub ip: Option<String>,
     pub order_id: Option<OrderId>,
     pub source: String,
+}
+
+impl AuditRow {
+    /// Whether a license manager made the change (the license portal names them; the
+    /// vendor's changes are the vendor's).
+    pub fn by_license_manager(&self) -> bool {
+        self.actor_kind == ActorKind::LicenseManager
+    }
 }
 
 /// One field's change in an audit entry.
@@ -205,7 +213,7 @@ pub fn record(conn: &mut DbConnection, actor: &Actor, entry: Entry<'_>) -> Query
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(super::now()),
-            audit_log::actor_kind.eq(actor.kind.as_str()),
+            audit_log::actor_kind.eq(actor.kind),
             audit_log::actor_id.eq(actor.id),
             audit_log::actor_label.eq(&actor.label),
             audit_log::action.eq(entry.action),
@@ -263,7 +271,7 @@ pub fn by_actor(
 ) -> QueryResult<Vec<AuditRow>> {
     let id: i64 = id.into();
     audit_log::table
-        .filter(audit_log::actor_kind.eq(kind.as_str()))
+        .filter(audit_log::actor_kind.eq(kind))
         .filter(audit_log::actor_id.eq(id))
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(limit)

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Entry};
 use super::device::Device;
 use super::license::{self, License, Status};
-use super::license_event::{self, Source};
+use super::license_event::{self, EventKind, Source};
 use super::license_user::lock_license;
 use super::{ModelError, ModelResult};
 use crate::db::schema::devices;
@@ -140,7 +140,7 @@ pub fn borrow(
     diesel::update(devices::table.find(d.id))
         .set(devices::borrowed_until.eq(Some(until)))
         .execute(conn)?;
-    license_event::record(conn, id, Some(d.id), "borrowed", 0, source)?;
+    license_event::record(conn, id, Some(d.id), EventKind::Borrowed, 0, source)?;
     audit::record(
         conn,
         actor,
@@ -176,7 +176,7 @@ pub fn return_seat(
     diesel::update(devices::table.find(d.id))
         .set(devices::borrowed_until.eq(None::<NaiveDateTime>))
         .execute(conn)?;
-    license_event::record(conn, id, Some(d.id), "returned", 0, source)?;
+    license_event::record(conn, id, Some(d.id), EventKind::Returned, 0, source)?;
     audit::record(
         conn,
         actor,

@@ -16,8 +16,8 @@ use crate::db::schema::{license_managers, licenses, manager_grants, orders};
 use crate::db::DbConnection;
 use crate::domain::{CustomerId, GrantId, LicenseManagerId, OrderId, Permissions};
 
-pub use super::grant_state::{ACCEPTED, PENDING, REVOKED};
 use super::license_manager::OWNER;
+pub use crate::domain::GrantState;
 
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
 #[diesel(table_name = manager_grants)]
@@ -27,7 +27,7 @@ pub struct Grant {
     pub order_id: OrderId,
     #[diesel(embed)]
     pub permissions: Permissions,
-    pub invite_state: String,
+    pub invite_state: GrantState,
     pub created_by_kind: String,
     pub created_by_id: Option<i64>,
     pub created_at: NaiveDateTime,
@@ -41,6 +41,11 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// Whether the invitation still waits for the manager's password.
+    pub fn is_pending(&self) -> bool {
+        self.invite_state == GrantState::Pending
+    }
+
     pub(super) fn audit_view(&self, manager: &LicenseManager) -> serde_json::Value {
         json!({
             "manager": manager.email,
@@ -107,9 +112,9 @@ fn origins(conn: &mut DbConnection, grants: &[&Grant]) -> QueryResult<Vec<String
 }
 
 fn state_of(conn: &mut DbConnection, grant: &Grant) -> QueryResult<InviteState> {
-    Ok(match grant.invite_state.as_str() {
-        ACCEPTED => InviteState::Accepted,
-        REVOKED => InviteState::Revoked,
+    Ok(match grant.invite_state {
+        GrantState::Accepted => InviteState::Accepted,
+        GrantState::Revoked => InviteState::Revoked,
         _ if token::has_live(conn, Purpose::ManagerInvite, OWNER, grant.manager_id)? => {
             InviteState::Pending
         }
@@ -163,7 +168,7 @@ pub fn for_manager(
         .order(orders::reference_norm.asc())
         .into_boxed();
     if live_only {
-        q = q.filter(manager_grants::invite_state.ne(REVOKED));
+        q = q.filter(manager_grants::invite_state.ne(GrantState::Revoked));
     }
     let rows: Vec<(Grant, String, Option<CustomerId>)> = q.limit(500).load(conn)?;
     // The orders' license counts in one grouped query.
@@ -221,7 +226,7 @@ pub fn live_grant(
     manager_grants::table
         .filter(manager_grants::manager_id.eq(manager))
         .filter(manager_grants::order_id.eq(order))
-        .filter(manager_grants::invite_state.ne(REVOKED))
+        .filter(manager_grants::invite_state.ne(GrantState::Revoked))
         .select(Grant::as_select())
         .first(conn)
         .optional()
@@ -286,7 +291,11 @@ pub fn derived_elsewhere(conn: &mut DbConnection, id: OrderId) -> QueryResult<Ve
     Ok(derived)
 }
 
-pub(super) fn set_state(conn: &mut DbConnection, id: GrantId, state: &str) -> QueryResult<Grant> {
+pub(super) fn set_state(
+    conn: &mut DbConnection,
+    id: GrantId,
+    state: GrantState,
+) -> QueryResult<Grant> {
     diesel::update(manager_grants::table.find(id))
         .set((
             manager_grants::invite_state.eq(state),

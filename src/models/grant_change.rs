@@ -21,8 +21,8 @@ use crate::domain::{
 use super::grant::{
     derived, derived_elsewhere, find_on_order, load, set_state, Derived, Grant, GrantedOrder,
 };
-use super::grant_state::{ACCEPTED, PENDING, REVOKED};
 use super::license_manager::{has_live_grant, OWNER};
+use crate::domain::GrantState;
 
 /// A new license manager for an order, as the form gave it.
 #[derive(Debug, Clone)]
@@ -51,7 +51,7 @@ fn insert(
     manager: &LicenseManager,
     order: &Order,
     permissions: Permissions,
-    state: &str,
+    state: GrantState,
     maker: Maker,
 ) -> ModelResult<Grant> {
     let existing: bool = diesel::select(diesel::dsl::exists(
@@ -156,7 +156,11 @@ fn add_as(
         ));
     }
     let has_password = manager.password_hash.is_some();
-    let state = if has_password { ACCEPTED } else { PENDING };
+    let state = if has_password {
+        GrantState::Accepted
+    } else {
+        GrantState::Pending
+    };
     let grant = insert(
         conn,
         actor,
@@ -220,7 +224,7 @@ pub fn add_for_creator(
         &manager,
         order,
         from.permissions(),
-        ACCEPTED,
+        GrantState::Accepted,
         Maker::Manager(from),
     )?;
     let products = no_quota(
@@ -338,7 +342,7 @@ fn void_unneeded_links(conn: &mut DbConnection, manager: LicenseManagerId) -> Qu
     let pending: bool = diesel::select(diesel::dsl::exists(
         manager_grants::table
             .filter(manager_grants::manager_id.eq(manager))
-            .filter(manager_grants::invite_state.eq(PENDING)),
+            .filter(manager_grants::invite_state.eq(GrantState::Pending)),
     ))
     .get_result(conn)?;
     if !pending {
@@ -468,7 +472,7 @@ pub fn resend_invite(
 ) -> ModelResult<(Grant, LicenseManager)> {
     let (grant, manager) = find_on_order(conn, order.id, id)?;
     invitable(&grant, &manager)?;
-    let grant = set_state(conn, grant.id, PENDING)?;
+    let grant = set_state(conn, grant.id, GrantState::Pending)?;
     audit::record(
         conn,
         actor,
@@ -492,14 +496,14 @@ pub fn revoke_invite(
     id: GrantId,
 ) -> ModelResult<LicenseManager> {
     let (grant, manager) = find_on_order(conn, order.id, id)?;
-    if grant.invite_state != PENDING {
+    if grant.invite_state != GrantState::Pending {
         return Err(ModelError::refused(
             "invite_not_pending",
             "Only a pending invite can be revoked; remove the manager from the order instead."
                 .to_owned(),
         ));
     }
-    let after = set_state(conn, grant.id, REVOKED)?;
+    let after = set_state(conn, grant.id, GrantState::Revoked)?;
     void_unneeded_links(conn, manager.id)?;
     audit::record(
         conn,
@@ -527,7 +531,7 @@ pub fn hand_over_invite(
 ) -> ModelResult<LicenseManager> {
     let (grant, manager) = find_on_order(conn, order.id, id)?;
     invitable(&grant, &manager)?;
-    set_state(conn, grant.id, PENDING)?;
+    set_state(conn, grant.id, GrantState::Pending)?;
     audit::record(
         conn,
         actor,

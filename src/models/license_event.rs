@@ -9,7 +9,7 @@ use crate::db::DbConnection;
 use crate::domain::LicenseId;
 
 /// Where an event came from.
-pub use crate::domain::Source;
+pub use crate::domain::{EventKind, Source};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = license_events)]
@@ -17,16 +17,16 @@ pub struct LicenseEvent {
     pub id: i64,
     pub license_id: LicenseId,
     pub device_id: Option<DeviceId>,
-    pub kind: String,
+    pub kind: EventKind,
     pub amount: i64,
     pub at: NaiveDateTime,
-    pub source: String,
+    pub source: Source,
 }
 
 impl LicenseEvent {
     /// Where the event came from, as a person reads it.
     pub fn source_label(&self) -> &'static str {
-        Source::parse(&self.source).map_or("—", Source::label)
+        self.source.label()
     }
 }
 
@@ -34,7 +34,7 @@ pub fn record(
     conn: &mut DbConnection,
     license_id: LicenseId,
     device_id: Option<DeviceId>,
-    kind: &str,
+    kind: EventKind,
     amount: i64,
     source: Source,
 ) -> QueryResult<()> {
@@ -45,7 +45,7 @@ pub fn record(
             license_events::kind.eq(kind),
             license_events::amount.eq(amount),
             license_events::at.eq(super::now()),
-            license_events::source.eq(source.as_str()),
+            license_events::source.eq(source),
         ))
         .execute(conn)?;
     Ok(())

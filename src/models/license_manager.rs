@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
-use super::grant_state::{PENDING, REVOKED};
 use super::session::{self, Kind};
 use super::token::{self, Purpose};
 use super::{unique_as_field, ModelResult};
 use crate::db::schema::{license_managers, manager_grants};
 use crate::db::DbConnection;
+use crate::domain::GrantState;
 use crate::domain::{EmailAddress, LicenseManagerId};
 
 /// Tokens of license managers are owned by this kind.
@@ -391,7 +391,7 @@ pub fn list(
     let ids: Vec<LicenseManagerId> = page.rows.iter().map(|m| m.id).collect();
     let counts: std::collections::HashMap<LicenseManagerId, i64> = manager_grants::table
         .filter(manager_grants::manager_id.eq_any(&ids))
-        .filter(manager_grants::invite_state.ne(REVOKED))
+        .filter(manager_grants::invite_state.ne(GrantState::Revoked))
         .group_by(manager_grants::manager_id)
         .select((manager_grants::manager_id, diesel::dsl::count_star()))
         .load::<(LicenseManagerId, i64)>(conn)?
@@ -421,7 +421,7 @@ pub fn has_live_grant(conn: &mut DbConnection, manager: LicenseManagerId) -> Que
     diesel::select(diesel::dsl::exists(
         manager_grants::table
             .filter(manager_grants::manager_id.eq(manager))
-            .filter(manager_grants::invite_state.ne(REVOKED)),
+            .filter(manager_grants::invite_state.ne(GrantState::Revoked)),
     ))
     .get_result(conn)
 }
@@ -431,10 +431,10 @@ pub fn accept_pending(conn: &mut DbConnection, manager: LicenseManagerId) -> Que
     diesel::update(
         manager_grants::table
             .filter(manager_grants::manager_id.eq(manager))
-            .filter(manager_grants::invite_state.eq(PENDING)),
+            .filter(manager_grants::invite_state.eq(GrantState::Pending)),
     )
     .set((
-        manager_grants::invite_state.eq(super::grant_state::ACCEPTED),
+        manager_grants::invite_state.eq(GrantState::Accepted),
         manager_grants::updated_at.eq(super::now()),
     ))
     .execute(conn)

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Entry};
 use super::device::{self, Device};
 use super::license::{self, License};
-use super::license_event::{self, Source};
+use super::license_event::{self, EventKind, Source};
 use super::{ModelError, ModelResult};
 use crate::db::schema::{devices, license_custom_fields, license_features, licenses};
 use crate::db::DbConnection;
@@ -38,12 +38,16 @@ pub fn set_enabled(
             licenses::updated_at.eq(super::now()),
         ))
         .execute(conn)?;
-    let kind = if enabled { "enabled" } else { "disabled" };
+    let (kind, action) = if enabled {
+        (EventKind::Enabled, "license.enabled")
+    } else {
+        (EventKind::Disabled, "license.disabled")
+    };
     license_event::record(conn, id, None, kind, 0, Source::AdminPortal)?;
     audit::record(
         conn,
         actor,
-        Entry::new(&format!("license.{kind}"), "license", Some(id))
+        Entry::new(action, "license", Some(id))
             .label(&before.license_key)
             .before(json!({ "enabled": before.enabled }))
             .after(json!({ "enabled": enabled })),
@@ -175,7 +179,14 @@ pub fn reset(
             licenses::updated_at.eq(now),
         ))
         .execute(conn)?;
-    license_event::record(conn, id, None, "reset", deactivated as i64, by.source())?;
+    license_event::record(
+        conn,
+        id,
+        None,
+        EventKind::Reset,
+        deactivated as i64,
+        by.source(),
+    )?;
     let after = load(conn, id)?;
     audit::record(
         conn,
@@ -229,7 +240,7 @@ pub fn reset_device(
         conn,
         license_id,
         Some(device_id),
-        "deactivated",
+        EventKind::Deactivated,
         0,
         by.source(),
     )?;

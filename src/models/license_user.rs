@@ -355,7 +355,7 @@ pub fn who_sets_passwords(
         .inner_join(license_managers::table)
         .filter(manager_grants::order_id.eq(order.id))
         .filter(manager_grants::manage_user_credentials.eq(true))
-        .filter(manager_grants::invite_state.ne(super::grant_state::REVOKED))
+        .filter(manager_grants::invite_state.ne(crate::domain::GrantState::Revoked))
         .filter(license_managers::enabled.eq(true))
         .order(manager_grants::id.asc())
         .select(license_managers::email)

@@ -12,7 +12,6 @@ pub mod grant;
 pub mod grant_change;
 pub mod grant_flags;
 pub mod grant_products;
-pub mod grant_state;
 pub mod grant_tree;
 pub mod import;
 pub mod issue;

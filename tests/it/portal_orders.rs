@@ -489,7 +489,7 @@ async fn a_portal_reset_keeps_computed_end_dates_and_a_staff_reset_restarts_them
     );
     assert_eq!(after.maintenance_until, Some(maintenance_until));
     assert_eq!(after.first_activated_at, Some(first));
-    let sources: Vec<String> = keyfold::models::license_event::for_license(
+    let sources: Vec<keyfold::domain::Source> = keyfold::models::license_event::for_license(
         &mut app.conn(),
         keyfold::domain::LicenseId(license),
         5,
@@ -498,7 +498,7 @@ async fn a_portal_reset_keeps_computed_end_dates_and_a_staff_reset_restarts_them
     .into_iter()
     .map(|e| e.source)
     .collect();
-    assert_eq!(sources[0], "license_portal");
+    assert_eq!(sources[0], keyfold::domain::Source::LicensePortal);
 
     // A staff reset restarts the durations.
     app.insert_device(license, "hw-keep-3", "keep-3");
