@@ -11,17 +11,21 @@ use serde::de::DeserializeOwned;
 
 use super::cookie::existing_csrf_token;
 use crate::domain::token::constant_time_eq;
+use crate::domain::Area;
 use crate::error::AppError;
 
 /// The name of the hidden field every form carries.
 pub const FIELD: &str = "csrf_token";
 
-/// The sign-in page for the area a request belongs to.
+/// The sign-in page for the area a request belongs to (as its route says).
 pub fn login_path_for(req: &HttpRequest) -> &'static str {
-    if req.path().starts_with("/portal") {
-        "/portal/login"
-    } else {
-        "/login"
+    let area = req
+        .app_data::<Area>()
+        .copied()
+        .unwrap_or_else(|| Area::of(req.path()));
+    match area {
+        Area::Portal => "/portal/login",
+        Area::Admin | Area::Api => "/login",
     }
 }
 

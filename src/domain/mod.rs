@@ -2,6 +2,7 @@
 //! returns a message fit to show beside the form field it came from.
 
 pub mod actor;
+pub mod area;
 pub mod customer;
 pub mod email;
 pub mod errors;
@@ -15,6 +16,7 @@ pub mod token;
 pub mod values;
 
 pub use actor::{ActorKind, Source};
+pub use area::Area;
 pub use email::EmailAddress;
 pub use errors::FieldErrors;
 pub use ids::*;

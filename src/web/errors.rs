@@ -13,7 +13,7 @@ use askama::Template;
 use futures_util::FutureExt;
 use tracing_actix_web::RequestId;
 
-use super::area::Area;
+use crate::domain::Area;
 use crate::error::AppError;
 
 /// What an error page says: its status, a short title, the message and an API code.
@@ -165,7 +165,9 @@ pub async fn error_pages(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    // No clone of the request is kept before routing: the router needs it unshared.
+    // No clone of the request is kept before routing: the router needs it unshared. A
+    // matched route says its area; the prefix is only the fallback (no route matched,
+    // or a middleware failed before routing).
     let area = Area::of(req.path());
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     let res = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
@@ -188,6 +190,7 @@ pub async fn error_pages(
             return Err(Rendered::from(page.respond(area, request_id)).await.into());
         }
     };
+    let area = res.request().app_data::<Area>().copied().unwrap_or(area);
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         // A redirect (sign in first) is not an error: nothing of it is logged as one.

@@ -2,7 +2,6 @@
 //! Handlers stay thin: parse, authorize, call the model layer, render.
 
 pub mod admin;
-pub mod area;
 pub mod errors;
 pub mod forms;
 pub mod health;

@@ -145,3 +145,39 @@ fn the_check_catches_what_it_is_for() {
     }
     check("test", "<label for=\"a\">A</label><input id=\"a\"><input type=\"hidden\" name=\"t\"><button>Go</button>");
 }
+
+/// Every route's area comes from the table that declares it (its error page, the sign-in
+/// page a signed-out request is sent to); the URL prefix is only the fallback for a URL
+/// no route matches, so the two must agree, and license-manager routes are the license
+/// portal's.
+#[test]
+fn every_route_is_in_the_area_its_table_declares() {
+    use keyfold::domain::Area;
+    for r in routes::table() {
+        assert_eq!(Area::of(r.path), r.area, "{} {}", r.method, r.path);
+        if matches!(r.access, Access::LicenseManager | Access::Grant(_)) {
+            assert_eq!(r.area, Area::Portal, "{} {}", r.method, r.path);
+        }
+        if matches!(r.access, Access::Staff(_)) {
+            assert_eq!(r.area, Area::Admin, "{} {}", r.method, r.path);
+        }
+    }
+}
+
+/// A signed-out request to a license-portal page is sent to the license portal's
+/// sign-in, an admin page to the admin portal's (the area of the matched route).
+#[tokio::test]
+async fn a_signed_out_request_goes_to_the_sign_in_of_its_routes_area() {
+    let app = TestApp::spawn().await;
+    let c = client();
+    for (path, login) in [("/portal/account", "/portal/login"), ("/orders", "/login")] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        let to = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(to.starts_with(login), "{path} → {to}");
+    }
+}

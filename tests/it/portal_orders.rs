@@ -169,7 +169,7 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
     let mut checked = Vec::new();
     let mut golden: Vec<String> = Vec::new();
     for route in routes::table() {
-        let Access::Manager(on) = route.access else {
+        let Access::Grant(on) = route.access else {
             continue;
         };
         assert!(

@@ -310,7 +310,7 @@ async fn matrix_for(role: Role) {
             }
             Access::Staff(action) => action,
             // The portal's routes have their own matrix (license-manager permissions).
-            Access::LicenseManager | Access::Manager(_) => continue,
+            Access::LicenseManager | Access::Grant(_) => continue,
         };
         let mut path = match route.path {
             // A device still active (license 1's were all freed by its reset just before).

@@ -14,7 +14,7 @@ use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Responder};
 
 use super::{health, static_files};
 use crate::auth::guard::{require, require_grant, Scope};
-use crate::domain::{Action, OnOrder};
+use crate::domain::{Action, Area, OnOrder};
 use crate::error::AppError;
 use crate::models::license_manager::LicenseManager;
 use crate::models::staff::StaffUser;
@@ -31,7 +31,7 @@ pub enum Access {
     /// A signed-in license manager with a live grant on the order the URL addresses
     /// (`/portal/orders/{id}…`, or `/portal/licenses/{id}…` through the license's
     /// order), holding the permission when the route names one.
-    Manager(OnOrder),
+    Grant(OnOrder),
 }
 
 /// A route as the table declares it.
@@ -40,10 +40,14 @@ pub struct RouteInfo {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    pub area: Area,
 }
 
-/// Something routes are declared into: actix's configuration, or a plain list.
+/// Something routes are declared into: actix's configuration, or a plain list. Routes
+/// belong to the area last set.
 pub(crate) trait Sink {
+    fn set_area(&mut self, area: Area);
+
     fn add<F, Args>(&mut self, method: Method, path: &'static str, access: Access, handler: F)
     where
         F: Handler<Args>,
@@ -61,13 +65,19 @@ fn declare(r: &mut impl Sink) {
         Public,
         static_files::serve,
     );
+    r.set_area(Area::Admin);
     admin::declare(r);
+    r.set_area(Area::Portal);
     portal::declare(r);
 }
 
-struct Registrar<'a>(&'a mut web::ServiceConfig);
+struct Registrar<'a>(&'a mut web::ServiceConfig, Area);
 
 impl Sink for Registrar<'_> {
+    fn set_area(&mut self, area: Area) {
+        self.1 = area;
+    }
+
     fn add<F, Args>(&mut self, method: Method, path: &'static str, access: Access, handler: F)
     where
         F: Handler<Args>,
@@ -75,14 +85,22 @@ impl Sink for Registrar<'_> {
         F::Output: Responder + 'static,
     {
         let route = web::method(method.clone()).to(handler);
+        // Every resource carries its area (error pages, the sign-in page to send to).
+        let area = self.1;
         match access {
             Access::Public => {
-                self.0.route(path, route);
+                self.0.service(
+                    web::resource(path)
+                        .guard(guard::Method(method))
+                        .app_data(area)
+                        .route(route),
+                );
             }
             Access::Staff(action) => {
                 self.0.service(
                     web::resource(path)
                         .guard(guard::Method(method))
+                        .app_data(area)
                         .wrap(from_fn(move |req, next| {
                             require::<StaffUser>(move |s| s.can(action), req, next)
                         }))
@@ -93,19 +111,21 @@ impl Sink for Registrar<'_> {
                 self.0.service(
                     web::resource(path)
                         .guard(guard::Method(method))
+                        .app_data(area)
                         .wrap(from_fn(|req, next| {
                             require::<LicenseManager>(|_| true, req, next)
                         }))
                         .route(route),
                 );
             }
-            Access::Manager(on) => {
+            Access::Grant(on) => {
                 let scope = Scope::of(path).unwrap_or_else(|| {
                     panic!("{path}: a grant route must start /portal/orders/{{id}} or /portal/licenses/{{id}}")
                 });
                 self.0.service(
                     web::resource(path)
                         .guard(guard::Method(method))
+                        .app_data(area)
                         .wrap(from_fn(move |req, next| {
                             require_grant(on, scope, req, next)
                         }))
@@ -116,9 +136,13 @@ impl Sink for Registrar<'_> {
     }
 }
 
-struct Recorder(Vec<RouteInfo>);
+struct Recorder(Vec<RouteInfo>, Area);
 
 impl Sink for Recorder {
+    fn set_area(&mut self, area: Area) {
+        self.1 = area;
+    }
+
     fn add<F, Args>(&mut self, method: Method, path: &'static str, access: Access, _handler: F)
     where
         F: Handler<Args>,
@@ -129,18 +153,19 @@ impl Sink for Recorder {
             method,
             path,
             access,
+            area: self.1,
         });
     }
 }
 
 /// Registers every route with actix.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    declare(&mut Registrar(cfg));
+    declare(&mut Registrar(cfg, Area::Admin));
 }
 
 /// Every route with its method, path and access, in declaration order.
 pub fn table() -> Vec<RouteInfo> {
-    let mut recorder = Recorder(Vec::new());
+    let mut recorder = Recorder(Vec::new(), Area::Admin);
     declare(&mut recorder);
     recorder.0
 }

@@ -92,68 +92,68 @@ pub(super) fn declare(r: &mut impl Sink) {
     r.add(
         get.clone(),
         "/portal/orders/{id}",
-        Manager(AnyGrant),
+        Grant(AnyGrant),
         po::show,
     );
     r.add(
         get.clone(),
         "/portal/orders/{id}/activity",
-        Manager(AnyGrant),
+        Grant(AnyGrant),
         po::activity,
     );
     r.add(
         get.clone(),
         "/portal/orders/{id}/managers",
-        Manager(Needs(ManageManagers)),
+        Grant(Needs(ManageManagers)),
         crate::web::shared::managers::index::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/managers",
-        Manager(Needs(ManageManagers)),
+        Grant(Needs(ManageManagers)),
         crate::web::shared::managers::add::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/managers/{grant}/permissions",
-        Manager(Needs(ManageManagers)),
+        Grant(Needs(ManageManagers)),
         crate::web::shared::managers::permissions::<PortalCtx>,
     );
     r.add(
         get.clone(),
         "/portal/orders/{id}/managers/{grant}/remove",
-        Manager(Needs(ManageManagers)),
+        Grant(Needs(ManageManagers)),
         crate::web::shared::managers::remove_confirm::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/managers/{grant}/remove",
-        Manager(Needs(ManageManagers)),
+        Grant(Needs(ManageManagers)),
         crate::web::shared::managers::remove::<PortalCtx>,
     );
     use portal::issuing as pi;
     r.add(
         get.clone(),
         "/portal/orders/{id}/issue",
-        Manager(AnyGrant),
+        Grant(AnyGrant),
         pi::index,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/issue",
-        Manager(Needs(IssueLicense)),
+        Grant(Needs(IssueLicense)),
         pi::issue,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/create-order",
-        Manager(Needs(CreateOrder)),
+        Grant(Needs(CreateOrder)),
         pi::create_order,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/create-bundle-order",
-        Manager(Needs(CreateBundleOrder)),
+        Grant(Needs(CreateBundleOrder)),
         pi::create_bundle_order,
     );
     use crate::web::portal::PortalCtx;
@@ -161,91 +161,91 @@ pub(super) fn declare(r: &mut impl Sink) {
     r.add(
         get.clone(),
         "/portal/orders/{id}/users",
-        Manager(AnyGrant),
+        Grant(AnyGrant),
         pu::index::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users",
-        Manager(Needs(ManageLicenseUsers)),
+        Grant(Needs(ManageLicenseUsers)),
         pu::add::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users/{user}",
-        Manager(Needs(ManageLicenseUsers)),
+        Grant(Needs(ManageLicenseUsers)),
         pu::edit::<PortalCtx>,
     );
     r.add(
         get.clone(),
         "/portal/orders/{id}/users/{user}/remove",
-        Manager(Needs(ManageLicenseUsers)),
+        Grant(Needs(ManageLicenseUsers)),
         pu::remove_confirm::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users/{user}/remove",
-        Manager(Needs(ManageLicenseUsers)),
+        Grant(Needs(ManageLicenseUsers)),
         pu::remove::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users/{user}/password-link",
-        Manager(Needs(ManageLicenseUserCredentials)),
+        Grant(Needs(ManageLicenseUserCredentials)),
         pu::send_link::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/orders/{id}/users/{user}/password",
-        Manager(Needs(ManageLicenseUserCredentials)),
+        Grant(Needs(ManageLicenseUserCredentials)),
         pu::set_password::<PortalCtx>,
     );
     r.add(
         get.clone(),
         "/portal/licenses/{id}",
-        Manager(AnyGrant),
+        Grant(AnyGrant),
         pl::show,
     );
     r.add(
         post.clone(),
         "/portal/licenses/{id}/users",
-        Manager(Needs(ManageLicenseUsers)),
+        Grant(Needs(ManageLicenseUsers)),
         pu::assign::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/licenses/{id}/users/remove",
-        Manager(Needs(ManageLicenseUsers)),
+        Grant(Needs(ManageLicenseUsers)),
         pu::unassign::<PortalCtx>,
     );
     r.add(
         post.clone(),
         "/portal/licenses/{id}/devices/borrow",
-        Manager(Needs(BorrowLicense)),
+        Grant(Needs(BorrowLicense)),
         pl::borrow,
     );
     r.add(
         post.clone(),
         "/portal/licenses/{id}/devices/return",
-        Manager(Needs(BorrowLicense)),
+        Grant(Needs(BorrowLicense)),
         pl::return_seat,
     );
     r.add(
         post.clone(),
         "/portal/licenses/{id}/devices/reset",
-        Manager(Needs(ResetDevice)),
+        Grant(Needs(ResetDevice)),
         pl::reset_device,
     );
     r.add(
         get.clone(),
         "/portal/licenses/{id}/reset",
-        Manager(Needs(ResetLicense)),
+        Grant(Needs(ResetLicense)),
         pl::reset_confirm,
     );
     r.add(
         post.clone(),
         "/portal/licenses/{id}/reset",
-        Manager(Needs(ResetLicense)),
+        Grant(Needs(ResetLicense)),
         pl::reset,
     );
 

@@ -1,6 +1,8 @@
-//! The areas of the product, told apart by their URL prefix: the admin portal
-//! (`/`), the license portal (`/portal`) and the JSON API (`/api/`). Errors, sign-in
-//! and layouts are chosen per area.
+//! The areas of the product: the admin portal (`/`), the license portal (`/portal`) and
+//! the JSON API (`/api/`). Errors, sign-in and layouts are chosen per area. The route
+//! table gives each route its area (as the resource's app data, see
+//! `web::routes`); [`Area::of`] guesses it from the URL prefix only for a URL that
+//! matches no route (its 404 page).
 
 /// Which part of the product a request belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,7 +16,7 @@ pub enum Area {
 }
 
 impl Area {
-    /// The area of a request path.
+    /// The area of a request path that matched no route, by its prefix.
     pub fn of(path: &str) -> Area {
         if path == "/api" || path.starts_with("/api/") {
             Area::Api
