@@ -32,7 +32,7 @@ pub struct Current<A> {
 /// The signed-in staff user (admin portal).
 pub type CurrentStaff = Current<StaffUser>;
 /// The signed-in license manager (license portal).
-pub type CurrentManager = Current<LicenseManager>;
+pub type CurrentLicenseManager = Current<LicenseManager>;
 
 impl<A: Account> Current<A> {
     /// This account as the actor of an audited change made from `ip`.

@@ -13,7 +13,7 @@ pub mod service;
 pub use account::Account;
 pub use client_ip::ClientIp;
 pub use csrf::{CsrfForm, CsrfMultipart, HasCsrfToken};
-pub use guard::{Current, CurrentManager, CurrentStaff};
+pub use guard::{Current, CurrentLicenseManager, CurrentStaff};
 
 /// Whether `next` is a path on this site (and so safe to redirect to after sign-in).
 pub fn is_local_path(next: &str) -> bool {

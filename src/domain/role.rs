@@ -5,18 +5,26 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     Admin,
-    Manager,
+    /// The staff role labelled "Manager" (stored `manager`): runs the catalogue, orders,
+    /// licenses and license managers. Named so in code to keep it apart from license
+    /// managers, the customers' administrators.
+    StaffManager,
     Support,
     ReadOnly,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Manager, Role::Support, Role::ReadOnly];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::StaffManager,
+        Role::Support,
+        Role::ReadOnly,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
-            Role::Manager => "manager",
+            Role::StaffManager => "manager",
             Role::Support => "support",
             Role::ReadOnly => "read_only",
         }
@@ -25,7 +33,7 @@ impl Role {
     pub fn label(self) -> &'static str {
         match self {
             Role::Admin => "Admin",
-            Role::Manager => "Manager",
+            Role::StaffManager => "Manager",
             Role::Support => "Support",
             Role::ReadOnly => "Read-only",
         }
@@ -48,7 +56,7 @@ impl Role {
             EditCustomers | ControlLicenses => self != Role::ReadOnly,
             // Manager and up.
             ManageCatalogue | ManageOrders | ManageLicenses | ManageLicenseManagers => {
-                matches!(self, Role::Admin | Role::Manager)
+                matches!(self, Role::Admin | Role::StaffManager)
             }
             // Admin only.
             AdministerStaff => self == Role::Admin,
@@ -131,7 +139,11 @@ mod tests {
     #[test]
     fn manager_may_do_all_but_staff_administration_and_admin_all() {
         for a in Action::ALL {
-            assert_eq!(Role::Manager.can(a), a != Action::AdministerStaff, "{a:?}");
+            assert_eq!(
+                Role::StaffManager.can(a),
+                a != Action::AdministerStaff,
+                "{a:?}"
+            );
             assert!(Role::Admin.can(a), "{a:?}");
         }
     }

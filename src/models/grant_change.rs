@@ -41,7 +41,7 @@ enum Maker<'a> {
     /// Staff (or the demo seed): a vendor-made grant, a root.
     Vendor,
     /// A manager, from one of their grants: a grant below it.
-    Manager(&'a GrantedOrder),
+    LicenseManager(&'a GrantedOrder),
 }
 
 /// Inserts a grant (a manager may hold one grant per order: a second is a field error).
@@ -78,7 +78,7 @@ fn insert(
             None,
             true,
         ),
-        Maker::Manager(from) => (
+        Maker::LicenseManager(from) => (
             ActorKind::LicenseManager.as_str(),
             actor.id,
             Some(from.grant_id().0),
@@ -135,7 +135,7 @@ pub fn add_delegate(
             "You can give only permissions you hold on this order.",
         ));
     }
-    add_as(conn, actor, order, input, Maker::Manager(from))
+    add_as(conn, actor, order, input, Maker::LicenseManager(from))
 }
 
 fn add_as(
@@ -179,7 +179,7 @@ fn add_as(
             };
             grant_products::set_vendor(conn, id, &products)?;
         }
-        Maker::Manager(from) => {
+        Maker::LicenseManager(from) => {
             let products = match &input.products {
                 Some(p) => p.clone(),
                 None => no_quota(
@@ -225,7 +225,7 @@ pub fn add_for_creator(
         order,
         from.permissions(),
         GrantState::Accepted,
-        Maker::Manager(from),
+        Maker::LicenseManager(from),
     )?;
     let products = no_quota(
         grant_products::allowances(conn, from.grant_id())?

@@ -72,14 +72,14 @@ pub struct ResetPlan {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResetBy {
     Staff,
-    Manager,
+    LicenseManager,
 }
 
 impl ResetBy {
     fn source(self) -> Source {
         match self {
             ResetBy::Staff => Source::AdminPortal,
-            ResetBy::Manager => Source::LicensePortal,
+            ResetBy::LicenseManager => Source::LicensePortal,
         }
     }
 

@@ -69,7 +69,7 @@ pub fn rows(
     for r in grant::for_order(conn, order)? {
         match reach {
             Reach::Staff(_) => out.push((r, true)),
-            Reach::Manager(g) => {
+            Reach::LicenseManager(g) => {
                 if r.state == InviteState::Revoked {
                     continue;
                 }
@@ -111,7 +111,7 @@ pub fn product_offer(
                 })
                 .collect()
         }
-        Reach::Manager(g) => grant_products::allowances(conn, g.grant_id())?
+        Reach::LicenseManager(g) => grant_products::allowances(conn, g.grant_id())?
             .into_iter()
             .map(|a: Allowance| ProductOffer {
                 name: format!("{} ({})", a.name, a.remaining_text()),
@@ -131,7 +131,7 @@ fn reachable(
 ) -> ModelResult<(Order, grant::Grant, LicenseManager)> {
     let order_row = reach.order(conn, order)?;
     let (target, manager) = grant::find_on_order(conn, order, id)?;
-    if let Reach::Manager(g) = reach {
+    if let Reach::LicenseManager(g) = reach {
         if target.manager_id == g.manager_id() {
             return Err(ModelError::refused(
                 "own_grant",
@@ -162,7 +162,7 @@ pub fn add(
     let order = reach.order(conn, order)?;
     let (grant, manager) = match reach {
         Reach::Staff(_) => grant_change::add(conn, actor, &order, input)?,
-        Reach::Manager(g) => grant_change::add_delegate(conn, actor, &order, input, g)?,
+        Reach::LicenseManager(g) => grant_change::add_delegate(conn, actor, &order, input, g)?,
     };
     let added = if manager.password_hash.is_some() {
         queue_granted(conn, mailer, &manager, &order, &grant)?;
@@ -187,7 +187,7 @@ pub fn edit(
     products: Option<Vec<ProductChoice>>,
 ) -> ModelResult<LicenseManager> {
     let (order, _, _) = reachable(conn, reach, order, id)?;
-    if let Reach::Manager(g) = reach {
+    if let Reach::LicenseManager(g) = reach {
         if !permissions.is_subset_of(&g.permissions()) {
             return Err(ModelError::invalid(
                 "permissions",

@@ -18,14 +18,14 @@ pub enum Reach {
     /// The vendor's staff, with their role: every order.
     Staff(Role),
     /// A license manager, through their grant on one order (the grant guard made it).
-    Manager(GrantedOrder),
+    LicenseManager(GrantedOrder),
 }
 
 impl Reach {
     /// The grant of a license manager's reach.
     pub fn grant(&self) -> Option<&GrantedOrder> {
         match self {
-            Reach::Manager(g) => Some(g),
+            Reach::LicenseManager(g) => Some(g),
             Reach::Staff(_) => None,
         }
     }
@@ -34,7 +34,7 @@ impl Reach {
     pub fn covers(&self, order: OrderId) -> bool {
         match self {
             Reach::Staff(_) => true,
-            Reach::Manager(g) => g.order_id() == order,
+            Reach::LicenseManager(g) => g.order_id() == order,
         }
     }
 
@@ -59,7 +59,7 @@ impl Reach {
     pub fn may_set_credentials(&self) -> bool {
         match self {
             Reach::Staff(_) => true,
-            Reach::Manager(g) => g.can(Permission::ManageLicenseUserCredentials),
+            Reach::LicenseManager(g) => g.can(Permission::ManageLicenseUserCredentials),
         }
     }
 
@@ -67,7 +67,7 @@ impl Reach {
     pub fn source(&self) -> Source {
         match self {
             Reach::Staff(_) => Source::AdminPortal,
-            Reach::Manager(_) => Source::LicensePortal,
+            Reach::LicenseManager(_) => Source::LicensePortal,
         }
     }
 
@@ -76,7 +76,7 @@ impl Reach {
     pub fn reset_by(&self) -> ResetBy {
         match self {
             Reach::Staff(_) => ResetBy::Staff,
-            Reach::Manager(_) => ResetBy::Manager,
+            Reach::LicenseManager(_) => ResetBy::LicenseManager,
         }
     }
 }

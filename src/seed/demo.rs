@@ -18,7 +18,7 @@ use crate::models::{now, ModelError};
 
 /// The staff users the demo creates besides the admin: (email, name, role).
 pub const DEMO_STAFF: [(&str, &str, Role); 3] = [
-    ("manager@example.com", "Morgan Manager", Role::Manager),
+    ("manager@example.com", "Morgan Manager", Role::StaffManager),
     ("support@example.com", "Sam Support", Role::Support),
     ("readonly@example.com", "Robin Reader", Role::ReadOnly),
 ];
@@ -792,7 +792,7 @@ pub fn seed_managers(
         conn,
         mailer,
         &lee_actor,
-        &Reach::Manager(lee_grant),
+        &Reach::LicenseManager(lee_grant),
         first.id,
         &invited,
     )?

@@ -43,7 +43,8 @@ async fn staff_manage_an_orders_license_users_within_the_licenses_maximum() {
     let smtp = SmtpServer::start();
     let app = TestApp::spawn_with(smtp_config(smtp.url()), None).await;
     app.seed_demo("seed@example.com");
-    app.signed_in_as("mia@example.com", Role::Manager).await;
+    app.signed_in_as("mia@example.com", Role::StaffManager)
+        .await;
     // Order 2's newest user-based license: its first demo user is on it, the other not.
     let (license, on_it, free) = app.user_based_license_on(2);
     let tab = app.get("/orders/2/users").await;
@@ -256,7 +257,7 @@ async fn support_handles_credentials_but_not_the_people_and_other_orders_users_a
         403
     );
     assert_eq!(app.post_form("/logout", &[]).await.status(), 303);
-    app.signed_in_as("mo@example.com", Role::Manager).await;
+    app.signed_in_as("mo@example.com", Role::StaffManager).await;
     let before = snapshot(&app);
     for path in [
         format!("/orders/2/users/{theirs}"),

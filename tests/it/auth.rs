@@ -11,7 +11,7 @@ use crate::helpers::{client, csrf_in, extra_routes, location, TestApp, PASSWORD}
 #[tokio::test]
 async fn sign_in_reaches_the_orders_page_and_is_audited() {
     let app = TestApp::spawn().await;
-    let user = app.create_staff("Ada@Example.com", Role::Manager);
+    let user = app.create_staff("Ada@Example.com", Role::StaffManager);
     let r = app.sign_in("ada@example.com", PASSWORD).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/orders");
@@ -629,11 +629,11 @@ async fn changing_the_password_ends_the_other_sessions() {
 async fn the_last_active_admin_cannot_be_demoted_or_disabled() {
     let app = TestApp::spawn().await;
     let first = app.create_staff("first@example.com", Role::Admin);
-    let manager = app.create_staff("manager@example.com", Role::Manager);
+    let manager = app.create_staff("manager@example.com", Role::StaffManager);
     let system = Actor::system("test");
     let mut conn = app.conn();
     let id = first.id;
-    assert!(staff::set_role(&mut conn, &system, id, Role::Manager).is_err());
+    assert!(staff::set_role(&mut conn, &system, id, Role::StaffManager).is_err());
     assert!(staff::set_active(&mut conn, &system, id, false).is_err());
     assert_eq!(
         staff::find(&mut conn, id).unwrap().unwrap().role(),
@@ -659,7 +659,9 @@ async fn a_role_change_applies_on_the_next_request() {
     let extra = extra_routes(|_| {});
     let app = TestApp::spawn_with(|_| {}, extra).await;
     app.create_staff("admin@example.com", Role::Admin);
-    let user = app.signed_in_as("sam@example.com", Role::Manager).await;
+    let user = app
+        .signed_in_as("sam@example.com", Role::StaffManager)
+        .await;
     let body = app.get("/orders").await.text().await.unwrap();
     assert!(body.contains(">Manager<"), "{body}");
     staff::set_role(

@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, PASSWORD};
 #[tokio::test]
 async fn browser_signs_in_through_the_page_and_reaches_orders() {
     let app = TestApp::spawn().await;
-    app.create_staff("ada@example.com", Role::Manager);
+    app.create_staff("ada@example.com", Role::StaffManager);
     let Some(browser) = Browser::start().await else {
         return;
     };

@@ -10,7 +10,7 @@ use crate::helpers::{TestApp, PASSWORD};
 async fn browser_imports_licenses_after_fixing_two_bad_rows() {
     let app = TestApp::spawn().await;
     app.seed_demo("seed@example.com");
-    app.create_staff("mia@example.com", Role::Manager);
+    app.create_staff("mia@example.com", Role::StaffManager);
     let dir = tempfile::tempdir().unwrap();
     let header = "license_key,product_short_code,order_reference,customer_email,valid_duration\n";
     let bad = dir.path().join("licenses.csv");

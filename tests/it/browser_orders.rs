@@ -12,7 +12,7 @@ async fn browser_runs_an_order_through_its_life() {
     app.signed_in_as("setup@example.com", Role::Admin).await;
     crate::orders::product(&app, "STUDIO", false).await;
     crate::orders::product(&app, "RENDER", false).await;
-    app.create_staff("m@example.com", Role::Manager);
+    app.create_staff("m@example.com", Role::StaffManager);
     let Some(b) = Browser::start().await else {
         return;
     };

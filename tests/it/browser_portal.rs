@@ -16,7 +16,7 @@ async fn browser_a_manager_invited_by_email_resets_a_device_and_nothing_more() {
     let smtp = SmtpServer::start();
     let app = TestApp::spawn_with(smtp_config(smtp.url()), None).await;
     app.seed_demo("seed@example.com");
-    app.create_staff("ada@vendor.example", Role::Manager);
+    app.create_staff("ada@vendor.example", Role::StaffManager);
     let (license, _) = app.an_active_device();
     let order = order_of(&app, license);
     let reference = app.order_reference(order);

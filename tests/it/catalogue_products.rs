@@ -30,7 +30,7 @@ async fn create_product(app: &TestApp, name: &str, code: &str) -> i64 {
 #[tokio::test]
 async fn a_manager_creates_a_product_and_sees_it_listed_and_audited() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let id = create_product(&app, "Keyfold Studio", "STUDIO").await;
     let page = app
         .get(&format!("/products/{id}"))
@@ -109,7 +109,7 @@ async fn bad_product_input_is_refused_field_by_field_and_nothing_is_saved() {
 #[tokio::test]
 async fn editing_a_product_saves_and_a_stale_form_is_a_conflict() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let id = create_product(&app, "Studio", "STUDIO").await;
     let form = app
         .get(&format!("/products/{id}/edit"))
@@ -145,7 +145,7 @@ async fn editing_a_product_saves_and_a_stale_form_is_a_conflict() {
 #[tokio::test]
 async fn features_and_custom_fields_are_added_and_removed_on_the_product_page() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let id = create_product(&app, "Analytics", "ANALYTICS").await;
     let add = |code: &'static str, kind: &'static str, max: &'static str| {
         let app = &app;
@@ -229,7 +229,7 @@ async fn features_and_custom_fields_are_added_and_removed_on_the_product_page() 
 #[tokio::test]
 async fn a_bundle_is_made_of_ordinary_products() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = create_product(&app, "Studio", "STUDIO").await;
     let render = create_product(&app, "Render", "RENDER").await;
     let mut fields = product_fields("Suite", "SUITE");
@@ -283,7 +283,7 @@ async fn a_bundle_is_made_of_ordinary_products() {
 #[tokio::test]
 async fn a_product_with_licenses_is_archived_not_deleted() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let used = create_product(&app, "Used", "USED").await;
     let unused = create_product(&app, "Unused", "UNUSED").await;
     let order = app.insert_order(None, "ORD-1");
@@ -383,7 +383,7 @@ async fn read_only_and_support_cannot_change_products() {
 #[tokio::test]
 async fn unknown_and_malformed_product_ids_are_404_pages() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     for path in [
         "/products/999999",
         "/products/abc",

@@ -393,7 +393,9 @@ async fn exported_customers_import_into_another_database_unchanged() {
         .unwrap();
     // Another database with the same customer accounts (imports name them by code).
     let target = TestApp::spawn().await;
-    target.signed_in_as("mia@example.com", Role::Manager).await;
+    target
+        .signed_in_as("mia@example.com", Role::StaffManager)
+        .await;
     for (code, name) in [
         ("NORTHWIND", "Northwind Group"),
         ("CONTOSO", "Contoso Ltd"),

@@ -460,7 +460,7 @@ impl Case<'_> {
                     return;
                 };
                 let mailer = self.mailer;
-                let (reach, order) = (Reach::Manager(g.clone()), g.order_id());
+                let (reach, order) = (Reach::LicenseManager(g.clone()), g.order_id());
                 if let Some((id, _)) =
                     self.tx(|conn| grants::add(conn, mailer, &actor, &reach, order, &input))
                 {
@@ -482,7 +482,7 @@ impl Case<'_> {
                 let Some((p, choices)) = self.edit_input(perms, &products) else {
                     return;
                 };
-                let (reach, order) = (Reach::Manager(g.clone()), g.order_id());
+                let (reach, order) = (Reach::LicenseManager(g.clone()), g.order_id());
                 self.tx(|conn| {
                     grants::edit(conn, &actor, &reach, order, GrantId(target), p, choices)
                 });
@@ -494,7 +494,7 @@ impl Case<'_> {
                 let Some(target) = self.pick(by + 1 + target) else {
                     return;
                 };
-                let (reach, order) = (Reach::Manager(g.clone()), g.order_id());
+                let (reach, order) = (Reach::LicenseManager(g.clone()), g.order_id());
                 self.tx(|conn| grants::remove(conn, &actor, &reach, order, GrantId(target)));
             }
             Step::Issue { by, lines } => {

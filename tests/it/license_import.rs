@@ -33,7 +33,9 @@ fn rows_by_key(csv: &str) -> std::collections::BTreeMap<String, Vec<String>> {
 async fn exported_licenses_import_into_another_database_with_every_column_unchanged() {
     let source = TestApp::spawn().await;
     source.seed_demo("seed@example.com");
-    source.signed_in_as("mia@example.com", Role::Manager).await;
+    source
+        .signed_in_as("mia@example.com", Role::StaffManager)
+        .await;
     // A note that looks like a formula, and a license of a new order and customer.
     let first = source.license_ids(1)[0];
     diesel::update(licenses::table.find(first))
@@ -49,7 +51,9 @@ async fn exported_licenses_import_into_another_database_with_every_column_unchan
     // The same catalogue and orders elsewhere (the demo is deterministic but for keys).
     let target = TestApp::spawn().await;
     target.seed_demo("seed@example.com");
-    target.signed_in_as("mia@example.com", Role::Manager).await;
+    target
+        .signed_in_as("mia@example.com", Role::StaffManager)
+        .await;
     let before: i64 = licenses::table
         .count()
         .get_result(&mut target.conn())
@@ -120,7 +124,8 @@ fn data(app: &TestApp) -> Vec<(String, u64)> {
 async fn license_rows_are_checked_and_new_orders_and_customers_created() {
     let app = TestApp::spawn().await;
     app.seed_demo("seed@example.com");
-    app.signed_in_as("mia@example.com", Role::Manager).await;
+    app.signed_in_as("mia@example.com", Role::StaffManager)
+        .await;
     let taken: String = licenses::table
         .select(licenses::license_key)
         .first(&mut app.conn())
@@ -250,7 +255,8 @@ fn hold_staging(app: &TestApp) -> impl Drop {
 async fn a_big_import_commits_in_the_background_with_its_progress_on_the_page() {
     let app = TestApp::spawn().await;
     app.seed_demo("seed@example.com");
-    app.signed_in_as("mia@example.com", Role::Manager).await;
+    app.signed_in_as("mia@example.com", Role::StaffManager)
+        .await;
     let rows = keyfold::csv_io::run::BACKGROUND_ROWS + 2_000;
     let mut file = String::from("license_key,product_short_code,order_reference,customer_email\n");
     for i in 0..rows {

@@ -29,7 +29,7 @@ fn set_valid_until(app: &TestApp, id: i64, days_from_now: i64, duration: Option<
 #[tokio::test]
 async fn the_status_is_derived_in_each_of_its_four_cases_and_filters_match() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let ids = licenses(&app, "4").await;
     let (disabled, expired, active, inactive) = (ids[0], ids[1], ids[2], ids[3]);
     assert_eq!(
@@ -113,7 +113,7 @@ async fn the_status_is_derived_in_each_of_its_four_cases_and_filters_match() {
 #[tokio::test]
 async fn licenses_are_found_by_any_form_of_their_key_and_filtered() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let ids = licenses(&app, "3").await;
     let render = product(&app, "RENDER", false).await;
     let other_order = id_from_location(&order(&app, "ORD-2", "", &[(render, "1")], &[]).await);
@@ -187,7 +187,7 @@ async fn reset_keeps_a_fixed_end_date_but_restarts_a_duration_and_frees_devices(
     let app = TestApp::spawn().await;
     app.signed_in_as("s@example.com", Role::Support).await;
     let admin = client();
-    app.create_staff("m@example.com", Role::Manager);
+    app.create_staff("m@example.com", Role::StaffManager);
     app.sign_in_with(&admin, "m@example.com", PASSWORD, None)
         .await;
     // Products and orders through the manager's session.
@@ -286,7 +286,7 @@ fn clone_app(app: &TestApp) -> TestApp {
 #[tokio::test]
 async fn resetting_one_device_frees_its_seat() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let id = licenses(&app, "1").await[0];
     let a = app.insert_device(id, "HW-A", "ws-a");
     app.insert_device(id, "HW-B", "ws-b");
@@ -330,7 +330,7 @@ async fn resetting_one_device_frees_its_seat() {
 #[tokio::test]
 async fn editing_a_license_validates_every_field_and_refuses_a_stale_form() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let id = licenses(&app, "1").await[0];
     let form = app
         .get(&format!("/licenses/{id}/edit"))
@@ -442,7 +442,7 @@ async fn editing_a_license_validates_every_field_and_refuses_a_stale_form() {
 #[tokio::test]
 async fn deleting_a_license_takes_its_devices_and_events_with_it() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let ids = licenses(&app, "2").await;
     app.insert_device(ids[0], "HW-1", "ws");
     app.post_form(&format!("/licenses/{}/disable", ids[0]), &[])
@@ -469,7 +469,7 @@ async fn deleting_a_license_takes_its_devices_and_events_with_it() {
 #[tokio::test]
 async fn support_may_disable_and_reset_but_not_edit_or_delete_and_read_only_nothing() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let id = licenses(&app, "1").await[0];
     for (email, role, may_control) in [
         ("s@example.com", Role::Support, true),

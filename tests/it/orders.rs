@@ -78,7 +78,7 @@ fn counts(app: &TestApp) -> (i64, i64, i64) {
 #[tokio::test]
 async fn a_new_order_issues_a_license_per_line_count_and_per_bundle_part() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     let render = product(&app, "RENDER", false).await;
     let suite = product(&app, "SUITE", true).await;
@@ -137,7 +137,7 @@ async fn a_new_order_issues_a_license_per_line_count_and_per_bundle_part() {
 #[tokio::test]
 async fn bad_order_input_is_refused_with_messages_and_nothing_is_created() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     assert_eq!(
         order(&app, "ORD-1", "", &[(studio, "1")], &[])
@@ -235,7 +235,7 @@ async fn bad_order_input_is_refused_with_messages_and_nothing_is_created() {
 #[tokio::test]
 async fn add_lines_shows_more_rows_and_keeps_the_input() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     let form = app.get("/orders/new").await.text().await.unwrap();
     assert_eq!(form.matches("name=\"line_product\"").count(), 3);
@@ -263,7 +263,7 @@ async fn add_lines_shows_more_rows_and_keeps_the_input() {
 #[tokio::test]
 async fn the_order_is_edited_and_a_stale_edit_is_refused() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     let id = id_from_location(&order(&app, "ORD-1", "", &[(studio, "1")], &[]).await);
     order(&app, "ORD-2", "", &[(studio, "1")], &[]).await;
@@ -324,7 +324,7 @@ async fn the_order_is_edited_and_a_stale_edit_is_refused() {
 #[tokio::test]
 async fn the_order_customer_is_added_changed_and_removed() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     let id = id_from_location(&order(&app, "ORD-1", "", &[(studio, "1")], &[]).await);
     assert!(app
@@ -377,7 +377,7 @@ async fn the_order_customer_is_added_changed_and_removed() {
 #[tokio::test]
 async fn more_licenses_are_issued_into_an_order() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     let id = id_from_location(&order(&app, "ORD-1", "", &[(studio, "1")], &[]).await);
     assert_eq!(
@@ -425,7 +425,7 @@ async fn more_licenses_are_issued_into_an_order() {
 #[tokio::test]
 async fn the_export_is_a_csv_of_order_customer_and_licenses_with_formulas_neutralised() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     let r = order(
         &app,
@@ -482,7 +482,7 @@ async fn the_export_is_a_csv_of_order_customer_and_licenses_with_formulas_neutra
 #[tokio::test]
 async fn deleting_an_order_needs_its_reference_typed_and_cascades() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     let id = id_from_location(&order(&app, "ORD-DEL", "", &[(studio, "2")], &[]).await);
     let keep = id_from_location(&order(&app, "ORD-KEEP", "", &[(studio, "1")], &[]).await);
@@ -528,7 +528,7 @@ async fn deleting_an_order_needs_its_reference_typed_and_cascades() {
 #[tokio::test]
 async fn orders_are_searched_by_reference_or_customer_and_filtered() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     let a = id_from_location(
         &order(
@@ -581,7 +581,7 @@ async fn orders_are_searched_by_reference_or_customer_and_filtered() {
 #[tokio::test]
 async fn support_and_read_only_cannot_create_or_delete_orders() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     let studio = product(&app, "STUDIO", false).await;
     let id = id_from_location(&order(&app, "ORD-1", "", &[(studio, "1")], &[]).await);
     for (email, role) in [

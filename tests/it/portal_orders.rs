@@ -502,7 +502,8 @@ async fn a_portal_reset_keeps_computed_end_dates_and_a_staff_reset_restarts_them
 
     // A staff reset restarts the durations.
     app.insert_device(license, "hw-keep-3", "keep-3");
-    app.signed_in_as("boss@vendor.example", Role::Manager).await;
+    app.signed_in_as("boss@vendor.example", Role::StaffManager)
+        .await;
     let r = app
         .post_form(&format!("/licenses/{license}/reset"), &[])
         .await;
@@ -553,7 +554,8 @@ async fn the_activity_page_lists_the_portal_changes_of_its_order_only() {
         "the flash says so"
     );
     // Staff disable the same license: not a portal change.
-    app.signed_in_as("boss@vendor.example", Role::Manager).await;
+    app.signed_in_as("boss@vendor.example", Role::StaffManager)
+        .await;
     assert_eq!(
         app.post_form(&format!("/licenses/{license}/disable"), &[])
             .await

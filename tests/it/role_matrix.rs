@@ -513,7 +513,7 @@ async fn role_matrix_support() {
 
 #[tokio::test]
 async fn role_matrix_manager() {
-    matrix_for(Role::Manager).await;
+    matrix_for(Role::StaffManager).await;
 }
 
 #[tokio::test]

@@ -189,7 +189,7 @@ async fn roles_change_at_once_nobody_changes_their_own_and_the_last_admin_stays(
     let app = TestApp::spawn().await;
     let admin = app.signed_in_as("admin@example.com", Role::Admin).await;
     let other = client();
-    let user = app.create_staff("sam@example.com", Role::Manager);
+    let user = app.create_staff("sam@example.com", Role::StaffManager);
     app.sign_in_with(&other, "sam@example.com", PASSWORD, None)
         .await;
     assert_eq!(
@@ -349,7 +349,7 @@ async fn disabling_a_user_from_the_admin_page_ends_their_sessions() {
 #[tokio::test]
 async fn only_admins_reach_staff_administration() {
     let app = TestApp::spawn().await;
-    app.signed_in_as("m@example.com", Role::Manager).await;
+    app.signed_in_as("m@example.com", Role::StaffManager).await;
     assert_eq!(app.get("/staff").await.status(), 403);
     let r = app
         .post_form(

@@ -81,7 +81,7 @@ async fn page(
     let (order, plain, bundles) = state
         .db(move |conn| {
             Ok((
-                crate::ops::Reach::Manager(g.clone()).order(conn, g.order_id())?,
+                crate::ops::Reach::LicenseManager(g.clone()).order(conn, g.order_id())?,
                 portal_issue::offer(conn, &g, Kind::Plain)?,
                 portal_issue::offer(conn, &g, Kind::Bundle)?,
             ))

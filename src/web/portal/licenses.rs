@@ -71,7 +71,7 @@ pub async fn show(
     path: web::Path<LicenseId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let reach = Reach::Manager(granted.clone());
+    let reach = Reach::LicenseManager(granted.clone());
     let now = crate::models::now();
     let (view, history, (users, order_users), held) = state
         .db(move |conn| {
@@ -121,7 +121,9 @@ pub async fn reset_device(
         &ctx,
         &state,
         &format!("/portal/licenses/{id}"),
-        move |conn| licenses::reset_device(conn, &actor, &Reach::Manager(granted), id, device),
+        move |conn| {
+            licenses::reset_device(conn, &actor, &Reach::LicenseManager(granted), id, device)
+        },
         |d| format!("Device {} was reset: its seat is free.", d.hostname),
     )
     .await
@@ -143,7 +145,13 @@ pub async fn reset_confirm(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let plan = state
-        .db(move |conn| Ok(licenses::reset_plan(conn, &Reach::Manager(granted), id)?))
+        .db(move |conn| {
+            Ok(licenses::reset_plan(
+                conn,
+                &Reach::LicenseManager(granted),
+                id,
+            )?)
+        })
         .await?;
     ok(&ResetPage { ctx, plan })
 }
@@ -162,7 +170,7 @@ pub async fn reset(
         &ctx,
         &state,
         &format!("/portal/licenses/{id}"),
-        move |conn| licenses::reset(conn, &actor, &Reach::Manager(granted), id),
+        move |conn| licenses::reset(conn, &actor, &Reach::LicenseManager(granted), id),
         |l| {
             format!(
                 "License {} was reset: every device was deactivated.",
@@ -199,7 +207,16 @@ pub async fn borrow(
         &ctx,
         &state,
         &back,
-        move |conn| licenses::borrow(conn, &actor, &Reach::Manager(granted), id, device, until),
+        move |conn| {
+            licenses::borrow(
+                conn,
+                &actor,
+                &Reach::LicenseManager(granted),
+                id,
+                device,
+                until,
+            )
+        },
         |d| {
             format!(
                 "Device {} borrowed a seat until {} UTC.",
@@ -226,7 +243,9 @@ pub async fn return_seat(
         &ctx,
         &state,
         &format!("/portal/licenses/{id}"),
-        move |conn| licenses::return_seat(conn, &actor, &Reach::Manager(granted), id, device),
+        move |conn| {
+            licenses::return_seat(conn, &actor, &Reach::LicenseManager(granted), id, device)
+        },
         |d| format!("Device {} returned its seat.", d.hostname),
     )
     .await

@@ -14,7 +14,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
 use crate::auth::cookie::{csrf_token, take_flashes, Flash};
-use crate::auth::{ClientIp, CurrentManager};
+use crate::auth::{ClientIp, CurrentLicenseManager};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::Actor;
 use crate::models::grant::GrantedOrder;
@@ -25,7 +25,7 @@ use crate::web::shared::{self, Area, Confirm};
 /// The one extractor a portal handler asks for: the signed-in license manager, their
 /// client address, the CSRF token, the session and the layout's flashes.
 pub struct PortalCtx {
-    pub manager: CurrentManager,
+    pub manager: CurrentLicenseManager,
     pub user: LicenseManager,
     pub ip: ClientIp,
     pub session: Session,
@@ -70,7 +70,7 @@ impl Area for PortalCtx {
     }
 
     fn reach(&self) -> AppResult<Reach> {
-        self.granted().map(Reach::Manager)
+        self.granted().map(Reach::LicenseManager)
     }
 
     fn confirm(self, page: Confirm) -> AppResult<actix_web::HttpResponse> {
@@ -162,7 +162,7 @@ impl FromRequest for PortalCtx {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let manager = match CurrentManager::from_request(req, payload).into_inner() {
+        let manager = match CurrentLicenseManager::from_request(req, payload).into_inner() {
             Ok(m) => m,
             Err(e) => return std::future::ready(Err(e)),
         };

@@ -53,7 +53,7 @@ pub async fn show(
     let key = values::search_term(&query.key, 80);
     let before = query.before.trim().parse().ok();
     let (reach, id, k) = (
-        Reach::Manager(granted.clone()),
+        Reach::LicenseManager(granted.clone()),
         granted.order_id(),
         key.clone(),
     );
@@ -109,7 +109,7 @@ pub async fn activity(
     query: web::Query<ActivityQuery>,
 ) -> AppResult<HttpResponse> {
     let before = query.before.trim().parse().ok();
-    let (reach, id) = (Reach::Manager(granted.clone()), granted.order_id());
+    let (reach, id) = (Reach::LicenseManager(granted.clone()), granted.order_id());
     let (order, page) = state
         .db(move |conn| {
             Ok((

@@ -125,7 +125,7 @@ async fn page<A: ManagersArea>(
     let reach = ctx.reach()?;
     let offer = match &reach {
         Reach::Staff(_) => Permission::ALL.to_vec(),
-        Reach::Manager(g) => g.permissions().held(),
+        Reach::LicenseManager(g) => g.permissions().held(),
     };
     let staff = matches!(reach, Reach::Staff(_));
     let signed_in = reach.grant().map(|g| g.manager_id());
@@ -178,7 +178,7 @@ pub async fn index<A: ManagersArea>(
     // Staff start from Reset device, the commonest; a manager ticks what to hand on.
     let form = match ctx.reach()? {
         Reach::Staff(_) => ManagerForm::fresh(),
-        Reach::Manager(_) => ManagerForm::default(),
+        Reach::LicenseManager(_) => ManagerForm::default(),
     };
     page(&state, ctx, path.into_inner(), form, Problem::none(), None).await
 }
