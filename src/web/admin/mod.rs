@@ -34,11 +34,11 @@ pub mod product_parts;
 pub mod products;
 pub mod staff;
 
-use actix_session::{Session, SessionExt};
+use actix_session::Session;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::auth::cookie::{self, csrf_token, take_flashes, Flash, FlashLevel};
+use crate::auth::cookie::{self, Flash, FlashLevel};
 use crate::auth::{ClientIp, CurrentStaff};
 use crate::domain::{Action, Role};
 use crate::error::AppResult;
@@ -62,8 +62,7 @@ pub struct AdminCtx {
 }
 
 impl AdminCtx {
-    pub fn new(req: &HttpRequest, staff: CurrentStaff, ip: ClientIp) -> Self {
-        let session = req.get_session();
+    fn new(req: &HttpRequest, signed: shared::Signed<StaffUser>) -> Self {
         let nav = match req.path().split('/').nth(1).unwrap_or("") {
             "orders" => "orders",
             "licenses" => "licenses",
@@ -76,20 +75,15 @@ impl AdminCtx {
             "imports" => "imports",
             _ => "",
         };
-        // Flashes are shown by the next page a browser GETs; a POST leaves them queued.
-        let flashes = if req.method() == actix_web::http::Method::GET {
-            take_flashes(&session)
-        } else {
-            Vec::new()
-        };
+        let staff = signed.current;
         AdminCtx {
             user: staff.user.clone(),
             role: staff.role(),
-            csrf: csrf_token(&session),
+            csrf: signed.csrf,
             staff,
-            ip,
-            session,
-            flashes,
+            ip: signed.ip,
+            session: signed.session,
+            flashes: signed.flashes,
             nav,
         }
     }
@@ -150,15 +144,10 @@ impl FromRequest for AdminCtx {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let staff = match CurrentStaff::from_request(req, payload).into_inner() {
-            Ok(s) => s,
-            Err(e) => return std::future::ready(Err(e)),
-        };
-        let ip = match ClientIp::from_request(req, payload).into_inner() {
-            Ok(ip) => ip,
-            Err(e) => return std::future::ready(Err(e)),
-        };
-        std::future::ready(Ok(AdminCtx::new(req, staff, ip)))
+        std::future::ready(
+            shared::Signed::<StaffUser>::from_request(req, payload)
+                .map(|signed| AdminCtx::new(req, signed)),
+        )
     }
 }
 

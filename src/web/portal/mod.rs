@@ -9,11 +9,11 @@ pub mod links;
 pub mod orders;
 pub mod user_links;
 
-use actix_session::{Session, SessionExt};
+use actix_session::Session;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
-use crate::auth::cookie::{csrf_token, take_flashes, Flash};
+use crate::auth::cookie::Flash;
 use crate::auth::{ClientIp, CurrentLicenseManager};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::Actor;
@@ -162,31 +162,21 @@ impl FromRequest for PortalCtx {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let manager = match CurrentLicenseManager::from_request(req, payload).into_inner() {
-            Ok(m) => m,
+        let signed = match shared::Signed::<LicenseManager>::from_request(req, payload) {
+            Ok(s) => s,
             Err(e) => return std::future::ready(Err(e)),
-        };
-        let ip = match ClientIp::from_request(req, payload).into_inner() {
-            Ok(ip) => ip,
-            Err(e) => return std::future::ready(Err(e)),
-        };
-        let session = req.get_session();
-        let flashes = if req.method() == actix_web::http::Method::GET {
-            take_flashes(&session)
-        } else {
-            Vec::new()
         };
         let vendor = req
             .app_data::<actix_web::web::Data<crate::web::AppState>>()
             .map(|s| s.config.vendor_name.clone())
             .unwrap_or_else(|| "Keyfold".to_owned());
         std::future::ready(Ok(PortalCtx {
-            user: manager.user.clone(),
-            manager,
-            ip,
-            csrf: csrf_token(&session),
-            session,
-            flashes,
+            user: signed.current.user.clone(),
+            manager: signed.current,
+            ip: signed.ip,
+            csrf: signed.csrf,
+            session: signed.session,
+            flashes: signed.flashes,
             vendor,
             granted: req.extensions().get::<GrantedOrder>().cloned(),
         }))

@@ -5,12 +5,53 @@
 pub mod license_users;
 pub mod managers;
 
-use actix_web::{FromRequest, HttpResponse};
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+
+use crate::auth::account::Account;
+use crate::auth::cookie::{csrf_token, take_flashes, Flash};
+use crate::auth::{ClientIp, Current};
 
 use crate::error::AppResult;
 use crate::models::audit::Actor;
 use crate::ops::Reach;
 use crate::web::forms::Flasher;
+
+/// What every area's context starts from: the signed-in account of kind `A` (the
+/// route's guard put it on the request), the client address, the session with its CSRF
+/// token, and the flashes a page shows (taken by a GET; a POST leaves them queued).
+pub struct Signed<A> {
+    pub current: Current<A>,
+    pub ip: ClientIp,
+    pub session: Session,
+    pub csrf: String,
+    pub flashes: Vec<Flash>,
+}
+
+impl<A: Account> Signed<A> {
+    pub fn from_request(
+        req: &HttpRequest,
+        payload: &mut Payload,
+    ) -> Result<Self, actix_web::Error> {
+        let current = Current::<A>::from_request(req, payload).into_inner()?;
+        let ip = ClientIp::from_request(req, payload).into_inner()?;
+        let session = req.get_session();
+        let flashes = if req.method() == Method::GET {
+            take_flashes(&session)
+        } else {
+            Vec::new()
+        };
+        Ok(Signed {
+            current,
+            ip,
+            csrf: csrf_token(&session),
+            session,
+            flashes,
+        })
+    }
+}
 
 /// A confirmation page before a destructive action: what will happen, one button.
 pub struct Confirm {
