@@ -2,6 +2,7 @@
 //! Handlers stay thin: parse, authorize, call the model layer, render.
 
 pub mod admin;
+pub mod api;
 pub mod errors;
 pub mod forms;
 pub mod health;
