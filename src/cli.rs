@@ -95,6 +95,27 @@ pub enum Command {
         #[arg(long)]
         account: Option<crate::domain::CustomerAccountId>,
     },
+    /// The license API's signing keys: list them, or rotate in stages (rotate adds a next
+    /// key, promote makes it active while the old one still signs, retire ends that
+    /// overlap, revoke withdraws a key).
+    SigningKey {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum KeyAction {
+    /// Every key with its state.
+    List,
+    /// Add a key: the first becomes active, later ones wait as next (published).
+    Rotate,
+    /// Make the next key active; the active one goes on signing beside it.
+    Promote,
+    /// Stop the previous key signing (it stays published for verifying).
+    Retire,
+    /// Withdraw a key: it neither signs nor is published.
+    Revoke { kid: String },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -156,6 +177,7 @@ fn execute(cli: Cli) -> Result<(), String> {
                 crate::csv_io::license_import::Licenses,
             >(&config, &file, dry_run, false),
         },
+        Command::SigningKey { action } => signing_key(&config, action),
         Command::Export {
             kind,
             product,
@@ -372,5 +394,42 @@ fn seed(config: &Config, licenses: u64) -> Result<(), String> {
         counts.events,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `keyfold signing-key …`: one transaction per change, printed as one line per key.
+fn signing_key(config: &Config, action: KeyAction) -> Result<(), String> {
+    use crate::models::signing_key::{self, KeySealer};
+    let mut conn =
+        crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
+    let changed = match action {
+        KeyAction::List => None,
+        KeyAction::Rotate => {
+            let secret = config.signing_secret(true)?.ok_or(
+                "set KEYFOLD_SECRET_KEY (the same on every instance) before adding a signing key",
+            )?;
+            let sealer = KeySealer::new(secret.expose().as_bytes());
+            Some(write_tx(&mut conn, |c| signing_key::rotate(c, &sealer)))
+        }
+        KeyAction::Promote => Some(write_tx(&mut conn, signing_key::promote)),
+        KeyAction::Retire => Some(write_tx(&mut conn, signing_key::retire)),
+        KeyAction::Revoke { kid } => Some(write_tx(&mut conn, |c| signing_key::revoke(c, &kid))),
+    };
+    if let Some(result) = changed {
+        let key = result.map_err(|e| match e {
+            ModelError::NotFound => "no such key".to_owned(),
+            other => other.to_string(),
+        })?;
+        println!("{} is now {}.", key.kid, key.state);
+    }
+    for key in signing_key::all(&mut conn).map_err(|e| e.to_string())? {
+        println!(
+            "{}  {:<8}  {}  since {}",
+            key.kid,
+            key.state.as_str(),
+            key.public_key,
+            key.state_changed_at.format("%Y-%m-%d %H:%M")
+        );
+    }
     Ok(())
 }

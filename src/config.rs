@@ -80,7 +80,58 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@example.com";
 pub const DEMO_PASSWORD: &str = "keyfold-demo";
 
+/// Where the server's secret comes from when `KEYFOLD_SECRET_KEY` is not set: a file
+/// beside the SQLite database (generated at first use, mode 0600). It never lives in
+/// the database, so a dump alone cannot sign.
+pub const SECRET_FILE: &str = "secret.key";
+
 impl Config {
+    /// The secret the license API's signing keys are sealed with: `KEYFOLD_SECRET_KEY`
+    /// (at least 32 characters; the same on every instance), else the file
+    /// [`SECRET_FILE`] beside an SQLite database, created when `create` and missing.
+    /// `Ok(None)` on PostgreSQL without `KEYFOLD_SECRET_KEY`: the API does not sign.
+    pub fn signing_secret(&self, create: bool) -> Result<Option<Secret>, String> {
+        if let Some(secret) = &self.secret_key {
+            if secret.expose().len() < 32 {
+                return Err("KEYFOLD_SECRET_KEY must be at least 32 characters long".to_owned());
+            }
+            return Ok(Some(secret.clone()));
+        }
+        let url = self.database_url.expose();
+        let Some(path) = url.strip_prefix("sqlite://") else {
+            return Ok(None);
+        };
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() || path == ":memory:" {
+            return Ok(None);
+        }
+        let file = std::path::Path::new(path)
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join(SECRET_FILE);
+        match std::fs::read_to_string(&file) {
+            Ok(text) if text.trim().len() >= 32 => {
+                return Ok(Some(Secret::new(text.trim().to_owned())))
+            }
+            Ok(_) => {
+                return Err(format!(
+                    "{} holds no secret of 32 characters or more",
+                    file.display()
+                ))
+            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot read {}: {e}", file.display()))
+            }
+            Err(_) if !create => return Ok(None),
+            Err(_) => {}
+        }
+        let mut bytes = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+        let text = hex::encode(bytes);
+        write_private(&file, &text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        Ok(Some(Secret::new(text)))
+    }
+
     /// Reads the process environment (after loading `.env` if present).
     pub fn from_env() -> Result<Self, ConfigError> {
         let _ = dotenvy::dotenv();
@@ -231,6 +282,23 @@ fn parse_bool(name: &'static str, v: &str) -> Result<bool, ConfigError> {
             message: format!("expected true or false, got {v:?}"),
         }),
     }
+}
+
+/// Writes a file only its owner may read (mode 0600 on Unix), refusing to replace one.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")
 }
 
 #[cfg(test)]

@@ -491,6 +491,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    signing_keys (id) {
+        id -> Int8,
+        kid -> Text,
+        public_key -> Text,
+        sealed_private -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        state_changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     staff_users (id) {
         id -> Int8,
         email -> Text,
@@ -577,6 +589,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     sessions,
     settings,
+    signing_keys,
     staff_users,
     tokens,
 );

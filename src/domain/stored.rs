@@ -97,6 +97,22 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Where a license API signing key stands (`signing_keys.state`).
+    pub enum KeyState {
+        /// Published, not signing yet.
+        Next => "next",
+        /// Signs every answer.
+        Active => "active",
+        /// Still signs beside the active key while clients move over.
+        Outgoing => "outgoing",
+        /// Published for verifying old answers; signs nothing.
+        Retired => "retired",
+        /// Neither signs nor is published.
+        Revoked => "revoked",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ pub mod product;
 pub mod product_parts;
 pub mod session;
 pub mod settings;
+pub mod signing_key;
 pub mod staff;
 pub mod token;
 

@@ -37,5 +37,6 @@ mod portal_orders;
 mod portal_users;
 mod resilience;
 mod role_matrix;
+mod signing_keys;
 mod skeleton;
 mod staff_admin;
