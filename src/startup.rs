@@ -85,6 +85,12 @@ impl Application {
         let cookie_key = settings::cookie_key(&mut conn, config.secret_key.as_ref())
             .map_err(StartError::Secret)?;
         drop(conn);
+        let signing_secret = config.signing_secret(true).map_err(StartError::Secret)?;
+        let signer = web::Data::new(crate::web::api::signing::ApiSigner::new(
+            signing_secret.as_ref().map(|s| s.expose().as_bytes()),
+            pool.clone(),
+        ));
+        signer.ensure_key().map_err(StartError::Secret)?;
         let mailer = Mailer::new(&cookie_key, &config);
         let mail_worker = worker::Settings::from_config(&config);
         let state = web::Data::new(AppState {
@@ -100,9 +106,12 @@ impl Application {
             App::new()
                 .wrap(session_middleware(key.clone(), secure))
                 .wrap(from_fn(errors::error_pages))
+                // Outside the error pages, so the API's error answers are signed too.
+                .wrap(from_fn(crate::web::api::signing::sign_answers))
                 .wrap(security::headers())
                 .wrap(TracingLogger::<crate::web::request_log::RedactedRootSpan>::new())
                 .app_data(state.clone())
+                .app_data(signer.clone())
                 .app_data(
                     actix_multipart::form::MultipartFormConfig::default()
                         .total_limit(upload_limit)

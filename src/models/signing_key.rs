@@ -37,6 +37,7 @@ pub struct StoredKey {
 }
 
 /// Seals and opens private keys with a key derived from the server's secret.
+#[derive(Clone)]
 pub struct KeySealer {
     cipher: XChaCha20Poly1305,
 }

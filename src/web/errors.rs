@@ -109,13 +109,22 @@ impl ErrorPage {
     pub fn respond(&self, area: Area, request_id: Option<String>) -> HttpResponse {
         let mut builder = HttpResponse::build(self.status);
         builder.insert_header((header::CACHE_CONTROL, "no-store"));
+        // An API client always gets the request id to quote; a page shows it on a 500.
+        let api_request_id = request_id.clone();
         let request_id = request_id.filter(|_| self.status.is_server_error());
         if area == Area::Api {
-            let mut body = serde_json::json!({ "code": self.code, "message": self.message });
-            if let Some(id) = request_id {
+            let mut body = serde_json::json!({
+                "type": "about:blank",
+                "status": self.status.as_u16(),
+                "code": self.code,
+                "message": self.message,
+            });
+            if let Some(id) = api_request_id {
                 body["request_id"] = id.into();
             }
-            return builder.json(body);
+            return builder
+                .content_type("application/problem+json")
+                .body(body.to_string());
         }
         let view = ErrorView {
             code: self.status.as_u16(),

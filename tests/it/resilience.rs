@@ -123,8 +123,12 @@ async fn a_panic_in_a_handler_answers_the_page_of_its_area_and_the_server_goes_o
     );
     assert!(body.contains("Request id"), "{body}");
 
-    let r = app.get("/api/v1/test/panic").await;
+    let r = app.api_get("/api/v1/test/panic").await;
     assert_eq!(r.status(), 500);
+    assert!(
+        r.headers().contains_key("signature"),
+        "a 500 of the API is signed too"
+    );
     let json: serde_json::Value = r.json().await.unwrap();
     assert_eq!(json["code"], "internal_error");
     assert!(json["request_id"].as_str().is_some_and(|s| !s.is_empty()));
@@ -147,12 +151,9 @@ async fn errors_are_rendered_for_their_area() {
     assert_eq!(r.status(), 404);
     let body = r.text().await.unwrap();
     assert!(body.contains("Back to your orders") && !body.contains("Back to orders"));
-    let r = app.get("/api/v1/no-such-thing").await;
+    let r = app.api_get("/api/v1/no-such-thing").await;
     assert_eq!(r.status(), 404);
-    assert!(r.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("application/json"));
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
     let json: serde_json::Value = r.json().await.unwrap();
     assert_eq!(json["code"], "not_found");
 }

@@ -6,6 +6,7 @@
 //! exist.
 
 mod admin;
+mod api;
 mod portal;
 
 use actix_web::http::Method;
@@ -69,6 +70,8 @@ fn declare(r: &mut impl Sink) {
     admin::declare(r);
     r.set_area(Area::Portal);
     portal::declare(r);
+    r.set_area(Area::Api);
+    api::declare(r);
 }
 
 struct Registrar<'a>(&'a mut web::ServiceConfig, Area);

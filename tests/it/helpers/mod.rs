@@ -72,6 +72,16 @@ impl TestApp {
             .expect("request is sent")
     }
 
+    /// A GET to the license API, with the nonce every API request carries.
+    pub async fn api_get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("Keyfold-Nonce", "dGVzdC1ub25jZS0xMjM0NTY")
+            .send()
+            .await
+            .expect("request is sent")
+    }
+
     /// The body of a GET as text.
     pub async fn page(&self, path: &str) -> String {
         self.get(path).await.text().await.unwrap()

@@ -1,0 +1,12 @@
+//! The license API's route table: every route public (a client authenticates by what
+//! its body holds, never by a cookie), every answer signed by `web::api::signing`.
+
+use actix_web::http::Method;
+
+use super::{Access, Sink};
+use crate::web::api;
+
+/// The license API's routes.
+pub(super) fn declare(r: &mut impl Sink) {
+    r.add(Method::GET, "/api/v1/keys", Access::Public, api::keys);
+}
