@@ -46,7 +46,13 @@ async fn panic_in_handler() -> HttpResponse {
 
 async fn spawn() -> TestApp {
     TestApp::spawn_with(
-        |_| {},
+        // The API signs its answers only with a secret from outside the database (on
+        // PostgreSQL there is no secret file).
+        |c| {
+            c.secret_key = Some(keyfold::config::Secret::new(
+                "a resilience secret of 32 characters or more",
+            ))
+        },
         extra_routes(|cfg| {
             cfg.route("/test/panic-in-tx", web::get().to(panic_in_transaction));
             cfg.route("/portal/test/panic", web::get().to(panic_in_handler));
