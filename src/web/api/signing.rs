@@ -60,13 +60,18 @@ impl ApiSigner {
             return Ok(());
         };
         let mut conn = self.pool.get().map_err(|e| e.to_string())?;
-        crate::ops::write_tx(&mut conn, |c| {
+        let made = crate::ops::write_tx(&mut conn, |c| {
             if signing_key::all(c)?.is_empty() {
                 signing_key::rotate(c, sealer)?;
             }
             Ok::<_, crate::models::ModelError>(())
-        })
-        .map_err(|e| format!("cannot create the first signing key: {e}"))
+        });
+        match made {
+            Ok(()) => Ok(()),
+            // Another instance starting at the same time made it first.
+            Err(crate::models::ModelError::Db(e)) if crate::db::is_unique_violation(&e) => Ok(()),
+            Err(e) => Err(format!("cannot create the first signing key: {e}")),
+        }
     }
 
     /// The keys that sign now (reloaded at most once a minute); `None` when they cannot
