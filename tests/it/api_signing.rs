@@ -225,3 +225,69 @@ async fn without_a_secret_from_outside_the_database_nothing_is_signed() {
         assert!(!header(&a, "signature").is_empty());
     }
 }
+
+/// The answers verify with code nobody here wrote (Python's `cryptography`, the base
+/// rebuilt by a short script from the request and the answer); a changed body, status,
+/// path, query or nonce fails. `.ci/run` installs the package; elsewhere the test says
+/// it is missing and fails.
+#[tokio::test]
+async fn answers_verify_with_an_independent_implementation() {
+    let app = TestApp::spawn_with(
+        |c| c.secret_key = Some(keyfold::config::Secret::new(SECRET)),
+        None,
+    )
+    .await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/scripts/verify_answer.py"
+    );
+    let base = app.url("");
+    let run = move |target: &'static str, tamper: Option<&'static str>| {
+        let mut cmd = std::process::Command::new("python3");
+        cmd.arg(script).arg(&base).arg(target).arg(NONCE);
+        if let Some(t) = tamper {
+            cmd.args(["--tamper", t]);
+        }
+        cmd.output().unwrap()
+    };
+    let ok = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run("/api/v1/keys?a=b", None)
+    });
+    let out = ok.await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (target, tamper) in [
+        ("/api/v1/keys?a=b", "body"),
+        ("/api/v1/keys?a=b", "status"),
+        ("/api/v1/keys?a=b", "path"),
+        ("/api/v1/keys?a=b", "query"),
+        ("/api/v1/keys?a=b", "nonce"),
+    ] {
+        let run = run.clone();
+        let out = tokio::task::spawn_blocking(move || run(target, Some(tamper)))
+            .await
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{tamper}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // An error answer verifies too.
+    let run2 = run.clone();
+    let out = tokio::task::spawn_blocking(move || run2("/api/v1/nothing-here", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
