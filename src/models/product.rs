@@ -349,3 +349,12 @@ pub fn bundle_parts(
         .select((bundle_items::id, Product::as_select()))
         .load(conn)
 }
+
+/// A product by its code (compared without case), archived or not.
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Product>> {
+    products::table
+        .filter(products::code_norm.eq(code.trim().to_lowercase()))
+        .select(Product::as_select())
+        .first(conn)
+        .optional()
+}

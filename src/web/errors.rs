@@ -208,9 +208,18 @@ pub async fn error_pages(
     let Some(error) = res.response().error() else {
         return Ok(res);
     };
-    let page = match error.as_error::<AppError>() {
-        Some(e) => ErrorPage::for_error(e, area),
-        None => ErrorPage::for_status(status, area),
+    let page = match (
+        error.as_error::<AppError>(),
+        error.as_error::<crate::web::api::problem::ApiProblem>(),
+    ) {
+        (Some(e), _) => ErrorPage::for_error(e, area),
+        (None, Some(p)) => ErrorPage {
+            status: p.status,
+            title: "Request refused",
+            message: p.message.clone(),
+            code: p.code,
+        },
+        (None, None) => ErrorPage::for_status(status, area),
     };
     if page.status.is_server_error() {
         tracing::error!(error = %error, request_id = request_id.as_deref().unwrap_or(""), "request failed");

@@ -291,3 +291,46 @@ async fn answers_verify_with_an_independent_implementation() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `GET /api/v1/products/{code}`: what an application learns of its product (its code
+/// without case); an unknown or bundle product is `product_not_found`, a problem.
+#[tokio::test]
+async fn product_details_describe_the_product_and_unknown_codes_are_problems() {
+    let app = TestApp::spawn_with(
+        |c| c.secret_key = Some(keyfold::config::Secret::new(SECRET)),
+        None,
+    )
+    .await;
+    app.signed_in_as("admin@example.com", keyfold::domain::Role::Admin)
+        .await;
+    crate::orders::product(&app, "STUDIO-PRO", false).await;
+    crate::orders::product(&app, "SUITE", true).await;
+    let a = get(&app, "/api/v1/products/studio-pro", Some(NONCE)).await;
+    assert_eq!(a.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+    assert_eq!(v["code"], "STUDIO-PRO");
+    assert_eq!(v["license_type"], "subscription");
+    assert_eq!(
+        (v["trials"].clone(), v["trial_days"].clone()),
+        (true.into(), 14.into())
+    );
+    assert_eq!(v["user_based"], false);
+    assert_eq!(v["features"][0]["code"], "calls");
+    assert_eq!(v["features"][0]["kind"], "consumption");
+    assert!(!header(&a, "signature").is_empty());
+    for path in [
+        "/api/v1/products/NOPE",
+        "/api/v1/products/SUITE",
+        "/api/v1/products/%00%01",
+    ] {
+        let a = get(&app, path, Some(NONCE)).await;
+        assert_eq!(a.status, 404, "{path}");
+        assert_eq!(header(&a, "content-type"), "application/problem+json");
+        let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+        assert_eq!(v["code"], "product_not_found", "{path}");
+        assert!(v["request_id"].is_string());
+    }
+    let long = format!("/api/v1/products/{}", "x".repeat(10_000));
+    let a = get(&app, &long, Some(NONCE)).await;
+    assert_eq!(a.status, 404);
+}

@@ -9,4 +9,10 @@ use crate::web::api;
 /// The license API's routes.
 pub(super) fn declare(r: &mut impl Sink) {
     r.add(Method::GET, "/api/v1/keys", Access::Public, api::keys);
+    r.add(
+        Method::GET,
+        "/api/v1/products/{code}",
+        Access::Public,
+        api::product_details,
+    );
 }
