@@ -71,3 +71,18 @@ pub fn active_for_license(
         .select(Device::as_select())
         .load(conn)
 }
+
+/// The license's active device with exactly this hardware id, if any.
+pub fn active_with_hardware_id(
+    conn: &mut DbConnection,
+    license_id: LicenseId,
+    hardware_id: &str,
+) -> QueryResult<Option<Device>> {
+    devices::table
+        .filter(devices::license_id.eq(license_id))
+        .filter(devices::deactivated_at.is_null())
+        .filter(devices::hardware_id.eq(hardware_id))
+        .select(Device::as_select())
+        .first(conn)
+        .optional()
+}

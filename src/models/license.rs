@@ -431,6 +431,15 @@ pub fn for_customer(
     Ok(summaries(rows))
 }
 
+/// The license with this key (compared without dashes, spaces or case).
+pub fn find_by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<License>> {
+    licenses::table
+        .filter(licenses::key_norm.eq(crate::domain::license_key::normalize(key)))
+        .select(License::as_select())
+        .first(conn)
+        .optional()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! emails an operation sends are queued here too.
 
 pub mod accounts;
+pub mod client;
 pub mod grant_mail;
 pub mod grants;
 pub mod issuing;

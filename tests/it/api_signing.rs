@@ -334,3 +334,175 @@ async fn product_details_describe_the_product_and_unknown_codes_are_problems() {
     let a = get(&app, &long, Some(NONCE)).await;
     assert_eq!(a.status, 404);
 }
+
+async fn post(app: &TestApp, path: &str, body: &str) -> (u16, serde_json::Value, Answer) {
+    let r = reqwest::Client::new()
+        .post(app.url(path))
+        .header("Keyfold-Nonce", NONCE)
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let a = Answer {
+        status: r.status().as_u16(),
+        headers: r.headers().clone(),
+        body: r.bytes().await.unwrap().to_vec(),
+    };
+    let v = serde_json::from_slice(&a.body).unwrap_or_default();
+    (a.status, v, a)
+}
+
+/// `POST /api/v1/check`: valid only for an enabled, started, unexpired license active on
+/// this very hardware id; never takes a seat; unknown keys and another product's key are
+/// `license_not_found`; bad bodies `body_invalid`; the answer covers the request body's
+/// digest too.
+#[tokio::test]
+async fn a_check_answers_whether_the_license_may_be_used_on_this_device() {
+    use diesel::prelude::*;
+    use keyfold::db::schema::licenses;
+    let app = TestApp::spawn_with(
+        |c| c.secret_key = Some(keyfold::config::Secret::new(SECRET)),
+        None,
+    )
+    .await;
+    app.signed_in_as("admin@example.com", keyfold::domain::Role::Admin)
+        .await;
+    let product = crate::orders::product(&app, "CHECKED", false).await;
+    crate::orders::product(&app, "OTHER", false).await;
+    let order = app.insert_order(None, "ORD-CHECK");
+    let license = app.insert_license(order, product);
+    let key = app.license(license).license_key;
+    let device = app.insert_device(license, "hw-1", "laptop");
+    let body = |code: &str, key: &str, hw: &str| {
+        serde_json::json!({ "product_code": code, "license_key": key, "hardware_id": hw })
+            .to_string()
+    };
+    let devices_before = app.license(license).active_devices;
+
+    let (s, v, a) = post(
+        &app,
+        "/api/v1/check",
+        &body("checked", &key.to_lowercase(), "hw-1"),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert!(v["code"].is_null());
+    assert_eq!(
+        (
+            v["license_key"].as_str(),
+            v["product_code"].as_str(),
+            v["hardware_id"].as_str()
+        ),
+        (Some(key.as_str()), Some("CHECKED"), Some("hw-1"))
+    );
+    assert_eq!(v["device_id"], device);
+    assert!(v["offline_valid_until"].is_string());
+    assert_eq!(v["features"][0]["code"], "calls");
+    let input = header(&a, "signature-input");
+    assert!(
+        input.contains("\"content-digest\";req"),
+        "the request body is covered: {input}"
+    );
+
+    for (b, code) in [
+        (body("CHECKED", &key, "hw-2"), "not_activated"),
+        (body("CHECKED", &key, "HW-1"), "not_activated"),
+    ] {
+        let (s, v, _) = post(&app, "/api/v1/check", &b).await;
+        assert_eq!(
+            (s, v["valid"].clone(), v["code"].clone()),
+            (200, false.into(), code.into()),
+            "{b}"
+        );
+        assert!(v["offline_valid_until"].is_null());
+    }
+    for b in [
+        body("OTHER", &key, "hw-1"),
+        body("CHECKED", "AAAA-BBBB-CCCC-DDDD", "hw-1"),
+    ] {
+        let (s, v, _) = post(&app, "/api/v1/check", &b).await;
+        assert_eq!(
+            (s, v["code"].clone()),
+            (404, "license_not_found".into()),
+            "{b}"
+        );
+    }
+    let set = |enabled: bool,
+               valid_until: Option<chrono::NaiveDateTime>,
+               start: Option<chrono::NaiveDate>| {
+        diesel::update(licenses::table.find(license))
+            .set((
+                licenses::enabled.eq(enabled),
+                licenses::valid_until.eq(valid_until),
+                licenses::start_date.eq(start),
+            ))
+            .execute(&mut app.conn())
+            .unwrap();
+    };
+    let now = chrono::Utc::now().naive_utc();
+    for (enabled, until, start, code) in [
+        (false, None, None, "license_disabled"),
+        (
+            true,
+            Some(now - chrono::Duration::days(1)),
+            None,
+            "license_expired",
+        ),
+        (
+            true,
+            None,
+            Some((now + chrono::Duration::days(3)).date()),
+            "license_not_started",
+        ),
+    ] {
+        set(enabled, until, start);
+        let (s, v, _) = post(&app, "/api/v1/check", &body("CHECKED", &key, "hw-1")).await;
+        assert_eq!(
+            (s, v["valid"].clone(), v["code"].clone()),
+            (200, false.into(), code.into())
+        );
+    }
+    // A license ending in two days is trusted offline no longer than that.
+    let end = now + chrono::Duration::days(2);
+    set(true, Some(end), None);
+    let (_, v, _) = post(&app, "/api/v1/check", &body("CHECKED", &key, "hw-1")).await;
+    assert_eq!(v["valid"], true);
+    let offline = chrono::NaiveDateTime::parse_from_str(
+        v["offline_valid_until"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.f",
+    )
+    .unwrap();
+    assert!(
+        offline <= end + chrono::Duration::seconds(1),
+        "{offline} > {end}"
+    );
+
+    for bad in [
+        "{not json".to_owned(),
+        "[]".to_owned(),
+        r#"{"product_code": "CHECKED", "license_key": 5, "hardware_id": "hw-1"}"#.to_owned(),
+        r#"{"product_code": "CHECKED", "hardware_id": "hw-1"}"#.to_owned(),
+        format!(
+            r#"{{"product_code": "CHECKED", "license_key": "{key}", "hardware_id": "hw-1", "extra": 1}}"#
+        ),
+        body("CHECKED", &key, &"h".repeat(257)),
+        body("CHECKED", &key, "hw\u{0}1"),
+        body("CHECKED", &key, ""),
+    ] {
+        let (s, v, _) = post(&app, "/api/v1/check", &bad).await;
+        assert_eq!(
+            (s, v["code"].clone()),
+            (400, "body_invalid".into()),
+            "{bad}"
+        );
+    }
+    let (s, v, _) = post(&app, "/api/v1/check", &"x".repeat(70_000)).await;
+    assert_eq!((s, v["code"].clone()), (413, "body_too_large".into()));
+    assert_eq!(
+        app.license(license).active_devices,
+        devices_before,
+        "a check takes no seat"
+    );
+}

@@ -17,7 +17,7 @@ use crate::helpers::forms::forms_on;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 /// POST routes anyone may call (they check their own credentials).
-const PUBLIC_POSTS: [&str; 7] = [
+const PUBLIC_POSTS: [&str; 8] = [
     "/login",
     "/account/setup/{token}",
     "/portal/login",
@@ -25,6 +25,8 @@ const PUBLIC_POSTS: [&str; 7] = [
     "/portal/forgot-password",
     "/portal/reset-password/{token}",
     "/portal/users/password/{token}",
+    // The license API: clients authenticate by their license key, never by a session.
+    "/api/v1/check",
 ];
 
 /// Columns whose change a refused request may cause: a session's last-seen time

@@ -9,6 +9,7 @@ use crate::web::api;
 /// The license API's routes.
 pub(super) fn declare(r: &mut impl Sink) {
     r.add(Method::GET, "/api/v1/keys", Access::Public, api::keys);
+    r.add(Method::POST, "/api/v1/check", Access::Public, api::check);
     r.add(
         Method::GET,
         "/api/v1/products/{code}",
