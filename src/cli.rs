@@ -346,6 +346,17 @@ fn demo(config: Config, allow_public: bool) -> Result<(), String> {
             demo::DEMO_INVITED.0,
             managers.invite_link
         ));
+        if let Some((key, product, hardware)) =
+            demo::api_example(&mut conn).map_err(|e| e.to_string())?
+        {
+            lines.push(format!(
+                "License API: demo license {key} ({product}), active on {hardware}:"
+            ));
+            lines.push(format!(
+                "  curl -s -H 'Keyfold-Nonce: ZGVtby1ub25jZS0wMDAx' -H 'Content-Type: application/json' -d '{{\"product_code\":\"{product}\",\"license_key\":\"{key}\",\"hardware_id\":\"{hardware}\"}}' {}/api/v1/check",
+                config.public_url
+            ));
+        }
         Some(lines.join("\n"))
     };
     drop(conn);

@@ -812,3 +812,29 @@ pub fn seed_managers(
         invite_link,
     })
 }
+
+/// A demo license with an active device, for the printed `curl` line of the license API:
+/// (license key, product code, hardware id).
+pub fn api_example(conn: &mut DbConnection) -> QueryResult<Option<(String, String, String)>> {
+    use crate::db::schema::{devices, licenses};
+    licenses::table
+        .inner_join(products::table)
+        .inner_join(devices::table)
+        .filter(licenses::enabled.eq(true))
+        .filter(devices::deactivated_at.is_null())
+        .filter(devices::hardware_id.is_not_null())
+        .filter(products::archived_at.is_null())
+        .filter(
+            licenses::valid_until
+                .is_null()
+                .or(licenses::valid_until.gt(crate::db::now())),
+        )
+        .order(licenses::id.asc())
+        .select((
+            licenses::license_key,
+            products::code,
+            devices::hardware_id.assume_not_null(),
+        ))
+        .first(conn)
+        .optional()
+}

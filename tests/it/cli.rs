@@ -103,7 +103,45 @@ async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
         .expect("the pending invite link is printed");
     let invite: String = first[start..].chars().take(15 + 64).collect();
 
-    let app = TestApp::spawn_on(db, |_| {}, None).await;
+    // The printed license API example: a check of a demo license on its active device.
+    let body: String = first
+        .split("-d '")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a curl line with a body is printed")
+        .to_owned();
+
+    // On SQLite the demo made the secret file beside the database and the first key with
+    // it; on PostgreSQL the API signs only with KEYFOLD_SECRET_KEY.
+    let postgres = db.url().starts_with("postgres");
+    let app = TestApp::spawn_on(
+        db,
+        move |c| {
+            if postgres {
+                c.secret_key = Some(keyfold::config::Secret::new(
+                    "a demo test secret of 32 characters or more",
+                ));
+            }
+        },
+        None,
+    )
+    .await;
+    let r = client()
+        .post(app.url("/api/v1/check"))
+        .header("Keyfold-Nonce", "ZGVtby1ub25jZS0wMDAx")
+        .header("Content-Type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, 200, "{body} → {text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        v["valid"], true,
+        "the demo's printed license checks valid: {v}"
+    );
     let r = client().get(app.url(&invite)).send().await.unwrap();
     assert_eq!(r.status(), 200, "the printed invite link works");
     assert!(r.text().await.unwrap().contains("new-admin@example.com"));
