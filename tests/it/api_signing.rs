@@ -29,11 +29,27 @@ async fn get(app: &TestApp, path: &str, nonce: Option<&str>) -> Answer {
         .send()
         .await
         .unwrap();
+    answer(r).await
+}
+
+async fn answer(r: reqwest::Response) -> Answer {
     Answer {
         status: r.status().as_u16(),
         headers: r.headers().clone(),
         body: r.bytes().await.unwrap().to_vec(),
     }
+}
+
+/// The `keyid` parameter of a `Signature-Input` value.
+fn kid_in(input: &str) -> String {
+    input
+        .split("keyid=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 fn header(a: &Answer, name: &str) -> String {
@@ -106,14 +122,7 @@ async fn answers_are_signed_over_the_fixed_components_and_tampering_fails() {
         rest.contains(";alg=\"ed25519\"") && rest.ends_with(&format!(";nonce=\"{NONCE}\"")),
         "{input}"
     );
-    let kid = rest
-        .split("keyid=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let kid = kid_in(rest);
     let key = public_key(&app, &kid).await;
     assert_eq!(
         header(&a, "content-digest"),
@@ -193,14 +202,7 @@ async fn errors_are_signed_problems_never_pages() {
             "{path}: errors are signed too"
         );
         let input = header(&a, "signature-input");
-        let kid = input
-            .split("keyid=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
+        let kid = kid_in(&input);
         let key = public_key(&app, &kid).await;
         assert!(
             verifies(&key, &a, &base(status, &a.body, path, "", &input)),
@@ -344,11 +346,7 @@ async fn post(app: &TestApp, path: &str, body: &str) -> (u16, serde_json::Value,
         .send()
         .await
         .unwrap();
-    let a = Answer {
-        status: r.status().as_u16(),
-        headers: r.headers().clone(),
-        body: r.bytes().await.unwrap().to_vec(),
-    };
+    let a = answer(r).await;
     let v = serde_json::from_slice(&a.body).unwrap_or_default();
     (a.status, v, a)
 }
