@@ -56,6 +56,28 @@ pub struct Config {
     /// attempt), the attempts before an email is marked failed, and how long a worker's
     /// claim on an email lasts before another instance may take it over.
     pub mail: MailConfig,
+    /// The license API's rate limits.
+    pub api: ApiLimits,
+}
+
+/// The license API's rate limits, per minute (settable by environment; the concurrency
+/// tests raise them). Product settings limit activations and deactivations further.
+#[derive(Clone, Debug)]
+pub struct ApiLimits {
+    /// Requests per license once it is found (`KEYFOLD_API_LICENSE_PER_MINUTE`, 1,200).
+    pub license_per_minute: u32,
+    /// Unknown keys, wrong tokens and other failures per client address (IPv6 by /64)
+    /// before the address is refused for a while (`KEYFOLD_API_FAILURES_PER_MINUTE`, 60).
+    pub failures_per_minute: u32,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        ApiLimits {
+            license_per_minute: 1200,
+            failures_per_minute: 60,
+        }
+    }
 }
 
 /// How the outbox worker delivers mail.
@@ -217,8 +239,15 @@ impl Config {
             max_attempts: number("KEYFOLD_MAIL_MAX_ATTEMPTS", 8.0, 100.0)?.ceil() as i32,
             lease: Duration::from_secs_f64(number("KEYFOLD_MAIL_LEASE_SECONDS", 60.0, 86_400.0)?),
         };
+        let api = ApiLimits {
+            license_per_minute: number("KEYFOLD_API_LICENSE_PER_MINUTE", 1200.0, 1e9)?.ceil()
+                as u32,
+            failures_per_minute: number("KEYFOLD_API_FAILURES_PER_MINUTE", 60.0, 1e9)?.ceil()
+                as u32,
+        };
         Ok(Config {
             mail,
+            api,
             database_url: Secret::new(database_url),
             bind,
             public_url,

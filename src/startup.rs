@@ -44,6 +44,7 @@ pub struct Application {
     server: Server,
     mailer: Mailer,
     mail_worker: Option<worker::Settings>,
+    api: web::Data<crate::web::api::runtime::ApiRuntime>,
 }
 
 impl Application {
@@ -91,6 +92,7 @@ impl Application {
             pool.clone(),
         ));
         signer.ensure_key().map_err(StartError::Secret)?;
+        let api = web::Data::new(crate::web::api::runtime::ApiRuntime::new(&config.api));
         let mailer = Mailer::new(&cookie_key, &config);
         let mail_worker = worker::Settings::from_config(&config);
         let state = web::Data::new(AppState {
@@ -98,6 +100,7 @@ impl Application {
             pool: pool.clone(),
             mailer: Arc::new(mailer.clone()),
         });
+        let api_for_flusher = api.clone();
         let key = Key::from(&cookie_key);
         let secure = config.secure_cookies;
         let upload_limit = config.upload_limit;
@@ -112,6 +115,7 @@ impl Application {
                 .wrap(TracingLogger::<crate::web::request_log::RedactedRootSpan>::new())
                 .app_data(state.clone())
                 .app_data(signer.clone())
+                .app_data(api.clone())
                 .app_data(
                     actix_multipart::form::MultipartFormConfig::default()
                         .total_limit(upload_limit)
@@ -151,6 +155,7 @@ impl Application {
             server,
             mailer,
             mail_worker,
+            api: api_for_flusher,
         })
     }
 
@@ -175,10 +180,15 @@ impl Application {
                 .or_else(|| Some(worker::spawn_sweeper(self.pool.clone()))),
             None => Some(worker::spawn_sweeper(self.pool.clone())),
         };
+        let flusher = crate::web::api::runtime::spawn_flusher(self.api.clone(), self.pool.clone());
         let result = self.server.await;
         if let Some(w) = worker {
             w.stop();
         }
+        flusher.stop();
+        // The checks counted since the last flush.
+        let (api, pool) = (self.api.clone(), self.pool.clone());
+        let _ = tokio::task::spawn_blocking(move || api.flush(&pool)).await;
         result
     }
 }

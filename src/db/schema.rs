@@ -91,6 +91,9 @@ diesel::table! {
         deactivated_at -> Nullable<Timestamp>,
         borrowed_until -> Nullable<Timestamp>,
         checkout_until -> Nullable<Timestamp>,
+        sdk_version -> Text,
+        token_hash -> Nullable<Text>,
+        license_user_id -> Nullable<Int8>,
     }
 }
 
@@ -240,6 +243,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    license_check_counts (license_id, day) {
+        license_id -> Int8,
+        day -> Date,
+        checks -> Int8,
+    }
+}
+
+diesel::table! {
     license_custom_fields (id) {
         id -> Int8,
         license_id -> Int8,
@@ -257,6 +268,7 @@ diesel::table! {
         amount -> Int8,
         at -> Timestamp,
         source -> Text,
+        code -> Nullable<Text>,
     }
 }
 
@@ -336,6 +348,8 @@ diesel::table! {
         max_license_users -> Int8,
         root_grant_id -> Nullable<Int8>,
         quota_product_id -> Nullable<Int8>,
+        max_transfers -> Nullable<Int8>,
+        transfers -> Int8,
     }
 }
 
@@ -464,6 +478,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         max_license_users -> Int8,
+        max_transfers -> Nullable<Int8>,
+        offline_days -> Int8,
     }
 }
 
@@ -533,9 +549,11 @@ diesel::table! {
 diesel::joinable!(customer_labels -> customers (customer_id));
 diesel::joinable!(customer_labels -> labels (label_id));
 diesel::joinable!(customers -> customer_accounts (customer_account_id));
+diesel::joinable!(devices -> license_users (license_user_id));
 diesel::joinable!(devices -> licenses (license_id));
 diesel::joinable!(grant_products -> manager_grants (grant_id));
 diesel::joinable!(grant_products -> products (product_id));
+diesel::joinable!(license_check_counts -> licenses (license_id));
 diesel::joinable!(license_custom_fields -> licenses (license_id));
 diesel::joinable!(license_events -> devices (device_id));
 diesel::joinable!(license_events -> licenses (license_id));
@@ -573,6 +591,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_problems,
     imports,
     labels,
+    license_check_counts,
     license_custom_fields,
     license_events,
     license_features,

@@ -94,6 +94,8 @@ stored_enum! {
         Returned => "returned",
         Consumed => "consumed",
         Transferred => "transferred",
+        /// An activation the license API refused (the event carries the code).
+        Refused => "refused",
     }
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::devices;
 use crate::db::DbConnection;
-use crate::domain::LicenseId;
+use crate::domain::{LicenseId, LicenseUserId};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = devices)]
@@ -23,6 +23,11 @@ pub struct Device {
     pub deactivated_at: Option<NaiveDateTime>,
     pub borrowed_until: Option<NaiveDateTime>,
     pub checkout_until: Option<NaiveDateTime>,
+    pub sdk_version: String,
+    /// SHA-256 (hex) of the device token a license user's activation handed out.
+    pub token_hash: Option<String>,
+    /// The license user whose password activated the device.
+    pub license_user_id: Option<LicenseUserId>,
 }
 
 impl Device {
@@ -82,6 +87,25 @@ pub fn active_with_hardware_id(
         .filter(devices::license_id.eq(license_id))
         .filter(devices::deactivated_at.is_null())
         .filter(devices::hardware_id.eq(hardware_id))
+        .select(Device::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A device by id.
+pub fn find(conn: &mut DbConnection, id: DeviceId) -> QueryResult<Option<Device>> {
+    devices::table
+        .find(id)
+        .select(Device::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The active device holding a device token (by its SHA-256).
+pub fn by_token_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Device>> {
+    devices::table
+        .filter(devices::token_hash.eq(hash))
+        .filter(devices::deactivated_at.is_null())
         .select(Device::as_select())
         .first(conn)
         .optional()

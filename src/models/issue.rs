@@ -127,6 +127,7 @@ fn issue_one(
             licenses::floating_seats.eq(product.floating_seats),
             licenses::borrow_limit_hours.eq(product.borrow_limit_hours),
             licenses::max_license_users.eq(product.max_license_users),
+            licenses::max_transfers.eq(product.max_transfers),
             licenses::root_grant_id.eq(line.charged_to.map(|(g, _)| g.0)),
             licenses::quota_product_id.eq(line.charged_to.map(|(_, p)| p.0)),
             licenses::created_at.eq(now),

@@ -98,6 +98,10 @@ pub struct License {
     pub updated_at: NaiveDateTime,
     /// How many license users may be assigned (0: not user-based).
     pub max_license_users: i64,
+    /// Deactivations a client or the license portal may make (none: unlimited).
+    pub max_transfers: Option<i64>,
+    /// Deactivations made so far by clients and the license portal.
+    pub transfers: i64,
 }
 
 impl License {

@@ -21,6 +21,8 @@ pub struct LicenseEvent {
     pub amount: i64,
     pub at: NaiveDateTime,
     pub source: Source,
+    /// A refused activation's code.
+    pub code: Option<String>,
 }
 
 impl LicenseEvent {

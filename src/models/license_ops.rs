@@ -86,6 +86,11 @@ impl ResetBy {
     fn restarts_durations(self) -> bool {
         self == ResetBy::Staff
     }
+
+    /// Whether each device it deactivates spends a transfer (staff's never do).
+    fn spends_transfers(self) -> bool {
+        self == ResetBy::LicenseManager
+    }
 }
 
 pub fn reset_plan(conn: &mut DbConnection, id: LicenseId, by: ResetBy) -> ModelResult<ResetPlan> {
@@ -141,6 +146,10 @@ pub fn reset(
 ) -> ModelResult<License> {
     let before = load(conn, id)?;
     let now = super::now();
+    if by.spends_transfers() {
+        let active = device::active_for_license(conn, id)?.len() as i64;
+        super::activation::spend_transfers(conn, id, active)?;
+    }
     let deactivated = diesel::update(
         devices::table
             .filter(devices::license_id.eq(id))
@@ -220,6 +229,9 @@ pub fn reset_device(
             "device_already_deactivated",
             "This device is already deactivated.".to_owned(),
         ));
+    }
+    if by.spends_transfers() {
+        super::activation::spend_transfers(conn, license_id, 1)?;
     }
     let now = super::now();
     diesel::update(devices::table.find(device_id))

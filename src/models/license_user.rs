@@ -424,7 +424,8 @@ pub fn password_link_sent(
     )
 }
 
-fn store_password(conn: &mut DbConnection, id: LicenseUserId, hash: &str) -> QueryResult<()> {
+/// Stores a license user's new password (hashed) and voids their set-password links.
+pub fn store_password(conn: &mut DbConnection, id: LicenseUserId, hash: &str) -> QueryResult<()> {
     diesel::update(license_users::table.find(id))
         .set((
             license_users::password_hash.eq(Some(hash)),
@@ -493,4 +494,18 @@ pub fn set_password_by_link(
         .label(&user.email),
     )?;
     Ok(user)
+}
+
+/// The license users with this email (one per order they are a user on), with their
+/// password hashes; at most a few.
+pub fn by_email(
+    conn: &mut DbConnection,
+    email_norm: &str,
+) -> QueryResult<Vec<(LicenseUserId, Option<String>)>> {
+    license_users::table
+        .filter(license_users::email_norm.eq(email_norm))
+        .order(license_users::id.asc())
+        .select((license_users::id, license_users::password_hash))
+        .limit(20)
+        .load(conn)
 }

@@ -1,6 +1,7 @@
 //! The model layer: one module per aggregate, holding its diesel structs, queries and
 //! rules. Nothing here knows about HTTP.
 
+pub mod activation;
 pub mod audit;
 pub mod customer;
 pub mod customer_account;
@@ -17,6 +18,7 @@ pub mod import;
 pub mod issue;
 pub mod label;
 pub mod license;
+pub mod license_check;
 pub mod license_event;
 pub mod license_export;
 pub mod license_import;

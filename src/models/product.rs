@@ -52,6 +52,11 @@ pub struct Product {
     pub updated_at: NaiveDateTime,
     /// License users a license of this product may have (0: not user-based).
     pub max_license_users: i64,
+    /// Deactivations a client or the license portal may make per license (none:
+    /// unlimited); copied to each new license.
+    pub max_transfers: Option<i64>,
+    /// How many days an application may trust an answer without calling again.
+    pub offline_days: i64,
 }
 
 impl Product {

@@ -76,6 +76,7 @@ pub fn rows(
                 let below = grant_tree::is_below(conn, r.grant.id, g.grant_id())?;
                 out.push((r, below));
             }
+            Reach::Client(_) => return Err(ModelError::NotFound),
         }
     }
     Ok(out)
@@ -119,6 +120,7 @@ pub fn product_offer(
                 ticked: true,
             })
             .collect(),
+        Reach::Client(_) => Vec::new(),
     })
 }
 
@@ -163,6 +165,7 @@ pub fn add(
     let (grant, manager) = match reach {
         Reach::Staff(_) => grant_change::add(conn, actor, &order, input)?,
         Reach::LicenseManager(g) => grant_change::add_delegate(conn, actor, &order, input, g)?,
+        Reach::Client(_) => return Err(ModelError::NotFound),
     };
     let added = if manager.password_hash.is_some() {
         queue_granted(conn, mailer, &manager, &order, &grant)?;

@@ -19,6 +19,9 @@ pub enum Reach {
     Staff(Role),
     /// A license manager, through their grant on one order (the grant guard made it).
     LicenseManager(GrantedOrder),
+    /// A vendor's application through the license API, authenticated for one license
+    /// (by its key, or by a device token a license user's activation handed out).
+    Client(LicenseId),
 }
 
 impl Reach {
@@ -26,7 +29,7 @@ impl Reach {
     pub fn grant(&self) -> Option<&GrantedOrder> {
         match self {
             Reach::LicenseManager(g) => Some(g),
-            Reach::Staff(_) => None,
+            Reach::Staff(_) | Reach::Client(_) => None,
         }
     }
 
@@ -35,6 +38,7 @@ impl Reach {
         match self {
             Reach::Staff(_) => true,
             Reach::LicenseManager(g) => g.order_id() == order,
+            Reach::Client(_) => false,
         }
     }
 
@@ -48,8 +52,11 @@ impl Reach {
 
     /// A license within reach (on an order within reach).
     pub fn license(&self, conn: &mut DbConnection, id: LicenseId) -> ModelResult<License> {
+        if matches!(self, Reach::Client(own) if *own != id) {
+            return Err(ModelError::NotFound);
+        }
         match license::find(conn, id)? {
-            Some(l) if self.covers(l.order_id) => Ok(l),
+            Some(l) if matches!(self, Reach::Client(_)) || self.covers(l.order_id) => Ok(l),
             _ => Err(ModelError::NotFound),
         }
     }
@@ -60,6 +67,7 @@ impl Reach {
         match self {
             Reach::Staff(_) => true,
             Reach::LicenseManager(g) => g.can(Permission::ManageLicenseUserCredentials),
+            Reach::Client(_) => false,
         }
     }
 
@@ -68,6 +76,7 @@ impl Reach {
         match self {
             Reach::Staff(_) => Source::AdminPortal,
             Reach::LicenseManager(_) => Source::LicensePortal,
+            Reach::Client(_) => Source::LicenseApi,
         }
     }
 
@@ -76,7 +85,8 @@ impl Reach {
     pub fn reset_by(&self) -> ResetBy {
         match self {
             Reach::Staff(_) => ResetBy::Staff,
-            Reach::LicenseManager(_) => ResetBy::LicenseManager,
+            // Neither may stretch a duration; both spend transfers.
+            Reach::LicenseManager(_) | Reach::Client(_) => ResetBy::LicenseManager,
         }
     }
 }

@@ -225,6 +225,15 @@ pub async fn error_pages(
         tracing::error!(error = %error, request_id = request_id.as_deref().unwrap_or(""), "request failed");
     }
     let mut response = page.respond(area, request_id);
+    if let Some(p) = error.as_error::<crate::web::api::problem::ApiProblem>() {
+        for (name, value) in &p.headers {
+            if let Ok(v) = header::HeaderValue::from_str(value) {
+                response
+                    .headers_mut()
+                    .insert(header::HeaderName::from_static(name), v);
+            }
+        }
+    }
     // Keep the cookie the session middleware set (a sign-out, a forgotten session).
     for cookie in res.response().cookies() {
         let _ = response.add_cookie(&cookie.into_owned());

@@ -369,7 +369,7 @@ async fn a_check_answers_whether_the_license_may_be_used_on_this_device() {
     let product = crate::orders::product(&app, "CHECKED", false).await;
     crate::orders::product(&app, "OTHER", false).await;
     let order = app.insert_order(None, "ORD-CHECK");
-    let license = app.insert_license(order, product);
+    let license = app.issue_license(order, product);
     let key = app.license(license).license_key;
     let device = app.insert_device(license, "hw-1", "laptop");
     let body = |code: &str, key: &str, hw: &str| {

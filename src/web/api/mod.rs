@@ -1,9 +1,13 @@
 //! The license API (`/api/v1/…`): JSON for the vendor's applications, no session or
 //! cookie, every answer signed (`signing.rs`, RFC 9421 in `signature.rs`), refusals as
-//! problems with a stable code (`problem.rs`). This first part publishes the signing
-//! keys and product details; activation, checks and deactivation follow.
+//! problems with a stable code (`problem.rs`). Activation, checks, deactivation and a
+//! license user's password change are in `client.rs`; this file publishes the signing
+//! keys and product details.
 
+pub mod client;
 pub mod problem;
+pub mod rate;
+pub mod runtime;
 pub mod signature;
 pub mod signing;
 
@@ -118,87 +122,4 @@ fn not_found() -> ApiProblem {
         "product_not_found",
         "No product has this code.",
     )
-}
-
-/// The body of `POST /api/v1/check`.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CheckBody {
-    product_code: String,
-    license_key: String,
-    hardware_id: String,
-}
-
-/// The longest hardware id a client may send (compared exactly).
-pub const MAX_HARDWARE_ID: usize = 256;
-
-/// A body's JSON, or `body_invalid` (malformed, wrong types, missing or unknown fields).
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiProblem> {
-    serde_json::from_slice(body).map_err(ApiProblem::body_invalid)
-}
-
-/// A text field: not empty, at most `max` characters, no control characters.
-fn field(name: &str, value: &str, max: usize) -> Result<(), ApiProblem> {
-    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
-        return Err(ApiProblem::body_invalid(format!(
-            "{name} must be 1 to {max} characters without control characters"
-        )));
-    }
-    Ok(())
-}
-
-/// `POST /api/v1/check`: whether the license may be used on this device now. Never
-/// takes a seat. An unknown key is `404 license_not_found`; a license that is disabled,
-/// not started, expired or not active on this device is an answer (`"valid": false`
-/// with a `code`), not an error.
-pub async fn check(state: State, body: web::Bytes) -> Result<HttpResponse, actix_web::Error> {
-    let b: CheckBody = parse_body(&body)?;
-    field("product_code", &b.product_code, 100)?;
-    field("license_key", &b.license_key, 100)?;
-    field("hardware_id", &b.hardware_id, MAX_HARDWARE_ID)?;
-    let now = crate::db::now();
-    let (key, code, hw) = (
-        b.license_key.clone(),
-        b.product_code.clone(),
-        b.hardware_id.clone(),
-    );
-    let checked = state
-        .db(move |conn| {
-            let credentials = crate::ops::client::Credentials {
-                product_code: &code,
-                license_key: &key,
-                hardware_id: &hw,
-            };
-            match crate::ops::client::check(conn, &credentials, now) {
-                Ok(c) => Ok(Some(c)),
-                Err(crate::models::ModelError::NotFound) => Ok(None),
-                Err(e) => Err(e.into()),
-            }
-        })
-        .await?;
-    let Some(c) = checked else {
-        return Err(ApiProblem::new(
-            StatusCode::NOT_FOUND,
-            "license_not_found",
-            "No license of this product has this key.",
-        )
-        .into());
-    };
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "valid": c.refusal.is_none(),
-        "code": c.refusal,
-        "license_key": c.license.license_key,
-        "product_code": c.product.code,
-        "hardware_id": b.hardware_id,
-        "device_id": c.device.as_ref().map(|d| d.id),
-        "license_type": c.license.license_type,
-        "status": c.license.status().as_str(),
-        "start_date": c.license.start_date,
-        "valid_until": c.license.valid_until,
-        "maintenance_until": c.license.maintenance_until,
-        "features": c.features.iter().map(|f| serde_json::json!({
-            "code": f.code, "name": f.name, "kind": f.kind,
-        })).collect::<Vec<_>>(),
-        "offline_valid_until": c.offline_valid_until,
-    })))
 }

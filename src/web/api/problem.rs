@@ -10,15 +10,64 @@ pub struct ApiProblem {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Headers the answer carries (a rate limit's `Retry-After`, …).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// Every code the license API answers with, its one HTTP status and what it means.
+/// The OpenAPI document lists the same table; a test walks it.
+pub const CATALOGUE: &[(&str, u16, &str)] = &[
+    ("body_invalid", 400, "The body is not the JSON this endpoint takes (malformed, wrong types, missing or unknown fields, empty or too long values, control characters)."),
+    ("nonce_invalid", 400, "The Keyfold-Nonce header is missing or not 16 to 64 base64url characters."),
+    ("bad_request", 400, "The request cannot be read."),
+    ("invalid_credentials", 401, "The email and password, or the device token, are not right."),
+    ("license_disabled", 403, "The license is disabled."),
+    ("license_not_started", 403, "The license's start date has not come yet."),
+    ("license_expired", 403, "The license has expired."),
+    ("forbidden", 403, "Not allowed."),
+    ("license_not_found", 404, "No license of this product has this key (also: another product's key, an archived product's key)."),
+    ("product_not_found", 404, "No live product has this code."),
+    ("not_found", 404, "No endpoint at this address."),
+    ("method_not_allowed", 405, "The endpoint does not take this method."),
+    ("max_activations_reached", 409, "Every activation of the license is in use: deactivate a device first."),
+    ("max_transfers_reached", 409, "Every transfer (client or license-portal deactivation) of the license is used."),
+    ("license_key_required", 409, "The license user has several licenses of this product: send the license key too."),
+    ("body_too_large", 413, "The body is larger than 64 KiB."),
+    ("payload_too_large", 413, "The request is too large."),
+    ("password_invalid", 422, "The new password does not meet the rules (the portals' rules: long enough, at most 72 bytes)."),
+    ("rate_limited", 429, "Too many requests: wait for Retry-After seconds."),
+    ("too_many_requests", 429, "Too many requests."),
+    ("internal_error", 500, "Keyfold failed; quote the request id."),
+    ("signing_unavailable", 503, "The server cannot sign answers (KEYFOLD_SECRET_KEY is not set)."),
+];
+
+/// The status of a catalogued code.
+pub fn status_of(code: &str) -> Option<StatusCode> {
+    CATALOGUE
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .and_then(|(_, s, _)| StatusCode::from_u16(*s).ok())
 }
 
 impl ApiProblem {
+    /// A problem with a catalogued code (its status comes from the catalogue).
+    pub fn of(code: &'static str, message: impl Into<String>) -> Self {
+        let status = status_of(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiProblem::new(status, code, message)
+    }
+
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiProblem {
             status,
             code,
             message: message.into(),
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_headers(mut self, headers: Vec<(&'static str, String)>) -> Self {
+        self.headers = headers;
+        self
     }
 
     /// A body that is not the JSON the endpoint takes (malformed, wrong types, missing or
@@ -41,5 +90,31 @@ impl std::fmt::Display for ApiProblem {
 impl ResponseError for ApiProblem {
     fn status_code(&self) -> StatusCode {
         self.status
+    }
+}
+
+impl From<crate::models::Refusal> for ApiProblem {
+    fn from(r: crate::models::Refusal) -> Self {
+        ApiProblem::of(r.code, r.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_one_status_and_is_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for (code, status, what) in CATALOGUE {
+            assert!(seen.insert(*code), "{code} twice");
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+            assert!((400..600).contains(status), "{code}");
+            assert!(!what.is_empty());
+            assert_eq!(status_of(code).map(|s| s.as_u16()), Some(*status));
+        }
     }
 }

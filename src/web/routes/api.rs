@@ -9,7 +9,30 @@ use crate::web::api;
 /// The license API's routes.
 pub(super) fn declare(r: &mut impl Sink) {
     r.add(Method::GET, "/api/v1/keys", Access::Public, api::keys);
-    r.add(Method::POST, "/api/v1/check", Access::Public, api::check);
+    r.add(
+        Method::POST,
+        "/api/v1/activate",
+        Access::Public,
+        api::client::activate,
+    );
+    r.add(
+        Method::POST,
+        "/api/v1/check",
+        Access::Public,
+        api::client::check,
+    );
+    r.add(
+        Method::POST,
+        "/api/v1/deactivate",
+        Access::Public,
+        api::client::deactivate,
+    );
+    r.add(
+        Method::POST,
+        "/api/v1/password",
+        Access::Public,
+        api::client::change_password,
+    );
     r.add(
         Method::GET,
         "/api/v1/products/{code}",

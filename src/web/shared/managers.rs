@@ -126,6 +126,7 @@ async fn page<A: ManagersArea>(
     let offer = match &reach {
         Reach::Staff(_) => Permission::ALL.to_vec(),
         Reach::LicenseManager(g) => g.permissions().held(),
+        Reach::Client(_) => Vec::new(),
     };
     let staff = matches!(reach, Reach::Staff(_));
     let signed_in = reach.grant().map(|g| g.manager_id());
@@ -178,7 +179,7 @@ pub async fn index<A: ManagersArea>(
     // Staff start from Reset device, the commonest; a manager ticks what to hand on.
     let form = match ctx.reach()? {
         Reach::Staff(_) => ManagerForm::fresh(),
-        Reach::LicenseManager(_) => ManagerForm::default(),
+        Reach::LicenseManager(_) | Reach::Client(_) => ManagerForm::default(),
     };
     page(&state, ctx, path.into_inner(), form, Problem::none(), None).await
 }

@@ -361,6 +361,28 @@ impl TestApp {
         .expect("insert licenses");
     }
 
+    /// Issues one license of a product into an order the way staff do (the product's
+    /// terms, features and custom fields copied), starting today.
+    pub fn issue_license(&self, order_id: i64, product_id: i64) -> i64 {
+        use keyfold::models::issue::{issue, LineInput};
+        let line = LineInput {
+            index: 0,
+            product_id: keyfold::domain::ProductId(product_id),
+            count: 1,
+            license_type: None,
+            max_activations: None,
+            validity_days: None,
+            maintenance_days: None,
+            charged_to: None,
+        };
+        let mut conn = self.conn();
+        let today = keyfold::models::now().date();
+        keyfold::db::write_tx(&mut conn, |c| {
+            issue(c, keyfold::domain::OrderId(order_id), &[line], false, today)
+        })
+        .expect("issue a license")[0]
+    }
+
     pub fn insert_license(&self, order_id: i64, product_id: i64) -> i64 {
         use diesel::prelude::*;
         use keyfold::db::schema::licenses;
