@@ -238,8 +238,8 @@ pub fn spend_transfers(conn: &mut DbConnection, license: LicenseId, n: i64) -> M
     ))
 }
 
-/// Deactivates a device at the client's request: frees its seat and its device token,
-/// spends one transfer. Idempotent: an inactive device is answered as it is (`false`).
+/// Deactivates a device at the client's request: frees its seat and spends one
+/// transfer (its device token then checks as not activated). Idempotent: an inactive device is answered as it is (`false`).
 pub fn deactivate(
     conn: &mut DbConnection,
     license_id: LicenseId,
@@ -257,7 +257,6 @@ pub fn deactivate(
     diesel::update(devices::table.find(device_id))
         .set((
             devices::deactivated_at.eq(Some(now)),
-            devices::token_hash.eq(None::<String>),
             devices::borrowed_until.eq(None::<NaiveDateTime>),
             devices::checkout_until.eq(None::<NaiveDateTime>),
         ))

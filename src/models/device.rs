@@ -101,11 +101,11 @@ pub fn find(conn: &mut DbConnection, id: DeviceId) -> QueryResult<Option<Device>
         .optional()
 }
 
-/// The active device holding a device token (by its SHA-256).
+/// The device a device token was handed to (by its SHA-256), active or not: a
+/// deactivated device keeps its token's hash, so a repeated deactivation is answered.
 pub fn by_token_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Device>> {
     devices::table
         .filter(devices::token_hash.eq(hash))
-        .filter(devices::deactivated_at.is_null())
         .select(Device::as_select())
         .first(conn)
         .optional()

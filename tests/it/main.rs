@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin_license_users;
+mod api_activation;
 mod api_signing;
 mod auth;
 mod browser_auth;

@@ -82,6 +82,20 @@ impl TestApp {
             .expect("request is sent")
     }
 
+    /// A JSON POST to the license API (with a nonce); the status and the answer's JSON.
+    pub async fn api_post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = reqwest::Client::new()
+            .post(self.url(path))
+            .header("Keyfold-Nonce", "dGVzdC1ub25jZS0xMjM0NTY")
+            .json(body)
+            .send()
+            .await
+            .expect("request is sent");
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await.expect("a body");
+        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
     /// The body of a GET as text.
     pub async fn page(&self, path: &str) -> String {
         self.get(path).await.text().await.unwrap()
