@@ -55,6 +55,9 @@ pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
     None => NaiveDate::MAX,
 };
 
+/// The most days an application may trust an answer offline (ten years).
+pub const MAX_OFFLINE_DAYS: i64 = 3650;
+
 /// A whole number from `min` to `max`.
 pub fn int_in(input: &str, min: i64, max: i64) -> Result<i64, String> {
     let s = input.trim();

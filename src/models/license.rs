@@ -123,6 +123,14 @@ impl License {
         super::product::license_type_label(&self.license_type)
     }
 
+    /// Transfers as people read them: "1 of 3 used", or "2 used (no limit)".
+    pub fn transfers_text(&self) -> String {
+        match self.max_transfers {
+            Some(max) => format!("{} of {max} used", self.transfers),
+            None => format!("{} used (no limit)", self.transfers),
+        }
+    }
+
     /// The fields the audit log shows.
     pub fn audit_view(&self) -> serde_json::Value {
         serde_json::json!({
@@ -131,7 +139,7 @@ impl License {
             "valid_until": self.valid_until, "validity_days": self.validity_days,
             "maintenance_until": self.maintenance_until, "maintenance_days": self.maintenance_days,
             "floating_seats": self.floating_seats, "borrow_limit_hours": self.borrow_limit_hours,
-            "max_license_users": self.max_license_users, "note": self.note, "metadata": self.metadata,
+            "max_license_users": self.max_license_users, "max_transfers": self.max_transfers, "note": self.note, "metadata": self.metadata,
         })
     }
 }

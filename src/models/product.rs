@@ -71,6 +71,7 @@ impl Product {
             "validity_days": self.validity_days, "maintenance_days": self.maintenance_days,
             "trial_days": self.trial_days, "floating_seats": self.floating_seats,
             "borrow_limit_hours": self.borrow_limit_hours, "is_bundle": self.is_bundle,
+            "max_transfers": self.max_transfers, "offline_days": self.offline_days,
             "archived": self.archived_at.is_some(),
         })
     }
@@ -111,6 +112,8 @@ pub struct ProductInput {
     pub floating_seats: i64,
     pub borrow_limit_hours: i64,
     pub max_license_users: i64,
+    pub max_transfers: Option<i64>,
+    pub offline_days: i64,
     pub is_bundle: bool,
     pub seen_updated_at: Option<NaiveDateTime>,
 }
@@ -131,6 +134,8 @@ struct ProductFields<'a> {
     floating_seats: i64,
     borrow_limit_hours: i64,
     max_license_users: i64,
+    max_transfers: Option<i64>,
+    offline_days: i64,
     is_bundle: bool,
     updated_at: NaiveDateTime,
 }
@@ -151,6 +156,8 @@ impl ProductInput {
             floating_seats: self.floating_seats,
             borrow_limit_hours: self.borrow_limit_hours,
             max_license_users: self.max_license_users,
+            max_transfers: self.max_transfers,
+            offline_days: self.offline_days,
             is_bundle: self.is_bundle,
             updated_at: super::now(),
         }

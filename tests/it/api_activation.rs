@@ -827,3 +827,68 @@ async fn fifty_simultaneous_activations_take_exactly_the_seats_there_are() {
         (3, 2)
     );
 }
+
+/// The product form sets transfers and offline days; a new license copies the transfers
+/// and the application is told to trust an answer for the product's offline days.
+#[tokio::test]
+async fn the_product_form_sets_transfers_and_offline_days_and_refuses_bad_ones() {
+    let app = app().await;
+    app.signed_in_as("admin@example.com", keyfold::domain::Role::Admin)
+        .await;
+    let fields = |transfers: &'static str, offline: &'static str| {
+        vec![
+            ("name", "Offline"),
+            ("code", "OFFLINE"),
+            ("license_type", "perpetual"),
+            ("max_activations", "3"),
+            ("trial_days", "0"),
+            ("floating_seats", "0"),
+            ("borrow_limit_hours", "0"),
+            ("max_transfers", transfers),
+            ("offline_days", offline),
+        ]
+    };
+    for (transfers, offline, field) in [
+        ("-1", "2", "max_transfers"),
+        ("3", "3651", "offline_days"),
+        ("3", "99999999999999999999", "offline_days"),
+        ("x", "2", "max_transfers"),
+    ] {
+        let r = app
+            .post_form("/products", &fields(transfers, offline))
+            .await;
+        assert_eq!(r.status(), 422, "{transfers} {offline}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(&format!("id=\"{field}-error\"")) || html.contains(field),
+            "{field}"
+        );
+    }
+    assert_eq!(app.count("products"), 0, "nothing saved");
+    let r = app.post_form("/products", &fields("3", "2")).await;
+    assert_eq!(r.status(), 303);
+    let product = crate::helpers::id_from_location(&r);
+    let page = app.page(&format!("/products/{product}")).await;
+    assert!(page.contains("3 per license"), "{page}");
+    let order = app.insert_order(None, "ORD-OFFLINE");
+    let license = app.issue_license(order, product);
+    let l = app.license(license);
+    assert_eq!((l.max_transfers, l.transfers), (Some(3), 0));
+    let before = keyfold::models::now();
+    let (s, v) = app
+        .api_post(
+            "/api/v1/activate",
+            &by_key("OFFLINE", &l.license_key, "hw-o"),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let offline: chrono::NaiveDateTime =
+        serde_json::from_value(v["offline_valid_until"].clone()).unwrap();
+    assert!(offline >= before + chrono::Duration::days(2));
+    assert!(offline <= keyfold::models::now() + chrono::Duration::days(2));
+    let page = app.page(&format!("/licenses/{license}")).await;
+    assert!(
+        page.contains("0 of 3 used"),
+        "the license page shows transfers"
+    );
+}

@@ -20,6 +20,7 @@ pub struct LicenseForm {
     pub floating_seats: String,
     pub borrow_limit_hours: String,
     pub max_license_users: String,
+    pub max_transfers: String,
     pub note: String,
     pub metadata: String,
     pub feature_id: Vec<String>,
@@ -60,6 +61,7 @@ impl LicenseForm {
             floating_seats: l.floating_seats.to_string(),
             borrow_limit_hours: l.borrow_limit_hours.to_string(),
             max_license_users: l.max_license_users.to_string(),
+            max_transfers: l.max_transfers.map(|n| n.to_string()).unwrap_or_default(),
             note: l.note.clone(),
             metadata: values::pretty_json(&l.metadata),
             feature_id: features.iter().map(|f| f.id.to_string()).collect(),
@@ -164,6 +166,12 @@ impl LicenseForm {
                 ),
             )
             .unwrap_or(0);
+        let max_transfers = e
+            .check(
+                "max_transfers",
+                values::optional_int(&self.max_transfers, 0),
+            )
+            .flatten();
         let note = e
             .check("note", values::text(&self.note, values::LONG, false))
             .unwrap_or_default();
@@ -204,6 +212,7 @@ impl LicenseForm {
             floating_seats,
             borrow_limit_hours,
             max_license_users,
+            max_transfers,
             note,
             metadata,
             features,

@@ -20,6 +20,8 @@ pub struct ProductForm {
     pub floating_seats: String,
     pub borrow_limit_hours: String,
     pub max_license_users: String,
+    pub max_transfers: String,
+    pub offline_days: String,
     pub is_bundle: Option<String>,
     pub updated_at: String,
 }
@@ -34,6 +36,7 @@ impl ProductForm {
             floating_seats: "0".to_owned(),
             borrow_limit_hours: "0".to_owned(),
             max_license_users: "0".to_owned(),
+            offline_days: "7".to_owned(),
             ..Default::default()
         }
     }
@@ -52,6 +55,8 @@ impl ProductForm {
             floating_seats: p.floating_seats.to_string(),
             borrow_limit_hours: p.borrow_limit_hours.to_string(),
             max_license_users: p.max_license_users.to_string(),
+            max_transfers: opt(p.max_transfers),
+            offline_days: p.offline_days.to_string(),
             is_bundle: p.is_bundle.then(|| "on".to_owned()),
             updated_at: values::version(&p.updated_at),
         }
@@ -96,6 +101,20 @@ impl ProductForm {
                     .unwrap_or("0"),
                 0,
                 values::MAX_LICENSE_USERS,
+            ),
+        );
+        let max_transfers = e.check(
+            "max_transfers",
+            values::optional_int(&self.max_transfers, 0),
+        );
+        let offline_days = e.check(
+            "offline_days",
+            values::int_in(
+                Some(self.offline_days.trim())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("7"),
+                0,
+                values::MAX_OFFLINE_DAYS,
             ),
         );
         if matches!(license_type, Some("time_limited") | Some("subscription"))
@@ -147,6 +166,9 @@ impl ProductForm {
                 floating_seats,
                 borrow_limit_hours,
                 max_license_users,
+                // Both were checked with the others above.
+                max_transfers: max_transfers.flatten(),
+                offline_days: offline_days.unwrap_or(7),
                 is_bundle: self.bundle_checked(),
                 seen_updated_at,
             }),
