@@ -14,7 +14,7 @@ const SECRET: &str = "an API test secret of more than thirty-two characters";
 
 /// An app that signs (the API refuses to answer unsigned), with the rate limits raised
 /// so that only the rules under test refuse.
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     TestApp::spawn_with(
         |c| {
             c.secret_key = Some(keyfold::config::Secret::new(SECRET));
@@ -28,7 +28,7 @@ async fn app() -> TestApp {
 
 /// A product `code` (max 2 activations, 365 days' validity) and one license of it
 /// issued the way staff issue; returns (product id, license id, key).
-async fn licensed(app: &TestApp, code: &str) -> (i64, i64, String) {
+pub(crate) async fn licensed(app: &TestApp, code: &str) -> (i64, i64, String) {
     if app.get("/login").await.status() == 200 {
         app.signed_in_as("admin@example.com", keyfold::domain::Role::Admin)
             .await;
@@ -43,8 +43,26 @@ fn by_key(code: &str, key: &str, hw: &str) -> Value {
     json!({ "product_code": code, "license_key": key, "hardware_id": hw })
 }
 
-fn set_license(app: &TestApp, id: i64, f: impl FnOnce(&mut keyfold::db::DbConnection, i64)) {
-    f(&mut app.conn(), id)
+/// Changes that make a license unusable, each with the code an activation then gets.
+const LICENSE_STATES: [(&str, &str); 3] = [
+    (
+        "license_disabled",
+        "UPDATE licenses SET enabled = FALSE WHERE id = $1",
+    ),
+    (
+        "license_not_started",
+        "UPDATE licenses SET enabled = TRUE, start_date = '2999-01-01' WHERE id = $1",
+    ),
+    (
+        "license_expired",
+        "UPDATE licenses SET start_date = NULL, valid_until = '2000-01-01 00:00:00' WHERE id = $1",
+    ),
+];
+
+fn change_license(app: &TestApp, id: i64, sql: &str) {
+    diesel::sql_query(sql.replace("$1", &id.to_string()))
+        .execute(&mut app.conn())
+        .unwrap();
 }
 
 fn refused_codes(app: &TestApp, license: i64) -> Vec<String> {
@@ -224,47 +242,10 @@ async fn every_refusal_has_its_code_and_nothing_is_activated() {
             "{code}"
         );
     }
-    let today = keyfold::models::now().date();
-    let cases: [(&str, Box<dyn Fn(&mut keyfold::db::DbConnection, i64)>); 3] = [
-        (
-            "license_disabled",
-            Box::new(|c, id| {
-                diesel::update(licenses::table.find(id))
-                    .set(licenses::enabled.eq(false))
-                    .execute(c)
-                    .unwrap();
-            }),
-        ),
-        (
-            "license_not_started",
-            Box::new(move |c, id| {
-                diesel::update(licenses::table.find(id))
-                    .set((
-                        licenses::enabled.eq(true),
-                        licenses::start_date.eq(today.succ_opt()),
-                    ))
-                    .execute(c)
-                    .unwrap();
-            }),
-        ),
-        (
-            "license_expired",
-            Box::new(|c, id| {
-                let past = keyfold::models::now() - chrono::Duration::minutes(1);
-                diesel::update(licenses::table.find(id))
-                    .set((
-                        licenses::start_date.eq(None::<chrono::NaiveDate>),
-                        licenses::valid_until.eq(Some(past)),
-                    ))
-                    .execute(c)
-                    .unwrap();
-            }),
-        ),
-    ];
-    for (code, change) in &cases {
-        set_license(&app, license, change);
+    for (code, change) in LICENSE_STATES {
+        change_license(&app, license, change);
         let (s, v) = activate("RULES", key.clone()).await;
-        assert_eq!((s, v["code"].as_str()), (403, Some(*code)), "{v}");
+        assert_eq!((s, v["code"].as_str()), (403, Some(code)), "{v}");
         assert!(v["message"].is_string() && v["request_id"].is_string());
     }
     assert_eq!(
@@ -891,4 +872,131 @@ async fn the_product_form_sets_transfers_and_offline_days_and_refuses_bad_ones()
         page.contains("0 of 3 used"),
         "the license page shows transfers"
     );
+}
+
+/// Every code of the problem catalogue, provoked by a real request, answers with the
+/// catalogue's status (and the catalogue holds every code an answer carried).
+#[tokio::test]
+async fn the_problem_catalogue_is_what_the_api_answers() {
+    use keyfold::web::api::problem::CATALOGUE;
+    let app = TestApp::spawn_with(
+        |c| {
+            c.secret_key = Some(keyfold::config::Secret::new(SECRET));
+            c.api.license_per_minute = 6;
+            c.api.failures_per_minute = 100_000;
+        },
+        None,
+    )
+    .await;
+    let (product, license, key) = licensed(&app, "CATALOGUE").await;
+    license_user(&app, license, "cat@example.com");
+    let order = app.insert_order(None, "ORD-CATALOGUE-2");
+    let second = app.issue_license(order, product);
+    license_user(&app, second, "cat@example.com");
+    let mut seen: std::collections::BTreeMap<String, u16> = Default::default();
+    let mut note = |s: u16, v: &Value| {
+        if let Some(code) = v["code"].as_str().filter(|_| s >= 400) {
+            seen.insert(code.to_owned(), s);
+        }
+    };
+    let raw = |method: reqwest::Method, path: &str, nonce: bool, body: Vec<u8>| {
+        let mut r = reqwest::Client::new()
+            .request(method, app.url(path))
+            .body(body);
+        if nonce {
+            r = r.header("Keyfold-Nonce", "Y2F0YWxvZ3VlLW5vbmNlLTE");
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let (s, v) = raw(reqwest::Method::POST, "/api/v1/check", true, b"{}".to_vec()).await;
+    note(s, &v);
+    let (s, v) = raw(
+        reqwest::Method::POST,
+        "/api/v1/check",
+        false,
+        b"{}".to_vec(),
+    )
+    .await;
+    note(s, &v);
+    let (s, v) = raw(
+        reqwest::Method::POST,
+        "/api/v1/check",
+        true,
+        vec![b' '; 70_000],
+    )
+    .await;
+    note(s, &v);
+    let (s, v) = raw(reqwest::Method::GET, "/api/v1/nothing-here", true, vec![]).await;
+    note(s, &v);
+    let (s, v) = raw(reqwest::Method::GET, "/api/v1/check", true, vec![]).await;
+    note(s, &v);
+    let (s, v) = raw(reqwest::Method::GET, "/api/v1/products/NOPE", true, vec![]).await;
+    note(s, &v);
+    for body in [
+        by_key("CATALOGUE", "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "hw"),
+        by_token("CATALOGUE", "nope", "hw"),
+        by_user("CATALOGUE", "cat@example.com", PASSWORD, "hw"),
+        json!({ "email": "cat@example.com", "password": PASSWORD, "new_password": "short" }),
+    ] {
+        let path = if body.get("new_password").is_some() {
+            "/api/v1/password"
+        } else if body.get("email").is_some() {
+            "/api/v1/activate"
+        } else {
+            "/api/v1/check"
+        };
+        let (s, v) = app.api_post(path, &body).await;
+        note(s, &v);
+    }
+    diesel::update(licenses::table.find(license))
+        .set((
+            licenses::max_activations.eq(1),
+            licenses::max_transfers.eq(Some(0)),
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    for hw in ["hw-1", "hw-2"] {
+        let (s, v) = app
+            .api_post("/api/v1/activate", &by_key("CATALOGUE", &key, hw))
+            .await;
+        note(s, &v);
+    }
+    let (s, v) = app
+        .api_post("/api/v1/deactivate", &by_key("CATALOGUE", &key, "hw-1"))
+        .await;
+    note(s, &v);
+    for (code, change) in LICENSE_STATES {
+        change_license(&app, second, change);
+        let k = app.license(second).license_key;
+        let (s, v) = app
+            .api_post("/api/v1/activate", &by_key("CATALOGUE", &k, "hw-x"))
+            .await;
+        assert_eq!(v["code"], code);
+        note(s, &v);
+    }
+    for _ in 0..8 {
+        let (s, v) = app
+            .api_post("/api/v1/check", &by_key("CATALOGUE", &key, "hw-1"))
+            .await;
+        note(s, &v);
+    }
+    // Answered by other tests: 500 (a fault, not a request) and 503 (PostgreSQL
+    // without KEYFOLD_SECRET_KEY, in api_signing).
+    let elsewhere = ["internal_error", "signing_unavailable"];
+    for (code, status, _) in CATALOGUE {
+        if elsewhere.contains(code) {
+            continue;
+        }
+        assert_eq!(seen.get(*code), Some(status), "{code}: seen {seen:?}");
+    }
+    for code in seen.keys() {
+        assert!(
+            CATALOGUE.iter().any(|(c, _, _)| c == code),
+            "{code} is not catalogued"
+        );
+    }
 }

@@ -484,3 +484,167 @@ async fn hostile_public_forms_never_break_a_page() {
     }
     run.sign_in().await;
 }
+
+/// The license API, from its route table: every POST gets broken JSON, bodies that are
+/// not objects, duplicated and unknown fields, and each field of a real request replaced
+/// by each hostile value and by every wrong JSON type; every GET path segment gets the
+/// hostile values. Every answer is signed JSON (a problem for a refusal), never a 500
+/// and never an HTML page.
+#[tokio::test]
+async fn hostile_api_requests_never_answer_500_or_html() {
+    use serde_json::{json, Value};
+    let app = crate::api_activation::app().await;
+    let (_, _, key) = crate::api_activation::licensed(&app, "HOSTILE").await;
+    let bodies: BTreeMap<&str, Value> = BTreeMap::from([
+        (
+            "/api/v1/activate",
+            json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h",
+            "hostname": "h", "os": "o", "app_version": "1", "sdk_version": "1" }),
+        ),
+        (
+            "/api/v1/check",
+            json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h" }),
+        ),
+        (
+            "/api/v1/deactivate",
+            json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h" }),
+        ),
+        (
+            "/api/v1/password",
+            json!({ "email": "lou@example.com", "password": PASSWORD, "new_password": "a long new password" }),
+        ),
+    ]);
+    let table = routes::table();
+    let api: Vec<_> = table
+        .iter()
+        .filter(|r| r.area == keyfold::domain::Area::Api)
+        .collect();
+    let posts: BTreeSet<&str> = api
+        .iter()
+        .filter(|r| r.method == Method::POST)
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        posts,
+        bodies.keys().copied().collect::<BTreeSet<_>>(),
+        "every API POST has a real body here"
+    );
+    let http = reqwest::Client::new();
+    let mut sent = 0;
+    let send = |path: String, body: Vec<u8>| {
+        let http = http.clone();
+        let url = app.url(&path);
+        async move {
+            let r = http
+                .post(url)
+                .header("Keyfold-Nonce", "aG9zdGlsZS1ub25jZS0xMjM")
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (path, r)
+        }
+    };
+    let assert_api = |what: &str, r: &reqwest::Response| {
+        let status = r.status().as_u16();
+        assert_ne!(status, 500, "{what}");
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        assert!(
+            ct.starts_with("application/json") || ct.starts_with("application/problem+json"),
+            "{what}: {ct}"
+        );
+        assert!(r.headers().contains_key("signature"), "{what} is signed");
+        assert!(
+            !r.headers().contains_key("set-cookie"),
+            "{what} sets no cookie"
+        );
+    };
+    let wrong_types = [
+        json!(null),
+        json!(12),
+        json!(-1.5e308),
+        json!(true),
+        json!([]),
+        json!({ "a": 1 }),
+        json!([key.clone()]),
+    ];
+    for (path, base) in &bodies {
+        let mut cases: Vec<(String, Vec<u8>)> = vec![
+            ("empty".into(), Vec::new()),
+            ("broken".into(), b"{\"broken\": ".to_vec()),
+            ("array".into(), b"[1,2]".to_vec()),
+            ("string".into(), b"\"x\"".to_vec()),
+            ("nul".into(), b"{\"a\0\": 1}".to_vec()),
+            (
+                "deep".into(),
+                format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+            ),
+            ("not utf-8".into(), vec![0xff, 0xfe, b'{', b'}']),
+        ];
+        let mut unknown = base.clone();
+        unknown["admin"] = json!(true);
+        cases.push(("unknown field".into(), unknown.to_string().into_bytes()));
+        let text = base.to_string();
+        cases.push((
+            "duplicated field".into(),
+            format!("{},{}", &text[..text.len() - 1], &text[1..]).into_bytes(),
+        ));
+        for field in base.as_object().unwrap().keys() {
+            for v in hostile_values() {
+                let mut b = base.clone();
+                b[field] = json!(v);
+                cases.push((format!("{field}={:.20}", v), b.to_string().into_bytes()));
+            }
+            for v in &wrong_types {
+                let mut b = base.clone();
+                b[field] = v.clone();
+                cases.push((format!("{field}:{v}"), b.to_string().into_bytes()));
+            }
+            let mut b = base.clone();
+            b.as_object_mut().unwrap().remove(field);
+            cases.push((format!("without {field}"), b.to_string().into_bytes()));
+        }
+        for chunk in cases.chunks(8) {
+            let answers = futures_util::future::join_all(
+                chunk
+                    .iter()
+                    .map(|(_, body)| send(path.to_string(), body.clone())),
+            )
+            .await;
+            for ((what, _), (_, r)) in chunk.iter().zip(answers) {
+                assert_api(&format!("POST {path} {what}"), &r);
+                sent += 1;
+            }
+        }
+    }
+    for route in api.iter().filter(|r| r.method == Method::GET) {
+        for v in hostile_values() {
+            let path = route.path.replace(
+                "{code}",
+                &url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>(),
+            );
+            if path.contains('{') {
+                continue;
+            }
+            let r = http
+                .get(app.url(&path))
+                .header("Keyfold-Nonce", "aG9zdGlsZS1ub25jZS0xMjM")
+                .send()
+                .await
+                .unwrap();
+            assert_api(&format!("GET {path:.60}"), &r);
+            sent += 1;
+        }
+    }
+    assert!(sent > 300, "{sent} requests");
+    // The server still activates after all of it.
+    let (s, v) = app
+        .api_post("/api/v1/activate", &bodies["/api/v1/activate"])
+        .await;
+    assert_eq!(s, 200, "{v}");
+}
