@@ -371,3 +371,68 @@ fn the_area_names_migration_renames_stored_sources_and_back() {
     );
     keyfold::db::run_migrations(&mut conn).unwrap();
 }
+
+/// The activation migration keeps one active device per license and hardware id (the
+/// oldest; the others are marked deactivated, the license's count follows), so its
+/// unique index can be built on data from before; reverted, the columns go and the
+/// events stay.
+#[test]
+fn the_activation_migration_keeps_one_active_device_per_hardware_id_and_back() {
+    let db = TestDb::fresh();
+    let mut conn = keyfold::db::open_single(db.url()).expect("migrated");
+    revert_through(&mut conn, "20261205000004");
+    let ts = "'2026-01-01 00:00:00'";
+    conn.batch_execute(&format!(
+        "INSERT INTO products (name, name_norm, code, code_norm, license_type, created_at, updated_at) \
+           VALUES ('P', 'p', 'P1', 'p1', 'perpetual', {ts}, {ts});
+         INSERT INTO orders (reference, reference_norm, created_at, updated_at) VALUES ('A', 'a', {ts}, {ts});
+         INSERT INTO licenses (license_key, key_norm, product_id, order_id, license_type, active_devices, created_at, updated_at) \
+           VALUES ('AAAA-0001', 'AAAA0001', 1, 1, 'perpetual', 4, {ts}, {ts});
+         INSERT INTO devices (license_id, hardware_id, hostname, os, app_version, ip, first_activated_at) VALUES \
+           (1, 'hw-1', 'first', '', '', '', {ts}), (1, 'hw-1', 'second', '', '', '', {ts}), \
+           (1, 'hw-2', 'other', '', '', '', {ts}), (1, NULL, 'erased', '', '', '', {ts});
+         INSERT INTO license_events (license_id, device_id, kind, amount, at, source) VALUES \
+           (1, 1, 'activated', 0, {ts}, 'license_api');"
+    ))
+    .unwrap();
+    run_pending(&mut conn);
+    let active: Vec<String> = diesel::sql_query(
+        "SELECT hostname AS name FROM devices WHERE deactivated_at IS NULL ORDER BY id",
+    )
+    .load::<Name>(&mut conn)
+    .unwrap()
+    .into_iter()
+    .map(|n| n.name)
+    .collect();
+    assert_eq!(active, ["first", "other", "erased"]);
+    let count: Vec<Name> =
+        diesel::sql_query("SELECT CAST(active_devices AS TEXT) AS name FROM licenses")
+            .load(&mut conn)
+            .unwrap();
+    assert_eq!(count[0].name, "3");
+    let dup = conn.batch_execute(&format!(
+        "INSERT INTO devices (license_id, hardware_id, hostname, os, app_version, ip, first_activated_at) \
+           VALUES (1, 'hw-2', 'again', '', '', '', {ts})"
+    ));
+    assert!(dup.is_err(), "the index refuses a second active device for hw-2");
+    revert_through(&mut conn, "20261205000004");
+    let events: Vec<Name> = diesel::sql_query("SELECT kind AS name FROM license_events")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    run_pending(&mut conn);
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+fn run_pending(conn: &mut DbConnection) {
+    match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|_| ()),
+    }
+    .expect("migrations run");
+}
