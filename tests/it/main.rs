@@ -39,6 +39,7 @@ mod portal_orders;
 mod portal_users;
 mod resilience;
 mod role_matrix;
+mod seat_props;
 mod signing_keys;
 mod skeleton;
 mod staff_admin;

@@ -414,7 +414,10 @@ fn the_activation_migration_keeps_one_active_device_per_hardware_id_and_back() {
         "INSERT INTO devices (license_id, hardware_id, hostname, os, app_version, ip, first_activated_at) \
            VALUES (1, 'hw-2', 'again', '', '', '', {ts})"
     ));
-    assert!(dup.is_err(), "the index refuses a second active device for hw-2");
+    assert!(
+        dup.is_err(),
+        "the index refuses a second active device for hw-2"
+    );
     revert_through(&mut conn, "20261205000004");
     let events: Vec<Name> = diesel::sql_query("SELECT kind AS name FROM license_events")
         .load(&mut conn)
