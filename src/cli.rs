@@ -102,6 +102,10 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Writes a consistent copy of the SQLite database to FILE while Keyfold serves
+    /// (SQLite's `VACUUM INTO`). The secret key (KEYFOLD_SECRET_KEY or data/secret.key)
+    /// is not in it: back it up separately and keep it apart. For PostgreSQL use pg_dump.
+    Backup { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -178,6 +182,7 @@ fn execute(cli: Cli) -> Result<(), String> {
             >(&config, &file, dry_run, false),
         },
         Command::SigningKey { action } => signing_key(&config, action),
+        Command::Backup { file } => backup(&config, &file),
         Command::Export {
             kind,
             product,
@@ -409,6 +414,34 @@ fn seed(config: &Config, licenses: u64) -> Result<(), String> {
 }
 
 /// `keyfold signing-key …`: one transaction per change, printed as one line per key.
+fn backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
+    if config.backend() != crate::config::Backend::Sqlite {
+        return Err("keyfold backup copies an SQLite database; for PostgreSQL use pg_dump (see README → Backups)".to_owned());
+    }
+    if file.exists() {
+        return Err(format!(
+            "{} exists already: choose a new file",
+            file.display()
+        ));
+    }
+    let target = file
+        .to_str()
+        .ok_or("the backup file's path must be UTF-8")?
+        .replace('\'', "''");
+    let mut conn =
+        crate::db::open_single(config.database_url.expose()).map_err(|e| e.to_string())?;
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut conn,
+        &format!("VACUUM INTO '{target}'"),
+    )
+    .map_err(|e| format!("the backup failed: {e}"))?;
+    println!(
+        "Backed up the database to {}. The secret key is not in it: keep a copy of KEYFOLD_SECRET_KEY (or data/secret.key) apart from database backups.",
+        file.display()
+    );
+    Ok(())
+}
+
 fn signing_key(config: &Config, action: KeyAction) -> Result<(), String> {
     use crate::models::signing_key::{self, KeySealer};
     let mut conn =

@@ -1000,3 +1000,45 @@ async fn the_problem_catalogue_is_what_the_api_answers() {
         );
     }
 }
+
+/// Checks write nothing on the request path: they are counted per license and day in
+/// memory and written every few seconds, with the device's last check.
+#[tokio::test]
+async fn checks_are_counted_per_license_and_day_and_move_the_last_check() {
+    use keyfold::db::schema::license_check_counts as counts;
+    let app = app().await;
+    let (_, license, key) = licensed(&app, "COUNTED").await;
+    let (_, v) = app
+        .api_post("/api/v1/activate", &by_key("COUNTED", &key, "hw-c"))
+        .await;
+    let device = v["device_id"].as_i64().unwrap();
+    for _ in 0..3 {
+        let (s, _) = app
+            .api_post("/api/v1/check", &by_key("COUNTED", &key, "hw-c"))
+            .await;
+        assert_eq!(s, 200);
+    }
+    app.api_post("/api/v1/check", &by_key("COUNTED", &key, "hw-unknown"))
+        .await;
+    let mut stored = (0i64, None);
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let n: Option<i64> = counts::table
+            .filter(counts::license_id.eq(license))
+            .select(counts::checks)
+            .first(&mut app.conn())
+            .optional()
+            .unwrap();
+        let last: Option<chrono::NaiveDateTime> = devices::table
+            .find(device)
+            .select(devices::last_check_at)
+            .first(&mut app.conn())
+            .unwrap();
+        stored = (n.unwrap_or(0), last);
+        if stored.0 == 4 && stored.1.is_some() {
+            break;
+        }
+    }
+    assert_eq!(stored.0, 4, "four checks today (one of them not activated)");
+    assert!(stored.1.is_some(), "the device's last check was written");
+}

@@ -344,3 +344,42 @@ async fn seed_writes_data_in_the_fixed_proportions_and_can_run_again() {
         303
     );
 }
+
+/// `keyfold backup FILE` copies an SQLite database while Keyfold serves it; the copy
+/// opens with the same licenses and without the secret key. On PostgreSQL it points to
+/// pg_dump.
+#[tokio::test]
+async fn backup_copies_a_serving_sqlite_database_and_points_postgres_to_pg_dump() {
+    let db = TestDb::fresh();
+    let app = TestApp::spawn_on(TestDb::borrowed(&db), |_| {}, None).await;
+    let order = app.insert_order(None, "ORD-BACKUP");
+    app.insert_licenses(order, 1, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.sqlite3");
+    let out = keyfold(&db).arg("backup").arg(&file).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if db.url().starts_with("postgres") {
+        assert!(!out.status.success());
+        assert!(text.contains("pg_dump"), "{text}");
+        return;
+    }
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("secret key is not in it"), "{text}");
+    let url = format!("sqlite://{}", file.display());
+    let mut copy = keyfold::db::open_single(&url).expect("the copy opens");
+    let references: Vec<String> = orders::table
+        .select(orders::reference)
+        .load(&mut copy)
+        .unwrap();
+    assert_eq!(references, ["ORD-BACKUP"]);
+    let again = keyfold(&db).arg("backup").arg(&file).output().unwrap();
+    assert!(
+        !again.status.success(),
+        "an existing file is never overwritten"
+    );
+    drop(app);
+}
