@@ -244,9 +244,10 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
         conn,
         "licenses",
         format!(
-            "INSERT INTO licenses ({cols}, order_id, created_at, updated_at) \
+            "INSERT INTO licenses ({cols}, order_id, max_transfers, created_at, updated_at) \
          SELECT {}, COALESCE(s.order_id, (SELECT o.id FROM orders o \
-         WHERE o.reference_norm = s.order_reference_norm)), {now}, {now} \
+         WHERE o.reference_norm = s.order_reference_norm)), \
+         (SELECT p.max_transfers FROM products p WHERE p.id = s.product_id), {now}, {now} \
          FROM import_license_rows s WHERE s.import_id = {x} ORDER BY s.line",
             from.join(", ")
         ),

@@ -172,7 +172,11 @@ async fn license_rows_are_checked_and_new_orders_and_customers_created() {
     assert!(page.contains("Only a file without problems"), "{page}");
     assert_eq!(data(&app), before, "nothing changed");
 
-    // The good row alone: a new order for a new customer, the license inactive.
+    // The good row alone: a new order for a new customer, the license inactive, with
+    // its product's max transfers (as issuing copies them).
+    diesel::sql_query("UPDATE products SET max_transfers = 4 WHERE code = 'STUDIO'")
+        .execute(&mut app.conn())
+        .unwrap();
     let good = "license_key,product_short_code,order_reference,customer_email,customer_first_name,valid_duration\n\
                 IMPT-0001-AAAA,STUDIO,MIGRATED-1,newco@customer.example,Nia,1y\n\
                 IMPT-0012-AAAA,FIELD,MIGRATED-1,newco@customer.example,Nia,\n";
@@ -193,18 +197,22 @@ async fn license_rows_are_checked_and_new_orders_and_customers_created() {
         (email.as_str(), first.as_str()),
         ("newco@customer.example", "Nia")
     );
-    let imported: Vec<(String, Option<i64>)> = licenses::table
+    let imported: Vec<(String, Option<i64>, Option<i64>)> = licenses::table
         .filter(licenses::order_id.eq(order))
         .order(licenses::id.asc())
-        .select((licenses::key_norm, licenses::validity_days))
+        .select((
+            licenses::key_norm,
+            licenses::validity_days,
+            licenses::max_transfers,
+        ))
         .load(&mut app.conn())
         .unwrap();
     // Keys compare without dashes or case; an empty duration column means none.
     assert_eq!(
         imported,
         vec![
-            ("IMPT0001AAAA".to_owned(), Some(365)),
-            ("IMPT0012AAAA".to_owned(), None)
+            ("IMPT0001AAAA".to_owned(), Some(365), Some(4)),
+            ("IMPT0012AAAA".to_owned(), None, None)
         ]
     );
     // The license list finds it by key prefix, and shows it inactive.

@@ -17,7 +17,7 @@ use crate::helpers::forms::forms_on;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 /// POST routes anyone may call (they check their own credentials).
-const PUBLIC_POSTS: [&str; 8] = [
+const PUBLIC_POSTS: [&str; 11] = [
     "/login",
     "/account/setup/{token}",
     "/portal/login",
@@ -25,8 +25,12 @@ const PUBLIC_POSTS: [&str; 8] = [
     "/portal/forgot-password",
     "/portal/reset-password/{token}",
     "/portal/users/password/{token}",
-    // The license API: clients authenticate by their license key, never by a session.
+    // The license API: clients authenticate by their license key, a license user's
+    // password or a device token, never by a session.
+    "/api/v1/activate",
     "/api/v1/check",
+    "/api/v1/deactivate",
+    "/api/v1/password",
 ];
 
 /// Columns whose change a refused request may cause: a session's last-seen time
