@@ -23,13 +23,21 @@ pub fn add_counts(
         .load::<LicenseId>(conn)?
         .into_iter()
         .collect();
-    for (license, day, n) in counts.iter().filter(|c| live.contains(&c.0)) {
+    let rows: Vec<_> = counts
+        .iter()
+        .filter(|c| live.contains(&c.0))
+        .map(|(license, day, n)| {
+            (
+                license_check_counts::license_id.eq(*license),
+                license_check_counts::day.eq(*day),
+                license_check_counts::checks.eq(*n),
+            )
+        })
+        .collect();
+    // A few hundred rows a statement (SQLite binds at most 32,766 values).
+    for chunk in rows.chunks(500) {
         let upsert = diesel::insert_into(license_check_counts::table)
-            .values((
-                license_check_counts::license_id.eq(license),
-                license_check_counts::day.eq(day),
-                license_check_counts::checks.eq(n),
-            ))
+            .values(chunk)
             .on_conflict((license_check_counts::license_id, license_check_counts::day))
             .do_update()
             .set(

@@ -52,11 +52,12 @@ impl Reach {
 
     /// A license within reach (on an order within reach).
     pub fn license(&self, conn: &mut DbConnection, id: LicenseId) -> ModelResult<License> {
-        if matches!(self, Reach::Client(own) if *own != id) {
-            return Err(ModelError::NotFound);
-        }
+        let within = |l: &License| match self {
+            Reach::Client(own) => *own == l.id,
+            _ => self.covers(l.order_id),
+        };
         match license::find(conn, id)? {
-            Some(l) if matches!(self, Reach::Client(_)) || self.covers(l.order_id) => Ok(l),
+            Some(l) if within(&l) => Ok(l),
             _ => Err(ModelError::NotFound),
         }
     }

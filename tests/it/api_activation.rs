@@ -1020,6 +1020,10 @@ async fn checks_are_counted_per_license_and_day_and_move_the_last_check() {
     }
     app.api_post("/api/v1/check", &by_key("COUNTED", &key, "hw-unknown"))
         .await;
+    // A second license checked in the same moment is written in the same statement.
+    let (_, other, other_key) = licensed(&app, "COUNTED2").await;
+    app.api_post("/api/v1/check", &by_key("COUNTED2", &other_key, "hw-x"))
+        .await;
     let mut stored = (0i64, None);
     for _ in 0..50 {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -1040,5 +1044,11 @@ async fn checks_are_counted_per_license_and_day_and_move_the_last_check() {
         }
     }
     assert_eq!(stored.0, 4, "four checks today (one of them not activated)");
+    let other_count: i64 = counts::table
+        .filter(counts::license_id.eq(other))
+        .select(counts::checks)
+        .first(&mut app.conn())
+        .unwrap();
+    assert_eq!(other_count, 1);
     assert!(stored.1.is_some(), "the device's last check was written");
 }

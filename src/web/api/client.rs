@@ -7,6 +7,8 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
+use std::collections::HashSet;
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -15,6 +17,7 @@ use super::rate::address_key;
 use super::runtime::ApiRuntime;
 use crate::auth::client_ip::ClientIp;
 use crate::domain::token::random_token;
+use crate::domain::LicenseUserId;
 use crate::models::activation::DeviceInfo;
 use crate::models::device::Device;
 use crate::models::license::License;
@@ -153,11 +156,14 @@ impl ClientBody {
     }
 
     fn client(&self) -> Client<'_> {
+        // `parse` made sure exactly one of the two was sent.
+        let credential = match &self.device_token {
+            Some(token) => Credential::DeviceToken(token),
+            None => Credential::LicenseKey(self.license_key.as_deref().unwrap_or_default()),
+        };
         Client {
             product_code: &self.product_code,
-            // Checked by `parse`.
-            credential: credential(&self.license_key, &self.device_token)
-                .unwrap_or(Credential::LicenseKey("")),
+            credential,
             hardware_id: &self.hardware_id,
         }
     }
@@ -242,9 +248,7 @@ impl ActivateBody {
         match (&b.email, &b.password) {
             (Some(e), Some(p)) => {
                 field("email", e, 254)?;
-                if p.is_empty() || p.len() > crate::domain::password::MAX_PASSWORD_BYTES {
-                    return Err(ApiProblem::body_invalid("password must be 1 to 72 bytes"));
-                }
+                password_field("password", p)?;
             }
             (None, None) if b.license_key.is_some() => {}
             _ => {
@@ -288,13 +292,14 @@ pub async fn activate(
     let info = b.device(&ip.0);
     let (outcome, token) = match (&b.email, &b.password) {
         (Some(email), Some(password)) => {
-            let chosen = license_user_candidate(&state, &api, &ip.0, &b, email, password).await?;
+            let attempt = Attempt::new(email, &ip.0);
+            let chosen =
+                license_user_candidate(&state, &api, &ip.0, &b, &attempt, password).await?;
             let token = random_token();
             let (code, t) = (b.product_code.clone(), token.clone());
-            let (e, a) = (crate::domain::email::normalize(email), address_key(&ip.0));
             let outcome = state
                 .write(move |conn| {
-                    login_attempt::clear(conn, ATTEMPT_AREA, &e, &a)?;
+                    attempt.forget(conn)?;
                     client::activate_by_user(conn, &code, &chosen, &t, &info, now)
                 })
                 .await?;
@@ -341,32 +346,45 @@ pub async fn activate(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-/// The license a license user activates, once their password is checked: a failure is
-/// reserved in `login_attempts` before bcrypt runs (so the limit holds across instances
-/// and under concurrency) and forgotten on success.
-async fn license_user_candidate(
-    state: &State,
-    api: &ApiRuntime,
-    ip: &str,
-    b: &ActivateBody,
-    email: &str,
-    password: &str,
-) -> Result<Candidate, actix_web::Error> {
-    let email_norm = crate::domain::email::normalize(email);
-    let address = address_key(ip);
-    let (code, e, a) = (b.product_code.clone(), email_norm.clone(), address.clone());
-    let found = state
-        .write(move |conn| {
-            if !login_attempt::reserve(conn, ATTEMPT_AREA, &e, &a)? {
-                return Ok(None);
-            }
-            client::candidates(conn, &code, &e).map(Some)
-        })
-        .await?;
-    let candidates = match found {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            return Err(ApiProblem::of(
+/// A license user's password attempt from one client address. It is reserved in
+/// `login_attempts` (per email and address) before bcrypt runs, so the limit holds
+/// across instances and under concurrency; [`Attempt::forget`] clears it on success.
+struct Attempt {
+    email_norm: String,
+    address: String,
+}
+
+impl Attempt {
+    fn new(email: &str, ip: &str) -> Self {
+        Attempt {
+            email_norm: crate::domain::email::normalize(email),
+            address: address_key(ip),
+        }
+    }
+
+    /// Reserves the attempt and, in the same transaction, loads what it may be for
+    /// (`lookup` is given the normalised email). A throttled attempt is `429`.
+    async fn reserve<T, F>(
+        &self,
+        state: &State,
+        lookup: F,
+    ) -> Result<Result<T, ModelError>, actix_web::Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::db::DbConnection, &str) -> Result<T, ModelError> + Send + 'static,
+    {
+        let (e, a) = (self.email_norm.clone(), self.address.clone());
+        let reserved = state
+            .write(move |conn| {
+                if !login_attempt::reserve(conn, ATTEMPT_AREA, &e, &a)? {
+                    return Ok(None);
+                }
+                Ok(Some(lookup(conn, &e)))
+            })
+            .await?
+            .map_err(problem)?;
+        reserved.ok_or_else(|| {
+            ApiProblem::of(
                 "rate_limited",
                 "Too many failed passwords for this license user: try again in a minute.",
             )
@@ -374,31 +392,83 @@ async fn license_user_candidate(
                 "retry-after",
                 login_attempt::WINDOW_SECONDS.to_string(),
             )])
-            .into())
+            .into()
+        })
+    }
+
+    /// The license users (id, password hash) whose password this is. Each user is
+    /// checked once; with none, a dummy hash is checked, so an unknown email costs the
+    /// same as a known one.
+    async fn matching(
+        state: &State,
+        password: &str,
+        users: impl IntoIterator<Item = (LicenseUserId, Option<String>)>,
+    ) -> Result<HashSet<LicenseUserId>, actix_web::Error> {
+        let cost = state.config.bcrypt_cost;
+        let (mut tried, mut matched) = (HashSet::new(), HashSet::new());
+        for (id, hash) in users {
+            if tried.insert(id)
+                && crate::auth::password::verify(password.to_owned(), hash, cost).await?
+            {
+                matched.insert(id);
+            }
         }
+        if tried.is_empty() {
+            crate::auth::password::verify(password.to_owned(), None, cost).await?;
+        }
+        Ok(matched)
+    }
+
+    /// Forgets the reserved attempt (in the caller's transaction, after success).
+    fn forget(&self, conn: &mut crate::db::DbConnection) -> diesel::QueryResult<()> {
+        login_attempt::clear(conn, ATTEMPT_AREA, &self.email_norm, &self.address)
+    }
+}
+
+/// A password field of a body: 1 to 72 bytes (bcrypt's limit).
+fn password_field(name: &str, value: &str) -> Result<(), ApiProblem> {
+    if value.is_empty() || value.len() > crate::domain::password::MAX_PASSWORD_BYTES {
+        return Err(ApiProblem::body_invalid(format!(
+            "{name} must be 1 to {} bytes",
+            crate::domain::password::MAX_PASSWORD_BYTES
+        )));
+    }
+    Ok(())
+}
+
+/// The license a license user activates, once their password is checked.
+async fn license_user_candidate(
+    state: &State,
+    api: &ApiRuntime,
+    ip: &str,
+    b: &ActivateBody,
+    attempt: &Attempt,
+    password: &str,
+) -> Result<Candidate, actix_web::Error> {
+    let code = b.product_code.clone();
+    let candidates = match attempt
+        .reserve(state, move |conn, email| {
+            client::candidates(conn, &code, email)
+        })
+        .await?
+    {
+        Ok(c) => c,
         Err(ModelError::NotFound) => {
             api.limits.failed(ip);
             return Err(ApiProblem::of("product_not_found", "No product has this code.").into());
         }
         Err(e) => return Err(problem(e)),
     };
-    let cost = state.config.bcrypt_cost;
-    let mut matched = Vec::new();
-    let mut tried = std::collections::HashSet::new();
-    for c in &candidates {
-        if tried.insert(c.user) {
-            let ok =
-                crate::auth::password::verify(password.to_owned(), c.password_hash.clone(), cost)
-                    .await?;
-            if ok {
-                matched.extend(candidates.iter().filter(|x| x.user == c.user).cloned());
-            }
-        }
-    }
-    if candidates.is_empty() {
-        // The same work for an unknown user as for a known one.
-        crate::auth::password::verify(password.to_owned(), None, cost).await?;
-    }
+    let matched = Attempt::matching(
+        state,
+        password,
+        candidates.iter().map(|c| (c.user, c.password_hash.clone())),
+    )
+    .await?;
+    let matched: Vec<Candidate> = candidates
+        .into_iter()
+        .filter(|c| matched.contains(&c.user))
+        .collect();
     let chosen = client::choose(&matched, b.license_key.as_deref()).map_err(|e| {
         api.limits.failed(ip);
         problem(e)
@@ -470,43 +540,17 @@ pub async fn change_password(
     api.limits.address_allowed(&ip.0)?;
     let b: PasswordBody = parse_body(&body)?;
     field("email", &b.email, 254)?;
-    if b.password.is_empty() || b.password.len() > crate::domain::password::MAX_PASSWORD_BYTES {
-        return Err(ApiProblem::body_invalid("password must be 1 to 72 bytes").into());
-    }
+    password_field("password", &b.password)?;
     let new = crate::domain::password::NewPassword::parse(&b.new_password)
         .map_err(|m| ApiProblem::of("password_invalid", m))?;
-    let email_norm = crate::domain::email::normalize(&b.email);
-    let address = address_key(&ip.0);
-    let (e, a) = (email_norm.clone(), address.clone());
-    let users = state
-        .write(move |conn| {
-            if !login_attempt::reserve(conn, ATTEMPT_AREA, &e, &a)? {
-                return Ok(None);
-            }
-            Ok(Some(license_user::by_email(conn, &e)?))
+    let attempt = Attempt::new(&b.email, &ip.0);
+    let users = attempt
+        .reserve(&state, |conn, email| {
+            Ok(license_user::by_email(conn, email)?)
         })
         .await?
-        .map_err(problem)?
-        .ok_or_else(|| {
-            ApiProblem::of(
-                "rate_limited",
-                "Too many failed passwords: try again in a minute.",
-            )
-            .with_headers(vec![(
-                "retry-after",
-                login_attempt::WINDOW_SECONDS.to_string(),
-            )])
-        })?;
-    let cost = state.config.bcrypt_cost;
-    let mut matched = Vec::new();
-    for (id, hash) in &users {
-        if crate::auth::password::verify(b.password.clone(), hash.clone(), cost).await? {
-            matched.push(*id);
-        }
-    }
-    if users.is_empty() {
-        crate::auth::password::verify(b.password.clone(), None, cost).await?;
-    }
+        .map_err(problem)?;
+    let matched = Attempt::matching(&state, &b.password, users).await?;
     if matched.is_empty() {
         api.limits.failed(&ip.0);
         return Err(ApiProblem::of(
@@ -515,10 +559,11 @@ pub async fn change_password(
         )
         .into());
     }
+    let cost = state.config.bcrypt_cost;
     let hash = crate::auth::password::hash(new.expose().to_owned(), cost).await?;
     state
         .write(move |conn| {
-            login_attempt::clear(conn, ATTEMPT_AREA, &email_norm, &address)?;
+            attempt.forget(conn)?;
             for id in &matched {
                 license_user::store_password(conn, *id, &hash)?;
             }
