@@ -207,3 +207,32 @@ fn the_cli_rotates_with_a_secret_file_beside_an_sqlite_database() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing to retire"));
 }
+
+/// Admins see the signing keys on the Settings page, with their states; other staff
+/// are refused it.
+#[tokio::test]
+async fn the_settings_page_shows_the_signing_keys_to_admins_only() {
+    let app = crate::helpers::TestApp::spawn_with(
+        |c| {
+            c.secret_key = Some(keyfold::config::Secret::new(
+                "a settings test secret of more than thirty-two characters",
+            ))
+        },
+        None,
+    )
+    .await;
+    let keys: serde_json::Value = app.api_get("/api/v1/keys").await.json().await.unwrap();
+    let kid = keys["keys"][0]["kid"].as_str().unwrap().to_owned();
+    let public = keys["keys"][0]["public_key"].as_str().unwrap().to_owned();
+    app.signed_in_as("m@example.com", keyfold::domain::Role::StaffManager)
+        .await;
+    assert_eq!(app.get("/settings").await.status(), 403);
+    let admin = crate::helpers::client();
+    app.create_staff("a@example.com", keyfold::domain::Role::Admin);
+    app.sign_in_with(&admin, "a@example.com", crate::helpers::PASSWORD, None)
+        .await;
+    let page = app.page_with(&admin, "/settings").await;
+    assert!(page.contains(&kid) && page.contains(&public), "{page}");
+    assert!(page.contains(">active<"), "{page}");
+    assert!(!page.contains("signing_unavailable"));
+}

@@ -32,6 +32,7 @@ pub mod order_managers;
 pub mod orders;
 pub mod product_parts;
 pub mod products;
+pub mod settings;
 pub mod staff;
 
 use actix_session::Session;
@@ -70,6 +71,7 @@ impl AdminCtx {
             "products" => "products",
             "audit-log" => "audit-log",
             "staff" => "staff",
+            "settings" => "settings",
             "license-managers" => "license-managers",
             "notifications" => "notifications",
             "imports" => "imports",

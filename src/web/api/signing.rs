@@ -44,6 +44,11 @@ pub struct ApiSigner {
 }
 
 impl ApiSigner {
+    /// Whether this instance has the secret that opens the signing keys.
+    pub fn has_secret(&self) -> bool {
+        self.sealer.is_some()
+    }
+
     /// `secret`: the server's secret, or `None` (PostgreSQL without
     /// `KEYFOLD_SECRET_KEY`): then the API answers `signing_unavailable`.
     pub fn new(secret: Option<&[u8]>, pool: Pool) -> Self {

@@ -51,6 +51,12 @@ pub(super) fn declare(r: &mut impl Sink) {
 
     // Staff administration, and the page where an invited user chooses a password.
     use admin::staff as st;
+    r.add(
+        get.clone(),
+        "/settings",
+        Staff(AdministerStaff),
+        admin::settings::index,
+    );
     r.add(get.clone(), "/staff", Staff(AdministerStaff), st::index);
     r.add(get.clone(), "/staff/new", Staff(AdministerStaff), st::new);
     r.add(post.clone(), "/staff", Staff(AdministerStaff), st::create);
