@@ -4,9 +4,14 @@
 
 #[allow(dead_code)]
 mod helpers;
+/// The example client of the license API, compiled as it is.
+#[allow(dead_code)]
+#[path = "../../examples/license_client.rs"]
+mod license_client;
 
 mod admin_license_users;
 mod api_activation;
+mod api_example_client;
 mod api_signing;
 mod auth;
 mod browser_auth;
