@@ -314,7 +314,7 @@ fn demo(config: Config, allow_public: bool) -> Result<(), String> {
         crate::domain::password::check_length(&password)
             .map_err(|e| format!("KEYFOLD_ADMIN_PASSWORD: {e}"))?;
         let hash = crate::auth::password::hash_blocking(&password, config.bcrypt_cost)?;
-        let secret = crate::models::settings::cookie_key(&mut conn, config.secret_key.as_ref())?;
+        let secret = crate::models::settings::server_secret(&mut conn, &config)?;
         let mailer = crate::mail::Mailer::new(&secret, &config);
         let (seeded, managers) = write_tx(&mut conn, |conn| {
             let seeded = demo::seed(conn, &email, &hash)?;

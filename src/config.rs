@@ -69,6 +69,9 @@ pub struct ApiLimits {
     /// Unknown keys, wrong tokens and other failures per client address (IPv6 by /64)
     /// before the address is refused for a while (`KEYFOLD_API_FAILURES_PER_MINUTE`, 60).
     pub failures_per_minute: u32,
+    /// How often an instance reloads the signing keys, so a rotation reaches every
+    /// instance within it (`KEYFOLD_API_KEY_RELOAD_SECONDS`, 60; at most 60).
+    pub key_reload: Duration,
 }
 
 impl Default for ApiLimits {
@@ -76,6 +79,7 @@ impl Default for ApiLimits {
         ApiLimits {
             license_per_minute: 1200,
             failures_per_minute: 60,
+            key_reload: Duration::from_secs(60),
         }
     }
 }
@@ -244,6 +248,11 @@ impl Config {
                 as u32,
             failures_per_minute: number("KEYFOLD_API_FAILURES_PER_MINUTE", 60.0, 1e9)?.ceil()
                 as u32,
+            key_reload: Duration::from_secs_f64(number(
+                "KEYFOLD_API_KEY_RELOAD_SECONDS",
+                60.0,
+                60.0,
+            )?),
         };
         Ok(Config {
             mail,

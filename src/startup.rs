@@ -83,17 +83,18 @@ impl Application {
             config.public_url = format!("{base}:{port}");
         }
         let mut conn = pool.get().map_err(|e| StartError::Secret(e.to_string()))?;
-        let cookie_key = settings::cookie_key(&mut conn, config.secret_key.as_ref())
-            .map_err(StartError::Secret)?;
+        let secret = settings::server_secret(&mut conn, &config).map_err(StartError::Secret)?;
         drop(conn);
+        let cookie_key = settings::cookie_key(&secret);
         let signing_secret = config.signing_secret(true).map_err(StartError::Secret)?;
         let signer = web::Data::new(crate::web::api::signing::ApiSigner::new(
             signing_secret.as_ref().map(|s| s.expose().as_bytes()),
             pool.clone(),
+            config.api.key_reload,
         ));
         signer.ensure_key().map_err(StartError::Secret)?;
         let api = web::Data::new(crate::web::api::runtime::ApiRuntime::new(&config.api));
-        let mailer = Mailer::new(&cookie_key, &config);
+        let mailer = Mailer::new(&secret, &config);
         let mail_worker = worker::Settings::from_config(&config);
         let state = web::Data::new(AppState {
             config: Arc::new(config.clone()),

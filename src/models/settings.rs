@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use rand::RngCore;
 
-use crate::config::Secret;
+use crate::config::Config;
 use crate::db::schema::settings;
 use crate::db::{is_unique_violation, DbConnection};
 
@@ -43,27 +43,30 @@ pub fn get_or_create(
     get(conn, key)?.ok_or(diesel::result::Error::NotFound)
 }
 
-/// The 64-byte key that encrypts and signs session cookies: derived from
-/// `KEYFOLD_SECRET_KEY` when set, otherwise generated once and kept in `settings`.
-pub fn cookie_key(conn: &mut DbConnection, configured: Option<&Secret>) -> Result<Vec<u8>, String> {
-    let master = match configured {
-        Some(secret) => {
-            if secret.expose().len() < 32 {
-                return Err("KEYFOLD_SECRET_KEY must be at least 32 characters long".to_owned());
-            }
-            secret.expose().as_bytes().to_vec()
-        }
-        None => {
-            let stored = get_or_create(conn, COOKIE_KEY, || {
-                let mut bytes = [0u8; 64];
-                rand::rng().fill_bytes(&mut bytes);
-                hex::encode(bytes)
-            })
-            .map_err(|e| format!("cannot read or store the cookie key: {e}"))?;
-            stored.into_bytes()
-        }
-    };
-    Ok(actix_web::cookie::Key::derive_from(&master)
+/// The server's master secret, from which the session cookies' key, the outbox's
+/// sealing key and the signing keys' sealing key are each derived with their own label:
+/// `KEYFOLD_SECRET_KEY`, else the file [`crate::config::SECRET_FILE`] beside an SQLite
+/// database (made at first start), so a database dump alone opens none of them. Only
+/// where neither exists (PostgreSQL without `KEYFOLD_SECRET_KEY`, an in-memory SQLite
+/// database) is one generated once and kept in `settings`; the license API does not
+/// sign there. Changing the secret signs everyone out once and makes queued emails'
+/// links unreadable (they are marked failed, to be resent).
+pub fn server_secret(conn: &mut DbConnection, config: &Config) -> Result<Vec<u8>, String> {
+    if let Some(secret) = config.signing_secret(true)? {
+        return Ok(secret.expose().as_bytes().to_vec());
+    }
+    let stored = get_or_create(conn, COOKIE_KEY, || {
+        let mut bytes = [0u8; 64];
+        rand::rng().fill_bytes(&mut bytes);
+        hex::encode(bytes)
+    })
+    .map_err(|e| format!("cannot read or store the cookie key: {e}"))?;
+    Ok(stored.into_bytes())
+}
+
+/// The 64-byte key that encrypts and signs session cookies (HKDF of the server secret).
+pub fn cookie_key(secret: &[u8]) -> Vec<u8> {
+    actix_web::cookie::Key::derive_from(secret)
         .master()
-        .to_vec())
+        .to_vec()
 }

@@ -504,3 +504,134 @@ async fn a_check_answers_whether_the_license_may_be_used_on_this_device() {
         "a check takes no seat"
     );
 }
+
+/// Each signature of an answer: its `Signature-Input` member (label and parameters) and
+/// whether it verifies with the published key its `keyid` names.
+async fn signatures(app: &TestApp, a: &Answer, path: &str) -> Vec<(String, String, bool)> {
+    let inputs = header(a, "signature-input");
+    let sigs = header(a, "signature");
+    let mut out = Vec::new();
+    for (input, sig) in inputs.split(", sig").zip(sigs.split(", sig")) {
+        let input = if input.starts_with("sig") {
+            input.to_owned()
+        } else {
+            format!("sig{input}")
+        };
+        let sig = if sig.starts_with("sig") {
+            sig.to_owned()
+        } else {
+            format!("sig{sig}")
+        };
+        let (label, _) = input.split_once('=').unwrap();
+        let kid = kid_in(&input);
+        let key = public_key(app, &kid).await;
+        let b64 = sig
+            .split_once("=:")
+            .and_then(|(_, s)| s.strip_suffix(':'))
+            .unwrap();
+        let signature = Signature::from_slice(&STANDARD.decode(b64).unwrap()).unwrap();
+        let base = base(a.status, &a.body, path, "", &input);
+        let ok = key.verify(base.as_bytes(), &signature).is_ok();
+        out.push((label.to_owned(), kid, ok));
+    }
+    out
+}
+
+/// The key ids of each state in `GET /api/v1/keys`.
+async fn published(app: &TestApp) -> Vec<(String, String)> {
+    let keys = get(app, "/api/v1/keys", Some(NONCE)).await;
+    let v: serde_json::Value = serde_json::from_slice(&keys.body).unwrap();
+    v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["kid"].as_str().unwrap().to_owned(),
+                k["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rotation_reaches_every_instance_with_an_overlap_signed_by_both_keys() {
+    use keyfold::models::signing_key::{self, KeySealer};
+    let reload = std::time::Duration::from_millis(300);
+    let setup = move |c: &mut keyfold::config::Config| {
+        c.secret_key = Some(keyfold::config::Secret::new(SECRET));
+        c.api.key_reload = reload;
+    };
+    let a = TestApp::spawn_with(setup, None).await;
+    let b = TestApp::spawn_on(crate::helpers::TestDb::borrowed(&a.db), setup, None).await;
+    let path = "/api/v1/keys";
+    let old = published(&a).await;
+    assert_eq!(old.len(), 1);
+    let old_kid = old[0].0.clone();
+    let settle = || tokio::time::sleep(reload * 2);
+    let change =
+        |f: &dyn Fn(&mut keyfold::db::DbConnection) -> Result<(), keyfold::models::ModelError>| {
+            let mut conn = a.conn();
+            keyfold::db::write_tx(&mut conn, f).unwrap();
+        };
+    // Each instance signs once before the change, so each has the keys cached.
+    for app in [&a, &b] {
+        let s = signatures(app, &get(app, path, Some(NONCE)).await, path).await;
+        assert_eq!(s, vec![("sig1".to_owned(), old_kid.clone(), true)]);
+    }
+
+    // rotate: a next key is published on both instances, but does not sign.
+    let sealer = KeySealer::new(SECRET.as_bytes());
+    change(&|c| signing_key::rotate(c, &sealer).map(|_| ()));
+    settle().await;
+    for app in [&a, &b] {
+        let keys = published(app).await;
+        let new_kid = keys
+            .iter()
+            .find(|(_, s)| s == "next")
+            .expect("published next")
+            .0
+            .clone();
+        assert_ne!(new_kid, old_kid);
+        let s = signatures(app, &get(app, path, Some(NONCE)).await, path).await;
+        assert_eq!(s, vec![("sig1".to_owned(), old_kid.clone(), true)]);
+    }
+    let new_kid = published(&a)
+        .await
+        .into_iter()
+        .find(|(_, s)| s == "next")
+        .unwrap()
+        .0;
+
+    // promote: during the overlap every answer of either instance carries both, sig1 by
+    // the outgoing key and sig2 by the active one, each verifying with its key.
+    change(&|c| signing_key::promote(c).map(|_| ()));
+    settle().await;
+    for app in [&a, &b] {
+        let s = signatures(app, &get(app, path, Some(NONCE)).await, path).await;
+        assert_eq!(
+            s,
+            vec![
+                ("sig1".to_owned(), old_kid.clone(), true),
+                ("sig2".to_owned(), new_kid.clone(), true)
+            ]
+        );
+    }
+
+    // retire: only the new key signs; the old one stays published to verify with.
+    change(&|c| signing_key::retire(c).map(|_| ()));
+    settle().await;
+    for app in [&a, &b] {
+        let s = signatures(app, &get(app, path, Some(NONCE)).await, path).await;
+        assert_eq!(s, vec![("sig1".to_owned(), new_kid.clone(), true)]);
+        let keys = published(app).await;
+        assert!(
+            keys.contains(&(old_kid.clone(), "retired".to_owned())),
+            "{keys:?}"
+        );
+        assert!(
+            keys.contains(&(new_kid.clone(), "active".to_owned())),
+            "{keys:?}"
+        );
+    }
+}

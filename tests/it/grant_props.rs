@@ -711,8 +711,9 @@ fn prove(cases: u32) {
         keyfold::seed::demo::seed(c, &email, &hash).map(|_| ())
     })
     .expect("the demo catalogue");
-    let key = keyfold::models::settings::cookie_key(&mut conn, None).unwrap();
-    let mailer = Mailer::new(&key, &test_config(db.url()));
+    let config = test_config(db.url());
+    let key = keyfold::models::settings::server_secret(&mut conn, &config).unwrap();
+    let mailer = Mailer::new(&key, &config);
     let products = catalogue(&mut conn);
     let customer: Option<i64> = keyfold::db::schema::customers::table
         .select(keyfold::db::schema::customers::id)

@@ -90,8 +90,8 @@ async fn an_email_claimed_by_a_killed_process_is_sent_after_a_restart() {
 /// Queues `n` emails in one transaction while no worker runs.
 fn queue(app: &TestApp, n: usize) {
     let mut conn = app.conn();
-    let key = keyfold::models::settings::cookie_key(&mut conn, None).unwrap();
     let config = crate::helpers::test_config(app.db.url());
+    let key = keyfold::models::settings::server_secret(&mut conn, &config).unwrap();
     let mailer = keyfold::mail::Mailer::new(&key, &config);
     keyfold::db::write_tx(&mut conn, |conn| {
         for n in 0..n {

@@ -95,11 +95,66 @@ async fn static_assets_are_served_and_unknown_ones_are_404() {
 }
 
 #[tokio::test]
-async fn a_generated_cookie_key_is_kept_in_the_settings_table() {
+async fn the_cookie_key_comes_from_the_secret_outside_the_database() {
     let app = TestApp::spawn().await;
     let mut conn = app.conn();
-    let key = keyfold::models::settings::get(&mut conn, "cookie_key").unwrap();
-    assert!(key.is_some_and(|k| k.len() >= 64));
+    let stored = keyfold::models::settings::get(&mut conn, "cookie_key").unwrap();
+    if app.db.is_postgres() {
+        // No KEYFOLD_SECRET_KEY and no file beside the database: generated and kept.
+        assert!(stored.is_some_and(|k| k.len() >= 64));
+    } else {
+        // SQLite: the secret file beside the database; the database holds no key.
+        assert_eq!(stored, None);
+        let file = app
+            .db
+            .sqlite_path()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("secret.key");
+        assert!(file.exists(), "the secret file beside the database");
+    }
+}
+
+#[tokio::test]
+async fn changing_the_secret_signs_everyone_out() {
+    let secret = |s: &str| Some(keyfold::config::Secret::new(s.repeat(40)));
+    let first = TestApp::spawn_with(|c| c.secret_key = secret("a"), None).await;
+    first
+        .signed_in_as("keys@vendor.example", keyfold::domain::Role::Admin)
+        .await;
+    assert_eq!(first.get("/orders").await.status(), 200);
+    // The same database and the same secret: the session cookie still opens.
+    let same = TestApp::spawn_on(
+        TestDb::borrowed(&first.db),
+        |c| c.secret_key = secret("a"),
+        None,
+    )
+    .await;
+    let cookie_client = first.client.clone();
+    assert_eq!(
+        cookie_client
+            .get(same.url("/orders"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Another secret: the cookie no longer opens, so the browser is sent to sign in.
+    let other = TestApp::spawn_on(
+        TestDb::borrowed(&first.db),
+        |c| c.secret_key = secret("b"),
+        None,
+    )
+    .await;
+    let r = cookie_client
+        .get(other.url("/orders"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(crate::helpers::location(&r).contains("/login"));
 }
 
 /// A column as both backends describe it: table, column, nullability.

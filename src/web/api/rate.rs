@@ -154,6 +154,7 @@ mod tests {
         let limits = Limits::new(&ApiLimits {
             license_per_minute: 2,
             failures_per_minute: 3,
+            ..ApiLimits::default()
         });
         for _ in 0..3 {
             assert!(limits.address_allowed("192.0.2.1").is_ok());

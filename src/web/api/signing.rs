@@ -29,10 +29,6 @@ pub const NONCE_HEADER: &str = "keyfold-nonce";
 /// The most a request body to the API may hold.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// How often an instance reloads the signing keys (a rotation reaches every instance
-/// within this).
-const RELOAD: Duration = Duration::from_secs(60);
-
 /// The keys that sign now, each with its key id, in signature order.
 type Signers = Arc<Vec<(String, SigningKey)>>;
 
@@ -40,6 +36,8 @@ type Signers = Arc<Vec<(String, SigningKey)>>;
 pub struct ApiSigner {
     sealer: Option<KeySealer>,
     pool: Pool,
+    /// How often the keys are reloaded (a rotation reaches every instance within it).
+    reload: Duration,
     cache: RwLock<Option<(Instant, Signers)>>,
 }
 
@@ -51,10 +49,11 @@ impl ApiSigner {
 
     /// `secret`: the server's secret, or `None` (PostgreSQL without
     /// `KEYFOLD_SECRET_KEY`): then the API answers `signing_unavailable`.
-    pub fn new(secret: Option<&[u8]>, pool: Pool) -> Self {
+    pub fn new(secret: Option<&[u8]>, pool: Pool, reload: Duration) -> Self {
         ApiSigner {
             sealer: secret.map(KeySealer::new),
             pool,
+            reload,
             cache: RwLock::new(None),
         }
     }
@@ -79,13 +78,13 @@ impl ApiSigner {
         }
     }
 
-    /// The keys that sign now (reloaded at most once a minute); `None` when they cannot
+    /// The keys that sign now (reloaded at most once a `reload`); `None` when they cannot
     /// be opened (no secret, or another secret than the one that sealed them).
     async fn signers(&self) -> Option<Signers> {
         let sealer = self.sealer.as_ref()?;
         if let Ok(guard) = self.cache.read() {
             if let Some((at, keys)) = guard.as_ref() {
-                if at.elapsed() < RELOAD {
+                if at.elapsed() < self.reload {
                     return Some(keys.clone());
                 }
             }

@@ -299,8 +299,9 @@ pub fn location(r: &reqwest::Response) -> String {
 impl TestApp {
     /// A mailer with this app's secret (to queue emails as the app would).
     pub fn mailer(&self) -> keyfold::mail::Mailer {
-        let key = keyfold::models::settings::cookie_key(&mut self.conn(), None).unwrap();
-        keyfold::mail::Mailer::new(&key, &test_config(self.db.url()))
+        let config = test_config(self.db.url());
+        let key = keyfold::models::settings::server_secret(&mut self.conn(), &config).unwrap();
+        keyfold::mail::Mailer::new(&key, &config)
     }
 
     /// The demo company with its staff (password [`PASSWORD`]) and its license managers
