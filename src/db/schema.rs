@@ -480,6 +480,8 @@ diesel::table! {
         max_license_users -> Int8,
         max_transfers -> Nullable<Int8>,
         offline_days -> Int8,
+        activations_per_hour -> Nullable<Int8>,
+        deactivations_per_30_days -> Nullable<Int8>,
     }
 }
 

@@ -282,3 +282,29 @@ mod tests {
         assert!("abc" < prefix_end("abc").as_str() && "abcz" < prefix_end("abc").as_str());
     }
 }
+
+/// A wait of `seconds` as people say it: "40 seconds", "12 minutes", "3 hours", "5 days"
+/// (rounded up, so it is never too short).
+pub fn wait_text(seconds: i64) -> String {
+    let s = seconds.max(1);
+    let (n, unit) = match s {
+        0..=119 => (s, "second"),
+        120..=7199 => ((s + 59) / 60, "minute"),
+        7200..=172_799 => ((s + 3599) / 3600, "hour"),
+        _ => ((s + 86_399) / 86_400, "day"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod wait_tests {
+    #[test]
+    fn waits_read_as_people_say_them_and_never_too_short() {
+        assert_eq!(super::wait_text(0), "1 second");
+        assert_eq!(super::wait_text(45), "45 seconds");
+        assert_eq!(super::wait_text(121), "3 minutes");
+        assert_eq!(super::wait_text(3600), "60 minutes");
+        assert_eq!(super::wait_text(7201), "3 hours");
+        assert_eq!(super::wait_text(30 * 86_400), "30 days");
+    }
+}

@@ -16,7 +16,7 @@ use super::license::{self, License};
 use super::license_event::{EventKind, Source};
 use super::license_user::lock_license;
 use super::{ModelError, ModelResult, Refusal};
-use crate::db::schema::{devices, license_events, licenses};
+use crate::db::schema::{devices, license_events, licenses, products};
 use crate::db::DbConnection;
 use crate::domain::values::add_days as values_add_days;
 use crate::domain::{DeviceId, LicenseId, LicenseUserId};
@@ -57,6 +57,7 @@ fn refusal(code: &'static str, message: &str) -> Refusal {
     Refusal {
         code,
         message: message.to_owned(),
+        retry_after: None,
     }
 }
 
@@ -100,6 +101,88 @@ pub fn record(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// A product's limit on the license API's events of a license within a window:
+/// activations per hour, client deactivations per 30 days.
+struct EventRate {
+    kind: EventKind,
+    limit: Option<i64>,
+    window: chrono::Duration,
+    code: &'static str,
+    what: &'static str,
+}
+
+impl EventRate {
+    fn of(conn: &mut DbConnection, license: &License, kind: EventKind) -> QueryResult<Self> {
+        let (per_hour, per_30_days): (Option<i64>, Option<i64>) = products::table
+            .find(license.product_id)
+            .select((
+                products::activations_per_hour,
+                products::deactivations_per_30_days,
+            ))
+            .first(conn)?;
+        Ok(if kind == EventKind::Activated {
+            EventRate {
+                kind,
+                limit: per_hour,
+                window: chrono::Duration::hours(1),
+                code: "activations_rate_reached",
+                what: "activations in an hour",
+            }
+        } else {
+            EventRate {
+                kind,
+                limit: per_30_days,
+                window: chrono::Duration::days(30),
+                code: "deactivations_rate_reached",
+                what: "deactivations in 30 days",
+            }
+        })
+    }
+
+    /// The refusal when the license's API events of this kind within the window already
+    /// reach the limit, saying when the oldest that counts leaves the window. Exact
+    /// under concurrency because the caller holds the license's lock.
+    fn refusal(
+        &self,
+        conn: &mut DbConnection,
+        license: LicenseId,
+        now: NaiveDateTime,
+    ) -> QueryResult<Option<Refusal>> {
+        let Some(limit) = self.limit else {
+            return Ok(None);
+        };
+        let since = now - self.window;
+        let recent = || {
+            license_events::table
+                .filter(license_events::license_id.eq(license))
+                .filter(license_events::kind.eq(self.kind))
+                .filter(license_events::source.eq(Source::LicenseApi))
+                .filter(license_events::at.gt(since))
+        };
+        let count: i64 = recent().count().get_result(conn)?;
+        if count < limit {
+            return Ok(None);
+        }
+        // The request may succeed once enough events have left the window.
+        let frees_at: Option<NaiveDateTime> = recent()
+            .select(license_events::at)
+            .order(license_events::at.asc())
+            .offset(count - limit)
+            .first(conn)
+            .optional()?;
+        let wait = frees_at.map_or(1, |at| (at + self.window - now).num_seconds().max(1));
+        Ok(Some(Refusal {
+            code: self.code,
+            message: format!(
+                "This license reached its {limit} {}: try again in {}.",
+                self.what,
+                crate::domain::values::wait_text(wait)
+            ),
+            retry_after: Some(wait),
+        }))
+    }
 }
 
 fn load(conn: &mut DbConnection, id: LicenseId) -> ModelResult<License> {
@@ -151,6 +234,12 @@ pub fn activate(
             device,
             created: false,
         }));
+    }
+    if let Some(r) =
+        EventRate::of(conn, &license, EventKind::Activated)?.refusal(conn, license_id, now)?
+    {
+        record(conn, license_id, None, EventKind::Refused, Some(r.code))?;
+        return Ok(Err(r));
     }
     if license.active_devices >= license.max_activations {
         let r = refusal(
@@ -252,6 +341,12 @@ pub fn deactivate(
         .ok_or(ModelError::NotFound)?;
     if !device.is_active() {
         return Ok((device, false));
+    }
+    let license = load(conn, license_id)?;
+    if let Some(r) =
+        EventRate::of(conn, &license, EventKind::Deactivated)?.refusal(conn, license_id, now)?
+    {
+        return Err(ModelError::Refused(r));
     }
     spend_transfers(conn, license_id, 1)?;
     diesel::update(devices::table.find(device_id))

@@ -62,6 +62,8 @@ pub enum ModelError {
 pub struct Refusal {
     pub code: &'static str,
     pub message: String,
+    /// Seconds until the same request may succeed, for a refusal that passes with time.
+    pub retry_after: Option<i64>,
 }
 
 impl std::fmt::Display for Refusal {
@@ -75,6 +77,7 @@ impl ModelError {
         ModelError::Refused(Refusal {
             code,
             message: message.into(),
+            retry_after: None,
         })
     }
 

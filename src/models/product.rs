@@ -57,6 +57,10 @@ pub struct Product {
     pub max_transfers: Option<i64>,
     /// How many days an application may trust an answer without calling again.
     pub offline_days: i64,
+    /// Activations through the license API per license in any hour (none: unlimited).
+    pub activations_per_hour: Option<i64>,
+    /// Client deactivations per license in any 30 days (none: unlimited).
+    pub deactivations_per_30_days: Option<i64>,
 }
 
 impl Product {
@@ -72,6 +76,8 @@ impl Product {
             "trial_days": self.trial_days, "floating_seats": self.floating_seats,
             "borrow_limit_hours": self.borrow_limit_hours, "is_bundle": self.is_bundle,
             "max_transfers": self.max_transfers, "offline_days": self.offline_days,
+            "activations_per_hour": self.activations_per_hour,
+            "deactivations_per_30_days": self.deactivations_per_30_days,
             "archived": self.archived_at.is_some(),
         })
     }
@@ -114,6 +120,8 @@ pub struct ProductInput {
     pub max_license_users: i64,
     pub max_transfers: Option<i64>,
     pub offline_days: i64,
+    pub activations_per_hour: Option<i64>,
+    pub deactivations_per_30_days: Option<i64>,
     pub is_bundle: bool,
     pub seen_updated_at: Option<NaiveDateTime>,
 }
@@ -136,6 +144,8 @@ struct ProductFields<'a> {
     max_license_users: i64,
     max_transfers: Option<i64>,
     offline_days: i64,
+    activations_per_hour: Option<i64>,
+    deactivations_per_30_days: Option<i64>,
     is_bundle: bool,
     updated_at: NaiveDateTime,
 }
@@ -158,6 +168,8 @@ impl ProductInput {
             max_license_users: self.max_license_users,
             max_transfers: self.max_transfers,
             offline_days: self.offline_days,
+            activations_per_hour: self.activations_per_hour,
+            deactivations_per_30_days: self.deactivations_per_30_days,
             is_bundle: self.is_bundle,
             updated_at: super::now(),
         }

@@ -969,6 +969,23 @@ async fn the_problem_catalogue_is_what_the_api_answers() {
         .api_post("/api/v1/deactivate", &by_key("CATALOGUE", &key, "hw-1"))
         .await;
     note(s, &v);
+    // The product's rates: one activation an hour (spent), no client deactivations.
+    diesel::update(products::table.find(product))
+        .set((
+            products::activations_per_hour.eq(Some(1)),
+            products::deactivations_per_30_days.eq(Some(0)),
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    for path in ["/api/v1/activate", "/api/v1/deactivate"] {
+        let hw = if path.ends_with("deactivate") {
+            "hw-1"
+        } else {
+            "hw-3"
+        };
+        let (s, v) = app.api_post(path, &by_key("CATALOGUE", &key, hw)).await;
+        note(s, &v);
+    }
     for (code, change) in LICENSE_STATES {
         change_license(&app, second, change);
         let k = app.license(second).license_key;
@@ -1051,4 +1068,126 @@ async fn checks_are_counted_per_license_and_day_and_move_the_last_check() {
         .unwrap();
     assert_eq!(other_count, 1);
     assert!(stored.1.is_some(), "the device's last check was written");
+}
+
+/// The product's activations per license per hour and client deactivations per license
+/// per 30 days: set on the product form (defaults 1,000 and 3 for a new product; hostile
+/// values refused beside the field), and a 429 with `Retry-After` from the API once a
+/// license reaches them; retries of an active hardware id, refusals and staff resets do
+/// not count.
+#[tokio::test]
+async fn the_product_limits_api_activations_per_hour_and_deactivations_per_30_days() {
+    let app = app().await;
+    app.signed_in_as("admin@example.com", keyfold::domain::Role::Admin)
+        .await;
+    let form = app.page("/products/new").await;
+    assert!(
+        form.contains("name=\"activations_per_hour\"") && form.contains("value=\"1000\""),
+        "a new product's default"
+    );
+    assert!(form.contains("name=\"deactivations_per_30_days\""));
+    let fields = |per_hour: &'static str, per_30: &'static str| {
+        vec![
+            ("name", "Rated"),
+            ("code", "RATED"),
+            ("license_type", "perpetual"),
+            ("max_activations", "10"),
+            ("trial_days", "0"),
+            ("floating_seats", "0"),
+            ("borrow_limit_hours", "0"),
+            ("activations_per_hour", per_hour),
+            ("deactivations_per_30_days", per_30),
+        ]
+    };
+    for (per_hour, per_30, field) in [
+        ("0", "3", "activations_per_hour"),
+        ("-5", "3", "activations_per_hour"),
+        ("99999999999999999999", "3", "activations_per_hour"),
+        ("2", "-1", "deactivations_per_30_days"),
+        ("2", "1e3", "deactivations_per_30_days"),
+    ] {
+        let r = app.post_form("/products", &fields(per_hour, per_30)).await;
+        assert_eq!(r.status(), 422, "{per_hour} {per_30}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(&format!("id=\"{field}-error\"")), "{field}");
+        assert!(
+            html.contains(&format!("value=\"{per_hour}\"")),
+            "input kept"
+        );
+    }
+    assert_eq!(app.count("products"), 0, "nothing saved");
+    let r = app.post_form("/products", &fields("2", "1")).await;
+    assert_eq!(r.status(), 303);
+    let product = crate::helpers::id_from_location(&r);
+    let page = app.page(&format!("/products/{product}")).await;
+    assert!(page.contains("at most 2 per license per hour"), "{page}");
+    assert!(page.contains("at most 1 per license per 30 days"));
+    let order = app.insert_order(None, "ORD-RATED");
+    let license = app.issue_license(order, product);
+    let key = app.license(license).license_key;
+
+    for hw in ["hw-1", "hw-2", "hw-1"] {
+        let (s, v) = app
+            .api_post("/api/v1/activate", &by_key("RATED", &key, hw))
+            .await;
+        assert_eq!(s, 200, "{hw}: {v}");
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/activate"))
+        .header("Keyfold-Nonce", "cmF0ZWQtYWN0aXZhdGlvbnM")
+        .json(&by_key("RATED", &key, "hw-3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3500..=3600).contains(&wait), "about an hour: {wait}");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "activations_rate_reached");
+    assert!(v["message"].as_str().unwrap().contains("minutes"), "{v}");
+    assert_eq!(active_devices(&app, license), 2);
+
+    // Deactivations: one in 30 days; the second is refused and the device stays.
+    let (s, _) = app
+        .api_post("/api/v1/deactivate", &by_key("RATED", &key, "hw-1"))
+        .await;
+    assert_eq!(s, 200);
+    let r = app
+        .client
+        .post(app.url("/api/v1/deactivate"))
+        .header("Keyfold-Nonce", "cmF0ZWQtZGVhY3RpdmF0aW9ucw")
+        .json(&by_key("RATED", &key, "hw-2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 29 * 86_400 && wait <= 30 * 86_400, "{wait}");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "deactivations_rate_reached");
+    assert_eq!(active_devices(&app, license), 1);
+    // An already deactivated device is still answered (idempotent), not refused.
+    let (s, v) = app
+        .api_post("/api/v1/deactivate", &by_key("RATED", &key, "hw-1"))
+        .await;
+    assert_eq!((s, v["deactivated"].clone()), (200, json!(false)), "{v}");
+
+    // Raising the product's limit lets the license go on at once.
+    diesel::update(products::table.find(product))
+        .set(products::activations_per_hour.eq(None::<i64>))
+        .execute(&mut app.conn())
+        .unwrap();
+    let (s, v) = app
+        .api_post("/api/v1/activate", &by_key("RATED", &key, "hw-3"))
+        .await;
+    assert_eq!(s, 200, "{v}");
 }

@@ -10,7 +10,10 @@
 //!   is not active and every seat is taken; a retry answers the same device;
 //! - transfers spent equal the client and license-portal deactivations that happened,
 //!   never pass max transfers, and a deactivation is refused
-//!   (`max_transfers_reached`) exactly when it would pass them; staff never spend one.
+//!   (`max_transfers_reached`) exactly when it would pass them; staff never spend one;
+//! - the product's activations per hour and client deactivations per 30 days refuse
+//!   (`activations_rate_reached`, `deactivations_rate_reached`) exactly when the
+//!   license's API activations or deactivations so far reach them.
 
 use std::collections::BTreeSet;
 
@@ -35,7 +38,11 @@ enum Step {
     ResetLicense(bool),
 }
 
-fn steps() -> impl Strategy<Value = (i64, Option<i64>, Vec<Step>)> {
+/// Max activations, max transfers, the product's activations per hour and client
+/// deactivations per 30 days, and the steps.
+type Case = (i64, Option<i64>, (Option<i64>, Option<i64>), Vec<Step>);
+
+fn steps() -> impl Strategy<Value = Case> {
     let step = prop_oneof![
         4 => (0..6usize).prop_map(Step::Activate),
         2 => (0..6usize).prop_map(Step::Deactivate),
@@ -45,6 +52,7 @@ fn steps() -> impl Strategy<Value = (i64, Option<i64>, Vec<Step>)> {
     (
         1..5i64,
         prop::option::of(0..5i64),
+        (prop::option::of(1..6i64), prop::option::of(0..5i64)),
         prop::collection::vec(step, 1..30),
     )
 }
@@ -90,9 +98,17 @@ fn prove(cases: u32) {
         ..Config::default()
     });
     let actor = Actor::system("props");
-    let result = runner.run(&steps(), |(max, max_transfers, steps)| {
+    let result = runner.run(&steps(), |(max, max_transfers, rates, steps)| {
         let mut conn = conn.borrow_mut();
         let conn = &mut *conn;
+        let (per_hour, per_30_days) = rates;
+        diesel::update(keyfold::db::schema::products::table.find(product))
+            .set((
+                keyfold::db::schema::products::activations_per_hour.eq(per_hour),
+                keyfold::db::schema::products::deactivations_per_30_days.eq(per_30_days),
+            ))
+            .execute(conn)
+            .unwrap();
         let n = counter.get() + 1;
         counter.set(n);
         let now = keyfold::models::now();
@@ -124,6 +140,8 @@ fn prove(cases: u32) {
             .unwrap();
         let mut model: BTreeSet<String> = BTreeSet::new();
         let mut spent = 0i64;
+        let (mut activated, mut deactivated) = (0i64, 0i64);
+        let reached = |limit: Option<i64>, n: i64| limit.is_some_and(|l| n >= l);
         let left = |spent: i64| max_transfers.map_or(i64::MAX, |m| m - spent);
         for step in &steps {
             let before: std::collections::HashMap<String, DeviceId> =
@@ -143,6 +161,11 @@ fn prove(cases: u32) {
                             got.map_err(|r| TestCaseError::fail(format!("retry refused: {r}")))?;
                         prop_assert!(!a.created);
                         prop_assert_eq!(Some(&a.device.id), before.get(&hw(*h)));
+                    } else if reached(per_hour, activated) {
+                        prop_assert_eq!(
+                            got.map(|_| ()).unwrap_err().code,
+                            "activations_rate_reached"
+                        );
                     } else if model.len() as i64 >= max {
                         prop_assert_eq!(
                             got.map(|_| ()).unwrap_err().code,
@@ -151,6 +174,7 @@ fn prove(cases: u32) {
                     } else {
                         prop_assert!(got.map_err(|r| TestCaseError::fail(r.to_string()))?.created);
                         model.insert(hw(*h));
+                        activated += 1;
                     }
                 }
                 Step::Deactivate(h) => {
@@ -160,10 +184,16 @@ fn prove(cases: u32) {
                     let got = keyfold::db::write_tx(conn, |c| {
                         activation::deactivate(c, id, *device, now)
                     });
-                    if left(spent) >= 1 {
+                    if reached(per_30_days, deactivated) {
+                        prop_assert_eq!(
+                            got.map(|_| ()).map_err(|e| code(&e)),
+                            Err("deactivations_rate_reached")
+                        );
+                    } else if left(spent) >= 1 {
                         prop_assert!(got.map_err(|e| TestCaseError::fail(e.to_string()))?.1);
                         model.remove(&hw(*h));
                         spent += 1;
+                        deactivated += 1;
                     } else {
                         prop_assert_eq!(
                             got.map(|_| ()).map_err(|e| code(&e)),

@@ -31,6 +31,8 @@ pub const CATALOGUE: &[(&str, u16, &str)] = &[
     ("license_key_required", 409, "The license user has several licenses of this product: send the license key too."),
     ("body_too_large", 413, "The body is larger than 64 KiB."),
     ("password_invalid", 422, "The new password does not meet the rules (the portals' rules: long enough, at most 72 bytes)."),
+    ("activations_rate_reached", 429, "The license reached its product's activations per hour: wait for Retry-After seconds."),
+    ("deactivations_rate_reached", 429, "The license reached its product's client deactivations per 30 days: wait for Retry-After seconds."),
     ("rate_limited", 429, "Too many requests: wait for Retry-After seconds."),
     ("internal_error", 500, "Keyfold failed; quote the request id."),
     ("signing_unavailable", 503, "The server cannot sign answers (KEYFOLD_SECRET_KEY is not set)."),
@@ -90,7 +92,11 @@ impl ResponseError for ApiProblem {
 
 impl From<crate::models::Refusal> for ApiProblem {
     fn from(r: crate::models::Refusal) -> Self {
-        ApiProblem::of(r.code, r.message)
+        let problem = ApiProblem::of(r.code, r.message);
+        match r.retry_after {
+            Some(secs) => problem.with_headers(vec![("retry-after", secs.max(1).to_string())]),
+            None => problem,
+        }
     }
 }
 

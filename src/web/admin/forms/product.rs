@@ -22,6 +22,8 @@ pub struct ProductForm {
     pub max_license_users: String,
     pub max_transfers: String,
     pub offline_days: String,
+    pub activations_per_hour: String,
+    pub deactivations_per_30_days: String,
     pub is_bundle: Option<String>,
     pub updated_at: String,
 }
@@ -37,6 +39,8 @@ impl ProductForm {
             borrow_limit_hours: "0".to_owned(),
             max_license_users: "0".to_owned(),
             offline_days: "7".to_owned(),
+            activations_per_hour: "1000".to_owned(),
+            deactivations_per_30_days: "3".to_owned(),
             ..Default::default()
         }
     }
@@ -57,6 +61,8 @@ impl ProductForm {
             max_license_users: p.max_license_users.to_string(),
             max_transfers: opt(p.max_transfers),
             offline_days: p.offline_days.to_string(),
+            activations_per_hour: opt(p.activations_per_hour),
+            deactivations_per_30_days: opt(p.deactivations_per_30_days),
             is_bundle: p.is_bundle.then(|| "on".to_owned()),
             updated_at: values::version(&p.updated_at),
         }
@@ -117,6 +123,14 @@ impl ProductForm {
                 values::MAX_OFFLINE_DAYS,
             ),
         );
+        let activations_per_hour = e.check(
+            "activations_per_hour",
+            values::optional_int(&self.activations_per_hour, 1),
+        );
+        let deactivations_per_30_days = e.check(
+            "deactivations_per_30_days",
+            values::optional_int(&self.deactivations_per_30_days, 0),
+        );
         if matches!(license_type, Some("time_limited") | Some("subscription"))
             && validity_days == Some(None)
         {
@@ -169,6 +183,8 @@ impl ProductForm {
                 // Both were checked with the others above.
                 max_transfers: max_transfers.flatten(),
                 offline_days: offline_days.unwrap_or(7),
+                activations_per_hour: activations_per_hour.flatten(),
+                deactivations_per_30_days: deactivations_per_30_days.flatten(),
                 is_bundle: self.bundle_checked(),
                 seen_updated_at,
             }),
