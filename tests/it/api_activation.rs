@@ -39,7 +39,7 @@ pub(crate) async fn licensed(app: &TestApp, code: &str) -> (i64, i64, String) {
     (product, license, app.license(license).license_key)
 }
 
-fn by_key(code: &str, key: &str, hw: &str) -> Value {
+pub(crate) fn by_key(code: &str, key: &str, hw: &str) -> Value {
     json!({ "product_code": code, "license_key": key, "hardware_id": hw })
 }
 
@@ -406,7 +406,7 @@ async fn transfers_are_spent_by_clients_and_the_license_portal_never_by_staff() 
 }
 
 /// A license user with a password, assigned to a license of a user-based product.
-fn license_user(app: &TestApp, license: i64, email: &str) -> i64 {
+pub(crate) fn license_user(app: &TestApp, license: i64, email: &str) -> i64 {
     use keyfold::db::schema::license_users;
     let order = app.license(license).order_id.0;
     let user = app.insert_license_user(order, email);
@@ -423,11 +423,11 @@ fn license_user(app: &TestApp, license: i64, email: &str) -> i64 {
     user
 }
 
-fn by_user(code: &str, email: &str, password: &str, hw: &str) -> Value {
+pub(crate) fn by_user(code: &str, email: &str, password: &str, hw: &str) -> Value {
     json!({ "product_code": code, "email": email, "password": password, "hardware_id": hw })
 }
 
-fn by_token(code: &str, token: &str, hw: &str) -> Value {
+pub(crate) fn by_token(code: &str, token: &str, hw: &str) -> Value {
     json!({ "product_code": code, "device_token": token, "hardware_id": hw })
 }
 

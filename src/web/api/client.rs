@@ -9,8 +9,9 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use std::collections::HashSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::problem::ApiProblem;
 use super::rate::address_key;
@@ -97,52 +98,165 @@ fn credential<'a>(
     }
 }
 
-/// The entitlement an answer carries: the license key, product code and hardware id
-/// repeated (a client checks them), the license's terms, features, custom fields and
-/// metadata, the device, and until when the answer may be trusted offline.
-fn entitlement(
-    license: &License,
-    product: &Product,
-    terms: &client::Terms,
-    hardware_id: &str,
-    device: Option<&Device>,
-    offline_valid_until: Option<NaiveDateTime>,
-) -> Value {
-    let metadata: Value = serde_json::from_str(&license.metadata).unwrap_or_else(|_| json!({}));
-    json!({
-        "license_key": license.license_key,
-        "product_code": product.code,
-        "hardware_id": hardware_id,
-        "device_id": device.map(|d| d.id),
-        "license_type": license.license_type,
-        "status": license.status().as_str(),
-        "start_date": license.start_date,
-        "valid_until": license.valid_until,
-        "maintenance_until": license.maintenance_until,
-        "max_activations": license.max_activations,
-        "active_devices": license.active_devices,
-        "max_transfers": license.max_transfers,
-        "transfers": license.transfers,
-        "is_trial": license.is_trial,
-        "features": terms.features.iter().map(|f| json!({
-            "code": f.code, "name": f.name, "kind": f.kind,
-            "max_consumption": f.max_consumption, "consumed": f.consumed,
-        })).collect::<Vec<_>>(),
-        "custom_fields": terms.custom_fields.iter().map(|f| (f.name.clone(), Value::from(f.value.clone()))).collect::<serde_json::Map<_, _>>(),
-        "metadata": metadata,
-        "offline_valid_until": offline_valid_until,
-    })
+/// A license feature as an answer lists it.
+#[derive(Serialize, ToSchema)]
+pub struct FeatureAnswer {
+    pub code: String,
+    pub name: String,
+    /// `boolean` or `consumption`.
+    pub kind: String,
+    /// The most that may be consumed (null: unlimited).
+    pub max_consumption: Option<i64>,
+    pub consumed: i64,
 }
 
-/// The body of `POST /api/v1/check` and `POST /api/v1/deactivate`.
-#[derive(Deserialize)]
+/// The entitlement an answer carries: the license key, product code and hardware id
+/// repeated (a client checks them), the license's terms, features, custom fields and
+/// metadata, the device, and until when the answer may be trusted offline. Times are
+/// UTC, written `YYYY-MM-DDTHH:MM:SS`.
+#[derive(Serialize, ToSchema)]
+pub struct Entitlement {
+    pub license_key: String,
+    pub product_code: String,
+    pub hardware_id: String,
+    /// The device this hardware id is active as (null when it is not active).
+    pub device_id: Option<i64>,
+    /// `perpetual`, `time_limited`, `subscription`, `consumption` or `floating`.
+    pub license_type: String,
+    /// `active`, `inactive`, `expired` or `disabled`.
+    pub status: String,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub start_date: Option<chrono::NaiveDate>,
+    #[schema(value_type = Option<String>)]
+    pub valid_until: Option<NaiveDateTime>,
+    #[schema(value_type = Option<String>)]
+    pub maintenance_until: Option<NaiveDateTime>,
+    pub max_activations: i64,
+    pub active_devices: i64,
+    /// Null: unlimited.
+    pub max_transfers: Option<i64>,
+    pub transfers: i64,
+    pub is_trial: bool,
+    pub features: Vec<FeatureAnswer>,
+    /// Custom fields by name (the product's, with the license's values).
+    pub custom_fields: std::collections::BTreeMap<String, String>,
+    /// The license's metadata as the vendor entered it.
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    /// Until when the client may trust this answer without calling again (null when the
+    /// license may not be used now).
+    #[schema(value_type = Option<String>)]
+    pub offline_valid_until: Option<NaiveDateTime>,
+}
+
+impl Entitlement {
+    fn of(
+        license: &License,
+        product: &Product,
+        terms: &client::Terms,
+        hardware_id: &str,
+        device: Option<&Device>,
+        offline_valid_until: Option<NaiveDateTime>,
+    ) -> Self {
+        Entitlement {
+            license_key: license.license_key.clone(),
+            product_code: product.code.clone(),
+            hardware_id: hardware_id.to_owned(),
+            device_id: device.map(|d| d.id.into()),
+            license_type: license.license_type.clone(),
+            status: license.status().as_str().to_owned(),
+            start_date: license.start_date,
+            valid_until: license.valid_until,
+            maintenance_until: license.maintenance_until,
+            max_activations: license.max_activations,
+            active_devices: license.active_devices,
+            max_transfers: license.max_transfers,
+            transfers: license.transfers,
+            is_trial: license.is_trial,
+            features: terms
+                .features
+                .iter()
+                .map(|f| FeatureAnswer {
+                    code: f.code.clone(),
+                    name: f.name.clone(),
+                    kind: f.kind.clone(),
+                    max_consumption: f.max_consumption,
+                    consumed: f.consumed,
+                })
+                .collect(),
+            custom_fields: terms
+                .custom_fields
+                .iter()
+                .map(|f| (f.name.clone(), f.value.clone()))
+                .collect(),
+            metadata: serde_json::from_str(&license.metadata).unwrap_or_else(|_| json!({})),
+            offline_valid_until,
+        }
+    }
+}
+
+/// The answer to a check.
+#[derive(Serialize, ToSchema)]
+pub struct CheckAnswer {
+    #[serde(flatten)]
+    pub entitlement: Entitlement,
+    /// Whether the license may be used on this device now.
+    pub valid: bool,
+    /// Why not (null when valid): `license_disabled`, `license_not_started`,
+    /// `license_expired` or `not_activated`.
+    pub code: Option<&'static str>,
+}
+
+/// The answer to an activation.
+#[derive(Serialize, ToSchema)]
+pub struct ActivateAnswer {
+    #[serde(flatten)]
+    pub entitlement: Entitlement,
+    /// Always true: a refusal is a problem answer.
+    pub valid: bool,
+    /// False when this hardware id was already active (a retry): the same device.
+    pub created: bool,
+    /// For a license user's activation only: the token for every later call (sent once;
+    /// Keyfold keeps only its SHA-256).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
+}
+
+/// The answer to a deactivation.
+#[derive(Serialize, ToSchema)]
+pub struct DeactivateAnswer {
+    pub license_key: String,
+    pub product_code: String,
+    pub hardware_id: String,
+    /// False when the device was not active any more (a retry): nothing changed.
+    pub deactivated: bool,
+    pub device_id: Option<i64>,
+    pub active_devices: i64,
+    pub max_transfers: Option<i64>,
+    pub transfers: i64,
+}
+
+/// The answer to a password change.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordAnswer {
+    pub changed: bool,
+}
+
+/// The body of `POST /api/v1/check` and `POST /api/v1/deactivate`: the license key or
+/// the device token (exactly one), with the product code and the hardware id.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ClientBody {
+pub struct ClientBody {
+    #[schema(max_length = 100)]
     product_code: String,
+    /// Compared exactly.
+    #[schema(max_length = 256)]
     hardware_id: String,
     #[serde(default)]
+    #[schema(max_length = 100)]
     license_key: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 128)]
     device_token: Option<String>,
 }
 
@@ -173,6 +287,13 @@ impl ClientBody {
 /// takes a seat and writes nothing on the request path (checks are counted in memory).
 /// An unknown key is `404 license_not_found`; a license that is disabled, not started,
 /// expired or not active on this device is an answer (`"valid": false` with a `code`).
+#[utoipa::path(post, path = "/api/v1/check", tag = "license",
+    request_body = ClientBody,
+    responses(
+        (status = 200, description = "The license's state on this device (`valid` false with a `code` when it may not be used).", body = CheckAnswer),
+        (status = 401, description = "invalid_credentials", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "license_not_found", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn check(
     state: State,
     api: web::Data<ApiRuntime>,
@@ -201,39 +322,51 @@ pub async fn check(
         c.device.as_ref().map(|d| (d.id, d.last_check_at)),
         now,
     );
-    let mut answer = entitlement(
-        &c.license,
-        &c.product,
-        &terms,
-        &b.hardware_id,
-        c.device.as_ref(),
-        c.offline_valid_until,
-    );
-    answer["valid"] = c.refusal.is_none().into();
-    answer["code"] = c.refusal.into();
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(HttpResponse::Ok().json(CheckAnswer {
+        entitlement: Entitlement::of(
+            &c.license,
+            &c.product,
+            &terms,
+            &b.hardware_id,
+            c.device.as_ref(),
+            c.offline_valid_until,
+        ),
+        valid: c.refusal.is_none(),
+        code: c.refusal,
+    }))
 }
 
 /// The body of `POST /api/v1/activate`: the license key, or a license user's email and
 /// password (with the key too when they have several licenses of the product).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ActivateBody {
+pub struct ActivateBody {
+    #[schema(max_length = 100)]
     product_code: String,
+    /// Compared exactly.
+    #[schema(max_length = 256)]
     hardware_id: String,
     #[serde(default)]
+    #[schema(max_length = 100)]
     license_key: Option<String>,
+    /// A license user's email (with `password`) instead of, or besides, the key.
     #[serde(default)]
+    #[schema(max_length = 254)]
     email: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 72)]
     password: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     hostname: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     os: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     app_version: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     sdk_version: String,
 }
 
@@ -280,6 +413,15 @@ impl ActivateBody {
 /// device again when its hardware id is already active: a retry never takes a second
 /// seat). With a license user's email and password the answer carries a device token
 /// for every later call; the password is used only here.
+#[utoipa::path(post, path = "/api/v1/activate", tag = "license",
+    request_body = ActivateBody,
+    responses(
+        (status = 200, description = "The device is active on the license (created, or the same device again).", body = ActivateAnswer),
+        (status = 401, description = "invalid_credentials", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "license_disabled, license_not_started, license_expired", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "license_not_found, product_not_found", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "max_activations_reached, license_key_required", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn activate(
     state: State,
     api: web::Data<ApiRuntime>,
@@ -326,24 +468,23 @@ pub async fn activate(
     api.limits.license_allowed(activation.license.id)?;
     let id = activation.license.id;
     let terms = state.db(move |conn| Ok(client::terms(conn, id)?)).await?;
-    let mut answer = entitlement(
-        &activation.license,
-        &product,
-        &terms,
-        &b.hardware_id,
-        Some(&activation.device),
-        Some(client::offline_valid_until(
+    Ok(HttpResponse::Ok().json(ActivateAnswer {
+        entitlement: Entitlement::of(
             &activation.license,
             &product,
-            now,
-        )),
-    );
-    answer["valid"] = true.into();
-    answer["created"] = activation.created.into();
-    if let Some(t) = token {
-        answer["device_token"] = t.into();
-    }
-    Ok(HttpResponse::Ok().json(answer))
+            &terms,
+            &b.hardware_id,
+            Some(&activation.device),
+            Some(client::offline_valid_until(
+                &activation.license,
+                &product,
+                now,
+            )),
+        ),
+        valid: true,
+        created: activation.created,
+        device_token: token,
+    }))
 }
 
 /// A license user's password attempt from one client address. It is reserved in
@@ -478,6 +619,14 @@ async fn license_user_candidate(
 
 /// `POST /api/v1/deactivate`: frees this device's seat and spends one transfer.
 /// Idempotent: a device that is no longer active answers `"deactivated": false`.
+#[utoipa::path(post, path = "/api/v1/deactivate", tag = "license",
+    request_body = ClientBody,
+    responses(
+        (status = 200, description = "The device's seat is free (or was already).", body = DeactivateAnswer),
+        (status = 401, description = "invalid_credentials", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "license_not_found", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "max_transfers_reached", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn deactivate(
     state: State,
     api: web::Data<ApiRuntime>,
@@ -508,29 +657,39 @@ pub async fn deactivate(
         problem(e)
     })?;
     api.limits.license_allowed(license.id)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "license_key": license.license_key,
-        "product_code": b.product_code,
-        "hardware_id": b.hardware_id,
-        "deactivated": device.is_some(),
-        "device_id": device.map(|d| d.id),
-        "active_devices": license.active_devices,
-        "max_transfers": license.max_transfers,
-        "transfers": license.transfers,
-    })))
+    Ok(HttpResponse::Ok().json(DeactivateAnswer {
+        license_key: license.license_key,
+        product_code: b.product_code,
+        hardware_id: b.hardware_id,
+        deactivated: device.is_some(),
+        device_id: device.map(|d| d.id.into()),
+        active_devices: license.active_devices,
+        max_transfers: license.max_transfers,
+        transfers: license.transfers,
+    }))
 }
 
 /// The body of `POST /api/v1/password`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PasswordBody {
+pub struct PasswordBody {
+    #[schema(max_length = 254)]
     email: String,
+    #[schema(max_length = 72)]
     password: String,
+    #[schema(max_length = 72)]
     new_password: String,
 }
 
 /// `POST /api/v1/password`: a license user changes their password (the old one must
 /// be right; the new one follows the portals' rules). Failures count like activations'.
+#[utoipa::path(post, path = "/api/v1/password", tag = "license users",
+    request_body = PasswordBody,
+    responses(
+        (status = 200, description = "The password is changed.", body = PasswordAnswer),
+        (status = 401, description = "invalid_credentials", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "password_invalid", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn change_password(
     state: State,
     api: web::Data<ApiRuntime>,
@@ -571,5 +730,5 @@ pub async fn change_password(
         })
         .await?
         .map_err(problem)?;
-    Ok(HttpResponse::Ok().json(json!({ "changed": true })))
+    Ok(HttpResponse::Ok().json(PasswordAnswer { changed: true }))
 }

@@ -5,6 +5,7 @@
 //! keys and product details.
 
 pub mod client;
+pub mod openapi;
 pub mod problem;
 pub mod rate;
 pub mod runtime;
@@ -13,6 +14,7 @@ pub mod signing;
 
 use actix_web::HttpResponse;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use actix_web::http::StatusCode;
 use actix_web::web;
@@ -23,8 +25,8 @@ use crate::models::{product, signing_key};
 use crate::web::State;
 
 /// A published key as `GET /api/v1/keys` lists it.
-#[derive(Serialize)]
-struct PublishedKey {
+#[derive(Serialize, ToSchema)]
+pub struct PublishedKey {
     kid: String,
     alg: &'static str,
     /// The raw 32-byte Ed25519 public key, base64.
@@ -34,8 +36,16 @@ struct PublishedKey {
     state: String,
 }
 
+/// The answer of `GET /api/v1/keys`.
+#[derive(Serialize, ToSchema)]
+pub struct KeysAnswer {
+    keys: Vec<PublishedKey>,
+}
+
 /// `GET /api/v1/keys`: the keys answers are or were signed with. Vendors pin their
 /// public keys in the application; this list is for building and checking that pin.
+#[utoipa::path(get, path = "/api/v1/keys", tag = "signing",
+    responses((status = 200, description = "The published signing keys.", body = KeysAnswer)))]
 pub async fn keys(state: State) -> AppResult<HttpResponse> {
     let keys = state
         .db(|conn| Ok(signing_key::published(conn)?))
@@ -48,12 +58,12 @@ pub async fn keys(state: State) -> AppResult<HttpResponse> {
             state: k.state.to_string(),
         })
         .collect::<Vec<_>>();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "keys": keys })))
+    Ok(HttpResponse::Ok().json(KeysAnswer { keys }))
 }
 
 /// A product as `GET /api/v1/products/{code}` describes it to the application.
-#[derive(Serialize)]
-struct ProductDetails {
+#[derive(Serialize, ToSchema)]
+pub struct ProductDetails {
     code: String,
     name: String,
     /// The license type of its licenses (`perpetual`, `time_limited`, `subscription`,
@@ -67,8 +77,8 @@ struct ProductDetails {
     features: Vec<FeatureDetails>,
 }
 
-#[derive(Serialize)]
-struct FeatureDetails {
+#[derive(Serialize, ToSchema)]
+pub struct FeatureDetails {
     code: String,
     name: String,
     kind: String,
@@ -76,6 +86,12 @@ struct FeatureDetails {
 
 /// `GET /api/v1/products/{code}`: what the application needs to know of its product.
 /// An unknown, archived or bundle product is `product_not_found`.
+#[utoipa::path(get, path = "/api/v1/products/{code}", tag = "products",
+    params(("code" = String, Path, description = "The product code (any case).")),
+    responses(
+        (status = 200, description = "The product.", body = ProductDetails),
+        (status = 404, description = "product_not_found", body = crate::web::api::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn product_details(
     state: State,
     path: web::Path<String>,

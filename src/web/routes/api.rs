@@ -10,6 +10,12 @@ use crate::web::api;
 pub(super) fn declare(r: &mut impl Sink) {
     r.add(Method::GET, "/api/v1/keys", Access::Public, api::keys);
     r.add(
+        Method::GET,
+        "/api/v1/openapi.json",
+        Access::Public,
+        api::openapi::openapi,
+    );
+    r.add(
         Method::POST,
         "/api/v1/activate",
         Access::Public,
