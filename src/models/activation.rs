@@ -81,13 +81,14 @@ pub fn unusable(license: &License, now: NaiveDateTime) -> Option<Refusal> {
     }
 }
 
-/// Records an event of the license API (a refused activation carries its code).
+/// Records an event of the license API at `at` (a refused activation carries its code).
 pub fn record(
     conn: &mut DbConnection,
     license: LicenseId,
     device: Option<DeviceId>,
     kind: EventKind,
     code: Option<&str>,
+    at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(license_events::table)
         .values((
@@ -95,7 +96,7 @@ pub fn record(
             license_events::device_id.eq(device),
             license_events::kind.eq(kind),
             license_events::amount.eq(0),
-            license_events::at.eq(super::now()),
+            license_events::at.eq(at),
             license_events::source.eq(Source::LicenseApi),
             license_events::code.eq(code),
         ))
@@ -202,7 +203,14 @@ pub fn activate(
     lock_license(conn, license_id)?;
     let license = load(conn, license_id)?;
     if let Some(r) = unusable(&license, now) {
-        record(conn, license_id, None, EventKind::Refused, Some(r.code))?;
+        record(
+            conn,
+            license_id,
+            None,
+            EventKind::Refused,
+            Some(r.code),
+            now,
+        )?;
         return Ok(Err(r));
     }
     let (user, token_hash) = match by {
@@ -238,7 +246,14 @@ pub fn activate(
     if let Some(r) =
         EventRate::of(conn, &license, EventKind::Activated)?.refusal(conn, license_id, now)?
     {
-        record(conn, license_id, None, EventKind::Refused, Some(r.code))?;
+        record(
+            conn,
+            license_id,
+            None,
+            EventKind::Refused,
+            Some(r.code),
+            now,
+        )?;
         return Ok(Err(r));
     }
     if license.active_devices >= license.max_activations {
@@ -249,7 +264,14 @@ pub fn activate(
                 license.max_activations
             ),
         );
-        record(conn, license_id, None, EventKind::Refused, Some(r.code))?;
+        record(
+            conn,
+            license_id,
+            None,
+            EventKind::Refused,
+            Some(r.code),
+            now,
+        )?;
         return Ok(Err(r));
     }
     let first = license.first_activated_at.is_none();
@@ -283,7 +305,7 @@ pub fn activate(
         ))
         .returning(devices::id)
         .get_result(conn)?;
-    record(conn, license_id, Some(id), EventKind::Activated, None)?;
+    record(conn, license_id, Some(id), EventKind::Activated, None, now)?;
     Ok(Ok(Activation {
         license: load(conn, license_id)?,
         device: device::find(conn, id)?.ok_or(ModelError::NotFound)?,
@@ -369,6 +391,7 @@ pub fn deactivate(
         Some(device_id),
         EventKind::Deactivated,
         None,
+        now,
     )?;
     let device = device::find(conn, device_id)?.ok_or(ModelError::NotFound)?;
     Ok((device, true))

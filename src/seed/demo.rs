@@ -11,7 +11,9 @@ use rand::rngs::StdRng;
 
 use crate::db::schema::*;
 use crate::db::DbConnection;
+use crate::domain::LicenseId;
 use crate::domain::{license_key, EmailAddress, Role};
+use crate::models::activation::{self, ActivatedBy, DeviceInfo};
 use crate::models::audit::Actor;
 use crate::models::staff::{self, NewStaff};
 use crate::models::{now, ModelError};
@@ -523,10 +525,8 @@ fn issue_demo_license(
         ),
         (None, _) => (None, None),
     };
-    let maintenance_until = match (spec.maintenance_days, first_activation) {
-        (Some(days), Some(a)) => Some(a + Duration::days(days)),
-        _ => None,
-    };
+    // A duration's end (validity and maintenance) is set by the first real activation.
+    let valid_until = if fixed_expiry { valid_until } else { None };
     let license_id: i64 = diesel::insert_into(licenses::table)
         .values((
             licenses::license_key.eq(&key),
@@ -534,12 +534,10 @@ fn issue_demo_license(
             licenses::product_id.eq(product_id),
             licenses::order_id.eq(order_id),
             licenses::license_type.eq(spec.license_type),
-            licenses::enabled.eq(enabled),
             licenses::max_activations.eq(spec.max_activations),
             licenses::start_date.eq(created.date()),
             licenses::valid_until.eq(valid_until),
             licenses::validity_days.eq(validity_days),
-            licenses::maintenance_until.eq(maintenance_until),
             licenses::maintenance_days.eq(spec.maintenance_days),
             licenses::is_trial.eq(trial),
             licenses::floating_seats.eq(spec.floating_seats),
@@ -551,7 +549,6 @@ fn issue_demo_license(
                 ""
             }),
             licenses::metadata.eq("{}"),
-            licenses::first_activated_at.eq(first_activation),
             licenses::created_at.eq(created),
             licenses::updated_at.eq(created),
         ))
@@ -598,15 +595,25 @@ fn issue_demo_license(
             ))
             .execute(conn)
     };
+    let disable = |conn: &mut DbConnection| {
+        diesel::update(licenses::table.find(license_id))
+            .set(licenses::enabled.eq(false))
+            .execute(conn)
+    };
     let Some(first) = first_activation else {
         if !enabled {
+            disable(conn)?;
             event(conn, None, "disabled", 0, created + Duration::hours(2))?;
             events += 1;
         }
         return Ok((0, events));
     };
+    // The devices come from real activations and deactivations (the license API's own
+    // model functions, at their moment in the past), so seats, durations, transfers
+    // and their events are what a client would have made.
+    let license = LicenseId(license_id);
     let devices = rng.random_range(1..=spec.max_activations);
-    let mut active = 0;
+    let mut made = 0;
     for d in 0..devices {
         let activated = first + Duration::hours(d * rng.random_range(2..48));
         if activated >= now {
@@ -617,44 +624,53 @@ fn issue_demo_license(
         } else {
             None
         };
-        let last_check = deactivated.unwrap_or(now - Duration::hours(rng.random_range(1..48)));
-        let hostname = format!(
-            "{}-{:03}",
-            ["WS", "LAPTOP", "RENDER", "BUILD"][rng.random_range(0..4)],
-            rng.random_range(1..400)
-        );
-        let device_id: i64 = diesel::insert_into(devices::table)
-            .values((
-                devices::license_id.eq(license_id),
-                devices::hardware_id.eq(format!("{:016x}", rng.random::<u64>())),
-                devices::hostname.eq(hostname),
-                devices::os.eq(OSES[rng.random_range(0..OSES.len())]),
-                devices::app_version.eq(format!(
-                    "3.{}.{}",
-                    rng.random_range(0..4),
-                    rng.random_range(0..10)
-                )),
-                devices::ip.eq(format!("203.0.113.{}", rng.random_range(2..250))),
-                devices::first_activated_at.eq(activated),
-                devices::last_check_at.eq(Some(last_check)),
-                devices::deactivated_at.eq(deactivated),
-            ))
-            .returning(devices::id)
-            .get_result(conn)?;
-        event(conn, Some(device_id), "activated", 0, activated)?;
+        let info = DeviceInfo {
+            hardware_id: format!("{:016x}", rng.random::<u64>()),
+            hostname: format!(
+                "{}-{:03}",
+                ["WS", "LAPTOP", "RENDER", "BUILD"][rng.random_range(0..4)],
+                rng.random_range(1..400)
+            ),
+            os: OSES[rng.random_range(0..OSES.len())].to_owned(),
+            app_version: format!("3.{}.{}", rng.random_range(0..4), rng.random_range(0..10)),
+            sdk_version: "1.4.0".to_owned(),
+            ip: format!("203.0.113.{}", rng.random_range(2..250)),
+        };
+        // A refusal (a fixed end already passed) is a device that never was.
+        let Ok(a) = activation::activate(conn, license, &info, ActivatedBy::Key, activated)? else {
+            continue;
+        };
+        made += 1;
         events += 1;
+        let device_id = a.device.id;
+        // A deactivation the product's limits refuse leaves the device active.
+        let deactivated = match deactivated {
+            Some(at) => match activation::deactivate(conn, license, device_id, at) {
+                Ok(_) => Some(at),
+                Err(ModelError::Refused(_)) => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        if deactivated.is_some() {
+            events += 1;
+        }
+        let last_check = deactivated.unwrap_or(now - Duration::hours(rng.random_range(1..48)));
+        diesel::update(devices::table.find(device_id))
+            .set(devices::last_check_at.eq(Some(last_check)))
+            .execute(conn)?;
         let mut at = activated;
         for _ in 0..rng.random_range(1..5) {
             at += Duration::hours(rng.random_range(6..96));
             if at >= last_check {
                 break;
             }
-            event(conn, Some(device_id), "checked", 0, at)?;
+            event(conn, Some(device_id.0), "checked", 0, at)?;
             events += 1;
             if spec.license_type == "consumption" {
                 event(
                     conn,
-                    Some(device_id),
+                    Some(device_id.0),
                     "consumed",
                     rng.random_range(5..120),
                     at,
@@ -662,27 +678,18 @@ fn issue_demo_license(
                 events += 1;
             }
         }
-        match deactivated {
-            Some(at) => {
-                event(conn, Some(device_id), "deactivated", 0, at)?;
-                events += 1;
-            }
-            None => active += 1,
-        }
     }
     if spec.license_type == "consumption" {
         diesel::update(license_features::table.filter(license_features::license_id.eq(license_id)))
             .set(license_features::consumed.eq(rng.random_range(0..400)))
             .execute(conn)?;
     }
-    diesel::update(licenses::table.find(license_id))
-        .set(licenses::active_devices.eq(active))
-        .execute(conn)?;
     if !enabled {
+        disable(conn)?;
         event(conn, None, "disabled", 0, first + Duration::days(3))?;
         events += 1;
     }
-    Ok((devices as usize, events))
+    Ok((made, events))
 }
 
 /// The demo's license managers: one who signs in with the demo password, one invited.

@@ -165,6 +165,52 @@ async fn demo_seeds_once_and_every_demo_user_can_sign_in() {
         "only Reset device on the other"
     );
 
+    // The demo's devices come from real activations: each has its activation event
+    // from the license API at its first activation, each license's count of active
+    // devices is its devices', and an activated duration runs from the first activation.
+    {
+        use keyfold::db::schema::{devices, license_events};
+        let mut conn = app.conn();
+        let devices: Vec<(i64, i64, chrono::NaiveDateTime, bool)> = devices::table
+            .select((
+                devices::id,
+                devices::license_id,
+                devices::first_activated_at,
+                devices::deactivated_at.is_null(),
+            ))
+            .load(&mut conn)
+            .unwrap();
+        assert!(devices.len() >= 100, "{} devices", devices.len());
+        for (id, license, at, _) in &devices {
+            let activations: Vec<(chrono::NaiveDateTime, String)> = license_events::table
+                .filter(license_events::device_id.eq(id))
+                .filter(license_events::kind.eq("activated"))
+                .select((license_events::at, license_events::source))
+                .load(&mut conn)
+                .unwrap();
+            assert_eq!(
+                activations,
+                vec![(*at, "license_api".to_owned())],
+                "device {id}"
+            );
+            let l: keyfold::models::license::License = licenses::table
+                .find(license)
+                .select(keyfold::models::license::License::as_select())
+                .first(&mut conn)
+                .unwrap();
+            let active = devices
+                .iter()
+                .filter(|(_, lic, _, on)| lic == license && *on)
+                .count() as i64;
+            assert_eq!(l.active_devices, active, "license {license}");
+            let first = l.first_activated_at.expect("activated");
+            assert!(first <= *at);
+            if let (Some(days), Some(until)) = (l.validity_days, l.valid_until) {
+                assert_eq!(until, first + chrono::Duration::days(days));
+            }
+        }
+    }
+
     let (staff, order_count, license_count) = count(&mut app.conn());
     assert_eq!(staff, 4);
     assert!(order_count >= 30, "{order_count} orders");
