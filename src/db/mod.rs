@@ -203,9 +203,13 @@ pub fn open(url: &str, max_size: u32) -> Result<Pool, DbOpenError> {
             .map_err(|e| DbOpenError::Migrate(one_line(&e.to_string())))?;
     }
     drop(first);
+    // A PostgreSQL connection can die with its server, so each is tried on checkout; an
+    // SQLite handle cannot, and the test (an unprepared `SELECT 1`) cost a parse each.
+    let test_on_check_out = manager.backend == Backend::Postgres;
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
+        .test_on_check_out(test_on_check_out)
         .connection_timeout(Duration::from_secs(5))
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)
@@ -237,9 +241,18 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// SQLite has one writer at a time. Within this process, writers queue here (a hand-off
+/// with no delay) rather than in SQLite's busy handler, which polls with sleeps of up to
+/// 100 ms: under concurrent writes that sleeping, not the work, set the pace. Other
+/// processes (the CLI beside a server) still meet `busy_timeout`. One lock for every
+/// SQLite database a process opens: tests with several databases in one process only
+/// serialise their writes.
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (a deferred transaction
 /// that reads and then writes fails with SQLITE_BUSY, which busy_timeout does not cure),
-/// an ordinary transaction on PostgreSQL. Rolled back when `f` returns an error.
+/// taken after this process's other writers ([`SQLITE_WRITER`]); an ordinary transaction
+/// on PostgreSQL. Rolled back when `f` returns an error.
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -248,6 +261,10 @@ where
     match conn {
         DbConnection::Pg(_) => conn.transaction(f),
         DbConnection::Sqlite(c) => {
+            // The lock guards no data, so a writer that panicked leaves nothing broken.
+            let _writer = SQLITE_WRITER
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(value) => {

@@ -15,7 +15,7 @@ use crate::domain::{LicenseId, LicenseUserId};
 use crate::models::activation::{self, ActivatedBy, Activation, DeviceInfo};
 use crate::models::device::{self, Device};
 use crate::models::license::{self, License, LicenseCustomField, LicenseFeature};
-use crate::models::product::{self, Feature, Product};
+use crate::models::product::{self, Product};
 use crate::models::{ModelError, ModelResult, Refusal};
 
 /// How the client proves it may use a license.
@@ -88,7 +88,6 @@ pub fn authenticate(conn: &mut DbConnection, c: &Client<'_>) -> ModelResult<Reac
 pub struct Checked {
     pub license: License,
     pub product: Product,
-    pub features: Vec<Feature>,
     /// The device with this hardware id, when active on the license.
     pub device: Option<Device>,
     /// `None` when valid; else why not (`license_disabled`, `license_not_started`,
@@ -114,7 +113,6 @@ pub fn offline_valid_until(
 /// checks in memory).
 pub fn check(conn: &mut DbConnection, c: &Client<'_>, now: NaiveDateTime) -> ModelResult<Checked> {
     let r = authenticate(conn, c)?;
-    let features = product::features(conn, r.product.id)?;
     let refusal = match activation::unusable(&r.license, now) {
         Some(refusal) => Some(refusal.code),
         None if r.device.is_none() => Some("not_activated"),
@@ -126,7 +124,6 @@ pub fn check(conn: &mut DbConnection, c: &Client<'_>, now: NaiveDateTime) -> Mod
     Ok(Checked {
         license: r.license,
         product: r.product,
-        features,
         device: r.device,
         refusal,
         offline_valid_until,

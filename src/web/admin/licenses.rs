@@ -173,7 +173,7 @@ pub async fn show(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (license, context, features, custom_fields, devices, events, audit, users) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
             let context = license::context(conn, &l)?;
             let users = (

@@ -7,27 +7,11 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
-use serde::Serialize;
 use serde_json::{json, Value};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
 use super::problem::CATALOGUE;
 use super::signing::MAX_BODY;
-
-/// A refusal (RFC 9457 problem details) as every endpoint answers it.
-#[derive(Serialize, ToSchema)]
-pub struct Problem {
-    /// Always `about:blank`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub status: u16,
-    /// A stable code; one HTTP status per code.
-    pub code: String,
-    /// For people: what went wrong and what to do.
-    pub message: String,
-    /// Quote it to the vendor's support.
-    pub request_id: Option<String>,
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,7 +27,7 @@ pub struct Problem {
         super::product_details,
         super::keys,
     ),
-    components(schemas(Problem))
+    components(schemas(super::problem::Problem))
 )]
 struct ApiDoc;
 

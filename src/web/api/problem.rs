@@ -3,6 +3,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::ResponseError;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A refusal of the API.
 #[derive(Debug, Clone)]
@@ -37,6 +39,22 @@ pub const CATALOGUE: &[(&str, u16, &str)] = &[
     ("internal_error", 500, "Keyfold failed; quote the request id."),
     ("signing_unavailable", 503, "The server cannot sign answers (KEYFOLD_SECRET_KEY is not set)."),
 ];
+
+/// A refusal (RFC 9457 problem details) as every endpoint answers it: the schema the
+/// OpenAPI document gives the body `web::errors` renders from an [`ApiProblem`].
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: u16,
+    /// A stable code; one HTTP status per code.
+    pub code: String,
+    /// For people: what went wrong and what to do.
+    pub message: String,
+    /// Quote it to the vendor's support.
+    pub request_id: Option<String>,
+}
 
 /// The status of a catalogued code.
 pub fn status_of(code: &str) -> Option<StatusCode> {

@@ -57,6 +57,14 @@ pub(crate) trait Sink {
 }
 
 fn declare(r: &mut impl Sink) {
+    declare_in_order(r, false);
+}
+
+/// Every route; `api_first` puts the license API's before the portals'. The server
+/// registers them so ([`configure`]): a fleet's checks are the hottest path and routes
+/// are matched in registration order (no API path overlaps another area's). The table
+/// keeps the order in which the areas are documented.
+fn declare_in_order(r: &mut impl Sink, api_first: bool) {
     use Access::*;
     let get = Method::GET;
     r.add(get.clone(), "/healthz", Public, health::healthz);
@@ -66,12 +74,18 @@ fn declare(r: &mut impl Sink) {
         Public,
         static_files::serve,
     );
+    if api_first {
+        r.set_area(Area::Api);
+        api::declare(r);
+    }
     r.set_area(Area::Admin);
     admin::declare(r);
     r.set_area(Area::Portal);
     portal::declare(r);
-    r.set_area(Area::Api);
-    api::declare(r);
+    if !api_first {
+        r.set_area(Area::Api);
+        api::declare(r);
+    }
 }
 
 struct Registrar<'a>(&'a mut web::ServiceConfig, Area);
@@ -163,7 +177,7 @@ impl Sink for Recorder {
 
 /// Registers every route with actix.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    declare(&mut Registrar(cfg, Area::Admin));
+    declare_in_order(&mut Registrar(cfg, Area::Admin), true);
 }
 
 /// Every route with its method, path and access, in declaration order.
