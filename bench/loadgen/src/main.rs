@@ -1,5 +1,5 @@
-//! kf-loadgen: POSTs JSON bodies (one per line of a file, used round-robin from a
-//! random start) to one URL, either at a fixed rate (open loop; latency counted from
+//! kf-loadgen: POSTs JSON bodies (one per line of a file, taken in a fixed permutation:
+//! the first N requests use N different bodies) to one URL, either at a fixed rate (open loop; latency counted from
 //! the intended send time) or as fast as `--connections` allow (closed loop), and
 //! prints one JSON line: requests, answers by kind, rate, latency percentiles.
 //!
