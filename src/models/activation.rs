@@ -186,6 +186,17 @@ impl EventRate {
     }
 }
 
+/// Records a refused activation with its code, and answers the refusal.
+fn refuse(
+    conn: &mut DbConnection,
+    license: LicenseId,
+    r: Refusal,
+    now: NaiveDateTime,
+) -> ModelResult<Result<Activation, Refusal>> {
+    record(conn, license, None, EventKind::Refused, Some(r.code), now)?;
+    Ok(Err(r))
+}
+
 fn load(conn: &mut DbConnection, id: LicenseId) -> ModelResult<License> {
     license::find(conn, id)?.ok_or(ModelError::NotFound)
 }
@@ -203,15 +214,7 @@ pub fn activate(
     lock_license(conn, license_id)?;
     let license = load(conn, license_id)?;
     if let Some(r) = unusable(&license, now) {
-        record(
-            conn,
-            license_id,
-            None,
-            EventKind::Refused,
-            Some(r.code),
-            now,
-        )?;
-        return Ok(Err(r));
+        return refuse(conn, license_id, r, now);
     }
     let (user, token_hash) = match by {
         ActivatedBy::Key => (None, None),
@@ -246,15 +249,7 @@ pub fn activate(
     if let Some(r) =
         EventRate::of(conn, &license, EventKind::Activated)?.refusal(conn, license_id, now)?
     {
-        record(
-            conn,
-            license_id,
-            None,
-            EventKind::Refused,
-            Some(r.code),
-            now,
-        )?;
-        return Ok(Err(r));
+        return refuse(conn, license_id, r, now);
     }
     if license.active_devices >= license.max_activations {
         let r = refusal(
@@ -264,15 +259,7 @@ pub fn activate(
                 license.max_activations
             ),
         );
-        record(
-            conn,
-            license_id,
-            None,
-            EventKind::Refused,
-            Some(r.code),
-            now,
-        )?;
-        return Ok(Err(r));
+        return refuse(conn, license_id, r, now);
     }
     let first = license.first_activated_at.is_none();
     let start = |until: Option<NaiveDateTime>, days: Option<i64>| match (until, days) {

@@ -198,121 +198,56 @@ async fn real_answers_match_the_openapi_document() {
         "/api/v1/password",
     );
     let mut seen = vec![doc];
-    seen.push(send(&app, "post", a, a, body(by_key("SPEC", &key, "hw-1")), true).await);
-    seen.push(send(&app, "post", a, a, body(by_key("SPEC", &key, "hw-1")), true).await);
-    let by_user_answer = send(
-        &app,
-        "post",
-        a,
-        a,
-        body(by_user("SPEC", "spec@example.com", PASSWORD, "hw-2")),
-        true,
-    )
-    .await;
-    let token = by_user_answer.body["device_token"]
+    // POSTs of the API: (endpoint, body, whether the nonce is sent).
+    let key_of = |hw: &str| body(by_key("SPEC", &key, hw));
+    let unknown = body(by_key("SPEC", "NO-SUCH-KEY", "hw-1"));
+    let wrong_password = body(by_user(
+        "SPEC",
+        "spec@example.com",
+        "wrong password",
+        "hw-9",
+    ));
+    let first: Vec<(&'static str, Option<Vec<u8>>, bool)> = vec![
+        (a, key_of("hw-1"), true),
+        (a, key_of("hw-1"), true),
+        (
+            a,
+            body(by_user("SPEC", "spec@example.com", PASSWORD, "hw-2")),
+            true,
+        ),
+    ];
+    for (path, b, nonce) in first {
+        seen.push(send(&app, "post", path, path, b, nonce).await);
+    }
+    let token = seen.last().unwrap().body["device_token"]
         .as_str()
         .unwrap()
         .to_owned();
-    seen.push(by_user_answer);
-    seen.push(send(&app, "post", a, a, body(by_key("SPEC", &key, "hw-3")), true).await);
-    seen.push(
-        send(
-            &app,
-            "post",
-            a,
-            a,
-            body(by_key("SPEC", "NO-SUCH-KEY", "hw-1")),
-            true,
-        )
-        .await,
-    );
-    seen.push(
-        send(
-            &app,
-            "post",
-            a,
-            a,
-            body(by_user(
-                "SPEC",
-                "spec@example.com",
-                "wrong password",
-                "hw-9",
-            )),
-            true,
-        )
-        .await,
-    );
-    seen.push(send(&app, "post", c, c, body(by_key("SPEC", &key, "hw-1")), true).await);
-    seen.push(
-        send(
-            &app,
-            "post",
-            c,
-            c,
-            body(by_token("SPEC", &token, "hw-2")),
-            true,
-        )
-        .await,
-    );
-    seen.push(
-        send(
-            &app,
-            "post",
-            c,
-            c,
-            body(by_key("SPEC", &key, "hw-unknown")),
-            true,
-        )
-        .await,
-    );
-    seen.push(
-        send(
-            &app,
-            "post",
-            c,
-            c,
-            body(by_key("SPEC", "NO-SUCH-KEY", "hw-1")),
-            true,
-        )
-        .await,
-    );
-    seen.push(
-        send(
-            &app,
-            "post",
-            c,
-            c,
-            body(by_token("SPEC", "not-a-token", "hw-1")),
-            true,
-        )
-        .await,
-    );
-    seen.push(send(&app, "post", c, c, Some(b"{not json".to_vec()), true).await);
-    seen.push(
-        send(
-            &app,
-            "post",
-            c,
-            c,
-            body(json!({ "product_code": "SPEC" })),
-            true,
-        )
-        .await,
-    );
-    seen.push(send(&app, "post", c, c, Some(vec![b' '; 70_000]), true).await);
-    seen.push(
-        send(
-            &app,
-            "post",
-            c,
-            c,
-            body(by_key("SPEC", &key, "hw-1")),
-            false,
-        )
-        .await,
-    );
-    seen.push(send(&app, "post", d, d, body(by_key("SPEC", &key, "hw-1")), true).await);
-    seen.push(send(&app, "post", d, d, body(by_key("SPEC", &key, "hw-1")), true).await);
+    let password = |new: &str| {
+        body(json!({ "email": "spec@example.com", "password": PASSWORD, "new_password": new }))
+    };
+    let rest: Vec<(&'static str, Option<Vec<u8>>, bool)> = vec![
+        (a, key_of("hw-3"), true),
+        (a, unknown.clone(), true),
+        (a, wrong_password, true),
+        (c, key_of("hw-1"), true),
+        (c, body(by_token("SPEC", &token, "hw-2")), true),
+        (c, key_of("hw-unknown"), true),
+        (c, unknown, true),
+        (c, body(by_token("SPEC", "not-a-token", "hw-1")), true),
+        (c, Some(b"{not json".to_vec()), true),
+        (c, body(json!({ "product_code": "SPEC" })), true),
+        (c, Some(vec![b' '; 70_000]), true),
+        (c, key_of("hw-1"), false),
+        (d, key_of("hw-1"), true),
+        (d, key_of("hw-1"), true),
+        (p, password("x"), true),
+        (p, password("a new password of some length"), true),
+    ];
+    for (path, b, nonce) in rest {
+        seen.push(send(&app, "post", path, path, b, nonce).await);
+    }
+    // The product's one client deactivation in 30 days is spent: a 429.
     diesel::update(products::table.find(product))
         .set(products::deactivations_per_30_days.eq(Some(1)))
         .execute(&mut app.conn())
@@ -328,30 +263,14 @@ async fn real_answers_match_the_openapi_document() {
         )
         .await,
     );
-    seen.push(
-        send(
-            &app,
-            "post",
-            p,
-            p,
-            body(json!({ "email": "spec@example.com", "password": PASSWORD, "new_password": "x" })),
-            true,
-        )
-        .await,
-    );
-    seen.push(send(
-        &app,
-        "post",
-        p,
-        p,
-        body(json!({ "email": "spec@example.com", "password": PASSWORD, "new_password": "a new password of some length" })),
-        true,
-    )
-    .await);
     let (k, pr) = ("/api/v1/keys", "/api/v1/products/{code}");
-    seen.push(send(&app, "get", k, k, None, true).await);
-    seen.push(send(&app, "get", pr, "/api/v1/products/spec", None, true).await);
-    seen.push(send(&app, "get", pr, "/api/v1/products/NOPE", None, true).await);
+    for (template, path) in [
+        (k, k),
+        (pr, "/api/v1/products/spec"),
+        (pr, "/api/v1/products/NOPE"),
+    ] {
+        seen.push(send(&app, "get", template, path, None, true).await);
+    }
 
     let statuses: BTreeSet<(String, u16)> = seen
         .iter()
