@@ -1070,6 +1070,25 @@ async fn checks_are_counted_per_license_and_day_and_move_the_last_check() {
     assert!(stored.1.is_some(), "the device's last check was written");
 }
 
+/// A request the API refuses with 429: its `Retry-After` seconds and its problem.
+async fn too_many(app: &TestApp, path: &str, body: &Value) -> (i64, Value) {
+    let r = app
+        .client
+        .post(app.url(path))
+        .header("Keyfold-Nonce", "dG9vLW1hbnktcmVxdWVzdHM")
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "{path}");
+    let wait = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (wait, r.json().await.unwrap())
+}
+
 /// The product's activations per license per hour and client deactivations per license
 /// per 30 days: set on the product form (defaults 1,000 and 3 for a new product; hostile
 /// values refused beside the field), and a 429 with `Retry-After` from the API once a
@@ -1132,22 +1151,8 @@ async fn the_product_limits_api_activations_per_hour_and_deactivations_per_30_da
             .await;
         assert_eq!(s, 200, "{hw}: {v}");
     }
-    let r = app
-        .client
-        .post(app.url("/api/v1/activate"))
-        .header("Keyfold-Nonce", "cmF0ZWQtYWN0aXZhdGlvbnM")
-        .json(&by_key("RATED", &key, "hw-3"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 429);
-    let wait: i64 = r.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (wait, v) = too_many(&app, "/api/v1/activate", &by_key("RATED", &key, "hw-3")).await;
     assert!((3500..=3600).contains(&wait), "about an hour: {wait}");
-    let v: Value = r.json().await.unwrap();
     assert_eq!(v["code"], "activations_rate_reached");
     assert!(v["message"].as_str().unwrap().contains("minutes"), "{v}");
     assert_eq!(active_devices(&app, license), 2);
@@ -1157,22 +1162,8 @@ async fn the_product_limits_api_activations_per_hour_and_deactivations_per_30_da
         .api_post("/api/v1/deactivate", &by_key("RATED", &key, "hw-1"))
         .await;
     assert_eq!(s, 200);
-    let r = app
-        .client
-        .post(app.url("/api/v1/deactivate"))
-        .header("Keyfold-Nonce", "cmF0ZWQtZGVhY3RpdmF0aW9ucw")
-        .json(&by_key("RATED", &key, "hw-2"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 429);
-    let wait: i64 = r.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (wait, v) = too_many(&app, "/api/v1/deactivate", &by_key("RATED", &key, "hw-2")).await;
     assert!(wait > 29 * 86_400 && wait <= 30 * 86_400, "{wait}");
-    let v: Value = r.json().await.unwrap();
     assert_eq!(v["code"], "deactivations_rate_reached");
     assert_eq!(active_devices(&app, license), 1);
     // An already deactivated device is still answered (idempotent), not refused.
