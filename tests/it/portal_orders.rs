@@ -471,6 +471,10 @@ async fn a_portal_reset_keeps_computed_end_dates_and_a_staff_reset_restarts_them
         page.contains(&format!("{} stays", valid_until.format("%Y-%m-%d"))),
         "{page}"
     );
+    assert!(
+        page.contains("this reset spends 2 (transfers so far: 0 used (no limit))"),
+        "the transfers it spends: {page}"
+    );
     let (status, _) = send(
         &app,
         &c,
