@@ -807,6 +807,52 @@ async fn fifty_simultaneous_activations_take_exactly_the_seats_there_are() {
         ),
         (3, 2)
     );
+
+    // The product's rates hold as exactly: 7 activations an hour of 50 at once, and a
+    // third client deactivation in 30 days of 50 at once (transfers unlimited now).
+    let (hourly_product, hourly, hourly_key) = licensed(&app, "HOURLY").await;
+    diesel::update(licenses::table.find(hourly))
+        .set(licenses::max_activations.eq(50))
+        .execute(&mut app.conn())
+        .unwrap();
+    diesel::update(products::table.find(hourly_product))
+        .set(products::activations_per_hour.eq(Some(7)))
+        .execute(&mut app.conn())
+        .unwrap();
+    let answers = rush(
+        (0..50)
+            .map(|i| by_key("HOURLY", &hourly_key, &format!("hw-{i}")))
+            .collect(),
+    )
+    .await;
+    let created = answers.iter().filter(|(s, _)| *s == 200).count();
+    let limited = answers
+        .iter()
+        .filter(|(s, v)| *s == 429 && v["code"] == "activations_rate_reached")
+        .count();
+    assert_eq!((created, limited), (7, 43));
+    assert_eq!(active_devices(&app, hourly), 7);
+    let rush_product = app.license(license).product_id;
+    diesel::update(products::table.find(rush_product))
+        .set(products::deactivations_per_30_days.eq(Some(3)))
+        .execute(&mut app.conn())
+        .unwrap();
+    diesel::update(licenses::table.find(license))
+        .set(licenses::max_transfers.eq(None::<i64>))
+        .execute(&mut app.conn())
+        .unwrap();
+    let calls = (0..50).map(|i| {
+        let target = instances[i % instances.len()];
+        let body = by_key("RUSH", &key, &hws[i % hws.len()]);
+        async move { target.api_post("/api/v1/deactivate", &body).await }
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let freed = answers
+        .iter()
+        .filter(|(s, v)| *s == 200 && v["deactivated"] == true)
+        .count();
+    assert_eq!(freed, 1, "the third deactivation in 30 days, no more");
+    assert_eq!(active_devices(&app, license), 2);
 }
 
 /// The product form sets transfers and offline days; a new license copies the transfers

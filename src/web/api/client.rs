@@ -291,8 +291,6 @@ impl ClientBody {
     request_body = ClientBody,
     responses(
         (status = 200, description = "The license's state on this device (`valid` false with a `code` when it may not be used).", body = CheckAnswer),
-        (status = 401, description = "invalid_credentials", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "license_not_found", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn check(
     state: State,
@@ -417,10 +415,6 @@ impl ActivateBody {
     request_body = ActivateBody,
     responses(
         (status = 200, description = "The device is active on the license (created, or the same device again).", body = ActivateAnswer),
-        (status = 401, description = "invalid_credentials", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "license_disabled, license_not_started, license_expired", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "license_not_found, product_not_found", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "max_activations_reached, license_key_required", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn activate(
     state: State,
@@ -623,9 +617,6 @@ async fn license_user_candidate(
     request_body = ClientBody,
     responses(
         (status = 200, description = "The device's seat is free (or was already).", body = DeactivateAnswer),
-        (status = 401, description = "invalid_credentials", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "license_not_found", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "max_transfers_reached", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn deactivate(
     state: State,
@@ -687,8 +678,6 @@ pub struct PasswordBody {
     request_body = PasswordBody,
     responses(
         (status = 200, description = "The password is changed.", body = PasswordAnswer),
-        (status = 401, description = "invalid_credentials", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "password_invalid", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_password(
     state: State,

@@ -90,7 +90,6 @@ pub struct FeatureDetails {
     params(("code" = String, Path, description = "The product code (any case).")),
     responses(
         (status = 200, description = "The product.", body = ProductDetails),
-        (status = 404, description = "product_not_found", body = self::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn product_details(
     state: State,

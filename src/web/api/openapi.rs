@@ -1,7 +1,7 @@
 //! `GET /api/v1/openapi.json`: the license API described as OpenAPI 3.1, generated
 //! from the handlers' `#[utoipa::path]` attributes and the answers' types, then given
 //! what every operation shares: the `Keyfold-Nonce` header, the signature headers of
-//! every answer, the problems any endpoint may answer, and the problem codes from the
+//! every answer, the problems each endpoint answers ([`REFUSALS`]), and the problem codes from the
 //! one catalogue ([`super::problem::CATALOGUE`]). A test checks real answers against it.
 
 use std::sync::OnceLock;
@@ -30,6 +30,20 @@ use super::signing::MAX_BODY;
     components(schemas(super::problem::Problem))
 )]
 struct ApiDoc;
+
+/// The refusals every endpoint may answer: a malformed request, an oversized body, too
+/// many requests, a fault, no key to sign with.
+const SHARED_REFUSALS: [u16; 5] = [400, 413, 429, 500, 503];
+
+/// The statuses each endpoint refuses with besides the shared ones (each documented
+/// with the catalogue's codes of that status).
+const REFUSALS: &[(&str, &[u16])] = &[
+    ("/api/v1/activate", &[401, 403, 404, 409]),
+    ("/api/v1/check", &[401, 404]),
+    ("/api/v1/deactivate", &[401, 404, 409]),
+    ("/api/v1/password", &[401, 422]),
+    ("/api/v1/products/{code}", &[404]),
+];
 
 /// How answers are signed, for the document's description.
 const SIGNATURES: &str = "Every answer, errors included, is signed per RFC 9421 (HTTP Message Signatures) with Ed25519. \
@@ -112,34 +126,26 @@ pub fn document() -> &'static Value {
             "RateLimit": header("The exhausted limit and when it refills (a per-minute limit only)."),
             "RateLimit-Policy": header("The limit's quota and window (a per-minute limit only)."),
         });
-        // Every endpoint may refuse a malformed request, an oversized body, too many
-        // requests, fail, or be unable to sign.
-        let shared = [400u16, 413, 429, 500, 503];
         if let Some(paths) = doc["paths"].as_object_mut() {
-            for (_, item) in paths.iter_mut() {
+            for (path, item) in paths.iter_mut() {
                 let Some(item) = item.as_object_mut() else {
                     continue;
                 };
+                let own = REFUSALS
+                    .iter()
+                    .find(|(p, _)| p == path)
+                    .map_or(&[][..], |(_, s)| *s);
                 for (_, op) in item.iter_mut() {
-                    let params = op["parameters"].as_array().cloned().unwrap_or_default();
-                    let mut params = params;
+                    let mut params = op["parameters"].as_array().cloned().unwrap_or_default();
                     params.push(nonce.clone());
                     op["parameters"] = Value::Array(params);
-                    for status in shared {
-                        let key = status.to_string();
-                        if op["responses"].get(&key).is_none() {
-                            op["responses"][&key] = problem_response(status);
-                        }
+                    for status in SHARED_REFUSALS.iter().chain(own) {
+                        op["responses"][status.to_string()] = problem_response(*status);
                     }
                     if let Some(responses) = op["responses"].as_object_mut() {
                         for (status, response) in responses.iter_mut() {
-                            let code: u16 = status.parse().unwrap_or(0);
-                            if code >= 400 {
-                                let listed = problem_response(code);
-                                response["description"] = listed["description"].clone();
-                            }
                             let mut headers = signed.clone();
-                            if code == 429 {
+                            if status == "429" {
                                 if let (Some(h), Some(l)) =
                                     (headers.as_object_mut(), limited.as_object())
                                 {
