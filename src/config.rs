@@ -72,6 +72,9 @@ pub struct ApiLimits {
     /// How often an instance reloads the signing keys, so a rotation reaches every
     /// instance within it (`KEYFOLD_API_KEY_RELOAD_SECONDS`, 60; at most 60).
     pub key_reload: Duration,
+    /// Tests only (`KEYFOLD_TEST_CLOCK=1`): the database clock floating leases compare
+    /// against is moved by the offset a test stores in `settings`.
+    pub test_clock: bool,
 }
 
 impl Default for ApiLimits {
@@ -80,6 +83,7 @@ impl Default for ApiLimits {
             license_per_minute: 1200,
             failures_per_minute: 60,
             key_reload: Duration::from_secs(60),
+            test_clock: false,
         }
     }
 }
@@ -253,6 +257,7 @@ impl Config {
                 60.0,
                 60.0,
             )?),
+            test_clock: std::env::var("KEYFOLD_TEST_CLOCK").is_ok_and(|v| v == "1"),
         };
         Ok(Config {
             mail,

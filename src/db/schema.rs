@@ -350,6 +350,7 @@ diesel::table! {
         quota_product_id -> Nullable<Int8>,
         max_transfers -> Nullable<Int8>,
         transfers -> Int8,
+        lease_minutes -> Nullable<Int8>,
     }
 }
 
@@ -482,6 +483,7 @@ diesel::table! {
         offline_days -> Int8,
         activations_per_hour -> Nullable<Int8>,
         deactivations_per_30_days -> Nullable<Int8>,
+        lease_minutes -> Int8,
     }
 }
 

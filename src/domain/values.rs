@@ -45,6 +45,9 @@ pub const MAX_NUMBER: i64 = 1_000_000;
 pub const MAX_DAYS: i64 = 36_525;
 /// The longest borrow limit in hours (a year).
 pub const MAX_BORROW_HOURS: i64 = 24 * 365;
+/// The shortest and longest lease of a floating seat, in minutes.
+pub const MIN_LEASE_MINUTES: i64 = 1;
+pub const MAX_LEASE_MINUTES: i64 = 24 * 60;
 /// The earliest and latest dates a form accepts.
 pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
     Some(d) => d,
@@ -131,10 +134,15 @@ fn shorten(s: &str) -> String {
 
 /// An optional whole number ≥ `min`: empty means none.
 pub fn optional_int(input: &str, min: i64) -> Result<Option<i64>, String> {
+    optional_int_in(input, min, MAX_NUMBER)
+}
+
+/// An optional whole number from `min` to `max` (empty: none).
+pub fn optional_int_in(input: &str, min: i64, max: i64) -> Result<Option<i64>, String> {
     if input.trim().is_empty() {
         Ok(None)
     } else {
-        int_in(input, min, MAX_NUMBER).map(Some)
+        int_in(input, min, max).map(Some)
     }
 }
 

@@ -48,6 +48,20 @@ impl Actor {
         }
     }
 
+    /// A vendor's application through the license API, named by its hardware id.
+    pub fn client(hardware_id: &str, ip: Option<String>) -> Self {
+        Actor {
+            kind: ActorKind::Api,
+            id: None,
+            label: format!(
+                "hardware id {}",
+                hardware_id.chars().take(80).collect::<String>()
+            ),
+            ip,
+            source: Source::LicenseApi,
+        }
+    }
+
     pub fn system(label: &str) -> Self {
         Actor {
             kind: ActorKind::System,

@@ -102,6 +102,8 @@ pub struct License {
     pub max_transfers: Option<i64>,
     /// Deactivations made so far by clients and the license portal.
     pub transfers: i64,
+    /// A floating seat's lease in minutes (none: the product's).
+    pub lease_minutes: Option<i64>,
 }
 
 impl License {

@@ -40,13 +40,34 @@ pub fn record(
     amount: i64,
     source: Source,
 ) -> QueryResult<()> {
+    record_at(
+        conn,
+        license_id,
+        device_id,
+        kind,
+        amount,
+        source,
+        super::now(),
+    )
+}
+
+/// Records an event that happened at `at`.
+pub fn record_at(
+    conn: &mut DbConnection,
+    license_id: LicenseId,
+    device_id: Option<DeviceId>,
+    kind: EventKind,
+    amount: i64,
+    source: Source,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(license_events::table)
         .values((
             license_events::license_id.eq(license_id),
             license_events::device_id.eq(device_id),
             license_events::kind.eq(kind),
             license_events::amount.eq(amount),
-            license_events::at.eq(super::now()),
+            license_events::at.eq(at),
             license_events::source.eq(source),
         ))
         .execute(conn)?;

@@ -279,6 +279,8 @@ pub struct LicenseEdit {
     pub borrow_limit_hours: i64,
     pub max_license_users: i64,
     pub max_transfers: Option<i64>,
+    /// A floating seat's lease in minutes (none: the product's).
+    pub lease_minutes: Option<i64>,
     pub note: String,
     pub metadata: String,
     pub features: Vec<(i64, Option<i64>)>,
@@ -339,6 +341,7 @@ pub fn edit(
             licenses::borrow_limit_hours.eq(input.borrow_limit_hours),
             licenses::max_license_users.eq(input.max_license_users),
             licenses::max_transfers.eq(input.max_transfers),
+            licenses::lease_minutes.eq(input.lease_minutes),
             licenses::note.eq(&input.note),
             licenses::metadata.eq(&input.metadata),
             licenses::updated_at.eq(now),

@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod audit;
+pub mod clock;
 pub mod customer;
 pub mod customer_account;
 pub mod customer_export;

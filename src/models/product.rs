@@ -61,6 +61,9 @@ pub struct Product {
     pub activations_per_hour: Option<i64>,
     /// Client deactivations per license in any 30 days (none: unlimited).
     pub deactivations_per_30_days: Option<i64>,
+    /// A floating seat's lease in minutes: a check-out holds its seat this long unless a
+    /// heartbeat renews it.
+    pub lease_minutes: i64,
 }
 
 impl Product {
@@ -78,6 +81,7 @@ impl Product {
             "max_transfers": self.max_transfers, "offline_days": self.offline_days,
             "activations_per_hour": self.activations_per_hour,
             "deactivations_per_30_days": self.deactivations_per_30_days,
+            "lease_minutes": self.lease_minutes,
             "archived": self.archived_at.is_some(),
         })
     }
@@ -122,6 +126,7 @@ pub struct ProductInput {
     pub offline_days: i64,
     pub activations_per_hour: Option<i64>,
     pub deactivations_per_30_days: Option<i64>,
+    pub lease_minutes: i64,
     pub is_bundle: bool,
     pub seen_updated_at: Option<NaiveDateTime>,
 }
@@ -146,6 +151,7 @@ struct ProductFields<'a> {
     offline_days: i64,
     activations_per_hour: Option<i64>,
     deactivations_per_30_days: Option<i64>,
+    lease_minutes: i64,
     is_bundle: bool,
     updated_at: NaiveDateTime,
 }
@@ -170,6 +176,7 @@ impl ProductInput {
             offline_days: self.offline_days,
             activations_per_hour: self.activations_per_hour,
             deactivations_per_30_days: self.deactivations_per_30_days,
+            lease_minutes: self.lease_minutes,
             is_bundle: self.is_bundle,
             updated_at: super::now(),
         }

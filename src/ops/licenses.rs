@@ -116,7 +116,15 @@ pub fn borrow(
     until: NaiveDateTime,
 ) -> ModelResult<Device> {
     reach.license(conn, license)?;
-    floating::borrow(conn, actor, license, device, until, reach.source())
+    floating::borrow(
+        conn,
+        actor,
+        license,
+        device,
+        until,
+        reach.source(),
+        crate::models::now(),
+    )
 }
 
 /// Returns a borrowed seat early.
@@ -128,5 +136,12 @@ pub fn return_seat(
     device: DeviceId,
 ) -> ModelResult<Device> {
     reach.license(conn, license)?;
-    floating::return_seat(conn, actor, license, device, reach.source())
+    floating::return_seat(
+        conn,
+        actor,
+        license,
+        device,
+        reach.source(),
+        crate::models::now(),
+    )
 }

@@ -13,6 +13,7 @@ pub mod licenses;
 pub mod orders;
 pub mod outbox;
 pub mod reach;
+pub mod seats;
 
 pub use reach::Reach;
 

@@ -1047,6 +1047,37 @@ async fn the_problem_catalogue_is_what_the_api_answers() {
             .await;
         note(s, &v);
     }
+    // Floating seats: a license without seats, a full one, a hardware id never checked
+    // out, a borrow too long, a return of nothing, a license that lends no seat.
+    let (s, v) = app
+        .api_post("/api/v1/seats/checkout", &by_key("CATALOGUE", &key, "hw-1"))
+        .await;
+    note(s, &v);
+    let (floating, fkey) = crate::api_seats::floating(&app, "CATSEAT", 1).await;
+    let seat = |hw: &str| by_key("CATSEAT", &fkey, hw);
+    let borrow = |hours: i64| {
+        let mut b = seat("hw-1");
+        b["borrowed_until"] = json!((keyfold::db::now() + chrono::Duration::hours(hours))
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string());
+        b
+    };
+    for (path, body) in [
+        ("/api/v1/seats/checkout", seat("hw-1")),
+        ("/api/v1/seats/checkout", seat("hw-2")),
+        ("/api/v1/seats/heartbeat", seat("hw-9")),
+        ("/api/v1/seats/borrow", borrow(100)),
+        ("/api/v1/seats/return", seat("hw-1")),
+    ] {
+        let (s, v) = app.api_post(path, &body).await;
+        note(s, &v);
+    }
+    diesel::update(licenses::table.find(floating))
+        .set(licenses::borrow_limit_hours.eq(0))
+        .execute(&mut app.conn())
+        .unwrap();
+    let (s, v) = app.api_post("/api/v1/seats/borrow", &borrow(1)).await;
+    note(s, &v);
     // Answered by other tests: 500 (a fault, not a request) and 503 (PostgreSQL
     // without KEYFOLD_SECRET_KEY, in api_signing).
     let elsewhere = ["internal_error", "signing_unavailable"];

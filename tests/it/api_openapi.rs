@@ -309,3 +309,70 @@ async fn real_answers_match_the_openapi_document() {
         .expect("a check that is an answer, not an error");
     assert_eq!(invalid.body["code"], "not_activated");
 }
+
+/// The floating seats' answers (check-out, heartbeat, release, borrow with its seat
+/// file, return) and their refusals match the document.
+#[tokio::test]
+async fn seat_answers_match_the_openapi_document() {
+    let app = crate::api_seats::app().await;
+    let (_, key) = crate::api_seats::floating(&app, "SPECSEAT", 1).await;
+    let spec = send(
+        &app,
+        "get",
+        "/api/v1/openapi.json",
+        "/api/v1/openapi.json",
+        None,
+        true,
+    )
+    .await
+    .body;
+    let body = |v: Value| Some(serde_json::to_vec(&v).unwrap());
+    let key_of = |hw: &str| by_key("SPECSEAT", &key, hw);
+    let borrow = |hw: &str, hours: i64| {
+        let mut b = key_of(hw);
+        b["borrowed_until"] = json!((keyfold::db::now() + chrono::Duration::hours(hours))
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string());
+        b
+    };
+    let (co, hb, rl, bo, rt) = (
+        "/api/v1/seats/checkout",
+        "/api/v1/seats/heartbeat",
+        "/api/v1/seats/release",
+        "/api/v1/seats/borrow",
+        "/api/v1/seats/return",
+    );
+    let walk: Vec<(&'static str, Value)> = vec![
+        (co, key_of("hw-1")),
+        (co, key_of("hw-2")),
+        (hb, key_of("hw-1")),
+        (hb, key_of("hw-9")),
+        (bo, borrow("hw-1", 2)),
+        (bo, borrow("hw-1", 200)),
+        (rt, key_of("hw-1")),
+        (rt, key_of("hw-1")),
+        (rl, key_of("hw-1")),
+        (rl, key_of("hw-1")),
+        (co, by_key("SPECSEAT", "NO-SUCH-KEY", "hw-1")),
+    ];
+    let mut statuses = BTreeSet::new();
+    for (path, b) in walk {
+        let s = send(&app, "post", path, path, body(b), true).await;
+        matches(&spec, &s);
+        statuses.insert((path, s.status));
+    }
+    for want in [
+        (co, 200),
+        (co, 409),
+        (co, 404),
+        (hb, 200),
+        (hb, 409),
+        (bo, 200),
+        (bo, 422),
+        (rt, 200),
+        (rt, 409),
+        (rl, 200),
+    ] {
+        assert!(statuses.contains(&want), "{want:?}: {statuses:?}");
+    }
+}

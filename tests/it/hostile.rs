@@ -494,7 +494,22 @@ async fn hostile_public_forms_never_break_a_page() {
 async fn hostile_api_requests_never_answer_500_or_html() {
     use serde_json::{json, Value};
     let app = crate::api_activation::app().await;
-    let (_, _, key) = crate::api_activation::licensed(&app, "HOSTILE").await;
+    let (_, license, key) = crate::api_activation::licensed(&app, "HOSTILE").await;
+    {
+        use diesel::prelude::*;
+        use keyfold::db::schema::licenses;
+        diesel::update(licenses::table.find(license))
+            .set((
+                licenses::floating_seats.eq(2),
+                licenses::borrow_limit_hours.eq(24),
+            ))
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+    let seat = json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h" });
+    let until = (keyfold::db::now() + chrono::Duration::hours(2))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
     let bodies: BTreeMap<&str, Value> = BTreeMap::from([
         (
             "/api/v1/activate",
@@ -509,6 +524,19 @@ async fn hostile_api_requests_never_answer_500_or_html() {
             "/api/v1/deactivate",
             json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h" }),
         ),
+        (
+            "/api/v1/seats/checkout",
+            json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h",
+            "hostname": "h", "os": "o", "app_version": "1", "sdk_version": "1" }),
+        ),
+        ("/api/v1/seats/heartbeat", seat.clone()),
+        ("/api/v1/seats/release", seat.clone()),
+        (
+            "/api/v1/seats/borrow",
+            json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h",
+            "borrowed_until": until }),
+        ),
+        ("/api/v1/seats/return", seat.clone()),
         (
             "/api/v1/password",
             json!({ "email": "lou@example.com", "password": PASSWORD, "new_password": "a long new password" }),

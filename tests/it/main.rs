@@ -13,6 +13,7 @@ mod admin_license_users;
 mod api_activation;
 mod api_example_client;
 mod api_openapi;
+mod api_seats;
 mod api_signing;
 mod auth;
 mod browser_auth;

@@ -17,7 +17,7 @@ use crate::helpers::forms::forms_on;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 /// POST routes anyone may call (they check their own credentials).
-const PUBLIC_POSTS: [&str; 11] = [
+const PUBLIC_POSTS: [&str; 16] = [
     "/login",
     "/account/setup/{token}",
     "/portal/login",
@@ -31,6 +31,11 @@ const PUBLIC_POSTS: [&str; 11] = [
     "/api/v1/check",
     "/api/v1/deactivate",
     "/api/v1/password",
+    "/api/v1/seats/checkout",
+    "/api/v1/seats/heartbeat",
+    "/api/v1/seats/release",
+    "/api/v1/seats/borrow",
+    "/api/v1/seats/return",
 ];
 
 /// Columns whose change a refused request may cause: a session's last-seen time

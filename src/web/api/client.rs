@@ -52,7 +52,7 @@ pub fn field(name: &str, value: &str, max: usize) -> Result<(), ApiProblem> {
 }
 
 /// An optional text field: empty, or as [`field`].
-fn detail(name: &str, value: &str) -> Result<(), ApiProblem> {
+pub(super) fn detail(name: &str, value: &str) -> Result<(), ApiProblem> {
     if value.is_empty() {
         return Ok(());
     }
@@ -60,7 +60,7 @@ fn detail(name: &str, value: &str) -> Result<(), ApiProblem> {
 }
 
 /// What a model error means to a client.
-fn problem(e: ModelError) -> actix_web::Error {
+pub(super) fn problem(e: ModelError) -> actix_web::Error {
     match e {
         ModelError::NotFound => license_not_found().into(),
         ModelError::Refused(r) => ApiProblem::from(r).into(),
@@ -71,6 +71,22 @@ fn problem(e: ModelError) -> actix_web::Error {
     }
 }
 
+/// A client's request that failed: an unknown key or a wrong device token counts
+/// against the address's failures; every error becomes its problem.
+pub(super) fn client_failure(api: &ApiRuntime, ip: &ClientIp, e: ModelError) -> actix_web::Error {
+    if matches!(
+        e,
+        ModelError::NotFound
+            | ModelError::Refused(crate::models::Refusal {
+                code: "invalid_credentials",
+                ..
+            })
+    ) {
+        api.limits.failed(&ip.0);
+    }
+    problem(e)
+}
+
 fn license_not_found() -> ApiProblem {
     ApiProblem::of(
         "license_not_found",
@@ -79,7 +95,7 @@ fn license_not_found() -> ApiProblem {
 }
 
 /// The credential of a check or deactivation body: the key or the device token.
-fn credential<'a>(
+pub(super) fn credential<'a>(
     key: &'a Option<String>,
     token: &'a Option<String>,
 ) -> Result<Credential<'a>, ApiProblem> {
@@ -150,7 +166,7 @@ pub struct Entitlement {
 }
 
 impl Entitlement {
-    fn of(
+    pub(super) fn of(
         license: &License,
         product: &Product,
         terms: &client::Terms,
@@ -248,28 +264,34 @@ pub struct PasswordAnswer {
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
     #[schema(max_length = 100)]
-    product_code: String,
+    pub(super) product_code: String,
     /// Compared exactly.
     #[schema(max_length = 256)]
-    hardware_id: String,
+    pub(super) hardware_id: String,
     #[serde(default)]
     #[schema(max_length = 100)]
-    license_key: Option<String>,
+    pub(super) license_key: Option<String>,
     #[serde(default)]
     #[schema(max_length = 128)]
-    device_token: Option<String>,
+    pub(super) device_token: Option<String>,
 }
 
 impl ClientBody {
-    fn parse(body: &[u8]) -> Result<Self, ApiProblem> {
+    pub(super) fn parse(body: &[u8]) -> Result<Self, ApiProblem> {
         let b: ClientBody = parse_body(body)?;
-        field("product_code", &b.product_code, 100)?;
-        field("hardware_id", &b.hardware_id, MAX_HARDWARE_ID)?;
-        credential(&b.license_key, &b.device_token)?;
+        b.validate()?;
         Ok(b)
     }
 
-    fn client(&self) -> Client<'_> {
+    /// The fields' bounds, and exactly one credential.
+    pub(super) fn validate(&self) -> Result<(), ApiProblem> {
+        field("product_code", &self.product_code, 100)?;
+        field("hardware_id", &self.hardware_id, MAX_HARDWARE_ID)?;
+        credential(&self.license_key, &self.device_token)?;
+        Ok(())
+    }
+
+    pub(super) fn client(&self) -> Client<'_> {
         // `parse` made sure exactly one of the two was sent.
         let credential = match &self.device_token {
             Some(token) => Credential::DeviceToken(token),
@@ -634,19 +656,7 @@ pub async fn deactivate(
             Ok((b, done))
         })
         .await?;
-    let (license, device) = done.map_err(|e| {
-        if matches!(
-            e,
-            ModelError::NotFound
-                | ModelError::Refused(crate::models::Refusal {
-                    code: "invalid_credentials",
-                    ..
-                })
-        ) {
-            api.limits.failed(&ip.0);
-        }
-        problem(e)
-    })?;
+    let (license, device) = done.map_err(|e| client_failure(&api, &ip, e))?;
     api.limits.license_allowed(license.id)?;
     Ok(HttpResponse::Ok().json(DeactivateAnswer {
         license_key: license.license_key,

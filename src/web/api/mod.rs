@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod problem;
 pub mod rate;
 pub mod runtime;
+pub mod seats;
 pub mod signature;
 pub mod signing;
 

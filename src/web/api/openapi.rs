@@ -24,10 +24,15 @@ use super::signing::MAX_BODY;
         super::client::check,
         super::client::deactivate,
         super::client::change_password,
+        super::seats::check_out,
+        super::seats::heartbeat,
+        super::seats::release,
+        super::seats::borrow,
+        super::seats::return_seat,
         super::product_details,
         super::keys,
     ),
-    components(schemas(super::problem::Problem))
+    components(schemas(super::problem::Problem, super::seats::SeatFilePayload))
 )]
 struct ApiDoc;
 
@@ -42,6 +47,11 @@ const REFUSALS: &[(&str, &[u16])] = &[
     ("/api/v1/check", &[401, 404]),
     ("/api/v1/deactivate", &[401, 404, 409]),
     ("/api/v1/password", &[401, 422]),
+    ("/api/v1/seats/checkout", &[401, 403, 404, 409]),
+    ("/api/v1/seats/heartbeat", &[401, 403, 404, 409]),
+    ("/api/v1/seats/release", &[401, 404, 409]),
+    ("/api/v1/seats/borrow", &[401, 403, 404, 409, 422]),
+    ("/api/v1/seats/return", &[401, 404, 409]),
     ("/api/v1/products/{code}", &[404]),
 ];
 

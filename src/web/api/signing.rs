@@ -340,3 +340,67 @@ impl actix_web::ResponseError for Prebuilt {
         res
     }
 }
+
+/// A kind of signed file the API hands out. Each signs `prefix ‖ payload`, and no
+/// prefix can begin an RFC 9421 signature base (which begins with `"`), so a signature
+/// of one kind never verifies as another kind or as an HTTP answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A borrowed floating seat, kept by the client until the borrow ends.
+    SeatFile,
+    /// An offline activation's entitlement for one hardware id.
+    LicenseFile,
+    /// The server's receipt of an offline deactivation.
+    DeactivationReceipt,
+}
+
+impl FileKind {
+    /// The name in the file's `kind`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::SeatFile => "keyfold-seat-file",
+            FileKind::LicenseFile => "keyfold-license-file",
+            FileKind::DeactivationReceipt => "keyfold-deactivation-receipt",
+        }
+    }
+
+    /// What the signature covers before the payload's bytes.
+    pub fn prefix(self) -> String {
+        format!("{} v1\n", self.name())
+    }
+}
+
+/// A signed file: the payload's exact bytes (base64) and the active key's Ed25519
+/// signature of `kind prefix ‖ payload bytes`. A client verifies the signature over
+/// the decoded bytes with its pinned key, then parses them.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema, Debug, Clone)]
+pub struct SignedFile {
+    /// `keyfold-seat-file`, `keyfold-license-file` or `keyfold-deactivation-receipt`.
+    pub kind: String,
+    /// The key that signed it (see `GET /api/v1/keys`).
+    pub kid: String,
+    /// The payload's JSON, base64 (standard, padded).
+    pub payload: String,
+    /// Ed25519 over `"<kind> v1\n"` followed by the payload's bytes, base64.
+    pub signature: String,
+}
+
+impl ApiSigner {
+    /// Signs a file with the active key (`None` when nothing can sign).
+    pub async fn sign_file(&self, kind: FileKind, payload: &[u8]) -> Option<SignedFile> {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine;
+        use ed25519_dalek::Signer;
+        let signers = self.signers().await?;
+        // The active key signs last during an overlap; it alone signs files.
+        let (kid, key) = signers.last()?;
+        let mut signed = kind.prefix().into_bytes();
+        signed.extend_from_slice(payload);
+        Some(SignedFile {
+            kind: kind.name().to_owned(),
+            kid: kid.clone(),
+            payload: STANDARD.encode(payload),
+            signature: STANDARD.encode(key.sign(&signed).to_bytes()),
+        })
+    }
+}

@@ -40,6 +40,36 @@ pub(super) fn declare(r: &mut impl Sink) {
         api::client::change_password,
     );
     r.add(
+        Method::POST,
+        "/api/v1/seats/checkout",
+        Access::Public,
+        api::seats::check_out,
+    );
+    r.add(
+        Method::POST,
+        "/api/v1/seats/heartbeat",
+        Access::Public,
+        api::seats::heartbeat,
+    );
+    r.add(
+        Method::POST,
+        "/api/v1/seats/release",
+        Access::Public,
+        api::seats::release,
+    );
+    r.add(
+        Method::POST,
+        "/api/v1/seats/borrow",
+        Access::Public,
+        api::seats::borrow,
+    );
+    r.add(
+        Method::POST,
+        "/api/v1/seats/return",
+        Access::Public,
+        api::seats::return_seat,
+    );
+    r.add(
         Method::GET,
         "/api/v1/products/{code}",
         Access::Public,

@@ -21,6 +21,7 @@ pub struct LicenseForm {
     pub borrow_limit_hours: String,
     pub max_license_users: String,
     pub max_transfers: String,
+    pub lease_minutes: String,
     pub note: String,
     pub metadata: String,
     pub feature_id: Vec<String>,
@@ -62,6 +63,7 @@ impl LicenseForm {
             borrow_limit_hours: l.borrow_limit_hours.to_string(),
             max_license_users: l.max_license_users.to_string(),
             max_transfers: l.max_transfers.map(|n| n.to_string()).unwrap_or_default(),
+            lease_minutes: opt(l.lease_minutes),
             note: l.note.clone(),
             metadata: values::pretty_json(&l.metadata),
             feature_id: features.iter().map(|f| f.id.to_string()).collect(),
@@ -172,6 +174,16 @@ impl LicenseForm {
                 values::optional_int(&self.max_transfers, 0),
             )
             .flatten();
+        let lease_minutes = e
+            .check(
+                "lease_minutes",
+                values::optional_int_in(
+                    &self.lease_minutes,
+                    values::MIN_LEASE_MINUTES,
+                    values::MAX_LEASE_MINUTES,
+                ),
+            )
+            .flatten();
         let note = e
             .check("note", values::text(&self.note, values::LONG, false))
             .unwrap_or_default();
@@ -213,6 +225,7 @@ impl LicenseForm {
             borrow_limit_hours,
             max_license_users,
             max_transfers,
+            lease_minutes,
             note,
             metadata,
             features,

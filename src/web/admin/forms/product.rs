@@ -24,6 +24,7 @@ pub struct ProductForm {
     pub offline_days: String,
     pub activations_per_hour: String,
     pub deactivations_per_30_days: String,
+    pub lease_minutes: String,
     pub is_bundle: Option<String>,
     pub updated_at: String,
 }
@@ -41,6 +42,7 @@ impl ProductForm {
             offline_days: "7".to_owned(),
             activations_per_hour: "1000".to_owned(),
             deactivations_per_30_days: "3".to_owned(),
+            lease_minutes: "10".to_owned(),
             ..Default::default()
         }
     }
@@ -63,6 +65,7 @@ impl ProductForm {
             offline_days: p.offline_days.to_string(),
             activations_per_hour: opt(p.activations_per_hour),
             deactivations_per_30_days: opt(p.deactivations_per_30_days),
+            lease_minutes: p.lease_minutes.to_string(),
             is_bundle: p.is_bundle.then(|| "on".to_owned()),
             updated_at: values::version(&p.updated_at),
         }
@@ -131,6 +134,16 @@ impl ProductForm {
             "deactivations_per_30_days",
             values::optional_int(&self.deactivations_per_30_days, 0),
         );
+        let lease_minutes = e.check(
+            "lease_minutes",
+            values::int_in(
+                Some(self.lease_minutes.trim())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("10"),
+                values::MIN_LEASE_MINUTES,
+                values::MAX_LEASE_MINUTES,
+            ),
+        );
         if matches!(license_type, Some("time_limited") | Some("subscription"))
             && validity_days == Some(None)
         {
@@ -185,6 +198,7 @@ impl ProductForm {
                 offline_days: offline_days.unwrap_or(7),
                 activations_per_hour: activations_per_hour.flatten(),
                 deactivations_per_30_days: deactivations_per_30_days.flatten(),
+                lease_minutes: lease_minutes.unwrap_or(10),
                 is_bundle: self.bundle_checked(),
                 seen_updated_at,
             }),
