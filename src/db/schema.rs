@@ -28,6 +28,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    consumption_events (id) {
+        id -> Int8,
+        license_id -> Int8,
+        feature_code -> Text,
+        event_id -> Text,
+        quantity -> Int8,
+        period -> Text,
+        consumed_after -> Int8,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     customer_accounts (id) {
         id -> Int8,
         name -> Text,
@@ -281,6 +294,8 @@ diesel::table! {
         kind -> Text,
         max_consumption -> Nullable<Int8>,
         consumed -> Int8,
+        max_overage -> Nullable<Int8>,
+        period -> Text,
     }
 }
 
@@ -351,6 +366,7 @@ diesel::table! {
         max_transfers -> Nullable<Int8>,
         transfers -> Int8,
         lease_minutes -> Nullable<Int8>,
+        consumption_period -> Text,
     }
 }
 
@@ -550,6 +566,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(consumption_events -> licenses (license_id));
 diesel::joinable!(customer_labels -> customers (customer_id));
 diesel::joinable!(customer_labels -> labels (label_id));
 diesel::joinable!(customers -> customer_accounts (customer_account_id));
@@ -582,6 +599,7 @@ diesel::joinable!(product_features -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     bundle_items,
+    consumption_events,
     customer_accounts,
     customer_labels,
     customers,

@@ -23,4 +23,4 @@ pub use ids::*;
 pub use password::NewPassword;
 pub use permission::{OnOrder, Permission, Permissions};
 pub use role::{Action, Role};
-pub use stored::{EventKind, GrantState, KeyState};
+pub use stored::{ConsumptionPeriod, EventKind, GrantState, KeyState};

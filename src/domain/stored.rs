@@ -100,6 +100,48 @@ stored_enum! {
 }
 
 stored_enum! {
+    /// When a license's consumption starts again from zero (`licenses.consumption_period`),
+    /// in UTC.
+    pub enum ConsumptionPeriod {
+        Never => "none",
+        Daily => "daily",
+        /// By ISO week (Monday to Sunday).
+        Weekly => "weekly",
+        Monthly => "monthly",
+        Yearly => "yearly",
+    }
+}
+
+impl ConsumptionPeriod {
+    /// The key of the period `at` falls in: a feature's counter belongs to one key, so a
+    /// new period counts from zero without anything sweeping the old counts.
+    pub fn key(self, at: chrono::NaiveDateTime) -> String {
+        use chrono::Datelike;
+        match self {
+            ConsumptionPeriod::Never => "all".to_owned(),
+            ConsumptionPeriod::Daily => at.format("%Y-%m-%d").to_string(),
+            ConsumptionPeriod::Weekly => {
+                let w = at.iso_week();
+                format!("{}-W{:02}", w.year(), w.week())
+            }
+            ConsumptionPeriod::Monthly => at.format("%Y-%m").to_string(),
+            ConsumptionPeriod::Yearly => at.format("%Y").to_string(),
+        }
+    }
+
+    /// As a person reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConsumptionPeriod::Never => "Never",
+            ConsumptionPeriod::Daily => "Daily",
+            ConsumptionPeriod::Weekly => "Weekly (ISO week)",
+            ConsumptionPeriod::Monthly => "Monthly",
+            ConsumptionPeriod::Yearly => "Yearly",
+        }
+    }
+}
+
+stored_enum! {
     /// Where a license API signing key stands (`signing_keys.state`).
     pub enum KeyState {
         /// Published, not signing yet.
@@ -128,5 +170,32 @@ mod tests {
             assert_eq!(EventKind::parse(k.as_str()), Some(*k));
         }
         assert_eq!(GrantState::parse("Pending"), None);
+    }
+
+    #[test]
+    fn consumption_periods_are_keyed_in_utc_by_iso_week() {
+        let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        let p = ConsumptionPeriod::Weekly;
+        // 2026-12-27 is a Sunday (ISO week 52); 2026-12-28 a Monday (2026-W53);
+        // 2027-01-03 still belongs to 2026-W53.
+        assert_eq!(p.key(at("2026-12-27 23:59:59")), "2026-W52");
+        assert_eq!(p.key(at("2026-12-28 00:00:00")), "2026-W53");
+        assert_eq!(p.key(at("2027-01-03 12:00:00")), "2026-W53");
+        assert_eq!(
+            ConsumptionPeriod::Daily.key(at("2026-12-05 23:59:59")),
+            "2026-12-05"
+        );
+        assert_eq!(
+            ConsumptionPeriod::Monthly.key(at("2026-12-31 23:59:59")),
+            "2026-12"
+        );
+        assert_eq!(
+            ConsumptionPeriod::Yearly.key(at("2027-01-01 00:00:00")),
+            "2027"
+        );
+        assert_eq!(
+            ConsumptionPeriod::Never.key(at("2027-01-01 00:00:00")),
+            "all"
+        );
     }
 }

@@ -104,6 +104,8 @@ pub struct License {
     pub transfers: i64,
     /// A floating seat's lease in minutes (none: the product's).
     pub lease_minutes: Option<i64>,
+    /// When its consumption starts again from zero.
+    pub consumption_period: crate::domain::ConsumptionPeriod,
 }
 
 impl License {
@@ -123,6 +125,11 @@ impl License {
 
     pub fn type_label(&self) -> &'static str {
         super::product::license_type_label(&self.license_type)
+    }
+
+    /// The consumption period now (its key, e.g. `2026-12`).
+    pub fn consumption_period_now(&self) -> String {
+        self.consumption_period.key(super::now())
     }
 
     /// Transfers as people read them: "1 of 3 used", or "2 used (no limit)".
@@ -155,7 +162,25 @@ pub struct LicenseFeature {
     pub name: String,
     pub kind: String,
     pub max_consumption: Option<i64>,
+    /// Consumed in the period [`LicenseFeature::period`] (see [`features`]).
     pub consumed: i64,
+    /// How far beyond its maximum it may be consumed (none: not at all).
+    pub max_overage: Option<i64>,
+    /// The period key its counter belongs to.
+    pub period: String,
+}
+
+impl LicenseFeature {
+    /// The most that may be consumed, overage included (none: unlimited).
+    pub fn limit(&self) -> Option<i64> {
+        self.max_consumption
+            .map(|m| m.saturating_add(self.max_overage.unwrap_or(0)))
+    }
+
+    /// What is left before the limit (none: unlimited).
+    pub fn remaining(&self) -> Option<i64> {
+        self.limit().map(|l| l.saturating_sub(self.consumed).max(0))
+    }
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -175,15 +200,38 @@ pub fn find(conn: &mut DbConnection, id: LicenseId) -> QueryResult<Option<Licens
         .optional()
 }
 
+/// A license's features, each consumption counter as of now's period.
 pub fn features(
     conn: &mut DbConnection,
     license_id: LicenseId,
 ) -> QueryResult<Vec<LicenseFeature>> {
-    license_features::table
+    features_at(conn, license_id, super::now())
+}
+
+/// A license's features with their counters as of `at`: a counter of an earlier period
+/// (the license's consumption reset since) reads as 0 in the current one.
+pub fn features_at(
+    conn: &mut DbConnection,
+    license_id: LicenseId,
+    at: NaiveDateTime,
+) -> QueryResult<Vec<LicenseFeature>> {
+    let rows: Vec<(LicenseFeature, crate::domain::ConsumptionPeriod)> = license_features::table
+        .inner_join(licenses::table)
         .filter(license_features::license_id.eq(license_id))
         .order(license_features::code.asc())
-        .select(LicenseFeature::as_select())
-        .load(conn)
+        .select((LicenseFeature::as_select(), licenses::consumption_period))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(mut f, period)| {
+            let key = period.key(at);
+            if f.period != key {
+                f.consumed = 0;
+                f.period = key;
+            }
+            f
+        })
+        .collect())
 }
 
 pub fn custom_fields(

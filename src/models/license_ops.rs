@@ -281,9 +281,12 @@ pub struct LicenseEdit {
     pub max_transfers: Option<i64>,
     /// A floating seat's lease in minutes (none: the product's).
     pub lease_minutes: Option<i64>,
+    /// When consumption starts again from zero.
+    pub consumption_period: crate::domain::ConsumptionPeriod,
     pub note: String,
     pub metadata: String,
-    pub features: Vec<(i64, Option<i64>)>,
+    /// Each feature's (id, maximum consumption, overage).
+    pub features: Vec<(i64, Option<i64>, Option<i64>)>,
     pub fields: Vec<(i64, String)>,
     pub seen_updated_at: Option<NaiveDateTime>,
 }
@@ -342,18 +345,22 @@ pub fn edit(
             licenses::max_license_users.eq(input.max_license_users),
             licenses::max_transfers.eq(input.max_transfers),
             licenses::lease_minutes.eq(input.lease_minutes),
+            licenses::consumption_period.eq(input.consumption_period),
             licenses::note.eq(&input.note),
             licenses::metadata.eq(&input.metadata),
             licenses::updated_at.eq(now),
         ))
         .execute(conn)?;
-    for (feature_id, max) in &input.features {
+    for (feature_id, max, overage) in &input.features {
         let n = diesel::update(
             license_features::table
                 .find(feature_id)
                 .filter(license_features::license_id.eq(id)),
         )
-        .set(license_features::max_consumption.eq(max))
+        .set((
+            license_features::max_consumption.eq(max),
+            license_features::max_overage.eq(overage),
+        ))
         .execute(conn)?;
         if n == 0 {
             return Err(ModelError::invalid(

@@ -4,6 +4,7 @@
 pub mod activation;
 pub mod audit;
 pub mod clock;
+pub mod consumption;
 pub mod customer;
 pub mod customer_account;
 pub mod customer_export;

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod outbox;
 pub mod reach;
 pub mod seats;
+pub mod usage;
 
 pub use reach::Reach;
 

@@ -1078,6 +1078,38 @@ async fn the_problem_catalogue_is_what_the_api_answers() {
         .unwrap();
     let (s, v) = app.api_post("/api/v1/seats/borrow", &borrow(1)).await;
     note(s, &v);
+    // Consumption: an unknown feature, a reused event id, a feature not named.
+    let consume = |id: &str, quantity: i64, feature: Option<&str>| {
+        let mut b = seat("hw-1");
+        b["event_id"] = json!(id);
+        b["quantity"] = json!(quantity);
+        if let Some(f) = feature {
+            b["feature"] = json!(f);
+        }
+        b
+    };
+    for body in [
+        consume("c1", 1, Some("nope")),
+        consume("c1", 1, None),
+        consume("c1", 2, None),
+    ] {
+        let (s, v) = app.api_post("/api/v1/consumption", &body).await;
+        note(s, &v);
+    }
+    diesel::insert_into(keyfold::db::schema::license_features::table)
+        .values((
+            keyfold::db::schema::license_features::license_id.eq(floating),
+            keyfold::db::schema::license_features::code.eq("minutes"),
+            keyfold::db::schema::license_features::name.eq("Minutes"),
+            keyfold::db::schema::license_features::kind.eq("consumption"),
+            keyfold::db::schema::license_features::consumed.eq(0),
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    let (s, v) = app
+        .api_post("/api/v1/consumption", &consume("c2", 1, None))
+        .await;
+    note(s, &v);
     // Answered by other tests: 500 (a fault, not a request) and 503 (PostgreSQL
     // without KEYFOLD_SECRET_KEY, in api_signing).
     let elsewhere = ["internal_error", "signing_unavailable"];

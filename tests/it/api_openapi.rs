@@ -342,6 +342,16 @@ async fn seat_answers_match_the_openapi_document() {
         "/api/v1/seats/borrow",
         "/api/v1/seats/return",
     );
+    let (cs, cb) = ("/api/v1/consumption", "/api/v1/consumption/batch");
+    let consume = |id: &str, quantity: i64, feature: Option<&str>| {
+        let mut b = key_of("hw-1");
+        b["event_id"] = json!(id);
+        b["quantity"] = json!(quantity);
+        if let Some(f) = feature {
+            b["feature"] = json!(f);
+        }
+        b
+    };
     let walk: Vec<(&'static str, Value)> = vec![
         (co, key_of("hw-1")),
         (co, key_of("hw-2")),
@@ -354,6 +364,16 @@ async fn seat_answers_match_the_openapi_document() {
         (rl, key_of("hw-1")),
         (rl, key_of("hw-1")),
         (co, by_key("SPECSEAT", "NO-SUCH-KEY", "hw-1")),
+        (cs, consume("u1", 1, None)),
+        (cs, consume("u1", 1, None)),
+        (cs, consume("u1", 2, None)),
+        (cs, consume("u2", 1_000, None)),
+        (cs, consume("u3", 1, Some("nope"))),
+        (cb, {
+            let mut b = key_of("hw-1");
+            b["events"] = json!([{ "event_id": "u1", "quantity": 1 }, { "event_id": "u1", "quantity": 5 }, { "event_id": "u4", "quantity": 1, "feature": "nope" }]);
+            b
+        }),
     ];
     let mut statuses = BTreeSet::new();
     for (path, b) in walk {
@@ -372,6 +392,10 @@ async fn seat_answers_match_the_openapi_document() {
         (rt, 200),
         (rt, 409),
         (rl, 200),
+        (cs, 200),
+        (cs, 409),
+        (cs, 404),
+        (cb, 200),
     ] {
         assert!(statuses.contains(&want), "{want:?}: {statuses:?}");
     }

@@ -538,6 +538,16 @@ async fn hostile_api_requests_never_answer_500_or_html() {
         ),
         ("/api/v1/seats/return", seat.clone()),
         (
+            "/api/v1/consumption",
+            json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h",
+            "feature": "calls", "event_id": "ev-1", "quantity": 1 }),
+        ),
+        (
+            "/api/v1/consumption/batch",
+            json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h",
+            "events": [{ "feature": "calls", "event_id": "ev-2", "quantity": 2 }] }),
+        ),
+        (
             "/api/v1/password",
             json!({ "email": "lou@example.com", "password": PASSWORD, "new_password": "a long new password" }),
         ),

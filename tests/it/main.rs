@@ -11,6 +11,7 @@ mod license_client;
 
 mod admin_license_users;
 mod api_activation;
+mod api_consumption;
 mod api_example_client;
 mod api_openapi;
 mod api_seats;

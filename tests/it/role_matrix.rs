@@ -17,7 +17,7 @@ use crate::helpers::forms::forms_on;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 /// POST routes anyone may call (they check their own credentials).
-const PUBLIC_POSTS: [&str; 16] = [
+const PUBLIC_POSTS: [&str; 18] = [
     "/login",
     "/account/setup/{token}",
     "/portal/login",
@@ -36,6 +36,8 @@ const PUBLIC_POSTS: [&str; 16] = [
     "/api/v1/seats/release",
     "/api/v1/seats/borrow",
     "/api/v1/seats/return",
+    "/api/v1/consumption",
+    "/api/v1/consumption/batch",
 ];
 
 /// Columns whose change a refused request may cause: a session's last-seen time

@@ -123,7 +123,12 @@ pub struct FeatureAnswer {
     pub kind: String,
     /// The most that may be consumed (null: unlimited).
     pub max_consumption: Option<i64>,
+    /// Consumed in the current period.
     pub consumed: i64,
+    /// How far beyond the maximum the server allows (null: not at all).
+    pub max_overage: Option<i64>,
+    /// The period the count belongs to (`all` when it never starts again).
+    pub period: String,
 }
 
 /// The entitlement an answer carries: the license key, product code and hardware id
@@ -198,6 +203,8 @@ impl Entitlement {
                     kind: f.kind.clone(),
                     max_consumption: f.max_consumption,
                     consumed: f.consumed,
+                    max_overage: f.max_overage,
+                    period: f.period.clone(),
                 })
                 .collect(),
             custom_fields: terms

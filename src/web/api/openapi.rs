@@ -29,6 +29,8 @@ use super::signing::MAX_BODY;
         super::seats::release,
         super::seats::borrow,
         super::seats::return_seat,
+        super::usage::add,
+        super::usage::add_batch,
         super::product_details,
         super::keys,
     ),
@@ -52,6 +54,8 @@ const REFUSALS: &[(&str, &[u16])] = &[
     ("/api/v1/seats/release", &[401, 404, 409]),
     ("/api/v1/seats/borrow", &[401, 403, 404, 409, 422]),
     ("/api/v1/seats/return", &[401, 404, 409]),
+    ("/api/v1/consumption", &[401, 403, 404, 409, 422]),
+    ("/api/v1/consumption/batch", &[401, 403, 404, 409]),
     ("/api/v1/products/{code}", &[404]),
 ];
 

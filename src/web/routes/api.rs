@@ -70,6 +70,18 @@ pub(super) fn declare(r: &mut impl Sink) {
         api::seats::return_seat,
     );
     r.add(
+        Method::POST,
+        "/api/v1/consumption",
+        Access::Public,
+        api::usage::add,
+    );
+    r.add(
+        Method::POST,
+        "/api/v1/consumption/batch",
+        Access::Public,
+        api::usage::add_batch,
+    );
+    r.add(
         Method::GET,
         "/api/v1/products/{code}",
         Access::Public,

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use crate::domain::{values, FieldErrors};
+use crate::domain::{values, ConsumptionPeriod, FieldErrors};
 use crate::models::license::{License, LicenseCustomField, LicenseFeature};
 use crate::models::license_ops::LicenseEdit;
 
@@ -26,6 +26,8 @@ pub struct LicenseForm {
     pub metadata: String,
     pub feature_id: Vec<String>,
     pub feature_max: Vec<String>,
+    pub feature_overage: Vec<String>,
+    pub consumption_period: String,
     pub field_id: Vec<String>,
     pub field_value: Vec<String>,
     pub updated_at: String,
@@ -68,6 +70,8 @@ impl LicenseForm {
             metadata: values::pretty_json(&l.metadata),
             feature_id: features.iter().map(|f| f.id.to_string()).collect(),
             feature_max: features.iter().map(|f| opt(f.max_consumption)).collect(),
+            feature_overage: features.iter().map(|f| opt(f.max_overage)).collect(),
+            consumption_period: l.consumption_period.as_str().to_owned(),
             field_id: fields.iter().map(|f| f.id.to_string()).collect(),
             field_value: fields.iter().map(|f| f.value.clone()).collect(),
             updated_at: values::version(&l.updated_at),
@@ -81,6 +85,22 @@ impl LicenseForm {
             .iter()
             .position(|f| *f == id)
             .and_then(|i| self.feature_max.get(i))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The consumption periods to choose from.
+    pub fn periods(&self) -> &'static [ConsumptionPeriod] {
+        ConsumptionPeriod::ALL
+    }
+
+    /// The submitted overage of a feature (for re-rendering).
+    pub fn feature_overage_of(&self, id: impl std::borrow::Borrow<i64>) -> String {
+        let id = id.borrow().to_string();
+        self.feature_id
+            .iter()
+            .position(|f| *f == id)
+            .and_then(|i| self.feature_overage.get(i))
             .cloned()
             .unwrap_or_default()
     }
@@ -190,14 +210,35 @@ impl LicenseForm {
         let metadata = e
             .check("metadata", values::json_object(&self.metadata))
             .unwrap_or_default();
+        let consumption_period = ConsumptionPeriod::parse(self.consumption_period.trim());
+        if consumption_period.is_none() && !self.consumption_period.trim().is_empty() {
+            e.add("consumption_period", "Choose one of the periods.");
+        }
         let mut features = Vec::new();
         for (i, id) in self.feature_id.iter().enumerate() {
             let raw = self.feature_max.get(i).map(String::as_str).unwrap_or("");
+            let over = self
+                .feature_overage
+                .get(i)
+                .map(String::as_str)
+                .unwrap_or("");
             let field = format!("feature_max_{}", id.trim());
-            match (id.trim().parse::<i64>(), values::optional_int(raw, 0)) {
-                (Ok(id), Ok(max)) => features.push((id, max)),
-                (_, Err(m)) => e.add(field, m),
-                (Err(_), _) => e.add(field, "Unknown feature."),
+            let over_field = format!("feature_overage_{}", id.trim());
+            match (
+                id.trim().parse::<i64>(),
+                values::optional_int(raw, 0),
+                values::optional_int(over, 0),
+            ) {
+                (Ok(id), Ok(max), Ok(overage)) => features.push((id, max, overage)),
+                (Err(_), _, _) => e.add(field, "Unknown feature."),
+                (_, max, overage) => {
+                    if let Err(m) = max {
+                        e.add(field, m);
+                    }
+                    if let Err(m) = overage {
+                        e.add(over_field, m);
+                    }
+                }
             }
         }
         let mut fields = Vec::new();
@@ -226,6 +267,7 @@ impl LicenseForm {
             max_license_users,
             max_transfers,
             lease_minutes,
+            consumption_period: consumption_period.unwrap_or(ConsumptionPeriod::Never),
             note,
             metadata,
             features,
