@@ -91,6 +91,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    device_variables (device_id, name) {
+        device_id -> Int8,
+        name -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     devices (id) {
         id -> Int8,
         license_id -> Int8,
@@ -570,6 +579,7 @@ diesel::joinable!(consumption_events -> licenses (license_id));
 diesel::joinable!(customer_labels -> customers (customer_id));
 diesel::joinable!(customer_labels -> labels (label_id));
 diesel::joinable!(customers -> customer_accounts (customer_account_id));
+diesel::joinable!(device_variables -> devices (device_id));
 diesel::joinable!(devices -> license_users (license_user_id));
 diesel::joinable!(devices -> licenses (license_id));
 diesel::joinable!(grant_products -> manager_grants (grant_id));
@@ -603,6 +613,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_accounts,
     customer_labels,
     customers,
+    device_variables,
     devices,
     grant_products,
     import_customer_labels,

@@ -10,6 +10,7 @@ pub mod customer_account;
 pub mod customer_export;
 pub mod customer_import;
 pub mod device;
+pub mod device_variable;
 pub mod floating;
 pub mod grant;
 pub mod grant_change;

@@ -8,7 +8,8 @@ use crate::db::DbConnection;
 use crate::domain::{DeviceId, LicenseId, OrderId};
 use crate::models::audit::{self, Actor, AuditRow};
 use crate::models::device::{self, Device};
-use crate::models::license::{self, License, LicenseSummary};
+use crate::models::device_variable::{self, ShownVariable};
+use crate::models::license::{self, License, LicenseFeature, LicenseSummary};
 use crate::models::license_event::{self, LicenseEvent};
 use crate::models::license_ops::{self, ResetPlan};
 use crate::models::{floating, ModelResult, Page};
@@ -20,6 +21,10 @@ pub struct LicenseView {
     pub order_reference: String,
     pub devices: Vec<Device>,
     pub events: Vec<LicenseEvent>,
+    /// Its features, each consumption counter in the current period.
+    pub features: Vec<LicenseFeature>,
+    /// The variables its application stored on its active devices.
+    pub variables: Vec<ShownVariable>,
 }
 
 /// A license within reach, with its product, order, devices and latest events.
@@ -31,6 +36,8 @@ pub fn view(conn: &mut DbConnection, reach: &Reach, id: LicenseId) -> ModelResul
         order_reference: context.order_reference,
         devices: device::for_license(conn, id, 200)?,
         events: license_event::for_license(conn, id, 30)?,
+        features: license::features(conn, id)?,
+        variables: device_variable::of_license(conn, id)?,
         license,
     })
 }

@@ -1,5 +1,5 @@
 //! What a client records of its use through the license API: consumption (see
-//! `models::consumption`). The client must be active on the license (its hardware id,
+//! `models::consumption`) and device variables. The client must be active on the license (its hardware id,
 //! or its device token's device).
 
 use chrono::NaiveDateTime;
@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use super::client::{authenticate, Client};
 use crate::db::DbConnection;
 use crate::models::consumption::{self, Counted, NewEvent};
+use crate::models::device_variable::{self, DeviceVariable};
 use crate::models::license::License;
 use crate::models::product::Product;
 use crate::models::{ModelError, ModelResult, Refusal};
@@ -35,4 +36,18 @@ pub fn consume(
     }
     let (license, answers) = consumption::add(conn, license.id, events, now)?;
     Ok((license, r.product, answers))
+}
+
+/// Sets or removes the client's device variables (`None` removes), and answers them all.
+pub fn set_variables(
+    conn: &mut DbConnection,
+    c: &Client<'_>,
+    changes: &[(String, Option<String>)],
+    now: NaiveDateTime,
+) -> ModelResult<(License, Product, Vec<DeviceVariable>)> {
+    let r = authenticate(conn, c)?;
+    let license = r.reach.license(conn, r.license.id)?;
+    let device = r.device.ok_or_else(not_activated)?;
+    let all = device_variable::set(conn, license.id, device.id, changes, now)?;
+    Ok((license, r.product, all))
 }

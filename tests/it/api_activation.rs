@@ -1110,6 +1110,17 @@ async fn the_problem_catalogue_is_what_the_api_answers() {
         .api_post("/api/v1/consumption", &consume("c2", 1, None))
         .await;
     note(s, &v);
+    // Device variables: the 51st.
+    let mut fifty = seat("hw-1");
+    fifty["variables"] = json!((0..50)
+        .map(|i| (format!("v{i}"), json!("1")))
+        .collect::<serde_json::Map<_, _>>());
+    let (s, _) = app.api_post("/api/v1/variables", &fifty).await;
+    assert_eq!(s, 200);
+    let mut more = seat("hw-1");
+    more["variables"] = json!({ "v50": "1" });
+    let (s, v) = app.api_post("/api/v1/variables", &more).await;
+    note(s, &v);
     // Answered by other tests: 500 (a fault, not a request) and 503 (PostgreSQL
     // without KEYFOLD_SECRET_KEY, in api_signing).
     let elsewhere = ["internal_error", "signing_unavailable"];

@@ -352,6 +352,7 @@ async fn seat_answers_match_the_openapi_document() {
         }
         b
     };
+    let va = "/api/v1/variables";
     let walk: Vec<(&'static str, Value)> = vec![
         (co, key_of("hw-1")),
         (co, key_of("hw-2")),
@@ -364,6 +365,12 @@ async fn seat_answers_match_the_openapi_document() {
         (rl, key_of("hw-1")),
         (rl, key_of("hw-1")),
         (co, by_key("SPECSEAT", "NO-SUCH-KEY", "hw-1")),
+        (va, {
+            let mut b = key_of("hw-1");
+            b["variables"] = json!({ "a": "1", "b": null });
+            b
+        }),
+        (va, key_of("hw-9")),
         (cs, consume("u1", 1, None)),
         (cs, consume("u1", 1, None)),
         (cs, consume("u1", 2, None)),
@@ -396,6 +403,8 @@ async fn seat_answers_match_the_openapi_document() {
         (cs, 409),
         (cs, 404),
         (cb, 200),
+        (va, 200),
+        (va, 409),
     ] {
         assert!(statuses.contains(&want), "{want:?}: {statuses:?}");
     }

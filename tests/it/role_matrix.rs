@@ -17,7 +17,7 @@ use crate::helpers::forms::forms_on;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 /// POST routes anyone may call (they check their own credentials).
-const PUBLIC_POSTS: [&str; 18] = [
+const PUBLIC_POSTS: [&str; 19] = [
     "/login",
     "/account/setup/{token}",
     "/portal/login",
@@ -38,6 +38,7 @@ const PUBLIC_POSTS: [&str; 18] = [
     "/api/v1/seats/return",
     "/api/v1/consumption",
     "/api/v1/consumption/batch",
+    "/api/v1/variables",
 ];
 
 /// Columns whose change a refused request may cause: a session's last-seen time

@@ -15,6 +15,7 @@ use crate::domain::{values, Action, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, AuditRow};
 use crate::models::device::{self, Device};
+use crate::models::device_variable::{self, ShownVariable};
 use crate::models::license::{
     self, Filter, License, LicenseCustomField, LicenseFeature, LicenseSummary,
 };
@@ -144,6 +145,7 @@ struct ShowPage {
     features: Vec<LicenseFeature>,
     custom_fields: Vec<LicenseCustomField>,
     devices: Vec<Device>,
+    variables: Vec<ShownVariable>,
     events: Vec<LicenseEvent>,
     audit: Vec<AuditRow>,
     metadata: String,
@@ -172,26 +174,30 @@ pub async fn show(
     path: web::Path<LicenseId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (license, context, features, custom_fields, devices, events, audit, users) = state
-        .read(move |conn| {
-            let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let context = license::context(conn, &l)?;
-            let users = (
-                license_user::for_license(conn, id)?,
-                license_user::for_order(conn, l.order_id, LIST_LIMIT)?,
-            );
-            Ok((
-                l,
-                context,
-                license::features(conn, id)?,
-                license::custom_fields(conn, id)?,
-                device::for_license(conn, id, 200)?,
-                license_event::for_license(conn, id, 100)?,
-                audit::for_object(conn, "license", id, 50)?,
-                users,
-            ))
-        })
-        .await?;
+    let (license, context, features, custom_fields, (devices, variables), events, audit, users) =
+        state
+            .read(move |conn| {
+                let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
+                let context = license::context(conn, &l)?;
+                let users = (
+                    license_user::for_license(conn, id)?,
+                    license_user::for_order(conn, l.order_id, LIST_LIMIT)?,
+                );
+                Ok((
+                    l,
+                    context,
+                    license::features(conn, id)?,
+                    license::custom_fields(conn, id)?,
+                    (
+                        device::for_license(conn, id, 200)?,
+                        device_variable::of_license(conn, id)?,
+                    ),
+                    license_event::for_license(conn, id, 100)?,
+                    audit::for_object(conn, "license", id, 50)?,
+                    users,
+                ))
+            })
+            .await?;
     let license::LicenseContext {
         order_reference,
         product_name,
@@ -209,6 +215,7 @@ pub async fn show(
         features,
         custom_fields,
         devices,
+        variables,
         events,
         audit,
         metadata,

@@ -31,6 +31,7 @@ use super::signing::MAX_BODY;
         super::seats::return_seat,
         super::usage::add,
         super::usage::add_batch,
+        super::usage::variables,
         super::product_details,
         super::keys,
     ),
@@ -56,6 +57,7 @@ const REFUSALS: &[(&str, &[u16])] = &[
     ("/api/v1/seats/return", &[401, 404, 409]),
     ("/api/v1/consumption", &[401, 403, 404, 409, 422]),
     ("/api/v1/consumption/batch", &[401, 403, 404, 409]),
+    ("/api/v1/variables", &[401, 404, 409]),
     ("/api/v1/products/{code}", &[404]),
 ];
 

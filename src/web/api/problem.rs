@@ -38,6 +38,7 @@ pub const CATALOGUE: &[(&str, u16, &str)] = &[
     ("borrowing_not_allowed", 409, "The license's borrow limit is 0 hours."),
     ("seat_not_borrowed", 409, "The device has no borrowed seat to return."),
     ("event_id_reused", 409, "This event id was counted before with another quantity: use a new event id for another event."),
+    ("variables_limit_reached", 409, "A device holds at most 50 variables: remove some first (null as their value)."),
     ("body_too_large", 413, "The body is larger than 64 KiB."),
     ("borrow_until_invalid", 422, "borrowed_until is not in the future, or is past the license's borrow limit from now."),
     ("feature_required", 422, "The license has several consumption features: name one in `feature`."),

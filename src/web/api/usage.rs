@@ -289,3 +289,98 @@ pub async fn add_batch(
             .collect(),
     }))
 }
+
+/// The body of `POST /api/v1/variables`: the credential and, to change them, the
+/// variables to set (a string) or remove (`null`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariablesBody {
+    #[schema(max_length = 100)]
+    product_code: String,
+    #[schema(max_length = 256)]
+    hardware_id: String,
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    license_key: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 128)]
+    device_token: Option<String>,
+    /// Names (1 to 64 characters) to values (at most 4 KiB; `null` removes). Leave it
+    /// out to read them.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    variables: Option<std::collections::BTreeMap<String, Option<String>>>,
+}
+
+/// The device's variables after the request.
+#[derive(Serialize, ToSchema)]
+pub struct VariablesAnswer {
+    pub license_key: String,
+    pub product_code: String,
+    pub hardware_id: String,
+    /// Names to values.
+    pub variables: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /api/v1/variables`: sets or removes the device's variables (at most 50 per
+/// device, `409 variables_limit_reached` beyond, nothing changed) and answers them
+/// all; without `variables` it only reads them. The device must be active.
+#[utoipa::path(post, path = "/api/v1/variables", tag = "devices",
+    request_body = VariablesBody,
+    responses((status = 200, description = "The device's variables.", body = VariablesAnswer)))]
+pub async fn variables(
+    state: State,
+    api: web::Data<ApiRuntime>,
+    ip: ClientIp,
+    body: web::Bytes,
+) -> ApiResult {
+    use crate::models::device_variable::{MAX_NAME, MAX_PER_DEVICE, MAX_VALUE};
+    api.limits.address_allowed(&ip.0)?;
+    let raw: VariablesBody = parse_body(&body)?;
+    let b = ClientBody {
+        product_code: raw.product_code,
+        hardware_id: raw.hardware_id,
+        license_key: raw.license_key,
+        device_token: raw.device_token,
+    };
+    b.validate()?;
+    let changes: Vec<(String, Option<String>)> =
+        raw.variables.unwrap_or_default().into_iter().collect();
+    if changes.len() as i64 > MAX_PER_DEVICE {
+        return Err(
+            ApiProblem::body_invalid(format!("send at most {MAX_PER_DEVICE} variables")).into(),
+        );
+    }
+    for (name, value) in &changes {
+        field("variable name", name, MAX_NAME)?;
+        if value
+            .as_ref()
+            .is_some_and(|v| v.len() > MAX_VALUE || v.contains('\0'))
+        {
+            return Err(ApiProblem::body_invalid(format!(
+                "variable {name:.64}: a value is at most {MAX_VALUE} bytes, without NUL"
+            ))
+            .into());
+        }
+    }
+    let clock = Clock {
+        test: state.config.api.test_clock,
+    };
+    let (b, done) = state
+        .db(move |conn| {
+            let done = crate::ops::write_tx(conn, |conn| {
+                let now = clock.now(conn)?;
+                usage::set_variables(conn, &b.client(), &changes, now)
+            });
+            Ok((b, done))
+        })
+        .await?;
+    let (license, product, all) = done.map_err(|e| client_failure(&api, &ip, e))?;
+    api.limits.license_allowed(license.id)?;
+    Ok(HttpResponse::Ok().json(VariablesAnswer {
+        license_key: license.license_key,
+        product_code: product.code,
+        hardware_id: b.hardware_id,
+        variables: all.into_iter().map(|v| (v.name, v.value)).collect(),
+    }))
+}

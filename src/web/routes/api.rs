@@ -82,6 +82,12 @@ pub(super) fn declare(r: &mut impl Sink) {
         api::usage::add_batch,
     );
     r.add(
+        Method::POST,
+        "/api/v1/variables",
+        Access::Public,
+        api::usage::variables,
+    );
+    r.add(
         Method::GET,
         "/api/v1/products/{code}",
         Access::Public,
