@@ -75,6 +75,9 @@ pub struct ApiLimits {
     /// Tests only (`KEYFOLD_TEST_CLOCK=1`): the database clock floating leases compare
     /// against is moved by the offset a test stores in `settings`.
     pub test_clock: bool,
+    /// Trials one client address may start per UTC day
+    /// (`KEYFOLD_API_TRIALS_PER_ADDRESS_PER_DAY`, 5).
+    pub trials_per_address_per_day: i64,
 }
 
 impl Default for ApiLimits {
@@ -84,6 +87,7 @@ impl Default for ApiLimits {
             failures_per_minute: 60,
             key_reload: Duration::from_secs(60),
             test_clock: false,
+            trials_per_address_per_day: 5,
         }
     }
 }
@@ -258,6 +262,8 @@ impl Config {
                 60.0,
             )?),
             test_clock: std::env::var("KEYFOLD_TEST_CLOCK").is_ok_and(|v| v == "1"),
+            trials_per_address_per_day: number("KEYFOLD_API_TRIALS_PER_ADDRESS_PER_DAY", 5.0, 1e9)?
+                as i64,
         };
         Ok(Config {
             mail,

@@ -509,6 +509,8 @@ diesel::table! {
         activations_per_hour -> Nullable<Int8>,
         deactivations_per_30_days -> Nullable<Int8>,
         lease_minutes -> Int8,
+        trials_per_day -> Nullable<Int8>,
+        trial_order_id -> Nullable<Int8>,
     }
 }
 
@@ -575,8 +577,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    trial_records (id) {
+        id -> Int8,
+        product_id -> Int8,
+        hardware_id -> Text,
+        license_id -> Nullable<Int8>,
+        address -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(consumption_events -> licenses (license_id));
 diesel::joinable!(customer_labels -> customers (customer_id));
+diesel::joinable!(trial_records -> licenses (license_id));
+diesel::joinable!(trial_records -> products (product_id));
 diesel::joinable!(customer_labels -> labels (label_id));
 diesel::joinable!(customers -> customer_accounts (customer_account_id));
 diesel::joinable!(device_variables -> devices (device_id));
@@ -644,4 +659,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     staff_users,
     tokens,
+    trial_records,
 );

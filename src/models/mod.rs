@@ -37,6 +37,7 @@ pub mod settings;
 pub mod signing_key;
 pub mod staff;
 pub mod token;
+pub mod trial;
 
 pub use crate::db::{now, Page};
 

@@ -64,6 +64,11 @@ pub struct Product {
     /// A floating seat's lease in minutes: a check-out holds its seat this long unless a
     /// heartbeat renews it.
     pub lease_minutes: i64,
+    /// Trials the license API may start per UTC day (none: no cap); trials are offered
+    /// when `trial_days` > 0.
+    pub trials_per_day: Option<i64>,
+    /// The order its trial licenses are issued into (made at the first trial).
+    pub trial_order_id: Option<crate::domain::OrderId>,
 }
 
 impl Product {
@@ -82,6 +87,7 @@ impl Product {
             "activations_per_hour": self.activations_per_hour,
             "deactivations_per_30_days": self.deactivations_per_30_days,
             "lease_minutes": self.lease_minutes,
+            "trials_per_day": self.trials_per_day,
             "archived": self.archived_at.is_some(),
         })
     }
@@ -127,6 +133,7 @@ pub struct ProductInput {
     pub activations_per_hour: Option<i64>,
     pub deactivations_per_30_days: Option<i64>,
     pub lease_minutes: i64,
+    pub trials_per_day: Option<i64>,
     pub is_bundle: bool,
     pub seen_updated_at: Option<NaiveDateTime>,
 }
@@ -152,6 +159,7 @@ struct ProductFields<'a> {
     activations_per_hour: Option<i64>,
     deactivations_per_30_days: Option<i64>,
     lease_minutes: i64,
+    trials_per_day: Option<i64>,
     is_bundle: bool,
     updated_at: NaiveDateTime,
 }
@@ -177,6 +185,7 @@ impl ProductInput {
             activations_per_hour: self.activations_per_hour,
             deactivations_per_30_days: self.deactivations_per_30_days,
             lease_minutes: self.lease_minutes,
+            trials_per_day: self.trials_per_day,
             is_bundle: self.is_bundle,
             updated_at: super::now(),
         }

@@ -272,3 +272,17 @@ pub fn terms(conn: &mut DbConnection, license: LicenseId) -> ModelResult<Terms> 
         custom_fields: license::custom_fields(conn, license)?,
     })
 }
+
+/// Starts a trial of a product for the client's hardware id (or answers the trial it
+/// has). No credential: anyone may ask; the limits are per hardware id, per client
+/// address and per product. Call it in a write transaction.
+pub fn start_trial(
+    conn: &mut DbConnection,
+    product_code: &str,
+    info: &DeviceInfo,
+    address: &str,
+    per_address: i64,
+    now: NaiveDateTime,
+) -> ModelResult<Result<crate::models::trial::Started, Refusal>> {
+    crate::models::trial::start(conn, product_code, info, address, per_address, now)
+}

@@ -1121,6 +1121,29 @@ async fn the_problem_catalogue_is_what_the_api_answers() {
     more["variables"] = json!({ "v50": "1" });
     let (s, v) = app.api_post("/api/v1/variables", &more).await;
     note(s, &v);
+    // Trials: used once (its license deleted since), capped, not offered.
+    let trial = |code: &str| json!({ "product_code": code, "hardware_id": "hw-trial" });
+    let (s, v) = app.api_post("/api/v1/trial", &trial("CATSEAT")).await;
+    assert_eq!(s, 200, "{v}");
+    diesel::delete(licenses::table.filter(licenses::key_norm.eq(
+        keyfold::domain::license_key::normalize(v["license_key"].as_str().unwrap()),
+    )))
+    .execute(&mut app.conn())
+    .unwrap();
+    diesel::update(products::table.find(product))
+        .set(products::trials_per_day.eq(Some(0)))
+        .execute(&mut app.conn())
+        .unwrap();
+    for code in ["CATSEAT", "CATALOGUE"] {
+        let (s, v) = app.api_post("/api/v1/trial", &trial(code)).await;
+        note(s, &v);
+    }
+    diesel::update(products::table.filter(products::code.eq("CATSEAT")))
+        .set(products::trial_days.eq(0))
+        .execute(&mut app.conn())
+        .unwrap();
+    let (s, v) = app.api_post("/api/v1/trial", &trial("CATSEAT")).await;
+    note(s, &v);
     // Answered by other tests: 500 (a fault, not a request) and 503 (PostgreSQL
     // without KEYFOLD_SECRET_KEY, in api_signing).
     let elsewhere = ["internal_error", "signing_unavailable"];

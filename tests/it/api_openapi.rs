@@ -352,7 +352,7 @@ async fn seat_answers_match_the_openapi_document() {
         }
         b
     };
-    let va = "/api/v1/variables";
+    let (va, tr) = ("/api/v1/variables", "/api/v1/trial");
     let walk: Vec<(&'static str, Value)> = vec![
         (co, key_of("hw-1")),
         (co, key_of("hw-2")),
@@ -371,6 +371,18 @@ async fn seat_answers_match_the_openapi_document() {
             b
         }),
         (va, key_of("hw-9")),
+        (
+            tr,
+            json!({ "product_code": "SPECSEAT", "hardware_id": "hw-trial" }),
+        ),
+        (
+            tr,
+            json!({ "product_code": "SPECSEAT", "hardware_id": "hw-trial" }),
+        ),
+        (
+            tr,
+            json!({ "product_code": "NOPE", "hardware_id": "hw-trial" }),
+        ),
         (cs, consume("u1", 1, None)),
         (cs, consume("u1", 1, None)),
         (cs, consume("u1", 2, None)),
@@ -405,6 +417,8 @@ async fn seat_answers_match_the_openapi_document() {
         (cb, 200),
         (va, 200),
         (va, 409),
+        (tr, 200),
+        (tr, 404),
     ] {
         assert!(statuses.contains(&want), "{want:?}: {statuses:?}");
     }

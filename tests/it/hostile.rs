@@ -538,6 +538,11 @@ async fn hostile_api_requests_never_answer_500_or_html() {
         ),
         ("/api/v1/seats/return", seat.clone()),
         (
+            "/api/v1/trial",
+            json!({ "product_code": "HOSTILE", "hardware_id": "hw-trial",
+            "hostname": "h", "os": "o", "app_version": "1", "sdk_version": "1" }),
+        ),
+        (
             "/api/v1/variables",
             json!({ "product_code": "HOSTILE", "license_key": key, "hardware_id": "hw-h",
             "variables": { "seat": "A-1", "gone": null } }),

@@ -16,6 +16,7 @@ mod api_example_client;
 mod api_openapi;
 mod api_seats;
 mod api_signing;
+mod api_trials;
 mod api_variables;
 mod auth;
 mod browser_auth;

@@ -17,7 +17,7 @@ use crate::helpers::forms::forms_on;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 /// POST routes anyone may call (they check their own credentials).
-const PUBLIC_POSTS: [&str; 19] = [
+const PUBLIC_POSTS: [&str; 20] = [
     "/login",
     "/account/setup/{token}",
     "/portal/login",
@@ -39,6 +39,7 @@ const PUBLIC_POSTS: [&str; 19] = [
     "/api/v1/consumption",
     "/api/v1/consumption/batch",
     "/api/v1/variables",
+    "/api/v1/trial",
 ];
 
 /// Columns whose change a refused request may cause: a session's last-seen time

@@ -12,6 +12,7 @@ pub mod runtime;
 pub mod seats;
 pub mod signature;
 pub mod signing;
+pub mod trials;
 pub mod usage;
 
 use actix_web::HttpResponse;

@@ -32,6 +32,7 @@ use super::signing::MAX_BODY;
         super::usage::add,
         super::usage::add_batch,
         super::usage::variables,
+        super::trials::start,
         super::product_details,
         super::keys,
     ),
@@ -58,6 +59,7 @@ const REFUSALS: &[(&str, &[u16])] = &[
     ("/api/v1/consumption", &[401, 403, 404, 409, 422]),
     ("/api/v1/consumption/batch", &[401, 403, 404, 409]),
     ("/api/v1/variables", &[401, 404, 409]),
+    ("/api/v1/trial", &[403, 404, 409]),
     ("/api/v1/products/{code}", &[404]),
 ];
 

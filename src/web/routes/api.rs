@@ -88,6 +88,12 @@ pub(super) fn declare(r: &mut impl Sink) {
         api::usage::variables,
     );
     r.add(
+        Method::POST,
+        "/api/v1/trial",
+        Access::Public,
+        api::trials::start,
+    );
+    r.add(
         Method::GET,
         "/api/v1/products/{code}",
         Access::Public,

@@ -25,6 +25,7 @@ pub struct ProductForm {
     pub activations_per_hour: String,
     pub deactivations_per_30_days: String,
     pub lease_minutes: String,
+    pub trials_per_day: String,
     pub is_bundle: Option<String>,
     pub updated_at: String,
 }
@@ -43,6 +44,7 @@ impl ProductForm {
             activations_per_hour: "1000".to_owned(),
             deactivations_per_30_days: "3".to_owned(),
             lease_minutes: "10".to_owned(),
+            trials_per_day: "100".to_owned(),
             ..Default::default()
         }
     }
@@ -66,6 +68,7 @@ impl ProductForm {
             activations_per_hour: opt(p.activations_per_hour),
             deactivations_per_30_days: opt(p.deactivations_per_30_days),
             lease_minutes: p.lease_minutes.to_string(),
+            trials_per_day: opt(p.trials_per_day),
             is_bundle: p.is_bundle.then(|| "on".to_owned()),
             updated_at: values::version(&p.updated_at),
         }
@@ -144,6 +147,10 @@ impl ProductForm {
                 values::MAX_LEASE_MINUTES,
             ),
         );
+        let trials_per_day = e.check(
+            "trials_per_day",
+            values::optional_int(&self.trials_per_day, 0),
+        );
         if matches!(license_type, Some("time_limited") | Some("subscription"))
             && validity_days == Some(None)
         {
@@ -199,6 +206,7 @@ impl ProductForm {
                 activations_per_hour: activations_per_hour.flatten(),
                 deactivations_per_30_days: deactivations_per_30_days.flatten(),
                 lease_minutes: lease_minutes.unwrap_or(10),
+                trials_per_day: trials_per_day.flatten(),
                 is_bundle: self.bundle_checked(),
                 seen_updated_at,
             }),

@@ -1,0 +1,3 @@
+DROP TABLE trial_records;
+ALTER TABLE products DROP COLUMN trial_order_id;
+ALTER TABLE products DROP COLUMN trials_per_day;
