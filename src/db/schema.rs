@@ -511,6 +511,7 @@ diesel::table! {
         lease_minutes -> Int8,
         trials_per_day -> Nullable<Int8>,
         trial_order_id -> Nullable<Int8>,
+        license_file_days -> Int8,
     }
 }
 

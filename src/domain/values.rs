@@ -125,7 +125,7 @@ pub fn add_days(at: chrono::NaiveDateTime, days: i64) -> Option<chrono::NaiveDat
 }
 
 /// At most 40 characters of a user's input, for quoting it in a message.
-fn shorten(s: &str) -> String {
+pub fn shorten(s: &str) -> String {
     match s.char_indices().nth(40) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),

@@ -62,6 +62,17 @@ impl Actor {
         }
     }
 
+    /// Someone on the unauthenticated offline activation page.
+    pub fn offline_page(ip: Option<String>) -> Self {
+        Actor {
+            kind: ActorKind::Api,
+            id: None,
+            label: "offline activation page".to_owned(),
+            ip,
+            source: Source::LicensePortal,
+        }
+    }
+
     pub fn system(label: &str) -> Self {
         Actor {
             kind: ActorKind::System,

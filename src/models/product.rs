@@ -69,6 +69,8 @@ pub struct Product {
     pub trials_per_day: Option<i64>,
     /// The order its trial licenses are issued into (made at the first trial).
     pub trial_order_id: Option<crate::domain::OrderId>,
+    /// How many days an offline license file is valid (never past the license's end).
+    pub license_file_days: i64,
 }
 
 impl Product {
@@ -88,6 +90,7 @@ impl Product {
             "deactivations_per_30_days": self.deactivations_per_30_days,
             "lease_minutes": self.lease_minutes,
             "trials_per_day": self.trials_per_day,
+            "license_file_days": self.license_file_days,
             "archived": self.archived_at.is_some(),
         })
     }
@@ -134,6 +137,7 @@ pub struct ProductInput {
     pub deactivations_per_30_days: Option<i64>,
     pub lease_minutes: i64,
     pub trials_per_day: Option<i64>,
+    pub license_file_days: i64,
     pub is_bundle: bool,
     pub seen_updated_at: Option<NaiveDateTime>,
 }
@@ -160,6 +164,7 @@ struct ProductFields<'a> {
     deactivations_per_30_days: Option<i64>,
     lease_minutes: i64,
     trials_per_day: Option<i64>,
+    license_file_days: i64,
     is_bundle: bool,
     updated_at: NaiveDateTime,
 }
@@ -186,6 +191,7 @@ impl ProductInput {
             deactivations_per_30_days: self.deactivations_per_30_days,
             lease_minutes: self.lease_minutes,
             trials_per_day: self.trials_per_day,
+            license_file_days: self.license_file_days,
             is_bundle: self.is_bundle,
             updated_at: super::now(),
         }

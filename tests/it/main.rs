@@ -40,6 +40,7 @@ mod license_managers;
 mod licenses;
 mod log_secrets;
 mod migrations;
+mod offline;
 mod orders;
 mod outbox;
 mod page_contract;

@@ -110,11 +110,32 @@ async fn send_to(
     } else {
         let mut form = vec![("csrf_token", portal_token(app, c).await)];
         form.extend(fields.iter().map(|(k, v)| (*k, v.clone())));
-        c.post(app.url(path)).form(&form).send().await.unwrap()
+        let owned: Vec<(String, String)> = form
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        // Offline activation is an upload: a request file for the page's license.
+        let hw = format!("hw-matrix-{}", owned.len() + path.len() + rand_suffix());
+        match crate::offline::offline_upload(app, path, &owned, &hw) {
+            Some(upload) => c
+                .post(app.url(path))
+                .multipart(upload)
+                .send()
+                .await
+                .unwrap(),
+            None => c.post(app.url(path)).form(&form).send().await.unwrap(),
+        }
     };
     let status = r.status().as_u16();
     let to = crate::helpers::location(&r);
     (status, to, r.text().await.unwrap_or_default())
+}
+
+/// A number that differs between calls (a fresh hardware id per upload).
+fn rand_suffix() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Lets a grant issue every product, without quotas.

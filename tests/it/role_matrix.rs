@@ -17,7 +17,7 @@ use crate::helpers::forms::forms_on;
 use crate::helpers::{client, TestApp, PASSWORD};
 
 /// POST routes anyone may call (they check their own credentials).
-const PUBLIC_POSTS: [&str; 20] = [
+const PUBLIC_POSTS: [&str; 21] = [
     "/login",
     "/account/setup/{token}",
     "/portal/login",
@@ -40,6 +40,7 @@ const PUBLIC_POSTS: [&str; 20] = [
     "/api/v1/consumption/batch",
     "/api/v1/variables",
     "/api/v1/trial",
+    "/portal/offline",
 ];
 
 /// Columns whose change a refused request may cause: a session's last-seen time
@@ -361,7 +362,11 @@ async fn matrix_for(role: Role) {
         let before = snapshot(&app);
         let request = c.post(app.url(&path));
         // Uploads are multipart: a small customers file with the token.
-        let request = if path == "/imports/customers/new" || path == "/imports/licenses/new" {
+        let upload =
+            crate::offline::offline_upload(&app, &path, &fields, &format!("hw-matrix-{n}"));
+        let request = if let Some(form) = upload {
+            request.multipart(form)
+        } else if path == "/imports/customers/new" || path == "/imports/licenses/new" {
             let mut form = reqwest::multipart::Form::new().part(
                 "file",
                 reqwest::multipart::Part::bytes(

@@ -230,3 +230,37 @@ impl shared::license_users::UsersArea for AdminCtx {
         )
     }
 }
+
+#[derive(askama::Template)]
+#[template(path = "admin/licenses/offline.html")]
+struct OfflinePage {
+    ctx: AdminCtx,
+    license: crate::models::license::License,
+    errors: crate::domain::FieldErrors,
+    offline_action: String,
+    offline_csrf: String,
+    ask_key: bool,
+    license_key: String,
+}
+
+impl shared::offline::OfflineArea for AdminCtx {
+    fn offline_page(
+        self,
+        status: actix_web::http::StatusCode,
+        license: crate::models::license::License,
+        errors: crate::domain::FieldErrors,
+    ) -> AppResult<actix_web::HttpResponse> {
+        crate::web::forms::render(
+            status,
+            &OfflinePage {
+                offline_action: format!("/licenses/{}/offline", license.id),
+                offline_csrf: self.csrf.clone(),
+                ctx: self,
+                license,
+                errors,
+                ask_key: false,
+                license_key: String::new(),
+            },
+        )
+    }
+}

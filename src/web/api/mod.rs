@@ -5,6 +5,7 @@
 //! keys and product details.
 
 pub mod client;
+pub mod files;
 pub mod openapi;
 pub mod problem;
 pub mod rate;

@@ -36,7 +36,13 @@ use super::signing::MAX_BODY;
         super::product_details,
         super::keys,
     ),
-    components(schemas(super::problem::Problem, super::seats::SeatFilePayload))
+    components(schemas(
+        super::problem::Problem,
+        super::seats::SeatFilePayload,
+        super::files::OfflineRequest,
+        super::files::LicenseFilePayload,
+        super::files::ReceiptPayload,
+    ))
 )]
 struct ApiDoc;
 

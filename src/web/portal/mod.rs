@@ -6,6 +6,7 @@ pub mod home;
 pub mod issuing;
 pub mod licenses;
 pub mod links;
+pub mod offline;
 pub mod orders;
 pub mod user_links;
 
@@ -180,5 +181,39 @@ impl FromRequest for PortalCtx {
             vendor,
             granted: req.extensions().get::<GrantedOrder>().cloned(),
         }))
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/licenses/offline.html")]
+struct OfflinePage {
+    ctx: PortalCtx,
+    license: crate::models::license::License,
+    errors: crate::domain::FieldErrors,
+    offline_action: String,
+    offline_csrf: String,
+    ask_key: bool,
+    license_key: String,
+}
+
+impl shared::offline::OfflineArea for PortalCtx {
+    fn offline_page(
+        self,
+        status: actix_web::http::StatusCode,
+        license: crate::models::license::License,
+        errors: crate::domain::FieldErrors,
+    ) -> AppResult<actix_web::HttpResponse> {
+        crate::web::forms::render(
+            status,
+            &OfflinePage {
+                offline_action: format!("/portal/licenses/{}/offline", license.id),
+                offline_csrf: self.csrf.clone(),
+                ctx: self,
+                license,
+                errors,
+                ask_key: false,
+                license_key: String::new(),
+            },
+        )
     }
 }

@@ -189,6 +189,24 @@ pub(super) fn declare(r: &mut impl Sink) {
     );
     r.add(
         get.clone(),
+        "/licenses/{id}/devices/{device_id}/license-file",
+        Staff(ControlLicenses),
+        crate::web::shared::offline::device_license_file::<AdminCtx>,
+    );
+    r.add(
+        get.clone(),
+        "/licenses/{id}/offline",
+        Staff(ControlLicenses),
+        crate::web::shared::offline::offline_form::<AdminCtx>,
+    );
+    r.add(
+        post.clone(),
+        "/licenses/{id}/offline",
+        Staff(ControlLicenses),
+        crate::web::shared::offline::offline_submit::<AdminCtx>,
+    );
+    r.add(
+        get.clone(),
         "/licenses/{id}/edit",
         Staff(ManageLicenses),
         li::edit,

@@ -48,6 +48,18 @@ pub(super) fn declare(r: &mut impl Sink) {
     );
     r.add(
         get.clone(),
+        "/portal/offline",
+        Public,
+        portal::offline::form,
+    );
+    r.add(
+        post.clone(),
+        "/portal/offline",
+        Public,
+        portal::offline::submit,
+    );
+    r.add(
+        get.clone(),
         "/portal/forgot-password",
         Public,
         links::forgot_form,
@@ -235,6 +247,18 @@ pub(super) fn declare(r: &mut impl Sink) {
         "/portal/licenses/{id}/devices/reset",
         Grant(Needs(ResetDevice)),
         pl::reset_device,
+    );
+    r.add(
+        get.clone(),
+        "/portal/licenses/{id}/offline",
+        Grant(Needs(ResetDevice)),
+        crate::web::shared::offline::offline_form::<PortalCtx>,
+    );
+    r.add(
+        post.clone(),
+        "/portal/licenses/{id}/offline",
+        Grant(Needs(ResetDevice)),
+        crate::web::shared::offline::offline_submit::<PortalCtx>,
     );
     r.add(
         get.clone(),

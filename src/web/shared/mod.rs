@@ -4,6 +4,7 @@
 
 pub mod license_users;
 pub mod managers;
+pub mod offline;
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;

@@ -26,6 +26,7 @@ pub struct ProductForm {
     pub deactivations_per_30_days: String,
     pub lease_minutes: String,
     pub trials_per_day: String,
+    pub license_file_days: String,
     pub is_bundle: Option<String>,
     pub updated_at: String,
 }
@@ -45,6 +46,7 @@ impl ProductForm {
             deactivations_per_30_days: "3".to_owned(),
             lease_minutes: "10".to_owned(),
             trials_per_day: "100".to_owned(),
+            license_file_days: "30".to_owned(),
             ..Default::default()
         }
     }
@@ -69,6 +71,7 @@ impl ProductForm {
             deactivations_per_30_days: opt(p.deactivations_per_30_days),
             lease_minutes: p.lease_minutes.to_string(),
             trials_per_day: opt(p.trials_per_day),
+            license_file_days: p.license_file_days.to_string(),
             is_bundle: p.is_bundle.then(|| "on".to_owned()),
             updated_at: values::version(&p.updated_at),
         }
@@ -151,6 +154,16 @@ impl ProductForm {
             "trials_per_day",
             values::optional_int(&self.trials_per_day, 0),
         );
+        let license_file_days = e.check(
+            "license_file_days",
+            values::int_in(
+                Some(self.license_file_days.trim())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("30"),
+                1,
+                values::MAX_OFFLINE_DAYS,
+            ),
+        );
         if matches!(license_type, Some("time_limited") | Some("subscription"))
             && validity_days == Some(None)
         {
@@ -207,6 +220,7 @@ impl ProductForm {
                 deactivations_per_30_days: deactivations_per_30_days.flatten(),
                 lease_minutes: lease_minutes.unwrap_or(10),
                 trials_per_day: trials_per_day.flatten(),
+                license_file_days: license_file_days.unwrap_or(30),
                 is_bundle: self.bundle_checked(),
                 seen_updated_at,
             }),

@@ -1,0 +1,1 @@
+ALTER TABLE products DROP COLUMN license_file_days;
