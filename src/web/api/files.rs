@@ -278,17 +278,19 @@ pub async fn answer_upload(
                 )? {
                     Ok((a, product)) => {
                         let terms = client::terms(conn, a.license.id)?;
-                        Ok(Outcome::Activated(a.license, product, a.device, terms))
+                        Ok(Outcome::Activated(Box::new((
+                            a.license, product, a.device, terms,
+                        ))))
                     }
                     Err(refusal) => Err(refusal),
                 }
             } else {
                 let (license, device) = client::deactivate(conn, &c, now)?;
-                Ok(Outcome::Deactivated(
+                Ok(Outcome::Deactivated(Box::new((
                     license,
                     reached.product,
                     device.is_some(),
-                ))
+                ))))
             };
             if outcome.is_ok() {
                 audit::record(
@@ -315,10 +317,12 @@ pub async fn answer_upload(
         e => file_error(format!("The file could not be handled: {e}")),
     })?;
     match outcome.map_err(|refusal| file_error(refusal.message))? {
-        Outcome::Activated(license, product, device, terms) => {
+        Outcome::Activated(activated) => {
+            let (license, product, device, terms) = *activated;
             license_file(signer, &license, &product, &terms, &device, now).await
         }
-        Outcome::Deactivated(license, product, deactivated) => {
+        Outcome::Deactivated(deactivated) => {
+            let (license, product, deactivated) = *deactivated;
             let payload = ReceiptPayload {
                 license_key: license.license_key.clone(),
                 product_code: product.code.clone(),
@@ -342,6 +346,6 @@ pub async fn answer_upload(
 }
 
 enum Outcome {
-    Activated(License, Product, Device, Terms),
-    Deactivated(License, Product, bool),
+    Activated(Box<(License, Product, Device, Terms)>),
+    Deactivated(Box<(License, Product, bool)>),
 }

@@ -62,9 +62,9 @@ pub trait OfflineArea: Area {
 
 async fn license_in_reach<A: Area>(state: &State, ctx: &A, id: LicenseId) -> AppResult<License> {
     let reach = ctx.reach()?;
-    Ok(state
+    state
         .db(move |conn| Ok(licenses::view(conn, &reach, id)?.license))
-        .await?)
+        .await
 }
 
 /// `GET …/licenses/{id}/offline`: the upload form.
