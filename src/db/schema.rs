@@ -589,8 +589,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    license_usage_days (license_id, day) {
+        license_id -> Int8,
+        day -> Date,
+        activations -> Int8,
+        deactivations -> Int8,
+        consumption -> Int8,
+        peak_seats -> Int8,
+        refused_checkouts -> Int8,
+        refused_borrows -> Int8,
+    }
+}
+
+diesel::table! {
+    product_usage_days (product_id, day) {
+        product_id -> Int8,
+        day -> Date,
+        activations -> Int8,
+        deactivations -> Int8,
+        checks -> Int8,
+        consumption -> Int8,
+        peak_seats -> Int8,
+        refused_checkouts -> Int8,
+        refused_borrows -> Int8,
+    }
+}
+
 diesel::joinable!(consumption_events -> licenses (license_id));
 diesel::joinable!(customer_labels -> customers (customer_id));
+diesel::joinable!(license_usage_days -> licenses (license_id));
+diesel::joinable!(product_usage_days -> products (product_id));
 diesel::joinable!(trial_records -> licenses (license_id));
 diesel::joinable!(trial_records -> products (product_id));
 diesel::joinable!(customer_labels -> labels (label_id));
@@ -646,6 +675,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     license_features,
     license_managers,
     license_user_assignments,
+    license_usage_days,
     license_users,
     licenses,
     login_attempts,
@@ -654,6 +684,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     product_custom_fields,
     product_features,
+    product_usage_days,
     products,
     sessions,
     settings,

@@ -101,6 +101,9 @@ pub fn record(
             license_events::code.eq(code),
         ))
         .execute(conn)?;
+    if let Some(c) = super::usage::Counts::of_event(kind, 0, code) {
+        super::usage::count(conn, license, at, c)?;
+    }
     Ok(())
 }
 

@@ -82,7 +82,7 @@ pub fn borrow(
     until: NaiveDateTime,
     source: Source,
     now: NaiveDateTime,
-) -> ModelResult<Device> {
+) -> ModelResult<Result<Device, Refusal>> {
     lock_license(conn, id)?;
     let license = license::find(conn, id)?.ok_or(ModelError::NotFound)?;
     let d = active_device(conn, id, device)?;
@@ -116,12 +116,23 @@ pub fn borrow(
     if !d.holds_seat(now) {
         let held = held_seats(conn, id, now, Some(device))?;
         if held >= license.floating_seats {
-            return Err(ModelError::Refused(no_seat(&license)));
+            // Recorded (as `borrow_refused`, for the usage report) and answered.
+            activation::record(
+                conn,
+                id,
+                Some(d.id),
+                EventKind::Refused,
+                Some("borrow_refused"),
+                now,
+            )?;
+            return Ok(Err(no_seat(&license)));
         }
     }
     diesel::update(devices::table.find(d.id))
         .set(devices::borrowed_until.eq(Some(until)))
         .execute(conn)?;
+    let held = held_seats(conn, id, now, None)?;
+    super::usage::seats_held(conn, id, now, held)?;
     license_event::record_at(conn, id, Some(d.id), EventKind::Borrowed, 0, source, now)?;
     audit::record(
         conn,
@@ -132,10 +143,10 @@ pub fn borrow(
             .before(json!({ "device": d.hostname, "borrowed_until": d.borrowed_until }))
             .after(json!({ "device": d.hostname, "borrowed_until": until })),
     )?;
-    Ok(Device {
+    Ok(Ok(Device {
         borrowed_until: Some(until),
         ..d
-    })
+    }))
 }
 
 /// Returns a borrowed seat early.
@@ -268,6 +279,7 @@ fn hold(
         .set(devices::checkout_until.eq(Some(until)))
         .execute(conn)?;
     let held = held_seats(conn, license.id, now, None)?;
+    super::usage::seats_held(conn, license.id, now, held)?;
     Ok(Ok(Seat {
         license,
         device: Device {

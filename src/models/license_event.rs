@@ -71,6 +71,9 @@ pub fn record_at(
             license_events::source.eq(source),
         ))
         .execute(conn)?;
+    if let Some(c) = super::usage::Counts::of_event(kind, amount, None) {
+        super::usage::count(conn, license_id, at, c)?;
+    }
     Ok(())
 }
 

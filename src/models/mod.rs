@@ -38,6 +38,7 @@ pub mod signing_key;
 pub mod staff;
 pub mod token;
 pub mod trial;
+pub mod usage;
 
 pub use crate::db::{now, Page};
 

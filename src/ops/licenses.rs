@@ -123,6 +123,8 @@ pub fn borrow(
     until: NaiveDateTime,
 ) -> ModelResult<Device> {
     reach.license(conn, license)?;
+    // A refusal is answered as an error here (nothing committed): the usage report
+    // counts the license API's refused borrows.
     floating::borrow(
         conn,
         actor,
@@ -131,7 +133,8 @@ pub fn borrow(
         until,
         reach.source(),
         crate::models::now(),
-    )
+    )?
+    .map_err(crate::models::ModelError::Refused)
 }
 
 /// Returns a borrowed seat early.
@@ -151,4 +154,21 @@ pub fn return_seat(
         reach.source(),
         crate::models::now(),
     )
+}
+
+/// An order's licenses' usage per day over a range (the license portal's report).
+pub fn order_usage(
+    conn: &mut DbConnection,
+    reach: &Reach,
+    id: OrderId,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> ModelResult<Vec<crate::models::usage::Day>> {
+    reach.order(conn, id)?;
+    Ok(crate::models::usage::of_licenses(
+        conn,
+        crate::models::usage::LicenseSet::Order(id),
+        from,
+        to,
+    )?)
 }

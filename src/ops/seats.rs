@@ -99,10 +99,10 @@ pub fn borrow(
     c: &Client<'_>,
     until: NaiveDateTime,
     now: NaiveDateTime,
-) -> ModelResult<Borrowed> {
+) -> ModelResult<Result<Borrowed, Refusal>> {
     let (r, license) = reach(conn, c)?;
     let device = floating::active_by_hardware_id(conn, license.id, c.hardware_id)?;
-    let device = floating::borrow(
+    match floating::borrow(
         conn,
         actor,
         license.id,
@@ -110,8 +110,11 @@ pub fn borrow(
         until,
         Source::LicenseApi,
         now,
-    )?;
-    borrowed(conn, r.product, device, now)
+    )? {
+        Ok(device) => Ok(Ok(borrowed(conn, r.product, device, now)?)),
+        // A refusal recorded for the usage report: committed, then answered.
+        Err(refusal) => Ok(Err(refusal)),
+    }
 }
 
 /// Returns the client's borrowed seat.

@@ -340,6 +340,8 @@ pub fn seed(conn: &mut DbConnection, licenses: u64) -> QueryResult<Counts> {
     counts.licenses = licenses;
     counts.devices = (device_id - first_device) as u64;
     counts.events = (event_id - first_event) as u64;
+    // The usage report's daily counts, from the events just written.
+    crate::models::usage::rebuild(conn)?;
 
     if pg {
         for t in [

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod chart;
 pub mod errors;
 pub mod forms;
 pub mod health;

@@ -23,6 +23,7 @@ use crate::models::license_event::{self, LicenseEvent};
 use crate::models::license_ops::{self, ResetPlan};
 use crate::models::license_user::{self, LicenseUser, UserRow};
 use crate::models::product::{self, Product, LICENSE_TYPES};
+use crate::models::usage;
 use crate::models::Page;
 use crate::ops::license_users::LIST_LIMIT;
 use crate::ops::{licenses, Reach};
@@ -146,6 +147,7 @@ struct ShowPage {
     custom_fields: Vec<LicenseCustomField>,
     devices: Vec<Device>,
     variables: Vec<ShownVariable>,
+    usage: crate::web::chart::UsageView,
     events: Vec<LicenseEvent>,
     audit: Vec<AuditRow>,
     metadata: String,
@@ -174,30 +176,41 @@ pub async fn show(
     path: web::Path<LicenseId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (license, context, features, custom_fields, (devices, variables), events, audit, users) =
-        state
-            .read(move |conn| {
-                let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
-                let context = license::context(conn, &l)?;
-                let users = (
-                    license_user::for_license(conn, id)?,
-                    license_user::for_order(conn, l.order_id, LIST_LIMIT)?,
-                );
-                Ok((
-                    l,
-                    context,
-                    license::features(conn, id)?,
-                    license::custom_fields(conn, id)?,
-                    (
-                        device::for_license(conn, id, 200)?,
-                        device_variable::of_license(conn, id)?,
-                    ),
-                    license_event::for_license(conn, id, 100)?,
-                    audit::for_object(conn, "license", id, 50)?,
-                    users,
-                ))
-            })
-            .await?;
+    let to = crate::models::now().date();
+    let from = to - chrono::Duration::days(29);
+    let (
+        license,
+        context,
+        features,
+        custom_fields,
+        (devices, variables, days),
+        events,
+        audit,
+        users,
+    ) = state
+        .read(move |conn| {
+            let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let context = license::context(conn, &l)?;
+            let users = (
+                license_user::for_license(conn, id)?,
+                license_user::for_order(conn, l.order_id, LIST_LIMIT)?,
+            );
+            Ok((
+                l,
+                context,
+                license::features(conn, id)?,
+                license::custom_fields(conn, id)?,
+                (
+                    device::for_license(conn, id, 200)?,
+                    device_variable::of_license(conn, id)?,
+                    usage::of_licenses(conn, usage::LicenseSet::License(id), from, to)?,
+                ),
+                license_event::for_license(conn, id, 100)?,
+                audit::for_object(conn, "license", id, 50)?,
+                users,
+            ))
+        })
+        .await?;
     let license::LicenseContext {
         order_reference,
         product_name,
@@ -216,6 +229,7 @@ pub async fn show(
         custom_fields,
         devices,
         variables,
+        usage: crate::web::chart::UsageView::of("Usage of this license", from, to, days),
         events,
         audit,
         metadata,

@@ -32,6 +32,7 @@ pub mod order_managers;
 pub mod orders;
 pub mod product_parts;
 pub mod products;
+pub mod reports;
 pub mod settings;
 pub mod staff;
 
@@ -70,6 +71,7 @@ impl AdminCtx {
             "customers" | "customer-accounts" | "labels" => "customers",
             "products" => "products",
             "audit-log" => "audit-log",
+            "reports" => "reports",
             "staff" => "staff",
             "settings" => "settings",
             "license-managers" => "license-managers",

@@ -76,6 +76,7 @@ impl ApiRuntime {
         let result = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
             crate::db::write_tx(&mut conn, |conn| {
                 license_check::add_counts(conn, &counts)?;
+                crate::models::usage::add_checks(conn, &counts)?;
                 license_check::touch_devices(conn, &seen)
             })
             .map_err(|e| e.to_string())

@@ -433,6 +433,7 @@ pub async fn borrow(
         })
         .await?;
     let (done, now) = done.map_err(|e| borrow_failure(&api, &ip, e))?;
+    let done = done.map_err(ApiProblem::from)?;
     api.limits.license_allowed(done.license.id)?;
     borrow_answer(&signer, &b, done, now, true).await
 }

@@ -40,6 +40,7 @@ struct ShowPage {
     page: Page<LicenseSummary>,
     pager_base: String,
     managers: Vec<Colleague>,
+    usage: crate::web::chart::UsageView,
 }
 
 /// `GET /portal/orders/{id}`.
@@ -57,15 +58,19 @@ pub async fn show(
         granted.order_id(),
         key.clone(),
     );
-    let ((order, customer), page, managers) = state
+    let to = crate::models::now().date();
+    let from = to - chrono::Duration::days(29);
+    let ((order, customer), page, managers, days) = state
         .db(move |conn| {
             Ok((
                 orders::with_customer(conn, &reach, id)?,
                 licenses::of_order(conn, &reach, id, &k, before, PER_PAGE)?,
                 grants::colleagues(conn, &reach, id)?,
+                licenses::order_usage(conn, &reach, id, from, to)?,
             ))
         })
         .await?;
+    let usage = crate::web::chart::UsageView::of("Usage of this order's licenses", from, to, days);
     let pager_base = format!(
         "/portal/orders/{}?{}",
         granted.order_id(),
@@ -82,6 +87,7 @@ pub async fn show(
         page,
         pager_base,
         managers,
+        usage,
     })
 }
 

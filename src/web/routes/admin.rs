@@ -514,6 +514,18 @@ pub(super) fn declare(r: &mut impl Sink) {
     );
 
     r.add(get.clone(), "/audit-log", Staff(View), admin::audit::index);
+    r.add(
+        get.clone(),
+        "/reports/usage",
+        Staff(View),
+        admin::reports::usage,
+    );
+    r.add(
+        get.clone(),
+        "/reports/usage.csv",
+        Staff(View),
+        admin::reports::usage_csv,
+    );
 
     // CSV imports: upload (a dry run), preview, commit.
     use admin::imports as im;

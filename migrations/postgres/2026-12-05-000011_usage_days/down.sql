@@ -1,0 +1,2 @@
+DROP TABLE product_usage_days;
+DROP TABLE license_usage_days;
