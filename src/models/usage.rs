@@ -234,105 +234,121 @@ pub struct ProductTotal {
     pub total: Day,
 }
 
-/// The range's days of every product together (days without a row are left out).
+/// A product's day as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = product_usage_days)]
+struct Row {
+    product_id: ProductId,
+    day: NaiveDate,
+    activations: i64,
+    deactivations: i64,
+    checks: i64,
+    consumption: i64,
+    peak_seats: i64,
+    refused_checkouts: i64,
+    refused_borrows: i64,
+}
+
+impl Day {
+    /// Adds another day's (or product's) counts: sums, and the larger peak.
+    pub fn add(&mut self, o: &Day) {
+        self.activations += o.activations;
+        self.deactivations += o.deactivations;
+        self.checks += o.checks;
+        self.consumption += o.consumption;
+        self.peak_seats = self.peak_seats.max(o.peak_seats);
+        self.refused_checkouts += o.refused_checkouts;
+        self.refused_borrows += o.refused_borrows;
+    }
+}
+
+impl From<&Row> for Day {
+    fn from(r: &Row) -> Day {
+        Day {
+            day: r.day,
+            activations: r.activations,
+            deactivations: r.deactivations,
+            checks: r.checks,
+            consumption: r.consumption,
+            peak_seats: r.peak_seats,
+            refused_checkouts: r.refused_checkouts,
+            refused_borrows: r.refused_borrows,
+        }
+    }
+}
+
+fn rows(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    product: Option<ProductId>,
+) -> QueryResult<Vec<Row>> {
+    let mut q = product_usage_days::table
+        .filter(product_usage_days::day.ge(from))
+        .filter(product_usage_days::day.le(to))
+        .into_boxed();
+    if let Some(p) = product {
+        q = q.filter(product_usage_days::product_id.eq(p));
+    }
+    q.select(Row::as_select())
+        .order((
+            product_usage_days::day.asc(),
+            product_usage_days::product_id.asc(),
+        ))
+        .load(conn)
+}
+
+/// The range's days of every product together, or of one (days without usage are
+/// left out).
 pub fn overall(
     conn: &mut DbConnection,
     from: NaiveDate,
     to: NaiveDate,
     product: Option<ProductId>,
 ) -> QueryResult<Vec<Day>> {
-    let rows: Vec<(NaiveDate, i64, i64, i64, i64, i64, i64, i64)> = {
-        let mut q = product_usage_days::table
-            .filter(product_usage_days::day.ge(from))
-            .filter(product_usage_days::day.le(to))
-            .into_boxed();
-        if let Some(p) = product {
-            q = q.filter(product_usage_days::product_id.eq(p));
-        }
-        q.select((
-            product_usage_days::day,
-            product_usage_days::activations,
-            product_usage_days::deactivations,
-            product_usage_days::checks,
-            product_usage_days::consumption,
-            product_usage_days::peak_seats,
-            product_usage_days::refused_checkouts,
-            product_usage_days::refused_borrows,
-        ))
-        .order(product_usage_days::day.asc())
-        .load(conn)?
-    };
     let mut days: Vec<Day> = Vec::new();
-    for (day, a, d, ch, c, p, rc, rb) in rows {
-        if days.last().is_none_or(|x| x.day != day) {
-            days.push(Day {
-                day,
-                ..Day::default()
-            });
-        }
-        if let Some(x) = days.last_mut() {
-            x.activations += a;
-            x.deactivations += d;
-            x.checks += ch;
-            x.consumption += c;
-            x.peak_seats = x.peak_seats.max(p);
-            x.refused_checkouts += rc;
-            x.refused_borrows += rb;
+    for r in rows(conn, from, to, product)? {
+        match days.last_mut() {
+            Some(d) if d.day == r.day => d.add(&Day::from(&r)),
+            _ => days.push(Day::from(&r)),
         }
     }
     Ok(days)
 }
 
-/// Each product's totals over the range (peak: the range's largest).
+/// Each product's totals over the range (peak: the range's largest), by name.
 pub fn per_product(
     conn: &mut DbConnection,
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<ProductTotal>> {
-    let rows: Vec<(ProductId, String, String, i64, i64, i64, i64, i64, i64, i64)> =
-        product_usage_days::table
-            .inner_join(products::table)
-            .filter(product_usage_days::day.ge(from))
-            .filter(product_usage_days::day.le(to))
-            .select((
-                product_usage_days::product_id,
-                products::name,
-                products::code,
-                product_usage_days::activations,
-                product_usage_days::deactivations,
-                product_usage_days::checks,
-                product_usage_days::consumption,
-                product_usage_days::peak_seats,
-                product_usage_days::refused_checkouts,
-                product_usage_days::refused_borrows,
-            ))
-            .order((products::name.asc(), product_usage_days::product_id.asc()))
-            .load(conn)?;
-    let mut out: Vec<ProductTotal> = Vec::new();
-    for (id, name, code, a, d, ch, c, p, rc, rb) in rows {
-        if out.last().is_none_or(|x| x.product_id != id) {
-            out.push(ProductTotal {
+    let mut totals: std::collections::BTreeMap<ProductId, Day> = Default::default();
+    for r in rows(conn, from, to, None)? {
+        totals
+            .entry(r.product_id)
+            .or_insert_with(|| Day {
+                day: from,
+                ..Day::default()
+            })
+            .add(&Day::from(&r));
+    }
+    let ids: Vec<ProductId> = totals.keys().copied().collect();
+    let names: Vec<(ProductId, String, String)> = products::table
+        .filter(products::id.eq_any(&ids))
+        .select((products::id, products::name, products::code))
+        .order(products::name.asc())
+        .load(conn)?;
+    Ok(names
+        .into_iter()
+        .filter_map(|(id, name, code)| {
+            totals.remove(&id).map(|total| ProductTotal {
                 product_id: id,
                 name,
                 code,
-                total: Day {
-                    day: from,
-                    ..Day::default()
-                },
-            });
-        }
-        if let Some(x) = out.last_mut() {
-            let t = &mut x.total;
-            t.activations += a;
-            t.deactivations += d;
-            t.checks += ch;
-            t.consumption += c;
-            t.peak_seats = t.peak_seats.max(p);
-            t.refused_checkouts += rc;
-            t.refused_borrows += rb;
-        }
-    }
-    Ok(out)
+                total,
+            })
+        })
+        .collect())
 }
 
 /// The range's days of some licenses together (one license's page, or the licenses of

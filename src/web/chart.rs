@@ -69,31 +69,6 @@ pub fn lines(title: &str, from: NaiveDate, to: NaiveDate, series: &[Series<'_>])
     svg
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_chart_is_an_svg_with_its_lines_labels_and_legend() {
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let svg = lines(
-            "Usage",
-            d("2026-12-01"),
-            d("2026-12-07"),
-            &[Series {
-                name: "Activations",
-                color: RGBColor(30, 100, 200),
-                values: vec![(d("2026-12-02"), 5), (d("2026-12-05"), 12)],
-            }],
-        );
-        assert!(svg.starts_with("<svg"), "{svg:.80}");
-        assert!(
-            svg.contains("Activations") && svg.contains("12-05") && svg.contains("polyline"),
-            "{svg}"
-        );
-    }
-}
-
 /// A usage report over a range as a page shows it: the chart and the days' table.
 pub struct UsageView {
     pub svg: String,
@@ -155,13 +130,7 @@ impl UsageView {
             ..Default::default()
         };
         for d in &days {
-            total.activations += d.activations;
-            total.deactivations += d.deactivations;
-            total.checks += d.checks;
-            total.consumption += d.consumption;
-            total.peak_seats = total.peak_seats.max(d.peak_seats);
-            total.refused_checkouts += d.refused_checkouts;
-            total.refused_borrows += d.refused_borrows;
+            total.add(d);
         }
         UsageView {
             svg,
@@ -229,5 +198,30 @@ pub fn range(
         Ok((from, to))
     } else {
         Err(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_is_an_svg_with_its_lines_labels_and_legend() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let svg = lines(
+            "Usage",
+            d("2026-12-01"),
+            d("2026-12-07"),
+            &[Series {
+                name: "Activations",
+                color: RGBColor(30, 100, 200),
+                values: vec![(d("2026-12-02"), 5), (d("2026-12-05"), 12)],
+            }],
+        );
+        assert!(svg.starts_with("<svg"), "{svg:.80}");
+        assert!(
+            svg.contains("Activations") && svg.contains("12-05") && svg.contains("polyline"),
+            "{svg}"
+        );
     }
 }
