@@ -54,3 +54,4 @@ mod seat_props;
 mod signing_keys;
 mod skeleton;
 mod staff_admin;
+mod usage_report;
