@@ -366,9 +366,11 @@ pub fn of_licenses(
     let pg = matches!(conn, DbConnection::Pg(_));
     let m = |i: usize| if pg { format!("${i}") } else { "?".to_owned() };
     let sql = format!(
-        "SELECT day, SUM(activations) AS activations, SUM(deactivations) AS deactivations, SUM(checks) AS checks, \
-         SUM(consumption) AS consumption, MAX(peak_seats) AS peak_seats, SUM(refused_checkouts) AS refused_checkouts, \
-         SUM(refused_borrows) AS refused_borrows FROM ( \
+        "SELECT day, CAST(SUM(activations) AS BIGINT) AS activations, \
+         CAST(SUM(deactivations) AS BIGINT) AS deactivations, CAST(SUM(checks) AS BIGINT) AS checks, \
+         CAST(SUM(consumption) AS BIGINT) AS consumption, CAST(MAX(peak_seats) AS BIGINT) AS peak_seats, \
+         CAST(SUM(refused_checkouts) AS BIGINT) AS refused_checkouts, \
+         CAST(SUM(refused_borrows) AS BIGINT) AS refused_borrows FROM ( \
            SELECT u.day, u.activations, u.deactivations, 0 AS checks, u.consumption, u.peak_seats, u.refused_checkouts, u.refused_borrows \
            FROM license_usage_days u JOIN licenses l ON l.id = u.license_id WHERE {filter} = {} AND u.day >= {} AND u.day <= {} \
            UNION ALL \

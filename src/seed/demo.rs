@@ -433,6 +433,10 @@ pub fn seed(
         }
         seed_license_users(conn, order_id, n as usize, created)?;
     }
+    // The usage report's daily counts of the events written above, then two weeks of
+    // license API usage through the real operations (counted as they happen).
+    crate::models::usage::rebuild(conn)?;
+    super::demo_usage::seed(conn, &mut rng, now)?;
     Ok(seeded)
 }
 

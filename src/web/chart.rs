@@ -88,8 +88,8 @@ impl UsageView {
         let pick = |f: fn(&crate::models::usage::Day) -> i64| -> Vec<(NaiveDate, i64)> {
             days.iter().map(|d| (d.day, f(d))).collect()
         };
-        let svg = lines(
-            title,
+        let activity = lines(
+            &format!("{title}: activity"),
             from,
             to,
             &[
@@ -104,16 +104,6 @@ impl UsageView {
                     values: pick(|d| d.deactivations),
                 },
                 Series {
-                    name: "Checks",
-                    color: RGBColor(100, 116, 139),
-                    values: pick(|d| d.checks),
-                },
-                Series {
-                    name: "Consumption",
-                    color: RGBColor(22, 163, 74),
-                    values: pick(|d| d.consumption),
-                },
-                Series {
                     name: "Peak seats",
                     color: RGBColor(147, 51, 234),
                     values: pick(|d| d.peak_seats),
@@ -125,6 +115,25 @@ impl UsageView {
                 },
             ],
         );
+        // Checks and consumption run to thousands: a chart of their own keeps the
+        // activity readable.
+        let volume = lines(
+            "Checks and consumption",
+            from,
+            to,
+            &[
+                Series {
+                    name: "Checks",
+                    color: RGBColor(100, 116, 139),
+                    values: pick(|d| d.checks),
+                },
+                Series {
+                    name: "Consumption",
+                    color: RGBColor(22, 163, 74),
+                    values: pick(|d| d.consumption),
+                },
+            ],
+        );
         let mut total = crate::models::usage::Day {
             day: from,
             ..Default::default()
@@ -133,7 +142,7 @@ impl UsageView {
             total.add(d);
         }
         UsageView {
-            svg,
+            svg: activity + &volume,
             days,
             total,
             from,

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::api_activation::{by_key, licensed};
 use crate::helpers::TestApp;
 
-const SECRET: &str = "an API test secret of more than thirty-two characters";
+pub(crate) const SECRET: &str = "an API test secret of more than thirty-two characters";
 
 fn adjust(c: &mut keyfold::config::Config) {
     c.secret_key = Some(keyfold::config::Secret::new(SECRET));

@@ -70,7 +70,12 @@ pub fn order_of(app: &TestApp, license: i64) -> i64 {
 
 /// A demo company, and a license manager signed in on a client of their own.
 async fn portal_app(email: &str) -> (TestApp, i64, reqwest::Client) {
-    let app = TestApp::spawn().await;
+    // A secret on both backends: offline activation answers signed files.
+    let app = TestApp::spawn_with(
+        |c| c.secret_key = Some(keyfold::config::Secret::new(crate::api_seats::SECRET)),
+        None,
+    )
+    .await;
     app.seed_demo("admin@example.com");
     let m = app.create_license_manager(email);
     let c = client();

@@ -286,7 +286,12 @@ async fn current_form(
 /// Every POST route of the admin area for one role, on a fresh demo company: allowed →
 /// below 400 and some row changed; refused → 403 and every row unchanged.
 async fn matrix_for(role: Role) {
-    let app = TestApp::spawn().await;
+    // A secret on both backends: offline activation answers signed files.
+    let app = TestApp::spawn_with(
+        |c| c.secret_key = Some(keyfold::config::Secret::new(crate::api_seats::SECRET)),
+        None,
+    )
+    .await;
     {
         let hash = bcrypt::hash(PASSWORD, 4).unwrap();
         let email = EmailAddress::parse("seed@example.com").unwrap();

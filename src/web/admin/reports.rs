@@ -126,8 +126,15 @@ pub async fn usage(
         status,
         &UsagePage {
             ctx,
-            from: q.from.chars().take(20).collect(),
-            to: q.to.chars().take(20).collect(),
+            // The range shown (the default one when none was asked for).
+            from: match (&loaded.usage, q.from.trim().is_empty()) {
+                (Some(u), true) => u.from.to_string(),
+                _ => q.from.chars().take(20).collect(),
+            },
+            to: match (&loaded.usage, q.to.trim().is_empty()) {
+                (Some(u), true) => u.to.to_string(),
+                _ => q.to.chars().take(20).collect(),
+            },
             errors: errors.err().unwrap_or_default(),
             products: loaded.products,
             selected,

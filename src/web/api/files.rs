@@ -222,6 +222,10 @@ pub async fn answer_upload(
     typed_key: Option<&str>,
     expected: Option<LicenseId>,
 ) -> Result<Download, FieldErrors> {
+    // Nothing is activated that could not be answered with a signed file.
+    if !signer.can_sign().await {
+        return Err(unavailable());
+    }
     let r = parse_request(bytes)?;
     if let Some(k) = typed_key {
         if crate::domain::license_key::normalize(k)

@@ -386,6 +386,11 @@ pub struct SignedFile {
 }
 
 impl ApiSigner {
+    /// Whether answers and files can be signed now (keys opened with the secret).
+    pub async fn can_sign(&self) -> bool {
+        self.signers().await.is_some_and(|s| !s.is_empty())
+    }
+
     /// Signs a file with the active key (`None` when nothing can sign).
     pub async fn sign_file(&self, kind: FileKind, payload: &[u8]) -> Option<SignedFile> {
         use base64::engine::general_purpose::STANDARD;
