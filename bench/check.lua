@@ -1,4 +1,4 @@
--- wrk script: POST /api/v1/check with one of the bodies in $BODIES per request (a fixed
+-- wrk script: POST $API_PATH (default /api/v1/check) with one of the bodies in $BODIES per request (a fixed
 -- permutation), a nonce per request; counts answers that are 200 with "valid":true.
 local bodies = {}
 for line in io.lines(os.getenv("BODIES")) do bodies[#bodies + 1] = line end
@@ -16,14 +16,14 @@ end
 function request()
   n = n + 1
   local body = bodies[((n + (tid or 0) * 4999) * 7919) % #bodies + 1]
-  return wrk.format("POST", "/api/v1/check", {
+  return wrk.format("POST", os.getenv("API_PATH") or "/api/v1/check", {
     ["Content-Type"] = "application/json",
     ["Keyfold-Nonce"] = string.format("wrk-%02d-nonce-%012d", tid or 0, n),
   }, body)
 end
 
 function response(status, headers, body)
-  if status == 200 and body:find('"valid":true', 1, true) then ok = ok + 1 end
+  if status == 200 and body:find(os.getenv("OK_MARKER") or '"valid":true', 1, true) then ok = ok + 1 end
 end
 
 function done(summary, latency, requests)

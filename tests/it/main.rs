@@ -8,6 +8,10 @@ mod helpers;
 #[allow(dead_code)]
 #[path = "../../examples/license_client.rs"]
 mod license_client;
+/// The example offline verifier of license files, compiled as it is.
+#[allow(dead_code)]
+#[path = "../../examples/verify_license_file.rs"]
+mod verify_license_file;
 
 mod admin_license_users;
 mod api_activation;

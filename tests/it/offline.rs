@@ -118,6 +118,31 @@ async fn the_offline_page_turns_a_request_file_into_a_signed_license_file_and_ba
             .await
             .is_none()
     );
+    // The example verifier (examples/verify_license_file.rs) agrees, and refuses the
+    // file for another device, after it expires, and with another key.
+    let keys: Value = app.api_get("/api/v1/keys").await.json().await.unwrap();
+    let raw = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        keys["keys"][0]["public_key"].as_str().unwrap(),
+    )
+    .unwrap();
+    let pinned = ed25519_dalek::VerifyingKey::from_bytes(&raw.try_into().unwrap()).unwrap();
+    let check =
+        |hw: &str, now: &str| crate::verify_license_file::verify(&body, &pinned, "air", hw, now);
+    assert_eq!(
+        check("hw-off", issued).unwrap()["license_key"],
+        key.as_str()
+    );
+    assert!(check("hw-other", issued)
+        .unwrap_err()
+        .contains("another product or device"));
+    assert!(check("hw-off", expires).unwrap_err().contains("expired"));
+    let other = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    assert!(
+        crate::verify_license_file::verify(&body, &other, "AIR", "hw-off", issued)
+            .unwrap_err()
+            .contains("does not verify")
+    );
     assert_eq!(
         app.license(license).active_devices,
         1,
