@@ -33,6 +33,7 @@ mod catalogue_accounts_labels;
 mod catalogue_customers;
 mod catalogue_products;
 mod cli;
+mod consumption_props;
 mod csv_export;
 mod csv_import;
 mod grant_props;
