@@ -265,6 +265,50 @@ pub struct PasswordAnswer {
     pub changed: bool,
 }
 
+/// Declares a request body that carries a client's credential — the product code, the
+/// hardware id, and the license key or the device token (exactly one) — besides its own
+/// fields; `credential()` takes that part out as a checked [`ClientBody`].
+macro_rules! client_request {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $( $(#[$fmeta:meta])* $field:ident : $ty:ty, )* }
+    ) => {
+        $(#[$meta])*
+        #[derive(serde::Deserialize, utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            #[schema(max_length = 100)]
+            product_code: String,
+            /// Compared exactly.
+            #[schema(max_length = 256)]
+            hardware_id: String,
+            #[serde(default)]
+            #[schema(max_length = 100)]
+            license_key: Option<String>,
+            #[serde(default)]
+            #[schema(max_length = 128)]
+            device_token: Option<String>,
+            $( $(#[$fmeta])* $field: $ty, )*
+        }
+
+        impl $name {
+            /// The credential part, bounded and with exactly one credential.
+            #[allow(dead_code)]
+            fn credential(&self) -> Result<$crate::web::api::client::ClientBody, $crate::web::api::problem::ApiProblem> {
+                let b = $crate::web::api::client::ClientBody {
+                    product_code: self.product_code.clone(),
+                    hardware_id: self.hardware_id.clone(),
+                    license_key: self.license_key.clone(),
+                    device_token: self.device_token.clone(),
+                };
+                b.validate()?;
+                Ok(b)
+            }
+        }
+    };
+}
+pub(crate) use client_request;
+
 /// The body of `POST /api/v1/check` and `POST /api/v1/deactivate`: the license key or
 /// the device token (exactly one), with the product code and the hardware id.
 #[derive(Deserialize, ToSchema)]

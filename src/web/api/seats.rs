@@ -6,6 +6,8 @@
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
+
+use super::client::client_request;
 use utoipa::ToSchema;
 
 use super::client::{client_failure, detail, parse_body, ClientBody, Entitlement};
@@ -26,54 +28,34 @@ use crate::web::State;
 
 type ApiResult = Result<HttpResponse, actix_web::Error>;
 
-/// The body of `POST /api/v1/seats/checkout`: the client's credential and hardware id,
-/// and (for its first check-out) what it tells of the device.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CheckOutBody {
-    #[schema(max_length = 100)]
-    product_code: String,
-    /// Compared exactly.
-    #[schema(max_length = 256)]
-    hardware_id: String,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    license_key: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 128)]
-    device_token: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 200)]
-    hostname: String,
-    #[serde(default)]
-    #[schema(max_length = 200)]
-    os: String,
-    #[serde(default)]
-    #[schema(max_length = 200)]
-    app_version: String,
-    #[serde(default)]
-    #[schema(max_length = 200)]
-    sdk_version: String,
+client_request! {
+    /// The body of `POST /api/v1/seats/checkout`: the client's credential and hardware
+    /// id, and (for its first check-out) what it tells of the device.
+    pub struct CheckOutBody {
+        #[serde(default)]
+        #[schema(max_length = 200)]
+        hostname: String,
+        #[serde(default)]
+        #[schema(max_length = 200)]
+        os: String,
+        #[serde(default)]
+        #[schema(max_length = 200)]
+        app_version: String,
+        #[serde(default)]
+        #[schema(max_length = 200)]
+        sdk_version: String,
+    }
 }
 
 impl CheckOutBody {
     fn parse(body: &[u8]) -> Result<Self, ApiProblem> {
         let b: CheckOutBody = parse_body(body)?;
-        b.client_body().validate()?;
+        b.credential()?;
         detail("hostname", &b.hostname)?;
         detail("os", &b.os)?;
         detail("app_version", &b.app_version)?;
         detail("sdk_version", &b.sdk_version)?;
         Ok(b)
-    }
-
-    fn client_body(&self) -> ClientBody {
-        ClientBody {
-            product_code: self.product_code.clone(),
-            hardware_id: self.hardware_id.clone(),
-            license_key: self.license_key.clone(),
-            device_token: self.device_token.clone(),
-        }
     }
 
     fn device(&self, ip: &str) -> DeviceInfo {
@@ -245,7 +227,7 @@ pub async fn check_out(
     api.limits.address_allowed(&ip.0)?;
     let b = CheckOutBody::parse(&body)?;
     let info = b.device(&ip.0);
-    held(&state, &api, &ip, b.client_body(), move |conn, c, now| {
+    held(&state, &api, &ip, b.credential()?, move |conn, c, now| {
         seats::check_out(conn, c, &info, now)
     })
     .await
@@ -303,24 +285,14 @@ pub async fn release(
     }))
 }
 
-/// The body of `POST /api/v1/seats/borrow`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BorrowBody {
-    #[schema(max_length = 100)]
-    product_code: String,
-    #[schema(max_length = 256)]
-    hardware_id: String,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    license_key: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 128)]
-    device_token: Option<String>,
-    /// Until when (UTC, `YYYY-MM-DDTHH:MM:SS`, optionally ending in `Z`): within the
-    /// license's borrow limit from now.
-    #[schema(max_length = 20)]
-    borrowed_until: String,
+client_request! {
+    /// The body of `POST /api/v1/seats/borrow`.
+    pub struct BorrowBody {
+        /// Until when (UTC, `YYYY-MM-DDTHH:MM:SS`, optionally ending in `Z`): within the
+        /// license's borrow limit from now.
+        #[schema(max_length = 20)]
+        borrowed_until: String,
+    }
 }
 
 /// A time as the API takes it: `YYYY-MM-DDTHH:MM:SS`, optionally with `Z`, UTC.
@@ -414,13 +386,7 @@ pub async fn borrow(
     api.limits.address_allowed(&ip.0)?;
     let raw: BorrowBody = parse_body(&body)?;
     let until = parse_time("borrowed_until", &raw.borrowed_until)?;
-    let b = ClientBody {
-        product_code: raw.product_code,
-        hardware_id: raw.hardware_id,
-        license_key: raw.license_key,
-        device_token: raw.device_token,
-    };
-    ClientBody::validate(&b)?;
+    let b = raw.credential()?;
     let actor = Actor::client(&b.hardware_id, Some(ip.0.clone()));
     let clock = clock(&state);
     let (b, done) = state

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::client::{client_failure, field, parse_body, ClientBody};
+use super::client::{client_failure, client_request, field, parse_body, ClientBody};
 use super::problem::ApiProblem;
 use super::runtime::ApiRuntime;
 use crate::auth::client_ip::ClientIp;
@@ -54,45 +54,25 @@ impl EventBody {
     }
 }
 
-/// The body of `POST /api/v1/consumption`: the client's credential and one event.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConsumeBody {
-    #[schema(max_length = 100)]
-    product_code: String,
-    #[schema(max_length = 256)]
-    hardware_id: String,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    license_key: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 128)]
-    device_token: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 32)]
-    feature: Option<String>,
-    #[schema(max_length = 100)]
-    event_id: String,
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    quantity: i64,
+client_request! {
+    /// The body of `POST /api/v1/consumption`: the client's credential and one event.
+    pub struct ConsumeBody {
+        #[serde(default)]
+        #[schema(max_length = 32)]
+        feature: Option<String>,
+        #[schema(max_length = 100)]
+        event_id: String,
+        #[schema(minimum = 1, maximum = 1_000_000)]
+        quantity: i64,
+    }
 }
 
-/// The body of `POST /api/v1/consumption/batch`: the credential and 1 to 100 events.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BatchBody {
-    #[schema(max_length = 100)]
-    product_code: String,
-    #[schema(max_length = 256)]
-    hardware_id: String,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    license_key: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 128)]
-    device_token: Option<String>,
-    #[schema(min_items = 1, max_items = 100)]
-    events: Vec<EventBody>,
+client_request! {
+    /// The body of `POST /api/v1/consumption/batch`: the credential and 1 to 100 events.
+    pub struct BatchBody {
+        #[schema(min_items = 1, max_items = 100)]
+        events: Vec<EventBody>,
+    }
 }
 
 /// How one event was answered.
@@ -222,13 +202,7 @@ pub async fn add(
 ) -> ApiResult {
     api.limits.address_allowed(&ip.0)?;
     let raw: ConsumeBody = parse_body(&body)?;
-    let b = ClientBody {
-        product_code: raw.product_code,
-        hardware_id: raw.hardware_id,
-        license_key: raw.license_key,
-        device_token: raw.device_token,
-    };
-    b.validate()?;
+    let b = raw.credential()?;
     let event = EventBody {
         feature: raw.feature,
         event_id: raw.event_id,
@@ -262,13 +236,7 @@ pub async fn add_batch(
 ) -> ApiResult {
     api.limits.address_allowed(&ip.0)?;
     let raw: BatchBody = parse_body(&body)?;
-    let b = ClientBody {
-        product_code: raw.product_code,
-        hardware_id: raw.hardware_id,
-        license_key: raw.license_key,
-        device_token: raw.device_token,
-    };
-    b.validate()?;
+    let b = raw.credential()?;
     if raw.events.is_empty() || raw.events.len() > MAX_BATCH {
         return Err(ApiProblem::body_invalid(format!("send 1 to {MAX_BATCH} events")).into());
     }
@@ -290,26 +258,16 @@ pub async fn add_batch(
     }))
 }
 
-/// The body of `POST /api/v1/variables`: the credential and, to change them, the
-/// variables to set (a string) or remove (`null`).
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VariablesBody {
-    #[schema(max_length = 100)]
-    product_code: String,
-    #[schema(max_length = 256)]
-    hardware_id: String,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    license_key: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 128)]
-    device_token: Option<String>,
-    /// Names (1 to 64 characters) to values (at most 4 KiB; `null` removes). Leave it
-    /// out to read them.
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    variables: Option<std::collections::BTreeMap<String, Option<String>>>,
+client_request! {
+    /// The body of `POST /api/v1/variables`: the credential and, to change them, the
+    /// variables to set (a string) or remove (`null`).
+    pub struct VariablesBody {
+        /// Names (1 to 64 characters) to values (at most 4 KiB; `null` removes). Leave it
+        /// out to read them.
+        #[serde(default)]
+        #[schema(value_type = Option<Object>)]
+        variables: Option<std::collections::BTreeMap<String, Option<String>>>,
+    }
 }
 
 /// The device's variables after the request.
@@ -337,13 +295,7 @@ pub async fn variables(
     use crate::models::device_variable::{MAX_NAME, MAX_PER_DEVICE, MAX_VALUE};
     api.limits.address_allowed(&ip.0)?;
     let raw: VariablesBody = parse_body(&body)?;
-    let b = ClientBody {
-        product_code: raw.product_code,
-        hardware_id: raw.hardware_id,
-        license_key: raw.license_key,
-        device_token: raw.device_token,
-    };
-    b.validate()?;
+    let b = raw.credential()?;
     let changes: Vec<(String, Option<String>)> =
         raw.variables.unwrap_or_default().into_iter().collect();
     if changes.len() as i64 > MAX_PER_DEVICE {
