@@ -342,6 +342,38 @@ impl ClientBody {
         Ok(())
     }
 
+    /// Runs `f` for this client in one write transaction at the database's time (the
+    /// clock floating leases, periods and trials are judged by); hands the body back
+    /// with the outcome and that time.
+    pub(super) async fn write_at_db_time<T, F>(
+        self,
+        state: &State,
+        f: F,
+    ) -> Result<(ClientBody, Result<(T, NaiveDateTime), ModelError>), actix_web::Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(
+                &mut crate::db::DbConnection,
+                &Client<'_>,
+                NaiveDateTime,
+            ) -> Result<T, ModelError>
+            + Send
+            + 'static,
+    {
+        let clock = crate::models::clock::Clock {
+            test: state.config.api.test_clock,
+        };
+        Ok(state
+            .db(move |conn| {
+                let done = crate::ops::write_tx(conn, |conn| {
+                    let now = clock.now(conn)?;
+                    Ok((f(conn, &self.client(), now)?, now))
+                });
+                Ok((self, done))
+            })
+            .await?)
+    }
+
     pub(super) fn client(&self) -> Client<'_> {
         // `parse` made sure exactly one of the two was sent.
         let credential = match &self.device_token {

@@ -17,7 +17,6 @@ use super::signing::{ApiSigner, FileKind, SignedFile};
 use crate::auth::client_ip::ClientIp;
 use crate::models::activation::DeviceInfo;
 use crate::models::audit::Actor;
-use crate::models::clock::Clock;
 use crate::models::device::Device;
 use crate::models::floating::Seat;
 use crate::models::license::License;
@@ -140,12 +139,6 @@ pub struct SeatFilePayload {
     pub borrowed_until: NaiveDateTime,
 }
 
-fn clock(state: &State) -> Clock {
-    Clock {
-        test: state.config.api.test_clock,
-    }
-}
-
 fn seat_answer(
     seat: Seat,
     product: &Product,
@@ -186,22 +179,17 @@ where
         + Send
         + 'static,
 {
-    let clock = clock(state);
-    let (b, done) = state
-        .db(move |conn| {
-            let done = crate::ops::write_tx(conn, |conn| {
-                let now = clock.now(conn)?;
-                let held = f(conn, &b.client(), now)?;
-                let terms = match &held {
-                    Ok((seat, _)) => Some(client::terms(conn, seat.license.id)?),
-                    Err(_) => None,
-                };
-                Ok((held, terms, now))
-            });
-            Ok((b, done))
+    let (b, done) = b
+        .write_at_db_time(state, move |conn, c, now| {
+            let held = f(conn, c, now)?;
+            let terms = match &held {
+                Ok((seat, _)) => Some(client::terms(conn, seat.license.id)?),
+                Err(_) => None,
+            };
+            Ok((held, terms))
         })
         .await?;
-    let (held, terms, now) = done.map_err(|e| client_failure(api, ip, e))?;
+    let ((held, terms), now) = done.map_err(|e| client_failure(api, ip, e))?;
     let (seat, product) = held.map_err(ApiProblem::from)?;
     api.limits.license_allowed(seat.license.id)?;
     let terms = terms.unwrap_or(client::Terms {
@@ -262,16 +250,7 @@ pub async fn release(
 ) -> ApiResult {
     api.limits.address_allowed(&ip.0)?;
     let b = ClientBody::parse(&body)?;
-    let clock = clock(&state);
-    let (b, done) = state
-        .db(move |conn| {
-            let done = crate::ops::write_tx(conn, |conn| {
-                let now = clock.now(conn)?;
-                Ok((seats::release(conn, &b.client(), now)?, now))
-            });
-            Ok((b, done))
-        })
-        .await?;
+    let (b, done) = b.write_at_db_time(&state, seats::release).await?;
     let (r, now) = done.map_err(|e| client_failure(&api, &ip, e))?;
     api.limits.license_allowed(r.license.id)?;
     Ok(HttpResponse::Ok().json(ReleaseAnswer {
@@ -388,14 +367,9 @@ pub async fn borrow(
     let until = parse_time("borrowed_until", &raw.borrowed_until)?;
     let b = raw.credential()?;
     let actor = Actor::client(&b.hardware_id, Some(ip.0.clone()));
-    let clock = clock(&state);
-    let (b, done) = state
-        .db(move |conn| {
-            let done = crate::ops::write_tx(conn, |conn| {
-                let now = clock.now(conn)?;
-                Ok((seats::borrow(conn, &actor, &b.client(), until, now)?, now))
-            });
-            Ok((b, done))
+    let (b, done) = b
+        .write_at_db_time(&state, move |conn, c, now| {
+            seats::borrow(conn, &actor, c, until, now)
         })
         .await?;
     let (done, now) = done.map_err(|e| borrow_failure(&api, &ip, e))?;
@@ -434,14 +408,9 @@ pub async fn return_seat(
     api.limits.address_allowed(&ip.0)?;
     let b = ClientBody::parse(&body)?;
     let actor = Actor::client(&b.hardware_id, Some(ip.0.clone()));
-    let clock = clock(&state);
-    let (b, done) = state
-        .db(move |conn| {
-            let done = crate::ops::write_tx(conn, |conn| {
-                let now = clock.now(conn)?;
-                Ok((seats::return_seat(conn, &actor, &b.client(), now)?, now))
-            });
-            Ok((b, done))
+    let (b, done) = b
+        .write_at_db_time(&state, move |conn, c, now| {
+            seats::return_seat(conn, &actor, c, now)
         })
         .await?;
     let (done, now) = done.map_err(|e| client_failure(&api, &ip, e))?;

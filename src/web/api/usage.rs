@@ -11,7 +11,6 @@ use super::client::{client_failure, client_request, field, parse_body, ClientBod
 use super::problem::ApiProblem;
 use super::runtime::ApiRuntime;
 use crate::auth::client_ip::ClientIp;
-use crate::models::clock::Clock;
 use crate::models::consumption::{Counted, NewEvent, MAX_BATCH, MAX_QUANTITY};
 use crate::models::Refusal;
 use crate::ops::usage::{self, Consumed};
@@ -171,19 +170,12 @@ async fn consume(
     b: ClientBody,
     events: Vec<NewEvent>,
 ) -> Result<(ClientBody, Vec<NewEvent>, Consumed), actix_web::Error> {
-    let clock = Clock {
-        test: state.config.api.test_clock,
-    };
-    let (b, events, done) = state
-        .db(move |conn| {
-            let done = crate::ops::write_tx(conn, |conn| {
-                let now = clock.now(conn)?;
-                usage::consume(conn, &b.client(), &events, now)
-            });
-            Ok((b, events, done))
+    let (b, done) = b
+        .write_at_db_time(state, move |conn, c, now| {
+            Ok((usage::consume(conn, c, &events, now)?, events))
         })
         .await?;
-    let done = done.map_err(|e| client_failure(api, ip, e))?;
+    let ((done, events), _) = done.map_err(|e| client_failure(api, ip, e))?;
     api.limits.license_allowed(done.0.id)?;
     Ok((b, events, done))
 }
@@ -315,19 +307,12 @@ pub async fn variables(
             .into());
         }
     }
-    let clock = Clock {
-        test: state.config.api.test_clock,
-    };
-    let (b, done) = state
-        .db(move |conn| {
-            let done = crate::ops::write_tx(conn, |conn| {
-                let now = clock.now(conn)?;
-                usage::set_variables(conn, &b.client(), &changes, now)
-            });
-            Ok((b, done))
+    let (b, done) = b
+        .write_at_db_time(&state, move |conn, c, now| {
+            usage::set_variables(conn, c, &changes, now)
         })
         .await?;
-    let (license, product, all) = done.map_err(|e| client_failure(&api, &ip, e))?;
+    let ((license, product, all), _) = done.map_err(|e| client_failure(&api, &ip, e))?;
     api.limits.license_allowed(license.id)?;
     Ok(HttpResponse::Ok().json(VariablesAnswer {
         license_key: license.license_key,
