@@ -40,6 +40,7 @@ mod grant_props;
 mod grant_tree;
 mod hostile;
 mod layers;
+mod lease_props;
 mod license_import;
 mod license_managers;
 mod licenses;
