@@ -14,12 +14,11 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use keyfold::db::schema::{license_events, license_features, license_usage_days, licenses};
-use keyfold::domain::{ConsumptionPeriod, LicenseId};
+use keyfold::domain::ConsumptionPeriod;
 use keyfold::models::consumption::{self, NewEvent};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
-use crate::helpers::TestDb;
+use crate::helpers::props;
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -40,28 +39,9 @@ fn steps() -> impl Strategy<Value = (i64, Vec<Step>)> {
 }
 
 fn prove(cases: u32) {
-    let db = TestDb::fresh();
-    let conn = std::cell::RefCell::new(keyfold::db::open_single(db.url()).expect("migrated"));
+    let (_db, conn, product) = props::setup("USE", "consumption");
     let counter = std::cell::Cell::new(0usize);
-    let product: i64 = {
-        let mut c = conn.borrow_mut();
-        diesel::sql_query(
-            "INSERT INTO products (name, name_norm, code, code_norm, license_type, created_at, updated_at) \
-             VALUES ('Use', 'use', 'USE', 'use', 'consumption', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
-        )
-        .execute(&mut *c)
-        .unwrap();
-        keyfold::db::schema::products::table
-            .select(keyfold::db::schema::products::id)
-            .first(&mut *c)
-            .unwrap()
-    };
-    let mut runner = TestRunner::new(Config {
-        cases,
-        max_shrink_iters: 200,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = props::runner(cases);
     let result = runner.run(&steps(), |(max, steps)| {
         let mut conn = conn.borrow_mut();
         let conn = &mut *conn;
@@ -70,30 +50,10 @@ fn prove(cases: u32) {
         // Starts just before the end of a year, so the walk crosses every boundary.
         let mut now =
             NaiveDateTime::parse_from_str("2026-12-27 22:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
-        let order: i64 = diesel::insert_into(keyfold::db::schema::orders::table)
-            .values((
-                keyfold::db::schema::orders::reference.eq(format!("USE-{n}")),
-                keyfold::db::schema::orders::reference_norm.eq(format!("use-{n}")),
-                keyfold::db::schema::orders::created_at.eq(now),
-                keyfold::db::schema::orders::updated_at.eq(now),
-            ))
-            .returning(keyfold::db::schema::orders::id)
-            .get_result(conn)
-            .unwrap();
-        let key = format!("USE-{n:04}");
-        let id: LicenseId = diesel::insert_into(licenses::table)
-            .values((
-                licenses::license_key.eq(&key),
-                licenses::key_norm.eq(&key),
-                licenses::product_id.eq(product),
-                licenses::order_id.eq(order),
-                licenses::license_type.eq("consumption"),
-                licenses::max_activations.eq(1),
-                licenses::created_at.eq(now),
-                licenses::updated_at.eq(now),
-            ))
-            .returning(licenses::id)
-            .get_result(conn)
+        let id = props::license(conn, "USE", n, product, "consumption", now);
+        diesel::update(licenses::table.find(id))
+            .set(licenses::max_activations.eq(1))
+            .execute(conn)
             .unwrap();
         diesel::insert_into(license_features::table)
             .values((
@@ -210,10 +170,5 @@ fn prove(cases: u32) {
 /// Many sequences on SQLite, fewer on PostgreSQL.
 #[test]
 fn consumption_holds_over_generated_sequences() {
-    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
-    let cases = std::env::var("KEYFOLD_PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(if postgres { 40 } else { 150 });
-    prove(cases);
+    prove(props::cases(150, 40));
 }

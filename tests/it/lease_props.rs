@@ -11,14 +11,13 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use keyfold::db::schema::{devices, licenses};
-use keyfold::domain::{LicenseId, Source};
+use keyfold::domain::Source;
 use keyfold::models::activation::{ActivatedBy, DeviceInfo};
 use keyfold::models::audit::Actor;
 use keyfold::models::{floating, ModelError};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
-use crate::helpers::TestDb;
+use crate::helpers::props;
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -64,28 +63,9 @@ fn code<T>(r: Result<Result<T, keyfold::models::Refusal>, ModelError>) -> Option
 }
 
 fn prove(cases: u32) {
-    let db = TestDb::fresh();
-    let conn = std::cell::RefCell::new(keyfold::db::open_single(db.url()).expect("migrated"));
+    let (_db, conn, product) = props::setup("FLOAT", "perpetual");
     let counter = std::cell::Cell::new(0usize);
-    let product: i64 = {
-        let mut c = conn.borrow_mut();
-        diesel::sql_query(
-            "INSERT INTO products (name, name_norm, code, code_norm, license_type, created_at, updated_at) \
-             VALUES ('Float', 'float', 'FLOAT', 'float', 'perpetual', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
-        )
-        .execute(&mut *c)
-        .unwrap();
-        keyfold::db::schema::products::table
-            .select(keyfold::db::schema::products::id)
-            .first(&mut *c)
-            .unwrap()
-    };
-    let mut runner = TestRunner::new(Config {
-        cases,
-        max_shrink_iters: 200,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = props::runner(cases);
     let actor = Actor::client("props", None);
     let result = runner.run(&steps(), |(seats, steps)| {
         let mut conn = conn.borrow_mut();
@@ -93,32 +73,14 @@ fn prove(cases: u32) {
         let n = counter.get() + 1;
         counter.set(n);
         let mut now = keyfold::models::now();
-        let order: i64 = diesel::insert_into(keyfold::db::schema::orders::table)
-            .values((
-                keyfold::db::schema::orders::reference.eq(format!("FLOAT-{n}")),
-                keyfold::db::schema::orders::reference_norm.eq(format!("float-{n}")),
-                keyfold::db::schema::orders::created_at.eq(now),
-                keyfold::db::schema::orders::updated_at.eq(now),
-            ))
-            .returning(keyfold::db::schema::orders::id)
-            .get_result(conn)
-            .unwrap();
-        let key = format!("FLOAT-{n:04}");
-        let id: LicenseId = diesel::insert_into(licenses::table)
-            .values((
-                licenses::license_key.eq(&key),
-                licenses::key_norm.eq(&key),
-                licenses::product_id.eq(product),
-                licenses::order_id.eq(order),
-                licenses::license_type.eq("perpetual"),
+        let id = props::license(conn, "FLOAT", n, product, "perpetual", now);
+        diesel::update(licenses::table.find(id))
+            .set((
                 licenses::max_activations.eq(20),
                 licenses::floating_seats.eq(seats),
                 licenses::borrow_limit_hours.eq(24),
-                licenses::created_at.eq(now),
-                licenses::updated_at.eq(now),
             ))
-            .returning(licenses::id)
-            .get_result(conn)
+            .execute(conn)
             .unwrap();
         let lease = Duration::minutes(10);
         let mut model: BTreeMap<usize, Held> = BTreeMap::new();
@@ -234,10 +196,5 @@ fn prove(cases: u32) {
 /// Many sequences on SQLite, fewer on PostgreSQL.
 #[test]
 fn floating_seats_hold_over_generated_sequences() {
-    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
-    let cases = std::env::var("KEYFOLD_PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(if postgres { 40 } else { 150 });
-    prove(cases);
+    prove(props::cases(150, 40));
 }

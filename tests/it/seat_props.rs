@@ -26,9 +26,9 @@ use keyfold::models::audit::Actor;
 use keyfold::models::license_ops::{self, ResetBy};
 use keyfold::models::{license, ModelError};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
-use crate::helpers::TestDb;
+use crate::helpers::props;
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -75,28 +75,9 @@ fn code(e: &ModelError) -> &'static str {
 }
 
 fn prove(cases: u32) {
-    let db = TestDb::fresh();
-    let conn = std::cell::RefCell::new(keyfold::db::open_single(db.url()).expect("migrated"));
+    let (_db, conn, product) = props::setup("SEATS", "perpetual");
     let counter = std::cell::Cell::new(0usize);
-    let product: i64 = {
-        let mut c = conn.borrow_mut();
-        diesel::sql_query(
-            "INSERT INTO products (name, name_norm, code, code_norm, license_type, created_at, updated_at) \
-             VALUES ('Seats', 'seats', 'SEATS', 'seats', 'perpetual', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
-        )
-        .execute(&mut *c)
-        .unwrap();
-        keyfold::db::schema::products::table
-            .select(keyfold::db::schema::products::id)
-            .first(&mut *c)
-            .unwrap()
-    };
-    let mut runner = TestRunner::new(Config {
-        cases,
-        max_shrink_iters: 200,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = props::runner(cases);
     let actor = Actor::system("props");
     let result = runner.run(&steps(), |(max, max_transfers, rates, steps)| {
         let mut conn = conn.borrow_mut();
@@ -112,31 +93,13 @@ fn prove(cases: u32) {
         let n = counter.get() + 1;
         counter.set(n);
         let now = keyfold::models::now();
-        let order: i64 = diesel::insert_into(keyfold::db::schema::orders::table)
-            .values((
-                keyfold::db::schema::orders::reference.eq(format!("SEAT-{n}")),
-                keyfold::db::schema::orders::reference_norm.eq(format!("seat-{n}")),
-                keyfold::db::schema::orders::created_at.eq(now),
-                keyfold::db::schema::orders::updated_at.eq(now),
-            ))
-            .returning(keyfold::db::schema::orders::id)
-            .get_result(conn)
-            .unwrap();
-        let key = format!("SEAT-{n:04}");
-        let id: LicenseId = diesel::insert_into(keyfold::db::schema::licenses::table)
-            .values((
-                keyfold::db::schema::licenses::license_key.eq(&key),
-                keyfold::db::schema::licenses::key_norm.eq(&key),
-                keyfold::db::schema::licenses::product_id.eq(product),
-                keyfold::db::schema::licenses::order_id.eq(order),
-                keyfold::db::schema::licenses::license_type.eq("perpetual"),
+        let id = props::license(conn, "SEAT", n, product, "perpetual", now);
+        diesel::update(keyfold::db::schema::licenses::table.find(id))
+            .set((
                 keyfold::db::schema::licenses::max_activations.eq(max),
                 keyfold::db::schema::licenses::max_transfers.eq(max_transfers),
-                keyfold::db::schema::licenses::created_at.eq(now),
-                keyfold::db::schema::licenses::updated_at.eq(now),
             ))
-            .returning(keyfold::db::schema::licenses::id)
-            .get_result(conn)
+            .execute(conn)
             .unwrap();
         let mut model: BTreeSet<String> = BTreeSet::new();
         let mut spent = 0i64;
@@ -269,10 +232,5 @@ fn prove(cases: u32) {
 /// checks the queries and the locks).
 #[test]
 fn seats_and_transfers_hold_over_generated_sequences() {
-    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
-    let cases = std::env::var("KEYFOLD_PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(if postgres { 60 } else { 250 });
-    prove(cases);
+    prove(props::cases(250, 60));
 }

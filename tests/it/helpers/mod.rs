@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod db;
 pub mod forms;
+pub mod props;
 pub mod smtp;
 
 use std::collections::HashMap;
