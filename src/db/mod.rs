@@ -2,6 +2,7 @@
 //! embedded migrations and the write-transaction helper.
 
 pub mod schema;
+pub mod search_words;
 
 use std::time::Duration;
 
@@ -220,21 +221,23 @@ pub fn open(url: &str, max_size: u32) -> Result<Pool, DbOpenError> {
 /// lock keeps several instances starting at once from migrating concurrently.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<(), DbOpenError> {
     let err = |e: &dyn std::fmt::Display| DbOpenError::Migrate(one_line(&e.to_string()));
-    match conn {
-        DbConnection::Sqlite(c) => {
-            c.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(|e| err(&e))?;
-        }
-        DbConnection::Pg(c) => {
-            c.batch_execute("SELECT pg_advisory_lock(7301985)")
-                .map_err(|e| err(&e))?;
-            let result = c.run_pending_migrations(PG_MIGRATIONS).map(|_| ());
-            let unlock = c.batch_execute("SELECT pg_advisory_unlock(7301985)");
-            result.map_err(|e| err(&e))?;
-            unlock.map_err(|e| err(&e))?;
-        }
+    let pg = matches!(conn, DbConnection::Pg(_));
+    if pg {
+        conn.batch_execute("SELECT pg_advisory_lock(7301985)")
+            .map_err(|e| err(&e))?;
     }
-    Ok(())
+    let migrated = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|_| ()),
+    };
+    let result = migrated
+        .map_err(|e| err(&e))
+        .and_then(|_| search_words::backfill(conn).map_err(|e| err(&e)));
+    if pg {
+        conn.batch_execute("SELECT pg_advisory_unlock(7301985)")
+            .map_err(|e| err(&e))?;
+    }
+    result
 }
 
 fn one_line(s: &str) -> String {
@@ -367,6 +370,113 @@ pub struct Page<T> {
     pub rows: Vec<T>,
     /// The id of the last row shown: the next page starts after it.
     pub next_before: Option<i64>,
+    /// Where the page stands among the rows the filters match (lists paged by number).
+    pub position: Option<Position>,
+}
+
+/// Lists count the rows their filters match up to this many, so a page view never
+/// counts a million rows; numbered pages reach this far (export for the rest).
+pub const COUNT_LIMIT: i64 = 10_000;
+
+/// Which page of a list to show: 1-based, at most as far as [`COUNT_LIMIT`] reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Paging {
+    /// The page asked for in a query string (anything unreadable is the first page; past
+    /// the last page that [`COUNT_LIMIT`] reaches is that page).
+    pub fn parse(input: &str, per_page: i64) -> Self {
+        let per_page = per_page.clamp(1, COUNT_LIMIT);
+        let last = (COUNT_LIMIT / per_page).max(1);
+        let page = input.trim().parse::<i64>().unwrap_or(1).clamp(1, last);
+        Paging { page, per_page }
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// How many rows a list's filters match: exact up to [`COUNT_LIMIT`], else "at least".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exact(i64),
+    AtLeast(i64),
+}
+
+impl Total {
+    /// From the number of ids a bounded count read (at most `COUNT_LIMIT + 1`).
+    pub fn of(read: usize) -> Self {
+        let n = read as i64;
+        if n > COUNT_LIMIT {
+            Total::AtLeast(COUNT_LIMIT)
+        } else {
+            Total::Exact(n)
+        }
+    }
+}
+
+/// Where a page stands: its rows' numbers among the total, and its neighbours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub paging: Paging,
+    pub shown: i64,
+    pub total: Total,
+}
+
+impl Position {
+    /// "1–50 of 1,234", "51–100 of 10,000+", "0 of 0".
+    pub fn summary(&self) -> String {
+        let total = match self.total {
+            Total::Exact(n) => thousands(n),
+            Total::AtLeast(n) => format!("{}+", thousands(n)),
+        };
+        if self.shown == 0 {
+            return format!("0 of {total}");
+        }
+        let first = self.paging.offset() + 1;
+        let last = self.paging.offset() + self.shown;
+        format!("{}–{} of {total}", thousands(first), thousands(last))
+    }
+
+    pub fn previous(&self) -> Option<i64> {
+        (self.paging.page > 1).then_some(self.paging.page - 1)
+    }
+
+    pub fn next(&self) -> Option<i64> {
+        let seen = self.paging.offset() + self.shown;
+        let more = match self.total {
+            Total::Exact(n) => n > seen,
+            Total::AtLeast(_) => true,
+        };
+        (more && seen < COUNT_LIMIT && self.shown == self.paging.per_page)
+            .then_some(self.paging.page + 1)
+    }
+
+    /// Whether the rows go on past what numbered pages reach.
+    pub fn beyond_reach(&self) -> bool {
+        matches!(self.total, Total::AtLeast(_)) && self.paging.offset() + self.shown >= COUNT_LIMIT
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
 }
 
 impl<T> Page<T> {
@@ -379,6 +489,64 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page { rows, next_before }
+        Page {
+            rows,
+            next_before,
+            position: None,
+        }
+    }
+
+    /// A numbered page: its rows (at most `paging.per_page`) and the bounded count of
+    /// every row the filters match, or `None` when the page itself says it (a first
+    /// page that is not full), which saves the count.
+    pub fn numbered(rows: Vec<T>, paging: Paging, count: Option<Total>) -> Self {
+        let shown = rows.len() as i64;
+        let total = count.unwrap_or(Total::Exact(paging.offset() + shown));
+        Page {
+            rows,
+            next_before: None,
+            position: Some(Position {
+                paging,
+                shown,
+                total,
+            }),
+        }
+    }
+
+    /// Whether the rows read are the whole answer (a first page with room left), so
+    /// no count is needed.
+    pub fn needs_count(paging: Paging, rows: usize) -> bool {
+        !(paging.page == 1 && (rows as i64) < paging.per_page)
+    }
+}
+
+#[cfg(test)]
+mod paging_tests {
+    use super::*;
+
+    #[test]
+    fn positions_read_as_people_expect() {
+        let p = Paging::parse("2", 50);
+        let pos = Position {
+            paging: p,
+            shown: 50,
+            total: Total::Exact(1234),
+        };
+        assert_eq!(pos.summary(), "51–100 of 1,234");
+        assert_eq!((pos.previous(), pos.next()), (Some(1), Some(3)));
+        let last = Position {
+            paging: Paging::parse("200", 50),
+            shown: 50,
+            total: Total::AtLeast(COUNT_LIMIT),
+        };
+        assert_eq!(last.summary(), "9,951–10,000 of 10,000+");
+        assert_eq!(last.next(), None);
+        assert!(last.beyond_reach());
+        assert_eq!(Paging::parse("999999999999", 50).page, 200);
+        assert_eq!(Paging::parse("-3", 50).page, 1);
+        assert_eq!(Paging::parse("x", 50).page, 1);
+        assert_eq!(Total::of(10_001), Total::AtLeast(10_000));
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

@@ -87,6 +87,14 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        email_domain -> Text,
+    }
+}
+
+diesel::table! {
+    customer_words (word, customer_id) {
+        word -> Text,
+        customer_id -> Int8,
     }
 }
 
@@ -376,6 +384,7 @@ diesel::table! {
         transfers -> Int8,
         lease_minutes -> Nullable<Int8>,
         consumption_period -> Text,
+        import_id -> Nullable<Int8>,
     }
 }
 
@@ -618,6 +627,8 @@ diesel::table! {
 
 diesel::joinable!(consumption_events -> licenses (license_id));
 diesel::joinable!(customer_labels -> customers (customer_id));
+diesel::joinable!(customer_words -> customers (customer_id));
+diesel::joinable!(licenses -> imports (import_id));
 diesel::joinable!(license_usage_days -> licenses (license_id));
 diesel::joinable!(product_usage_days -> products (product_id));
 diesel::joinable!(trial_records -> licenses (license_id));
@@ -657,6 +668,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     consumption_events,
     customer_accounts,
     customer_labels,
+    customer_words,
     customers,
     device_variables,
     devices,

@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
-use super::{unique_as_field, ModelError, ModelResult, Page};
+use super::{unique_as_field, ModelError, ModelResult, Page, Paging, Total, COUNT_LIMIT};
 use crate::db::schema::{customer_accounts, customer_labels, customers, orders};
-use crate::db::DbConnection;
+use crate::db::{search_words, DbConnection};
 use crate::domain::CustomerAccountId;
 use crate::domain::CustomerId;
 
@@ -40,6 +40,7 @@ pub struct Customer {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    pub email_domain: String,
 }
 
 impl Customer {
@@ -104,6 +105,7 @@ struct CustomerFields<'a> {
     status: &'a str,
     metadata: &'a str,
     updated_at: NaiveDateTime,
+    email_domain: &'a str,
 }
 
 impl CustomerInput {
@@ -136,6 +138,7 @@ impl CustomerInput {
             status,
             metadata: &self.metadata,
             updated_at: super::now(),
+            email_domain: crate::db::search_words::email_domain(self.email.normalized()),
         }
     }
 }
@@ -188,6 +191,7 @@ pub fn create(
         .returning(customers::all_columns)
         .get_result(conn)
         .map_err(|e| unique_as_field(e, "email", EMAIL_TAKEN))?;
+    search_words::reindex(conn, &[customer.id.into()])?;
     audit::record(
         conn,
         actor,
@@ -225,6 +229,7 @@ pub fn update(
         .returning(customers::all_columns)
         .get_result(conn)
         .map_err(|e| unique_as_field(e, "email", EMAIL_TAKEN))?;
+    search_words::reindex(conn, &[id.into()])?;
     audit::record(
         conn,
         actor,
@@ -398,25 +403,11 @@ macro_rules! customer_filters {
             }
             _ => query.filter(customers::status.ne("deleted")),
         };
-        let q = filter.q.trim().to_lowercase();
-        if !q.is_empty() {
-            let end = $crate::domain::values::prefix_end(&q);
+        if let Some(search) = $crate::models::customer::search(&filter.q) {
             query = query.filter(
-                customers::email_norm
-                    .ge(q.clone())
-                    .and(customers::email_norm.lt(end.clone()))
-                    .or(customers::first_name_norm
-                        .ge(q.clone())
-                        .and(customers::first_name_norm.lt(end.clone())))
-                    .or(customers::last_name_norm
-                        .ge(q.clone())
-                        .and(customers::last_name_norm.lt(end.clone())))
-                    .or(customers::company_norm
-                        .ge(q.clone())
-                        .and(customers::company_norm.lt(end.clone())))
-                    .or(customers::reference_norm
-                        .ge(q.clone())
-                        .and(customers::reference_norm.lt(end))),
+                customers::id
+                    .nullable()
+                    .eq_any($crate::models::customer::customer_matching_ids!(search)),
             );
         }
         if let Some(account) = filter.account_id {
@@ -436,6 +427,99 @@ macro_rules! customer_filters {
 }
 pub(crate) use customer_filters;
 
+/// What a customer search looks for, as ranges on indexed columns (see [`search`]).
+pub struct Search {
+    /// The search as typed, lower-cased (other lists match it against their own columns).
+    pub text: String,
+    pub email: (String, String),
+    pub domain: (String, String),
+    pub reference: (String, String),
+    /// Every word as the start of one of the customer's words, as SQL on `matched.id`.
+    pub words_sql: String,
+}
+
+/// A customer search, as people type it: `@hooli.example` the email's domain (by
+/// prefix); otherwise the start of the email, of the email's domain (`acme-robotics`,
+/// `hooli.example`) or of the reference, or every word typed as the start of a word of
+/// the name, company, reference or email (`robotics` finds "Acme Robotics Ltd"). Every
+/// branch is a range on an index. `None` for an empty search. Used through
+/// [`customer_matching_ids`].
+pub fn search(input: &str) -> Option<Search> {
+    use crate::domain::values::prefix_end;
+    let q = crate::domain::values::search_term(input, 200).to_lowercase();
+    if q.is_empty() {
+        return None;
+    }
+    let range = |v: &str| (v.to_owned(), prefix_end(v));
+    let none = || (String::new(), String::new());
+    if let Some(d) = q.strip_prefix('@') {
+        return Some(Search {
+            text: q.clone(),
+            email: none(),
+            domain: range(d.trim()),
+            reference: none(),
+            words_sql: "0 = 1".to_owned(),
+        });
+    }
+    // The words are letters and digits only (quotes doubled all the same), so they are
+    // written into the SQL as literals: a varying number of bound values would not fit
+    // one query type, and MultiConnection cannot run boxed subqueries.
+    let words: Vec<String> = search_words::words(&q)
+        .take(search_words::MAX_SEARCH_WORDS)
+        .map(|w| w.replace('\'', "''"))
+        .collect();
+    let words_sql = if words.is_empty() {
+        "0 = 1".to_owned()
+    } else {
+        words
+            .iter()
+            .map(|w| {
+                format!(
+                    "matched.id IN (SELECT customer_id FROM customer_words \
+                     WHERE word >= '{w}' AND word < '{}')",
+                    prefix_end(w)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    Some(Search {
+        text: q.clone(),
+        email: range(&q),
+        domain: range(&q),
+        reference: range(&q),
+        words_sql,
+    })
+}
+
+/// The ids (nullable) of the customers a [`Search`] matches: a subquery over `customers`
+/// aliased as `matched`, for `eq_any` in a query that may itself read customers.
+macro_rules! customer_matching_ids {
+    ($search:expr) => {{
+        use $crate::db::schema::customers;
+        let s: $crate::models::customer::Search = $search;
+        let m = $crate::models::customer::matched;
+        let (email, domain, reference) = (
+            m.field(customers::email_norm),
+            m.field(customers::email_domain),
+            m.field(customers::reference_norm),
+        );
+        m.select(m.field(customers::id).nullable()).filter(
+            email
+                .ge(s.email.0)
+                .and(email.lt(s.email.1))
+                .or(domain.ge(s.domain.0).and(domain.lt(s.domain.1)))
+                .or(reference.ge(s.reference.0).and(reference.lt(s.reference.1)))
+                .or(diesel::dsl::sql::<diesel::sql_types::Bool>(&s.words_sql)),
+        )
+    }};
+}
+pub(crate) use customer_matching_ids;
+
+diesel::alias! {
+    pub const matched: Alias<MatchedCustomers> = customers as matched;
+}
+
 /// One row of the customers list.
 #[derive(Debug, Clone)]
 pub struct CustomerRow {
@@ -448,31 +532,27 @@ pub struct CustomerRow {
 pub fn list(
     conn: &mut DbConnection,
     filter: &Filter,
-    before: Option<i64>,
-    per_page: i64,
+    paging: Paging,
 ) -> QueryResult<Page<CustomerRow>> {
     let mut query = customers::table
         .left_join(customer_accounts::table)
         .select((Customer::as_select(), customer_accounts::name.nullable()))
         .order((customers::created_at.desc(), customers::id.desc()))
-        .limit(per_page + 1)
+        .limit(paging.per_page)
+        .offset(paging.offset())
         .into_boxed();
     query = customer_filters!(query, filter);
-    if let Some(before) = before {
-        let cursor: Option<NaiveDateTime> = customers::table
-            .find(before)
-            .select(customers::created_at)
-            .first(conn)
-            .optional()?;
-        if let Some(at) = cursor {
-            query = query.filter(
-                customers::created_at
-                    .lt(at)
-                    .or(customers::created_at.eq(at).and(customers::id.lt(before))),
-            );
-        }
-    }
     let rows: Vec<(Customer, Option<String>)> = query.load(conn)?;
+    let count = if Page::<()>::needs_count(paging, rows.len()) {
+        let mut ids = customers::table
+            .select(customers::id)
+            .limit(COUNT_LIMIT + 1)
+            .into_boxed();
+        ids = customer_filters!(ids, filter);
+        Some(Total::of(ids.load::<CustomerId>(conn)?.len()))
+    } else {
+        None
+    };
     let rows = rows
         .into_iter()
         .map(|(customer, account_name)| CustomerRow {
@@ -480,9 +560,7 @@ pub fn list(
             account_name,
         })
         .collect();
-    Ok(Page::from_rows(rows, per_page, |r: &CustomerRow| {
-        r.customer.id
-    }))
+    Ok(Page::numbered(rows, paging, count))
 }
 
 /// Live customers of one account, newest first.

@@ -99,6 +99,7 @@ pub fn list(
     Ok(Page {
         next_before: page.next_before,
         rows,
+        position: None,
     })
 }
 

@@ -112,7 +112,8 @@ const COPIED: [&str; 20] = [
 /// Makes the staged rows visible (inside the caller's final transaction). The import id
 /// and the timestamp are values of ours, written into the SQL as literals.
 pub fn publish(conn: &mut DbConnection, import: i64) -> QueryResult<()> {
-    let now = format!("'{}'", super::now().format("%Y-%m-%d %H:%M:%S%.6f"));
+    let at = super::now();
+    let now = format!("'{}'", at.format("%Y-%m-%d %H:%M:%S%.6f"));
     let cols = COPIED.join(", ");
     let staged = |c: &str| format!("r.{c}");
     let from_rows: Vec<String> = COPIED.iter().map(|c| staged(c)).collect();
@@ -147,6 +148,7 @@ pub fn publish(conn: &mut DbConnection, import: i64) -> QueryResult<()> {
         sets.join(", ")
     ))
     .execute(conn)?;
+    crate::db::search_words::reindex_updated_at(conn, at)?;
     diesel::sql_query(format!(
         "INSERT INTO customer_labels (customer_id, label_id) \
          SELECT DISTINCT c.id, l.id FROM import_customer_labels s \

@@ -4,7 +4,7 @@ use crate::domain::ProductId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::Page;
+use super::{Page, Paging, Total, COUNT_LIMIT};
 use crate::db::schema::{
     customers, license_custom_fields, license_features, licenses, orders, products,
 };
@@ -252,6 +252,10 @@ pub struct Filter {
     pub key: String,
     pub product_id: Option<ProductId>,
     pub order_id: Option<OrderId>,
+    /// An order's reference (lower-cased), matched exactly.
+    pub order_reference: Option<String>,
+    /// The licenses one CSV import created.
+    pub import_id: Option<i64>,
     /// "", "active", "inactive", "expired" or "disabled".
     pub status: String,
     pub license_type: String,
@@ -280,6 +284,9 @@ macro_rules! summary_columns {
             licenses::active_devices,
             licenses::max_activations,
             licenses::valid_until,
+            customers::id.nullable(),
+            customers::email.nullable(),
+            customers::company.nullable(),
         )
     };
 }
@@ -295,6 +302,9 @@ type SummaryRow = (
     i64,
     i64,
     Option<NaiveDateTime>,
+    Option<CustomerId>,
+    Option<String>,
+    Option<String>,
 );
 
 fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
@@ -312,8 +322,20 @@ fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
                 active_devices,
                 max_activations,
                 valid_until,
+                customer_id,
+                email,
+                company,
             )| {
                 LicenseSummary {
+                    customer: customer_id.map(|id| {
+                        let company = company.unwrap_or_default();
+                        let label = if company.is_empty() {
+                            email.unwrap_or_default()
+                        } else {
+                            company
+                        };
+                        (id, label)
+                    }),
                     id,
                     license_key,
                     product_name,
@@ -330,6 +352,11 @@ fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
         .collect()
 }
 
+// Orders as matched by a license filter (the list itself joins orders).
+diesel::alias! {
+    pub const ref_orders: Alias<RefOrders> = orders as ref_orders;
+}
+
 /// Applies a [`Filter`] to a boxed query over licenses (shared by the list and the CSV
 /// export, so both select exactly the same licenses).
 macro_rules! license_filters {
@@ -337,11 +364,46 @@ macro_rules! license_filters {
         use $crate::db::schema::licenses;
         let (filter, now) = ($filter, $now);
         let mut query = $query;
+        use $crate::db::schema::orders as o;
+        use $crate::domain::values::prefix_end;
+        use $crate::models::license::ref_orders;
+        // The search box: the start of a key (dashes and case ignored) or of an order's
+        // reference.
         let key = $crate::domain::license_key::normalize(&filter.key);
-        if !key.is_empty() {
-            query = query
-                .filter(licenses::key_norm.ge(key.clone()))
-                .filter(licenses::key_norm.lt($crate::domain::values::prefix_end(&key)));
+        let reference = filter.key.trim().to_lowercase();
+        if !reference.is_empty() {
+            let by_reference = licenses::order_id.eq_any(
+                ref_orders
+                    .filter(ref_orders.field(o::reference_norm).ge(reference.clone()))
+                    .filter(
+                        ref_orders
+                            .field(o::reference_norm)
+                            .lt(prefix_end(&reference)),
+                    )
+                    .select(ref_orders.field(o::id)),
+            );
+            query = if key.is_empty() {
+                query.filter(by_reference)
+            } else {
+                query.filter(
+                    licenses::key_norm
+                        .ge(key.clone())
+                        .and(licenses::key_norm.lt(prefix_end(&key)))
+                        .or(by_reference),
+                )
+            };
+        }
+        if let Some(r) = &filter.order_reference {
+            query = query.filter(
+                licenses::order_id.eq_any(
+                    ref_orders
+                        .filter(ref_orders.field(o::reference_norm).eq(r.clone()))
+                        .select(ref_orders.field(o::id)),
+                ),
+            );
+        }
+        if let Some(i) = filter.import_id {
+            query = query.filter(licenses::import_id.eq(i));
         }
         if let Some(p) = filter.product_id {
             query = query.filter(licenses::product_id.eq(p));
@@ -386,23 +448,31 @@ pub(crate) use license_filters;
 pub fn list(
     conn: &mut DbConnection,
     filter: &Filter,
-    before: Option<i64>,
-    per_page: i64,
+    paging: Paging,
 ) -> QueryResult<Page<LicenseSummary>> {
     let now = super::now();
     let mut query = licenses::table
-        .inner_join(orders::table)
+        .inner_join(orders::table.left_join(customers::table))
         .inner_join(products::table)
         .select(summary_columns!())
         .order(licenses::id.desc())
-        .limit(per_page + 1)
+        .limit(paging.per_page)
+        .offset(paging.offset())
         .into_boxed();
     query = license_filters!(query, filter, now);
-    if let Some(before) = before {
-        query = query.filter(licenses::id.lt(before));
-    }
     let rows = summaries(query.load(conn)?);
-    Ok(Page::from_rows(rows, per_page, |l: &LicenseSummary| l.id))
+    let count = if Page::<()>::needs_count(paging, rows.len()) {
+        let mut ids = licenses::table
+            .select(licenses::id)
+            .order(licenses::id.desc())
+            .limit(COUNT_LIMIT + 1)
+            .into_boxed();
+        ids = license_filters!(ids, filter, now);
+        Some(Total::of(ids.load::<LicenseId>(conn)?.len()))
+    } else {
+        None
+    };
+    Ok(Page::numbered(rows, paging, count))
 }
 
 /// An order's licenses (newest first), bounded.
@@ -412,7 +482,7 @@ pub fn for_order(
     limit: i64,
 ) -> QueryResult<Vec<LicenseSummary>> {
     let rows: Vec<SummaryRow> = licenses::table
-        .inner_join(orders::table)
+        .inner_join(orders::table.left_join(customers::table))
         .inner_join(products::table)
         .filter(licenses::order_id.eq(order_id))
         .order(licenses::id.asc())
@@ -468,6 +538,8 @@ pub struct LicenseSummary {
     pub active_devices: i64,
     pub max_activations: i64,
     pub valid_until: Option<NaiveDateTime>,
+    /// The order's customer: id and company (or email when there is no company).
+    pub customer: Option<(CustomerId, String)>,
 }
 
 impl LicenseSummary {
@@ -483,7 +555,7 @@ pub fn for_customer(
     limit: i64,
 ) -> QueryResult<Vec<LicenseSummary>> {
     let rows: Vec<SummaryRow> = licenses::table
-        .inner_join(orders::table)
+        .inner_join(orders::table.left_join(customers::table))
         .inner_join(products::table)
         .filter(orders::customer_id.eq(customer_id))
         .order(licenses::id.desc())

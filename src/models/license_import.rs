@@ -205,7 +205,8 @@ const COPIED: [&str; 17] = [
 /// Makes the staged rows visible (inside the caller's final transaction). The import id,
 /// the timestamp and the actor's label are values of ours; the label is quoted.
 pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryResult<()> {
-    let now = format!("'{}'", super::now().format("%Y-%m-%d %H:%M:%S%.6f"));
+    let at = super::now();
+    let now = format!("'{}'", at.format("%Y-%m-%d %H:%M:%S%.6f"));
     let by = format!("'{}'", created_by.replace('\'', "''"));
     let x = import;
     let step = |conn: &mut DbConnection, what: &str, sql: String| -> QueryResult<()> {
@@ -231,6 +232,7 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
          GROUP BY o.customer_email_norm"
         ),
     )?;
+    crate::db::search_words::reindex_updated_at(conn, at)?;
     // New orders (one per reference), with their customer.
     step(conn, "orders", format!(
         "INSERT INTO orders (reference, reference_norm, customer_id, created_by, created_at, updated_at) \
@@ -244,10 +246,10 @@ pub fn publish(conn: &mut DbConnection, import: i64, created_by: &str) -> QueryR
         conn,
         "licenses",
         format!(
-            "INSERT INTO licenses ({cols}, order_id, max_transfers, created_at, updated_at) \
+            "INSERT INTO licenses ({cols}, order_id, max_transfers, import_id, created_at, updated_at) \
          SELECT {}, COALESCE(s.order_id, (SELECT o.id FROM orders o \
          WHERE o.reference_norm = s.order_reference_norm)), \
-         (SELECT p.max_transfers FROM products p WHERE p.id = s.product_id), {now}, {now} \
+         (SELECT p.max_transfers FROM products p WHERE p.id = s.product_id), {x}, {now}, {now} \
          FROM import_license_rows s WHERE s.import_id = {x} ORDER BY s.line",
             from.join(", ")
         ),

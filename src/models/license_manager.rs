@@ -413,6 +413,7 @@ pub fn list(
     Ok(super::Page {
         rows,
         next_before: page.next_before,
+        position: None,
     })
 }
 

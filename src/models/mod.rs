@@ -40,7 +40,7 @@ pub mod token;
 pub mod trial;
 pub mod usage;
 
-pub use crate::db::{now, Page};
+pub use crate::db::{now, Page, Paging, Total, COUNT_LIMIT};
 
 /// Why a model operation did not happen.
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Entry};
 use super::customer::{self, CustomerInput};
 use super::issue::{self, LineInput};
-use super::{unique_as_field, ModelError, ModelResult, Page};
+use super::{unique_as_field, ModelError, ModelResult, Page, Paging, Total, COUNT_LIMIT};
 use crate::db::schema::{customers, licenses, orders};
 use crate::db::DbConnection;
 use crate::domain::values::prefix_end;
@@ -51,6 +51,15 @@ pub fn find(conn: &mut DbConnection, id: OrderId) -> QueryResult<Option<Order>> 
         .optional()
 }
 
+/// The order with this reference (compared lower-cased).
+pub fn find_by_reference(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<Order>> {
+    orders::table
+        .filter(orders::reference_norm.eq(reference.trim().to_lowercase()))
+        .select(Order::as_select())
+        .first(conn)
+        .optional()
+}
+
 fn load(conn: &mut DbConnection, id: OrderId) -> ModelResult<Order> {
     find(conn, id)?.ok_or(ModelError::NotFound)
 }
@@ -80,20 +89,51 @@ pub struct OrderListRow {
     pub licenses: i64,
 }
 
-/// A page of orders, newest first, and the cursor of the next page if there is one.
-pub struct OrderPage {
-    pub rows: Vec<OrderListRow>,
-    pub next_before: Option<i64>,
+/// Applies an order [`Filter`] to a boxed query over orders (the list and its count).
+macro_rules! order_filters {
+    ($query:expr, $filter:expr) => {{
+        let filter = $filter;
+        let mut query = $query;
+        // The start of the reference, or a customer the customers list's search finds.
+        if let Some(search) = super::customer::search(&filter.q) {
+            let q = search.text.clone();
+            let end = prefix_end(&q);
+            query =
+                query.filter(
+                    orders::reference_norm
+                        .ge(q)
+                        .and(orders::reference_norm.lt(end))
+                        .or(orders::customer_id
+                            .eq_any(super::customer::customer_matching_ids!(search))),
+                );
+        }
+        match filter.test.as_str() {
+            "yes" => query = query.filter(orders::is_test.eq(true)),
+            "no" => query = query.filter(orders::is_test.eq(false)),
+            _ => {}
+        }
+        match filter.trial.as_str() {
+            "yes" => query = query.filter(orders::is_trial.eq(true)),
+            "no" => query = query.filter(orders::is_trial.eq(false)),
+            _ => {}
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(orders::created_at.ge(from.and_time(chrono::NaiveTime::MIN)));
+        }
+        if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
+            query = query.filter(orders::created_at.lt(to.and_time(chrono::NaiveTime::MIN)));
+        }
+        query
+    }};
 }
 
-/// Orders newest first, filtered, a page at a time; `before` is the id of the last order
-/// on the previous page. Searches are prefix ranges on indexed normalised columns.
+/// Orders newest first, filtered, a numbered page at a time with a bounded count.
+/// Searches are prefix ranges on indexed normalised columns.
 pub fn list(
     conn: &mut DbConnection,
     filter: &Filter,
-    before: Option<i64>,
-    per_page: i64,
-) -> QueryResult<OrderPage> {
+    paging: Paging,
+) -> QueryResult<Page<OrderListRow>> {
     let mut query = orders::table
         .left_join(customers::table)
         .select((
@@ -107,63 +147,10 @@ pub fn list(
             customers::last_name.nullable(),
         ))
         .order((orders::created_at.desc(), orders::id.desc()))
-        .limit(per_page + 1)
+        .limit(paging.per_page)
+        .offset(paging.offset())
         .into_boxed();
-    let q = filter.q.trim().to_lowercase();
-    if !q.is_empty() {
-        let end = prefix_end(&q);
-        let m = diesel::alias!(customers as matched);
-        let (email, first, last) = (
-            m.field(customers::email_norm),
-            m.field(customers::first_name_norm),
-            m.field(customers::last_name_norm),
-        );
-        let matching_customers = m
-            .filter(
-                email
-                    .ge(q.clone())
-                    .and(email.lt(end.clone()))
-                    .or(first.ge(q.clone()).and(first.lt(end.clone())))
-                    .or(last.ge(q.clone()).and(last.lt(end.clone()))),
-            )
-            .select(m.field(customers::id).nullable());
-        query = query.filter(
-            orders::reference_norm
-                .ge(q.clone())
-                .and(orders::reference_norm.lt(end))
-                .or(orders::customer_id.eq_any(matching_customers)),
-        );
-    }
-    match filter.test.as_str() {
-        "yes" => query = query.filter(orders::is_test.eq(true)),
-        "no" => query = query.filter(orders::is_test.eq(false)),
-        _ => {}
-    }
-    match filter.trial.as_str() {
-        "yes" => query = query.filter(orders::is_trial.eq(true)),
-        "no" => query = query.filter(orders::is_trial.eq(false)),
-        _ => {}
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(orders::created_at.ge(from.and_hms_opt(0, 0, 0).unwrap_or_default()));
-    }
-    if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
-        query = query.filter(orders::created_at.lt(to.and_hms_opt(0, 0, 0).unwrap_or_default()));
-    }
-    if let Some(before) = before {
-        let cursor: Option<NaiveDateTime> = orders::table
-            .find(before)
-            .select(orders::created_at)
-            .first(conn)
-            .optional()?;
-        if let Some(at) = cursor {
-            query = query.filter(
-                orders::created_at
-                    .lt(at)
-                    .or(orders::created_at.eq(at).and(orders::id.lt(before))),
-            );
-        }
-    }
+    query = order_filters!(query, filter);
     type Row = (
         OrderId,
         String,
@@ -175,15 +162,23 @@ pub fn list(
         Option<String>,
     );
     let found: Vec<Row> = query.load(conn)?;
-    let page = Page::from_rows(found, per_page, |r| r.0);
-    let ids: Vec<OrderId> = page.rows.iter().map(|r| r.0).collect();
+    let count = if Page::<()>::needs_count(paging, found.len()) {
+        let mut ids = orders::table
+            .select(orders::id)
+            .limit(COUNT_LIMIT + 1)
+            .into_boxed();
+        ids = order_filters!(ids, filter);
+        Some(Total::of(ids.load::<OrderId>(conn)?.len()))
+    } else {
+        None
+    };
+    let ids: Vec<OrderId> = found.iter().map(|r| r.0).collect();
     let counts: Vec<(OrderId, i64)> = licenses::table
         .filter(licenses::order_id.eq_any(&ids))
         .group_by(licenses::order_id)
         .select((licenses::order_id, diesel::dsl::count_star()))
         .load(conn)?;
-    let rows: Vec<OrderListRow> = page
-        .rows
+    let rows: Vec<OrderListRow> = found
         .into_iter()
         .map(
             |(id, reference, is_test, is_trial, created_at, email, first, last)| OrderListRow {
@@ -204,10 +199,7 @@ pub fn list(
             },
         )
         .collect();
-    Ok(OrderPage {
-        rows,
-        next_before: page.next_before,
-    })
+    Ok(Page::numbered(rows, paging, count))
 }
 
 /// An order in a short list.

@@ -59,8 +59,7 @@ pub fn of_order(
     reach: &Reach,
     order: OrderId,
     key: &str,
-    before: Option<i64>,
-    per_page: i64,
+    paging: crate::models::Paging,
 ) -> ModelResult<Page<LicenseSummary>> {
     reach.order(conn, order)?;
     let filter = license::Filter {
@@ -68,7 +67,7 @@ pub fn of_order(
         order_id: Some(order),
         ..license::Filter::default()
     };
-    Ok(license::list(conn, &filter, before, per_page)?)
+    Ok(license::list(conn, &filter, paging)?)
 }
 
 /// Disables (every check fails, data kept) or enables a license.

@@ -208,16 +208,18 @@ pub fn seed(conn: &mut DbConnection, licenses: u64) -> QueryResult<Counts> {
     let first_customer = next_id(conn, "customers")?;
     let mut batch = Batch::new(
         "customers",
-        "id, email, email_norm, first_name, last_name, first_name_norm, last_name_norm, company, company_norm, reference, reference_norm, country, status, metadata, created_at, updated_at",
+        "id, email, email_norm, email_domain, first_name, last_name, first_name_norm, last_name_norm, company, company_norm, reference, reference_norm, country, status, metadata, created_at, updated_at",
         pg,
     );
     for i in 0..customers {
         let id = first_customer + i as i64;
         let (f, l) = (FIRST[(id % 16) as usize], LAST[((id / 16) % 16) as usize]);
+        // Companies, and their email domains, spread over 997 names.
         let company = format!("company {}", id % 997);
+        let domain = format!("company{}.example", id % 997);
         let at = now - span + Duration::seconds((span.num_seconds() * i as i64) / customers as i64);
         let row = format!(
-            "({id}, 'customer{id}@bulk.example', 'customer{id}@bulk.example', '{}', '{}', '{f}', '{l}', '{}', '{company}', 'CRM-{id}', 'crm-{id}', 'GB', 'active', '{{}}', {}, {})",
+            "({id}, 'customer{id}@{domain}', 'customer{id}@{domain}', '{domain}', '{}', '{}', '{f}', '{l}', '{}', '{company}', 'CRM-{id}', 'crm-{id}', 'GB', 'active', '{{}}', {}, {})",
             capitalise(f), capitalise(l), capitalise(&company), ts(at), ts(at)
         );
         batch.push(row);
@@ -226,6 +228,8 @@ pub fn seed(conn: &mut DbConnection, licenses: u64) -> QueryResult<Counts> {
         }
     }
     batch.flush(conn)?;
+    let ids: Vec<i64> = (first_customer..first_customer + customers as i64).collect();
+    crate::db::search_words::reindex(conn, &ids)?;
     counts.customers = customers;
 
     // Orders.

@@ -362,6 +362,7 @@ pub fn seed(
             ))
             .returning(customers::id)
             .get_result(conn)?;
+        crate::db::search_words::reindex(conn, &[id])?;
         for (j, label) in label_ids.iter().enumerate() {
             if (i + j) % 3 == 0 {
                 diesel::insert_into(customer_labels::table)

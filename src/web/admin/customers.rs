@@ -46,7 +46,7 @@ pub struct ListQuery {
     label: String,
     account: String,
     status: String,
-    before: String,
+    page: String,
 }
 
 impl ListQuery {
@@ -79,14 +79,14 @@ pub async fn index(
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let filter = query.filter();
-    let before = query.before.trim().parse().ok();
+    let paging = crate::models::Paging::parse(&query.page, PER_PAGE);
     let query_string = query.query_string(&filter);
     let pager_base = format!("/customers?{query_string}");
     let f = filter.clone();
     let (page, labels, accounts) = state
         .db(move |conn| {
             Ok((
-                customer::list(conn, &f, before, PER_PAGE)?,
+                customer::list(conn, &f, paging)?,
                 label::all(conn)?,
                 customer_account::options(conn)?,
             ))

@@ -10,8 +10,8 @@ use super::{AdminCtx, ConfirmPage};
 use crate::auth::cookie::FlashLevel;
 use crate::auth::CsrfForm;
 use crate::domain::DeviceId;
-use crate::domain::LicenseId;
 use crate::domain::{values, Action, FieldErrors};
+use crate::domain::{LicenseId, OrderId};
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, AuditRow};
 use crate::models::device::{self, Device};
@@ -45,6 +45,7 @@ struct IndexPage {
     errors: FieldErrors,
     from: String,
     to: String,
+    import: String,
     /// The export link (the same filters), for roles that may export.
     export: Option<String>,
 }
@@ -59,7 +60,8 @@ pub struct ListQuery {
     order: String,
     from: String,
     to: String,
-    before: String,
+    import: String,
+    page: String,
 }
 
 impl ListQuery {
@@ -67,10 +69,29 @@ impl ListQuery {
     pub fn filter(&self, errors: &mut FieldErrors) -> Filter {
         let (created_from, created_to) =
             crate::web::forms::date_range(errors, &self.from, &self.to);
+        // The order as people see it (its reference) or its number.
+        let order = values::search_term(&self.order, 100);
+        let (order_id, order_reference) = match order.parse::<OrderId>() {
+            Ok(id) if i64::from(id) > 0 => (Some(id), None),
+            _ if order.is_empty() => (None, None),
+            _ => (None, Some(order.to_lowercase())),
+        };
+        let import_id = match self.import.trim() {
+            "" => None,
+            i => match i.parse::<i64>() {
+                Ok(id) if id > 0 => Some(id),
+                _ => {
+                    errors.add("import", "Choose an import from the Imports page.");
+                    Some(0)
+                }
+            },
+        };
         Filter {
-            key: values::search_term(&self.key, 40),
+            key: values::search_term(&self.key, 100),
             product_id: self.product.trim().parse().ok(),
-            order_id: self.order.trim().parse().ok(),
+            order_id,
+            order_reference,
+            import_id,
             status: self.status.trim().to_owned(),
             license_type: LICENSE_TYPES
                 .iter()
@@ -92,6 +113,7 @@ impl ListQuery {
             .append_pair("order", &self.order)
             .append_pair("from", &self.from)
             .append_pair("to", &self.to)
+            .append_pair("import", self.import.trim())
             .finish()
     }
 }
@@ -105,21 +127,32 @@ pub async fn index(
     let q = query.into_inner();
     let mut errors = FieldErrors::new();
     let filter = q.filter(&mut errors);
-    let before = q.before.trim().parse().ok();
+    let paging = crate::models::Paging::parse(&q.page, PER_PAGE);
     let query_string = q.query_string(&filter);
     let pager_base = format!("/licenses?{query_string}");
     let export = ctx
         .can(Action::ControlLicenses)
         .then(|| format!("/licenses/export.csv?{query_string}"));
     let f = filter.clone();
-    let (page, products) = state
+    let (page, products, order_known) = state
         .db(move |conn| {
+            let order_known = match &f.order_reference {
+                Some(r) => crate::models::order::find_by_reference(conn, r)?.is_some(),
+                None => true,
+            };
             Ok((
-                license::list(conn, &f, before, PER_PAGE)?,
+                license::list(conn, &f, paging)?,
                 product::list(conn, true)?,
+                order_known,
             ))
         })
         .await?;
+    if !order_known {
+        errors.add(
+            "order",
+            format!("No order has the reference “{}”.", q.order.trim()),
+        );
+    }
     ok(&IndexPage {
         ctx,
         filter,
@@ -132,6 +165,7 @@ pub async fn index(
         errors,
         from: q.from,
         to: q.to,
+        import: q.import,
     })
 }
 

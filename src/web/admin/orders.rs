@@ -17,8 +17,9 @@ use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, AuditRow};
 use crate::models::customer::{self, Customer};
 use crate::models::license::{self, LicenseSummary};
-use crate::models::order::{self, Order, OrderPage};
+use crate::models::order::{self, Order, OrderListRow};
 use crate::models::product::{self, Product, LICENSE_TYPES};
+use crate::models::{Page, Paging};
 use crate::web::forms::{render, submit};
 use crate::web::State;
 
@@ -28,7 +29,7 @@ const PER_PAGE: i64 = 25;
 #[template(path = "admin/orders/index.html")]
 struct IndexPage {
     ctx: AdminCtx,
-    page: OrderPage,
+    page: Page<OrderListRow>,
     q: String,
     test: String,
     trial: String,
@@ -47,7 +48,7 @@ pub struct ListQuery {
     trial: String,
     from: String,
     to: String,
-    before: String,
+    page: String,
 }
 
 /// `GET /orders`.
@@ -66,7 +67,7 @@ pub async fn index(
         from,
         to,
     };
-    let before = q.before.trim().parse().ok();
+    let paging = Paging::parse(&q.page, PER_PAGE);
     let pager_base = format!(
         "/orders?{}",
         url::form_urlencoded::Serializer::new(String::new())
@@ -79,7 +80,7 @@ pub async fn index(
     );
     let f = filter.clone();
     let page = state
-        .db(move |conn| Ok(order::list(conn, &f, before, PER_PAGE)?))
+        .db(move |conn| Ok(order::list(conn, &f, paging)?))
         .await?;
     let can_create = ctx.role.can(Action::ManageOrders);
     let status = if errors.is_empty() {

@@ -26,7 +26,7 @@ const PER_PAGE: i64 = 25;
 #[serde(default)]
 pub struct LicenseQuery {
     key: String,
-    before: String,
+    page: String,
 }
 
 #[derive(Template)]
@@ -52,7 +52,7 @@ pub async fn show(
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let key = values::search_term(&query.key, 80);
-    let before = query.before.trim().parse().ok();
+    let paging = crate::models::Paging::parse(&query.page, PER_PAGE);
     let (reach, id, k) = (
         Reach::LicenseManager(granted.clone()),
         granted.order_id(),
@@ -64,7 +64,7 @@ pub async fn show(
         .db(move |conn| {
             Ok((
                 orders::with_customer(conn, &reach, id)?,
-                licenses::of_order(conn, &reach, id, &k, before, PER_PAGE)?,
+                licenses::of_order(conn, &reach, id, &k, paging)?,
                 grants::colleagues(conn, &reach, id)?,
                 licenses::order_usage(conn, &reach, id, from, to)?,
             ))
