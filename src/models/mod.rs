@@ -32,6 +32,7 @@ pub mod login_attempt;
 pub mod order;
 pub mod product;
 pub mod product_parts;
+pub mod search;
 pub mod session;
 pub mod settings;
 pub mod signing_key;

@@ -56,6 +56,7 @@ mod portal_orders;
 mod portal_users;
 mod resilience;
 mod role_matrix;
+mod search;
 mod seat_props;
 mod signing_keys;
 mod skeleton;

@@ -33,6 +33,7 @@ pub mod orders;
 pub mod product_parts;
 pub mod products;
 pub mod reports;
+pub mod search;
 pub mod settings;
 pub mod staff;
 

@@ -514,6 +514,7 @@ pub(super) fn declare(r: &mut impl Sink) {
     );
 
     r.add(get.clone(), "/audit-log", Staff(View), admin::audit::index);
+    r.add(get.clone(), "/search", Staff(View), admin::search::index);
     r.add(
         get.clone(),
         "/reports/usage",
