@@ -475,6 +475,21 @@ pub fn list(
     Ok(Page::numbered(rows, paging, count))
 }
 
+/// These licenses (those that exist), newest first.
+pub fn summaries_of(
+    conn: &mut DbConnection,
+    ids: &[LicenseId],
+) -> QueryResult<Vec<LicenseSummary>> {
+    let rows: Vec<SummaryRow> = licenses::table
+        .inner_join(orders::table.left_join(customers::table))
+        .inner_join(products::table)
+        .filter(licenses::id.eq_any(ids))
+        .order(licenses::id.desc())
+        .select(summary_columns!())
+        .load(conn)?;
+    Ok(summaries(rows))
+}
+
 /// An order's licenses (newest first), bounded.
 pub fn for_order(
     conn: &mut DbConnection,

@@ -82,6 +82,26 @@ pub fn set_enabled(
     license_ops::set_enabled(conn, actor, id, enabled)
 }
 
+/// Disables or enables several licenses in one transaction (an audit row and event
+/// each); licenses already in that state are left alone. Returns how many changed.
+pub fn set_enabled_many(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    reach: &Reach,
+    ids: &[LicenseId],
+    enabled: bool,
+) -> ModelResult<usize> {
+    let mut changed = 0;
+    for id in ids {
+        let before = reach.license(conn, *id)?;
+        if before.enabled != enabled {
+            license_ops::set_enabled(conn, actor, *id, enabled)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 /// Frees one device's seat (the device must be the license's).
 pub fn reset_device(
     conn: &mut DbConnection,

@@ -49,3 +49,12 @@ pub fn internal(e: impl std::fmt::Display) -> AppError {
 /// A form with no fields of its own (only the CSRF token), e.g. sign-out.
 #[derive(serde::Deserialize)]
 pub struct EmptyForm {}
+
+/// A count with its noun in the right number: `1 license`, `3 licenses`, `1,200 licenses`.
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        crate::db::thousands(n),
+        if n == 1 { one } else { many }
+    )
+}

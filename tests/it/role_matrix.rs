@@ -356,6 +356,23 @@ async fn matrix_for(role: Role) {
             fields.retain(|(f, _)| f != k);
             fields.push((k.to_owned(), v));
         }
+        // Bulk disabling: the newest license but the one the single actions use, confirmed.
+        if path == "/licenses/bulk" {
+            use diesel::prelude::*;
+            use keyfold::db::schema::licenses as l;
+            let newest: i64 = l::table
+                .filter(l::id.ne(license))
+                .filter(l::enabled.eq(true))
+                .select(l::id)
+                .order(l::id.desc())
+                .first(&mut app.conn())
+                .unwrap();
+            let newest = newest.to_string();
+            fields.retain(|(f, _)| f != "ids" && f != "action");
+            fields.push(("ids".to_owned(), newest));
+            fields.push(("action".to_owned(), "disable".to_owned()));
+            fields.push(("confirmed".to_owned(), "yes".to_owned()));
+        }
         if path == "/orders/1/delete" {
             let reference = app.order_reference(1);
             fields.retain(|(f, _)| f != "confirm_reference");

@@ -312,3 +312,82 @@ async fn lists_count_exactly_up_to_ten_thousand_and_then_say_so() {
     let page = html(&app, "/customers").await;
     assert!(page.contains("1–25 of 1,000"));
 }
+
+#[tokio::test]
+async fn ticked_licenses_are_disabled_after_a_confirmation_with_an_audit_row_each() {
+    use keyfold::db::schema::audit_log;
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin@example.com", Role::Admin).await;
+    let studio = product(&app, "STUDIO", false).await;
+    let ord = id_from_location(&order(&app, "ORD-1", "", &[(studio, "4")], &[]).await);
+    assert_eq!(app.post_form("/logout", &[]).await.status(), 303);
+    app.signed_in_as("sup@example.com", Role::Support).await;
+    let ids = app.license_ids(ord);
+    let list = html(&app, "/licenses?order=ORD-1").await;
+    assert!(list.contains("form=\"bulk\"") && list.contains("Disable selected"));
+    let picked = [ids[0].to_string(), ids[1].to_string(), ids[2].to_string()];
+    let back = "/licenses?order=ORD-1";
+    let mut form: Vec<(&str, &str)> = picked.iter().map(|id| ("ids", id.as_str())).collect();
+    form.extend([("action", "disable"), ("back", back)]);
+    // First the confirmation page, naming the licenses; nothing changes yet.
+    let r = app.post_form("/licenses/bulk", &form).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Disable 3 licenses?"), "{page}");
+    for id in &picked {
+        assert!(page.contains(&format!("name=\"ids\" value=\"{id}\"")));
+    }
+    let enabled = |app: &TestApp| -> Vec<bool> {
+        ids.iter()
+            .map(|id| {
+                licenses::table
+                    .find(id)
+                    .select(licenses::enabled)
+                    .first(&mut app.conn())
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(enabled(&app), [true; 4]);
+    // Confirmed: one transaction, an audit row each, back to the filtered list.
+    form.push(("confirmed", "yes"));
+    let r = app.post_form("/licenses/bulk", &form).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), back);
+    assert_eq!(enabled(&app), [false, false, false, true]);
+    let rows: i64 = audit_log::table
+        .filter(audit_log::action.eq("license.disabled"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(rows, 3);
+    assert!(html(&app, back).await.contains("Disabled 3 licenses."));
+    // Again, with one more: only the one that changes is written.
+    let all: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let mut again: Vec<(&str, &str)> = all.iter().map(|id| ("ids", id.as_str())).collect();
+    again.extend([
+        ("action", "disable"),
+        ("confirmed", "yes"),
+        ("back", "https://evil.example/"),
+    ]);
+    let r = app.post_form("/licenses/bulk", &again).await;
+    assert_eq!(location(&r), "/licenses", "only a local list to return to");
+    assert!(html(&app, "/licenses")
+        .await
+        .contains("Disabled 1 license. 3 were already disabled."));
+    // Nothing ticked, or a bad id: a message, nothing changes.
+    let r = app
+        .post_form("/licenses/bulk", &[("action", "enable"), ("ids", "x")])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(html(&app, "/licenses")
+        .await
+        .contains("Tick the licenses to change first"));
+    assert_eq!(enabled(&app), [false; 4]);
+    // Read-only staff cannot.
+    assert_eq!(app.post_form("/logout", &[]).await.status(), 303);
+    app.signed_in_as("ro@example.com", Role::ReadOnly).await;
+    assert!(!html(&app, "/licenses").await.contains("form=\"bulk\""));
+    assert_eq!(app.post_form("/licenses/bulk", &form).await.status(), 403);
+    assert_eq!(enabled(&app), [false; 4]);
+}

@@ -46,6 +46,8 @@ struct IndexPage {
     from: String,
     to: String,
     import: String,
+    /// Whether the role may disable and enable licenses (the bulk form).
+    can_control: bool,
     /// The export link (the same filters), for roles that may export.
     export: Option<String>,
 }
@@ -130,6 +132,7 @@ pub async fn index(
     let paging = crate::models::Paging::parse(&q.page, PER_PAGE);
     let query_string = q.query_string(&filter);
     let pager_base = format!("/licenses?{query_string}");
+    let can_control = ctx.can(Action::ControlLicenses);
     let export = ctx
         .can(Action::ControlLicenses)
         .then(|| format!("/licenses/export.csv?{query_string}"));
@@ -166,6 +169,7 @@ pub async fn index(
         from: q.from,
         to: q.to,
         import: q.import,
+        can_control,
     })
 }
 

@@ -24,6 +24,7 @@ pub mod exports;
 pub mod forms;
 pub mod imports;
 pub mod labels;
+pub mod license_bulk;
 pub mod license_managers;
 pub mod licenses;
 pub mod notifications;

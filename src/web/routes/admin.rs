@@ -159,6 +159,12 @@ pub(super) fn declare(r: &mut impl Sink) {
     r.add(get.clone(), "/licenses/{id}", Staff(View), li::show);
     r.add(
         post.clone(),
+        "/licenses/bulk",
+        Staff(ControlLicenses),
+        admin::license_bulk::submit,
+    );
+    r.add(
+        post.clone(),
         "/licenses/{id}/disable",
         Staff(ControlLicenses),
         li::disable,
