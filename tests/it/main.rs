@@ -26,6 +26,7 @@ mod auth;
 mod browser_auth;
 mod browser_catalogue;
 mod browser_import;
+mod browser_layout;
 mod browser_orders;
 mod browser_portal;
 mod browser_smoke;
