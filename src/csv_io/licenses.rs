@@ -150,3 +150,67 @@ pub fn record(
     })
     .map_err(|e: diesel::result::Error| e.to_string())
 }
+
+/// The columns of a license manager's export: what the license portal shows of each
+/// license (no vendor notes or metadata).
+pub const MANAGER_COLUMNS: [&str; 11] = [
+    "license_key",
+    "product",
+    "order_reference",
+    "license_type",
+    "status",
+    "active_devices",
+    "max_activations",
+    "start_date",
+    "valid_until",
+    "maintenance_until",
+    "is_trial",
+];
+
+/// A license manager's licenses (the filter holds their orders), audited as theirs.
+pub fn export_for_manager(
+    conn: &mut DbConnection,
+    sink: &mut Sink,
+    filter: &Filter,
+    actor: &Actor,
+    filters: &str,
+) -> Result<(), String> {
+    let now = crate::models::now();
+    let complete = export_pages(
+        conn,
+        sink,
+        MANAGER_COLUMNS.iter(),
+        PAGE,
+        |conn, after| license_export::page(conn, filter, after, PAGE),
+        |r| r.license.id.into(),
+        |out, r| {
+            let l = &r.license;
+            let status = Status::derive(l.enabled, l.valid_until, l.active_devices, now);
+            write_cells(
+                out,
+                [
+                    l.license_key.clone(),
+                    r.product_name.clone(),
+                    r.order_reference.clone(),
+                    l.license_type.clone(),
+                    status.label().to_owned(),
+                    l.active_devices.to_string(),
+                    l.max_activations.to_string(),
+                    l.start_date.map(|d| d.to_string()).unwrap_or_default(),
+                    l.valid_until.map(iso).unwrap_or_default(),
+                    l.maintenance_until.map(iso).unwrap_or_default(),
+                    l.is_trial.to_string(),
+                ],
+            )
+        },
+    )?;
+    record(
+        conn,
+        actor,
+        "licenses.exported",
+        "license",
+        filters,
+        sink.rows,
+        complete,
+    )
+}

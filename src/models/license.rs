@@ -256,6 +256,8 @@ pub struct Filter {
     pub order_reference: Option<String>,
     /// The licenses one CSV import created.
     pub import_id: Option<i64>,
+    /// Only licenses of these orders (a license manager's).
+    pub within_orders: Option<Vec<OrderId>>,
     /// "", "active", "inactive", "expired" or "disabled".
     pub status: String,
     pub license_type: String,
@@ -404,6 +406,9 @@ macro_rules! license_filters {
         }
         if let Some(i) = filter.import_id {
             query = query.filter(licenses::import_id.eq(i));
+        }
+        if let Some(ids) = &filter.within_orders {
+            query = query.filter(licenses::order_id.eq_any(ids.clone()));
         }
         if let Some(p) = filter.product_id {
             query = query.filter(licenses::product_id.eq(p));

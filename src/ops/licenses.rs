@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use super::Reach;
 use crate::db::DbConnection;
-use crate::domain::{DeviceId, LicenseId, OrderId};
+use crate::domain::{DeviceId, LicenseId, LicenseManagerId, OrderId};
 use crate::models::audit::{self, Actor, AuditRow};
 use crate::models::device::{self, Device};
 use crate::models::device_variable::{self, ShownVariable};
@@ -25,6 +25,8 @@ pub struct LicenseView {
     pub features: Vec<LicenseFeature>,
     /// The variables its application stored on its active devices.
     pub variables: Vec<ShownVariable>,
+    /// Its custom fields (from its product).
+    pub custom_fields: Vec<license::LicenseCustomField>,
 }
 
 /// A license within reach, with its product, order, devices and latest events.
@@ -38,6 +40,7 @@ pub fn view(conn: &mut DbConnection, reach: &Reach, id: LicenseId) -> ModelResul
         events: license_event::for_license(conn, id, 30)?,
         features: license::features(conn, id)?,
         variables: device_variable::of_license(conn, id)?,
+        custom_fields: license::custom_fields(conn, id)?,
         license,
     })
 }
@@ -67,6 +70,43 @@ pub fn of_order(
         order_id: Some(order),
         ..license::Filter::default()
     };
+    Ok(license::list(conn, &filter, paging)?)
+}
+
+/// The orders a license manager manages now (their live grants' orders).
+pub fn managed_orders(
+    conn: &mut DbConnection,
+    manager: LicenseManagerId,
+) -> ModelResult<Vec<(OrderId, String)>> {
+    Ok(crate::models::grant::for_manager(conn, manager, true)?
+        .into_iter()
+        .map(|m| (m.grant.order_id, m.order_reference))
+        .collect())
+}
+
+/// The filter of a license manager's licenses: a key or order reference within the
+/// orders they manage (nothing when they manage none).
+pub fn manager_filter(
+    conn: &mut DbConnection,
+    manager: LicenseManagerId,
+    key: &str,
+) -> ModelResult<license::Filter> {
+    let orders = managed_orders(conn, manager)?;
+    Ok(license::Filter {
+        key: key.to_owned(),
+        within_orders: Some(orders.into_iter().map(|(id, _)| id).collect()),
+        ..license::Filter::default()
+    })
+}
+
+/// A license manager's licenses across the orders they manage, newest first.
+pub fn of_manager(
+    conn: &mut DbConnection,
+    manager: LicenseManagerId,
+    key: &str,
+    paging: crate::models::Paging,
+) -> ModelResult<Page<LicenseSummary>> {
+    let filter = manager_filter(conn, manager, key)?;
     Ok(license::list(conn, &filter, paging)?)
 }
 

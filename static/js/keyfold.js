@@ -1,12 +1,13 @@
 // Keyfold: small enhancements only; every page works without JavaScript.
 document.addEventListener("DOMContentLoaded", () => {
-  // "Copy link" buttons copy their input's value (the page shows the value without JS).
+  // "Copy" buttons copy their input's value or element's text (the page shows it without JS).
   document.querySelectorAll("[data-copy]").forEach((button) => {
     const input = document.getElementById(button.getAttribute("data-copy"));
     if (!input || !navigator.clipboard) return;
     button.hidden = false;
     button.addEventListener("click", () => {
-      navigator.clipboard.writeText(input.value).then(() => {
+      const text = "value" in input ? input.value : input.textContent.trim();
+      navigator.clipboard.writeText(text).then(() => {
         const done = button.parentElement.querySelector("[data-copied]");
         if (done) done.hidden = false;
       });

@@ -54,6 +54,7 @@ mod page_contract;
 mod portal_auth;
 mod portal_issue;
 mod portal_orders;
+mod portal_search;
 mod portal_users;
 mod resilience;
 mod role_matrix;

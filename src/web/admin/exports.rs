@@ -10,22 +10,8 @@ use super::AdminCtx;
 use crate::csv_io::{self, stream::csv_stream};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, AppResult};
+use crate::web::shared::csv_download;
 use crate::web::State;
-
-fn download(
-    name: &str,
-    body: impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> + 'static,
-) -> HttpResponse {
-    let file = format!("{name}-{}.csv", crate::models::now().format("%Y-%m-%d"));
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{file}\""),
-        ))
-        .insert_header(("Cache-Control", "no-store"))
-        .streaming(body)
-}
 
 /// `GET /licenses/export.csv`: the licenses the list shows with the same filters.
 pub async fn licenses(
@@ -45,7 +31,7 @@ pub async fn licenses(
     let body = csv_stream(state.pool.clone(), move |conn, sink| {
         csv_io::licenses::export(conn, sink, &filter, &actor, &filters)
     });
-    Ok(download("licenses", body))
+    Ok(csv_download("licenses", body))
 }
 
 /// `GET /customers/export.csv`: the customers the list shows with the same filters.
@@ -60,5 +46,5 @@ pub async fn customers(
     let body = csv_stream(state.pool.clone(), move |conn, sink| {
         csv_io::customers::export(conn, sink, &filter, &actor, &filters)
     });
-    Ok(download("customers", body))
+    Ok(csv_download("customers", body))
 }

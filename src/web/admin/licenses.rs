@@ -94,6 +94,7 @@ impl ListQuery {
             order_id,
             order_reference,
             import_id,
+            within_orders: None,
             status: self.status.trim().to_owned(),
             license_type: LICENSE_TYPES
                 .iter()

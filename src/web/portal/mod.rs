@@ -6,6 +6,7 @@ pub mod home;
 pub mod issuing;
 pub mod licenses;
 pub mod links;
+pub mod my_licenses;
 pub mod offline;
 pub mod orders;
 pub mod user_links;
@@ -36,6 +37,8 @@ pub struct PortalCtx {
     pub vendor: String,
     /// The grant guard's handle on the order the URL addresses (routes behind it only).
     pub granted: Option<GrantedOrder>,
+    /// The navigation entry of the page: "orders", "licenses" or "account".
+    pub nav: &'static str,
 }
 
 impl PortalCtx {
@@ -180,6 +183,11 @@ impl FromRequest for PortalCtx {
             flashes: signed.flashes,
             vendor,
             granted: req.extensions().get::<GrantedOrder>().cloned(),
+            nav: match req.path() {
+                "/portal/licenses" => "licenses",
+                p if p.starts_with("/portal/account") => "account",
+                _ => "orders",
+            },
         }))
     }
 }

@@ -275,6 +275,18 @@ pub(super) fn declare(r: &mut impl Sink) {
 
     // The manager's home (their orders) and own account.
     r.add(get.clone(), "/portal", LicenseManager, portal::home::index);
+    r.add(
+        get.clone(),
+        "/portal/licenses",
+        LicenseManager,
+        portal::my_licenses::index,
+    );
+    r.add(
+        get.clone(),
+        "/portal/licenses.csv",
+        LicenseManager,
+        portal::my_licenses::export,
+    );
     use portal::account;
     r.add(
         get.clone(),

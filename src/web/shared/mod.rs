@@ -112,3 +112,19 @@ pub trait Area: FromRequest + Flasher + Sized + 'static {
         format!("{}/{license}", Self::LICENSES)
     }
 }
+
+/// A streamed CSV download named `<name>-<today>.csv`, never cached.
+pub fn csv_download(
+    name: &str,
+    body: impl futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_web::Error>> + 'static,
+) -> actix_web::HttpResponse {
+    let file = format!("{name}-{}.csv", crate::models::now().format("%Y-%m-%d"));
+    actix_web::HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{file}\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .streaming(body)
+}
