@@ -177,7 +177,7 @@ pub fn parse_moment(v: &str) -> Result<NaiveDateTime, String> {
                 .ok()
                 .map(|d| d.and_time(chrono::NaiveTime::MIN))
         })
-        .ok_or_else(|| "Write a date as YYYY-MM-DD (a time may follow: THH:MM:SSZ).".to_owned())?;
+        .ok_or_else(|| values::not_a_date(v))?;
     if at.date() < values::MIN_DATE || at.date() > values::MAX_DATE {
         return Err("The date is out of range.".to_owned());
     }

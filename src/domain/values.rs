@@ -146,14 +146,58 @@ pub fn optional_int_in(input: &str, min: i64, max: i64) -> Result<Option<i64>, S
     }
 }
 
+/// Why `input` is not a date, in words: a day its month does not have, a month that
+/// does not exist, or not the `YYYY-MM-DD` form at all; the value is quoted.
+pub fn not_a_date(input: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let s = input.trim();
+    let quoted = shorten(s);
+    let parts: Vec<&str> = s.get(..10).unwrap_or("").split('-').collect();
+    let numbers: Vec<u32> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+    if let ([y, m, d], [_, _, _]) = (numbers.as_slice(), parts.as_slice()) {
+        if !(1..=12).contains(m) {
+            return format!("“{quoted}” is not a date: there is no month {m}.");
+        }
+        let next = if *m == 12 {
+            NaiveDate::from_ymd_opt(*y as i32 + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(*y as i32, m + 1, 1)
+        };
+        let days = next
+            .and_then(|n| n.pred_opt())
+            .map(|last| chrono::Datelike::day(&last));
+        if let Some(days) = days {
+            if *d == 0 || *d > days {
+                return format!(
+                    "“{quoted}” is not a date: {} {y} has {days} days.",
+                    MONTHS[(*m - 1) as usize]
+                );
+            }
+        }
+    }
+    format!("“{quoted}” is not a date: write it as YYYY-MM-DD.")
+}
+
 /// An optional date `YYYY-MM-DD` from 1970 to 9999.
 pub fn optional_date(input: &str) -> Result<Option<NaiveDate>, String> {
     let s = input.trim();
     if s.is_empty() {
         return Ok(None);
     }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("“{}” is not a date (YYYY-MM-DD).", shorten(s)))?;
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| not_a_date(s))?;
     if d < MIN_DATE || d > MAX_DATE {
         return Err("Use a date between 1970-01-01 and 9999-12-31.".to_owned());
     }
@@ -233,6 +277,39 @@ pub fn version(at: &chrono::NaiveDateTime) -> String {
 /// Reads a version stamp back; `None` when missing or malformed (treated as stale).
 pub fn parse_version(input: &str) -> Option<chrono::NaiveDateTime> {
     chrono::NaiveDateTime::parse_from_str(input.trim(), "%Y-%m-%dT%H:%M:%S%.f").ok()
+}
+
+#[cfg(test)]
+mod date_words {
+    use super::not_a_date;
+
+    #[test]
+    fn a_bad_date_says_what_is_wrong_with_it() {
+        assert_eq!(
+            not_a_date("2026-02-30"),
+            "“2026-02-30” is not a date: February 2026 has 28 days."
+        );
+        assert_eq!(
+            not_a_date("2024-02-30"),
+            "“2024-02-30” is not a date: February 2024 has 29 days."
+        );
+        assert_eq!(
+            not_a_date("2026-13-01"),
+            "“2026-13-01” is not a date: there is no month 13."
+        );
+        assert_eq!(
+            not_a_date("tomorrow"),
+            "“tomorrow” is not a date: write it as YYYY-MM-DD."
+        );
+        assert_eq!(
+            not_a_date("2026-04-31T10:00"),
+            "“2026-04-31T10:00” is not a date: April 2026 has 30 days."
+        );
+        assert_eq!(
+            not_a_date("9999999-01-01"),
+            "“9999999-01-01” is not a date: write it as YYYY-MM-DD."
+        );
+    }
 }
 
 #[cfg(test)]

@@ -160,7 +160,7 @@ async fn labels_are_created_renamed_recoloured_and_deleted_with_their_assignment
         .text()
         .await
         .unwrap();
-    assert!(confirm.contains("removed from 1 customer(s)"));
+    assert!(confirm.contains("removed from 1 customer"));
     assert_eq!(
         app.post_form(&format!("/labels/{id}/delete"), &[])
             .await

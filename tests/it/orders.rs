@@ -123,7 +123,7 @@ async fn a_new_order_issues_a_license_per_line_count_and_per_bundle_part() {
     assert!(
         page.contains("ORD-1") && page.contains("new.buyer@example.com") && page.contains("Test")
     );
-    assert!(page.contains("Order ORD-1 created with 4 license(s)."));
+    assert!(page.contains("Order ORD-1 created with 4 licenses."));
     assert_eq!(app.count("customers"), 1, "the new customer was created");
 
     // A second order for the same email links the existing customer; no reference: one is generated.
@@ -494,7 +494,7 @@ async fn deleting_an_order_needs_its_reference_typed_and_cascades() {
         .text()
         .await
         .unwrap();
-    assert!(confirm.contains("2 license(s)") && confirm.contains("cannot be undone"));
+    assert!(confirm.contains("2 licenses") && confirm.contains("cannot be undone"));
     let r = app
         .post_form(
             &format!("/orders/{id}/delete"),

@@ -344,7 +344,7 @@ pub async fn delete_confirm(
         .await?;
     let lines = if orders > 0 {
         vec![
-            format!("{} has {orders} order(s). Their orders and licenses stay; the customer is hidden from lists and shown under the “Deleted” filter.", customer.email),
+            format!("{} has {}. Their orders and licenses stay; the customer is hidden from lists and shown under the “Deleted” filter.", customer.email, crate::web::plural(orders, "order", "orders")),
             "You can restore the customer later.".to_owned(),
         ]
     } else {

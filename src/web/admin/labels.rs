@@ -155,7 +155,8 @@ pub async fn delete_confirm(
         ctx,
         format!("Delete label {}?", l.name),
         vec![format!(
-            "The label is removed from {n} customer(s). The customers themselves are not changed."
+            "The label is removed from {}. The customers themselves are not changed.",
+            crate::web::plural(n as i64, "customer", "customers")
         )],
         format!("/labels/{id}/delete"),
         "Delete label",
@@ -178,7 +179,10 @@ pub async fn delete(
         .await??;
     ctx.flash(
         FlashLevel::Success,
-        format!("Label deleted and removed from {n} customer(s)."),
+        format!(
+            "Label deleted and removed from {}.",
+            crate::web::plural(n as i64, "customer", "customers")
+        ),
     );
     Ok(see_other("/labels"))
 }

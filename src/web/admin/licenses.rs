@@ -468,7 +468,7 @@ pub async fn delete_confirm(
         ctx,
         format!("Delete license {}?", l.license_key),
         vec![
-            format!("The license, its {} active device(s), its events, features and custom fields are deleted for good.", l.active_devices),
+            format!("The license, its {}, its events, features and custom fields are deleted for good.", crate::web::plural(l.active_devices, "active device", "active devices")),
             "Applications using this key will stop working. To stop it temporarily, disable it instead.".to_owned(),
         ],
         format!("/licenses/{id}/delete"),

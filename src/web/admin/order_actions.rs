@@ -180,7 +180,15 @@ pub async fn issue(
         &state,
         errors.finish(|| parsed),
         move |conn, parsed| order::issue_more(conn, &actor, id, &parsed),
-        |n| (format!("/orders/{id}"), format!("{n} license(s) issued.")),
+        |n| {
+            (
+                format!("/orders/{id}"),
+                format!(
+                    "{} issued.",
+                    crate::web::plural(n as i64, "license", "licenses")
+                ),
+            )
+        },
     )
     .await?;
     match issued {
@@ -273,7 +281,10 @@ pub async fn delete(
         Outcome::Done(n) => {
             ctx.flash(
                 FlashLevel::Success,
-                format!("Order deleted with its {n} license(s)."),
+                format!(
+                    "Order deleted with its {}.",
+                    crate::web::plural(n as i64, "license", "licenses")
+                ),
             );
             Ok(see_other("/orders"))
         }

@@ -195,7 +195,11 @@ pub async fn create(
         form.parse(),
         move |conn, input| order::create(conn, &actor, &input),
         |(o, n)| {
-            let text = format!("Order {} created with {n} license(s).", o.reference);
+            let text = format!(
+                "Order {} created with {}.",
+                o.reference,
+                crate::web::plural(n as i64, "license", "licenses")
+            );
             (format!("/orders/{}", o.id), text)
         },
     )
