@@ -584,6 +584,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        ended -> Text,
     }
 }
 

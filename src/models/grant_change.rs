@@ -346,10 +346,16 @@ fn void_unneeded_links(conn: &mut DbConnection, manager: LicenseManagerId) -> Qu
     ))
     .get_result(conn)?;
     if !pending {
-        token::void(conn, Some(Purpose::ManagerInvite), OWNER, manager)?;
+        token::void(
+            conn,
+            Some(Purpose::ManagerInvite),
+            OWNER,
+            manager,
+            token::Ended::Revoked,
+        )?;
     }
     if !has_live_grant(conn, manager)? {
-        token::void(conn, None, OWNER, manager)?;
+        token::void(conn, None, OWNER, manager, token::Ended::Revoked)?;
     }
     Ok(())
 }

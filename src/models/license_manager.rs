@@ -137,7 +137,13 @@ pub fn set_password(
 /// up at the end of the transaction): after a password change or "sign out everywhere", an old link must not
 /// set a password.
 fn void_reset_links(conn: &mut DbConnection, manager: LicenseManagerId) -> QueryResult<()> {
-    token::void(conn, Some(Purpose::ManagerReset), OWNER, manager)?;
+    token::void(
+        conn,
+        Some(Purpose::ManagerReset),
+        OWNER,
+        manager,
+        token::Ended::PasswordSet,
+    )?;
     Ok(())
 }
 
@@ -178,7 +184,7 @@ pub fn set_enabled(
         .execute(conn)?;
     if !enabled {
         session::revoke_all_for(conn, Kind::LicenseManager, id.0, None)?;
-        token::void(conn, None, OWNER, id.0)?;
+        token::void(conn, None, OWNER, id.0, token::Ended::Revoked)?;
     }
     let after = find(conn, id)?.ok_or(super::ModelError::NotFound)?;
     let action = if enabled {
@@ -237,7 +243,13 @@ pub fn accept_invite(
         ));
     }
     token::consume(conn, t.id)?;
-    token::void(conn, Some(Purpose::ManagerInvite), OWNER, manager.id)?;
+    token::void(
+        conn,
+        Some(Purpose::ManagerInvite),
+        OWNER,
+        manager.id,
+        token::Ended::PasswordSet,
+    )?;
     accept_pending(conn, manager.id)?;
     let actor = Actor::license_manager(manager.id, &manager.email, ip);
     set_password(conn, &actor, &manager, hash, None)?;

@@ -213,7 +213,13 @@ pub fn edit(
         ));
     }
     if email_changes {
-        token::void(conn, Some(Purpose::LicenseUserPassword), OWNER, before.id)?;
+        token::void(
+            conn,
+            Some(Purpose::LicenseUserPassword),
+            OWNER,
+            before.id,
+            token::Ended::Revoked,
+        )?;
     }
     diesel::update(license_users::table.find(id))
         .set((
@@ -253,7 +259,7 @@ pub fn remove(
     )
     .execute(conn)?;
     diesel::delete(license_users::table.find(user.id)).execute(conn)?;
-    token::void(conn, None, OWNER, user.id)?;
+    token::void(conn, None, OWNER, user.id, token::Ended::Revoked)?;
     audit::record(
         conn,
         actor,
@@ -433,7 +439,13 @@ pub fn store_password(conn: &mut DbConnection, id: LicenseUserId, hash: &str) ->
         ))
         .execute(conn)?;
     // A password set another way retires the links still out.
-    token::void(conn, Some(Purpose::LicenseUserPassword), OWNER, id)?;
+    token::void(
+        conn,
+        Some(Purpose::LicenseUserPassword),
+        OWNER,
+        id,
+        token::Ended::PasswordSet,
+    )?;
     Ok(())
 }
 

@@ -149,6 +149,7 @@ pub fn set_password(
         Some(super::token::Purpose::StaffInvite),
         "staff",
         user.id,
+        super::token::Ended::PasswordSet,
     )?;
     audit::record(
         conn,

@@ -32,6 +32,97 @@ impl Purpose {
     }
 }
 
+/// Why a link stopped working before it expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Someone followed it and chose a password.
+    Used,
+    /// A newer link of the same purpose was sent.
+    Replaced,
+    /// The invite was withdrawn, the license user removed or their email changed, or the
+    /// account disabled.
+    Revoked,
+    /// A password was set another way (typed by a manager, chosen through another link,
+    /// changed while signed in).
+    PasswordSet,
+}
+
+impl Ended {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ended::Used => "used",
+            Ended::Replaced => "replaced",
+            Ended::Revoked => "revoked",
+            Ended::PasswordSet => "password_set",
+        }
+    }
+
+    fn parse(s: &str) -> Ended {
+        match s {
+            "replaced" => Ended::Replaced,
+            "revoked" => Ended::Revoked,
+            "password_set" => Ended::PasswordSet,
+            _ => Ended::Used,
+        }
+    }
+}
+
+/// Who reads a link's page: its words name whom to ask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reader {
+    Staff,
+    Manager,
+    LicenseUser,
+}
+
+impl Purpose {
+    fn reader(self) -> Reader {
+        match self {
+            Purpose::StaffInvite => Reader::Staff,
+            Purpose::ManagerInvite | Purpose::ManagerReset => Reader::Manager,
+            Purpose::LicenseUserPassword => Reader::LicenseUser,
+        }
+    }
+}
+
+/// What a dead link's page says: which of the ends happened, and whom to ask, in words
+/// for the one who got the link.
+fn dead_link(purpose: Purpose, ended: Option<Ended>, expired: NaiveDateTime) -> ModelError {
+    use Reader::*;
+    let reader = purpose.reader();
+    let (code, message) = match ended {
+        Some(Ended::Used) => ("link_used", match reader {
+            Manager => "This link was already used to choose your password. Sign in with it, or use “Forgot password” if you no longer know it.",
+            LicenseUser => "This link was already used: the password is set. If you no longer know it, ask your license manager for a new link.",
+            Staff => "This link was already used. Sign in, or ask an administrator for a new link.",
+        }.to_owned()),
+        Some(Ended::Replaced) => ("link_replaced", match reader {
+            LicenseUser => "A newer link was sent after this one and replaced it: use the link in the most recent email, or ask your license manager.",
+            _ => "A newer link was sent after this one and replaced it: use the link in the most recent email.",
+        }.to_owned()),
+        Some(Ended::Revoked) => ("link_revoked", match reader {
+            Manager => "This invitation was withdrawn, or your account was disabled. Ask whoever invited you if you still need access.",
+            LicenseUser => "This link was withdrawn: you were removed as a license user or your email address changed. Ask your license manager.",
+            Staff => "This link was withdrawn. Ask an administrator.",
+        }.to_owned()),
+        Some(Ended::PasswordSet) => ("link_superseded", match reader {
+            Manager => "A password was chosen for your account after this link was sent, so the link no longer works: sign in, or use “Forgot password”.",
+            LicenseUser => "Your license manager has set your password since this link was sent, so the link no longer works. Ask them for the password or a new link.",
+            Staff => "A password was set for your account after this link was sent: sign in.",
+        }.to_owned()),
+        None => {
+            let on = expired.format("%Y-%m-%d");
+            ("link_expired", match (reader, purpose) {
+                (Manager, Purpose::ManagerInvite) => format!("This invitation expired on {on}. Ask whoever invited you to send it again."),
+                (Manager, _) => format!("This link expired on {on}. Ask for a new one on the “Forgot password” page."),
+                (LicenseUser, _) => format!("This link expired on {on}. Ask your license manager for a new one."),
+                (Staff, _) => format!("This link expired on {on}. Ask an administrator for a new one."),
+            })
+        }
+    };
+    ModelError::refused(code, message)
+}
+
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = tokens)]
 pub struct Token {
@@ -43,6 +134,7 @@ pub struct Token {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    pub ended: String,
 }
 
 /// Issues a token for an owner, retiring any earlier unused one of the same purpose.
@@ -76,7 +168,7 @@ pub fn issue_full(
 ) -> QueryResult<Issued> {
     let owner_id: i64 = owner_id.into();
     let now = super::now();
-    void(conn, Some(purpose), owner_kind, owner_id)?;
+    void(conn, Some(purpose), owner_kind, owner_id, Ended::Replaced)?;
     let raw = random_token();
     let expires_at = now
         .checked_add_signed(valid_for)
@@ -99,19 +191,23 @@ pub fn issue_full(
     })
 }
 
-/// Voids every unused token of an owner (of one purpose, or all).
+/// Voids every unused token of an owner (of one purpose, or all), saying why.
 pub fn void(
     conn: &mut DbConnection,
     purpose: Option<Purpose>,
     owner_kind: &str,
     owner_id: impl Into<i64>,
+    why: Ended,
 ) -> QueryResult<usize> {
     let owner_id: i64 = owner_id.into();
     let q = tokens::table
         .filter(tokens::owner_kind.eq(owner_kind))
         .filter(tokens::owner_id.eq(owner_id))
         .filter(tokens::used_at.is_null());
-    let set = tokens::used_at.eq(Some(super::now()));
+    let set = (
+        tokens::used_at.eq(Some(super::now())),
+        tokens::ended.eq(why.as_str()),
+    );
     match purpose {
         Some(p) => diesel::update(q.filter(tokens::purpose.eq(p.as_str())))
             .set(set)
@@ -164,14 +260,12 @@ pub fn find_live(conn: &mut DbConnection, purpose: Purpose, raw: &str) -> ModelR
         .first(conn)
         .optional()?;
     match token {
-        Some(t) if t.used_at.is_some() => Err(ModelError::refused(
-            "link_used",
-            "This link has already been used.".to_owned(),
+        Some(t) if t.used_at.is_some() => Err(dead_link(
+            purpose,
+            Some(Ended::parse(&t.ended)),
+            t.expires_at,
         )),
-        Some(t) if t.expires_at <= super::now() => Err(ModelError::refused(
-            "link_expired",
-            "This link has expired. Ask an administrator for a new one.".to_owned(),
-        )),
+        Some(t) if t.expires_at <= super::now() => Err(dead_link(purpose, None, t.expires_at)),
         Some(t) => Ok(t),
         None => Err(ModelError::NotFound),
     }
@@ -180,7 +274,10 @@ pub fn find_live(conn: &mut DbConnection, purpose: Purpose, raw: &str) -> ModelR
 /// Marks a token used; fails if another request used it first.
 pub fn consume(conn: &mut DbConnection, id: i64) -> ModelResult<()> {
     let n = diesel::update(tokens::table.find(id).filter(tokens::used_at.is_null()))
-        .set(tokens::used_at.eq(Some(super::now())))
+        .set((
+            tokens::used_at.eq(Some(super::now())),
+            tokens::ended.eq(Ended::Used.as_str()),
+        ))
         .execute(conn)?;
     if n == 0 {
         return Err(ModelError::refused(

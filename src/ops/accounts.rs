@@ -119,7 +119,7 @@ pub fn reset_password(
 ) -> ModelResult<LicenseManager> {
     let (t, manager) = license_manager::for_link(conn, Purpose::ManagerReset, raw)?;
     token::consume(conn, t.id)?;
-    token::void(conn, None, OWNER, manager.id)?;
+    token::void(conn, None, OWNER, manager.id, token::Ended::PasswordSet)?;
     license_manager::accept_pending(conn, manager.id)?;
     let actor = Actor::license_manager(manager.id, &manager.email, ip);
     license_manager::set_password(conn, &actor, &manager, hash, None)?;

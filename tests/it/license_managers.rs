@@ -152,7 +152,7 @@ async fn an_invited_manager_follows_the_emailed_link_sets_a_password_and_is_sign
     let stranger = client();
     let (status, body) = open(&app, &stranger, &link).await;
     assert_eq!(status, 410);
-    assert!(body.contains("already been used") && !body.contains("new_password"));
+    assert!(body.contains("already used") && !body.contains("new_password"));
     assert_eq!(
         stranger
             .get(app.url("/portal"))

@@ -37,6 +37,7 @@ mod cli;
 mod consumption_props;
 mod csv_export;
 mod csv_import;
+mod dead_links;
 mod grant_props;
 mod grant_tree;
 mod hostile;

@@ -58,16 +58,17 @@ impl LinkPage {
 pub(super) struct InvalidPage {
     pub vendor: String,
     pub message: String,
-    pub reset: bool,
+    /// A license manager's link (the page offers sign-in and "forgot password").
+    pub manager: bool,
 }
 
 /// The page for a link that cannot be used: what is wrong, and whom to ask.
-fn invalid(state: &State, page: LinkPage, e: ModelError) -> AppResult<HttpResponse> {
+fn invalid(state: &State, e: ModelError) -> AppResult<HttpResponse> {
     let (status, message) = match e {
         ModelError::Refused(r) => (StatusCode::GONE, r.message),
         ModelError::NotFound => (
             StatusCode::NOT_FOUND,
-            "This link is not valid: it may have been copied incompletely, or replaced by a newer one."
+            "This link is not valid: it may have been copied incompletely. Copy the whole link from the email, or ask whoever sent it for a new one."
                 .to_owned(),
         ),
         other => return Err(other.into()),
@@ -77,7 +78,7 @@ fn invalid(state: &State, page: LinkPage, e: ModelError) -> AppResult<HttpRespon
         &InvalidPage {
             vendor: state.config.vendor_name.clone(),
             message,
-            reset: page == LinkPage::Reset,
+            manager: true,
         },
     )?))
 }
@@ -159,7 +160,7 @@ async fn link_form(
         Ok((_, manager)) => {
             choose_page(&state, &session, page, &token, &manager, FieldErrors::new())
         }
-        Err(e) => invalid(&state, page, e),
+        Err(e) => invalid(&state, e),
     }
 }
 
@@ -189,7 +190,7 @@ async fn link_submit(
             return already_set_up(&state, &m)
         }
         Ok((_, m)) => m,
-        Err(e) => return invalid(&state, page, e),
+        Err(e) => return invalid(&state, e),
     };
     let mut errors = FieldErrors::new();
     let new = errors.check("new_password", NewPassword::parse(&form.new_password));
@@ -213,7 +214,7 @@ async fn link_submit(
     let manager = match done {
         Ok(m) => m,
         Err(ModelError::Conflict(_)) => return already_set_up(&state, &manager),
-        Err(e) => return invalid(&state, page, e),
+        Err(e) => return invalid(&state, e),
     };
     let user_agent = req
         .headers()

@@ -20,10 +20,7 @@ use crate::web::State;
 
 fn invalid(state: &State, e: ModelError) -> AppResult<HttpResponse> {
     let (status, message) = match e {
-        ModelError::Refused(r) => (
-            StatusCode::GONE,
-            format!("{r} Ask your license manager to send you a new link."),
-        ),
+        ModelError::Refused(r) => (StatusCode::GONE, r.message),
         ModelError::NotFound => (
             StatusCode::NOT_FOUND,
             "This link is not valid: it may have been copied incompletely, or replaced by a newer one. Ask your license manager for a new one."
@@ -36,7 +33,7 @@ fn invalid(state: &State, e: ModelError) -> AppResult<HttpResponse> {
         &InvalidPage {
             vendor: state.config.vendor_name.clone(),
             message,
-            reset: false,
+            manager: false,
         },
     )?))
 }
