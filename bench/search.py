@@ -5,8 +5,11 @@ each kind of search for BENCH_SECONDS over 500 random values:
   customers by email domain, by @domain, by a word in the middle of the company name,
   orders by customer domain, the license list's order filter by reference, the license
   list by key start, and the header search (whole keys, references and emails, which
-  jump, and words, which list the matches).
-Prints requests/s and p99 per kind, and whether p99 ≤ 50 ms holds for each."""
+  jump, and words, which list the matches). The seed's 16 last names each belong to
+  6,000 customers, which no real customer base has: a last name alone is left out of the
+  header search's words (it is searched with a company word).
+Prints requests/s and p99 per kind, and whether p99 ≤ 50 ms holds for each
+(BENCH_ONLY=<part of a kind's name> runs only the matching kinds)."""
 
 import os
 import random
@@ -31,9 +34,10 @@ def base_db():
     con = sqlite3.connect(db)
     domains = con.execute(
         "SELECT COUNT(DISTINCT substr(email, instr(email, '@'))) FROM customers").fetchone()[0]
+    fixed_width = con.execute("SELECT COUNT(*) FROM customers WHERE email LIKE '%@company0001.example'").fetchone()[0]
     con.close()
-    if domains < 100:
-        print("the cached database has customers on one email domain: seeding it again")
+    if domains < 100 or not fixed_width:
+        print("the cached database was seeded before customers had many email domains: seeding it again")
         os.environ["BENCH_RESEED"] = "1"
         db, took = bench.seed(1_000_000)
     if took:
@@ -68,7 +72,8 @@ def main():
     pick = lambda xs: [rnd.choice(xs) for _ in range(PER_KIND)]  # noqa: E731
     kinds = {
         "customers by domain": [f"/customers?q={q(d)}" for d in pick(domains)],
-        "customers by @domain": [f"/customers?q={q('@' + d.split('.')[0])}" for d in pick(domains)],
+        "customers by @domain": [f"/customers?q={q('@' + d)}" for d in pick(domains)],
+        "customers by domain name": [f"/customers?q={q(d.split('.')[0])}" for d in pick(domains)],
         "customers by a middle word": [f"/customers?q={q(c.split()[-1])}" for c in companies],
         "customers by two words": [f"/customers?q={q(l + ' ' + c.split()[-1])}" for l, c in zip(pick(lasts), companies)],
         "orders by customer domain": [f"/orders?q={q(d)}" for d in pick(domains)],
@@ -77,7 +82,9 @@ def main():
         "header search, exact": [f"/search?q={q(x)}" for x in
                                  [rnd.choice([keys, refs, emails])[i % PER_KIND] for i in range(PER_KIND)]],
         "header search, words": [f"/search?q={q(x)}" for x in
-                                 [rnd.choice([c.split()[-1] for c in companies] + pick(lasts) + pick(domains))
+                                 [rnd.choice([c.split()[-1] for c in companies]
+                                             + [f"{l} {c.split()[-1]}" for l, c in zip(pick(lasts), companies)]
+                                             + pick(domains) + ["@" + d for d in pick(domains)])
                                   for _ in range(PER_KIND)]],
     }
     server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL)
@@ -87,7 +94,10 @@ def main():
         cookie = bench.sign_in(f"http://127.0.0.1:{PORT}")
         print(f"Searches at {licenses:,} licenses, {customers:,} customers on {len(domains):,} email domains "
               f"(SQLite, 8 connections, {bench.SECONDS} s each):")
+        only = os.environ.get("BENCH_ONLY", "")
         for name, paths in kinds.items():
+            if only and only not in name:
+                continue
             path_file = os.path.join(WORK, "search-paths.txt")
             with open(path_file, "w") as f:
                 f.write("\n".join(paths) + "\n")

@@ -472,6 +472,10 @@ pub fn plan(conn: &mut DbConnection, bytes: &[u8]) -> Plan<Planned> {
     planned.shrink_to_fit();
     preview.problems.sort_by_key(|p| p.line);
     preview.create = planned.len() as i64;
+    if preview.problems.is_empty() {
+        let details = license_import::would_create(conn, &planned)?;
+        preview.details = serde_json::to_string(&details).ok();
+    }
     Ok(Ok((planned, preview)))
 }
 

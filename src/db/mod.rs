@@ -383,6 +383,9 @@ pub const COUNT_LIMIT: i64 = 10_000;
 pub struct Paging {
     pub page: i64,
     pub per_page: i64,
+    /// Whether the list counts every row its filters match (the header search's groups
+    /// do not: a full group reads "10+" and links to its list).
+    pub count: bool,
 }
 
 impl Paging {
@@ -392,7 +395,19 @@ impl Paging {
         let per_page = per_page.clamp(1, COUNT_LIMIT);
         let last = (COUNT_LIMIT / per_page).max(1);
         let page = input.trim().parse::<i64>().unwrap_or(1).clamp(1, last);
-        Paging { page, per_page }
+        Paging {
+            page,
+            per_page,
+            count: true,
+        }
+    }
+
+    /// The first page, not counted beyond itself.
+    pub fn first_uncounted(per_page: i64) -> Self {
+        Paging {
+            count: false,
+            ..Paging::parse("1", per_page)
+        }
     }
 
     pub fn offset(&self) -> i64 {
@@ -467,7 +482,7 @@ pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -501,7 +516,12 @@ impl<T> Page<T> {
     /// page that is not full), which saves the count.
     pub fn numbered(rows: Vec<T>, paging: Paging, count: Option<Total>) -> Self {
         let shown = rows.len() as i64;
-        let total = count.unwrap_or(Total::Exact(paging.offset() + shown));
+        let seen = paging.offset() + shown;
+        let total = count.unwrap_or(if !paging.count && shown == paging.per_page {
+            Total::AtLeast(seen)
+        } else {
+            Total::Exact(seen)
+        });
         Page {
             rows,
             next_before: None,
@@ -516,7 +536,7 @@ impl<T> Page<T> {
     /// Whether the rows read are the whole answer (a first page with room left), so
     /// no count is needed.
     pub fn needs_count(paging: Paging, rows: usize) -> bool {
-        !(paging.page == 1 && (rows as i64) < paging.per_page)
+        paging.count && !(paging.page == 1 && (rows as i64) < paging.per_page)
     }
 }
 

@@ -258,6 +258,7 @@ diesel::table! {
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
         started_at -> Nullable<Timestamp>,
+        preview_details -> Nullable<Text>,
     }
 }
 

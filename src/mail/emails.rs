@@ -130,6 +130,9 @@ pub struct MailData {
     pub license_key: String,
     /// A license user without a password and without a link: whom to ask for one.
     pub ask: String,
+    /// Who made the grant when a license manager did (name and email); empty when the
+    /// vendor's staff did.
+    pub inviter: String,
 }
 
 /// An email ready for the outbox.

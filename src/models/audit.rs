@@ -168,41 +168,21 @@ pub struct Change {
     pub after: Option<String>,
 }
 
-fn show(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "—".to_owned(),
-        other => other.to_string(),
-    }
-}
-
 impl AuditRow {
-    /// The action as a person reads it (the portal's own actions by their button text).
+    /// The action as a person reads it (see [`AuditRow::sentence`]).
     pub fn action_label(&self) -> String {
-        match self.human_label() {
-            Some(l) => l.to_owned(),
-            None => self.action.replace(['.', '_'], " "),
-        }
+        self.sentence()
     }
 
-    /// The action in words, where it has words of its own.
-    pub fn human_label(&self) -> Option<&'static str> {
-        Some(match self.action.as_str() {
-            "license.reset" => "Reset license",
-            "license.device_reset" => "Reset device",
-            "license.disabled" => "Disabled the license",
-            "license.enabled" => "Enabled the license",
-            "license.updated" => "Changed the license's terms",
-            "license_manager.invite_link_issued" => {
-                "Staff handed over a new invite link (shown once, not emailed)"
-            }
-            _ => return None,
-        })
-    }
-
-    /// The fields that differ between before and after (all of them when only one side
-    /// was recorded), in the order they were recorded.
+    /// The fields that differ between before and after, in people's words (see
+    /// [`AuditRow::readable_changes`]).
     pub fn changes(&self) -> Vec<Change> {
+        self.readable_changes()
+    }
+
+    /// The stored fields that differ between before and after (all of them when only one
+    /// side was recorded), in the order they were recorded, with their JSON values.
+    pub(crate) fn raw_changes(&self) -> Vec<(String, Option<Value>, Option<Value>)> {
         let parse = |s: &Option<String>| -> serde_json::Map<String, Value> {
             s.as_deref()
                 .and_then(|s| serde_json::from_str::<Value>(s).ok())
@@ -214,11 +194,7 @@ impl AuditRow {
         keys.extend(after.keys().filter(|k| !before.contains_key(*k)));
         keys.into_iter()
             .filter(|k| before.get(*k) != after.get(*k))
-            .map(|k| Change {
-                field: k.clone(),
-                before: before.get(k).map(show),
-                after: after.get(k).map(show),
-            })
+            .map(|k| (k.clone(), before.get(k).cloned(), after.get(k).cloned()))
             .collect()
     }
 }

@@ -445,6 +445,10 @@ pub struct Search {
 /// branch is a range on an index. `None` for an empty search. Used through
 /// [`customer_matching_ids`].
 pub fn search(input: &str) -> Option<Search> {
+    // No words: an empty range on the words' index, not a constant such as `0 = 1`, which
+    // SQLite cannot serve from an index and so would read every customer for the OR.
+    const NO_WORDS: &str =
+        "matched.id IN (SELECT customer_id FROM customer_words WHERE word >= '' AND word < '')";
     use crate::domain::values::prefix_end;
     let q = crate::domain::values::search_term(input, 200).to_lowercase();
     if q.is_empty() {
@@ -458,26 +462,40 @@ pub fn search(input: &str) -> Option<Search> {
             email: none(),
             domain: range(d.trim()),
             reference: none(),
-            words_sql: "0 = 1".to_owned(),
+            words_sql: NO_WORDS.to_owned(),
         });
     }
     // The words are letters and digits only (quotes doubled all the same), so they are
     // written into the SQL as literals: a varying number of bound values would not fit
     // one query type, and MultiConnection cannot run boxed subqueries.
-    let words: Vec<String> = search_words::words(&q)
-        .take(search_words::MAX_SEARCH_WORDS)
-        .map(|w| w.replace('\'', "''"))
-        .collect();
+    // An email or a domain (one token with `@`, or with a dot between letters) is looked
+    // for as one: its parts as words would match everyone at `.com`.
+    let domain_like = !q.contains(char::is_whitespace)
+        && (q.contains('@') || q.contains('.') && !q.ends_with('.'));
+    let words: Vec<String> = if domain_like {
+        Vec::new()
+    } else {
+        search_words::words(&q)
+            .take(search_words::MAX_SEARCH_WORDS)
+            .map(|w| w.replace('\'', "''"))
+            .collect()
+    };
     let words_sql = if words.is_empty() {
-        "0 = 1".to_owned()
+        NO_WORDS.to_owned()
     } else {
         words
             .iter()
             .map(|w| {
+                // One letter or digit matches that word only (as a prefix it would match
+                // a ninth of everyone).
+                let end = if w.chars().count() == 1 {
+                    format!("{w}\u{1}")
+                } else {
+                    prefix_end(w)
+                };
                 format!(
                     "matched.id IN (SELECT customer_id FROM customer_words \
-                     WHERE word >= '{w}' AND word < '{}')",
-                    prefix_end(w)
+                     WHERE word >= '{w}' AND word < '{end}')"
                 )
             })
             .collect::<Vec<_>>()

@@ -36,6 +36,9 @@ pub struct Import {
     pub started_at: Option<NaiveDateTime>,
     /// When the commit last reported progress.
     pub updated_at: NaiveDateTime,
+    /// What a licenses file would create besides its licenses (JSON; see
+    /// [`crate::models::license_import::WouldCreate`]).
+    pub preview_details: Option<String>,
 }
 
 /// A running commit as its page shows it.
@@ -123,6 +126,26 @@ impl Import {
         }
     }
 
+    /// What the import did or would do, in a few words for the Imports list: what was
+    /// created only after a commit, what would be only for a preview that can be
+    /// imported, and "Nothing imported" for one with problems.
+    pub fn outcome(&self) -> String {
+        let counts = |verb: [&str; 3]| {
+            let mut parts = vec![format!("{} {}", verb[0], self.create_count)];
+            if self.kind == "customers" {
+                parts.push(format!("{} {}", verb[1], self.update_count));
+                parts.push(format!("{} {}", verb[2], self.skip_count));
+            }
+            parts.join(", ")
+        };
+        match self.status.as_str() {
+            "committed" => counts(["Created", "updated", "skipped"]),
+            "previewed" if self.can_commit() => counts(["Would create", "update", "skip"]),
+            "committing" => "Importing…".to_owned(),
+            _ => "Nothing imported".to_owned(),
+        }
+    }
+
     /// How long a finished commit took, in words ("14 s", "3 min 5 s").
     pub fn took(&self) -> Option<String> {
         let seconds = (self.finished_at? - self.started_at?).num_seconds().max(0);
@@ -166,6 +189,8 @@ pub struct Preview {
     pub problems: Vec<RowProblem>,
     /// A problem of the whole file (nothing else was read).
     pub file_error: Option<String>,
+    /// Kind-specific details of the preview (JSON), kept with it.
+    pub details: Option<String>,
 }
 
 /// Stores an uploaded file with its preview; one audit row says who uploaded what.
@@ -193,6 +218,7 @@ pub fn create(
             imports::create_count.eq(preview.create),
             imports::update_count.eq(preview.update),
             imports::skip_count.eq(preview.skip),
+            imports::preview_details.eq(preview.details.as_deref()),
             imports::error_count.eq(preview.problems.len() as i64),
             imports::file_error.eq(preview.file_error.as_deref()),
             imports::staff_id.eq(actor.id),
@@ -489,6 +515,7 @@ mod tests {
             finished_at: None,
             started_at: Some(start),
             updated_at: start + chrono::Duration::seconds(seconds),
+            preview_details: None,
         }
     }
 

@@ -307,3 +307,50 @@ pub fn clear(conn: &mut DbConnection, import: i64) -> QueryResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+/// What a licenses file would create besides its licenses, for its preview: the new
+/// orders (reference and customer email) and the new customers' emails, the first
+/// [`WOULD_CREATE_SHOWN`] of each, with their counts. Kept with the preview as JSON.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct WouldCreate {
+    pub orders: Vec<(String, String)>,
+    pub order_count: i64,
+    pub customers: Vec<String>,
+    pub customer_count: i64,
+}
+
+/// New orders and customers a preview lists.
+pub const WOULD_CREATE_SHOWN: usize = 50;
+
+/// The new orders and customers of the planned rows (`order_id` unset: a new order).
+pub fn would_create(conn: &mut DbConnection, planned: &[Planned]) -> QueryResult<WouldCreate> {
+    use std::collections::BTreeMap;
+    let mut orders: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for p in planned.iter().filter(|p| p.order_id.is_none()) {
+        orders
+            .entry(p.order_reference.to_lowercase())
+            .or_insert_with(|| (p.order_reference.clone(), p.customer.0.clone()));
+    }
+    let mut emails: Vec<String> = orders
+        .values()
+        .map(|(_, e)| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect();
+    emails.sort();
+    emails.dedup();
+    let mut new_customers = Vec::new();
+    for chunk in emails.chunks(500) {
+        let known: Vec<String> = customers::table
+            .filter(customers::email_norm.eq_any(chunk))
+            .filter(customers::status.ne("deleted"))
+            .select(customers::email_norm)
+            .load(conn)?;
+        new_customers.extend(chunk.iter().filter(|e| !known.contains(e)).cloned());
+    }
+    Ok(WouldCreate {
+        order_count: orders.len() as i64,
+        orders: orders.into_values().take(WOULD_CREATE_SHOWN).collect(),
+        customer_count: new_customers.len() as i64,
+        customers: new_customers.into_iter().take(WOULD_CREATE_SHOWN).collect(),
+    })
+}

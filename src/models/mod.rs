@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod audit;
+pub mod audit_words;
 pub mod clock;
 pub mod consumption;
 pub mod customer;

@@ -74,6 +74,8 @@ pub struct Filter {
     pub trial: String,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// With `q`: match these customers' orders instead of searching customers again.
+    pub customers_in: Option<Vec<CustomerId>>,
 }
 
 /// One row of the orders list.
@@ -94,8 +96,21 @@ macro_rules! order_filters {
     ($query:expr, $filter:expr) => {{
         let filter = $filter;
         let mut query = $query;
-        // The start of the reference, or a customer the customers list's search finds.
-        if let Some(search) = super::customer::search(&filter.q) {
+        // The start of the reference, or a customer the customers list's search finds
+        // (or one of the customers the caller found already).
+        if let (Some(ids), Some(search)) =
+            (&filter.customers_in, super::customer::search(&filter.q))
+        {
+            let q = search.text.clone();
+            let end = prefix_end(&q);
+            query = query.filter(
+                orders::reference_norm
+                    .ge(q)
+                    .and(orders::reference_norm.lt(end))
+                    .or(orders::customer_id
+                        .eq_any(ids.iter().map(|id| Some(*id)).collect::<Vec<_>>())),
+            );
+        } else if let Some(search) = super::customer::search(&filter.q) {
             let q = search.text.clone();
             let end = prefix_end(&q);
             query =

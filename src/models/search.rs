@@ -77,7 +77,8 @@ impl Found {
 /// Up to `per_kind` licenses (key or order reference), orders (reference or customer),
 /// customers and license managers (email or name) matching `q`.
 pub fn everything(conn: &mut DbConnection, q: &str, per_kind: i64) -> QueryResult<Found> {
-    let paging = Paging::parse("1", per_kind);
+    // Each group shows its first few and links to its list, which counts: no count here.
+    let paging = Paging::first_uncounted(per_kind);
     let licenses = license::list(
         conn,
         &license::Filter {
@@ -86,18 +87,20 @@ pub fn everything(conn: &mut DbConnection, q: &str, per_kind: i64) -> QueryResul
         },
         paging,
     )?;
-    let orders = order::list(
+    let customers = customer::list(
         conn,
-        &order::Filter {
+        &customer::Filter {
             q: q.to_owned(),
             ..Default::default()
         },
         paging,
     )?;
-    let customers = customer::list(
+    // The orders of the customers shown (the orders list's own search finds them all).
+    let orders = order::list(
         conn,
-        &customer::Filter {
+        &order::Filter {
             q: q.to_owned(),
+            customers_in: Some(customers.rows.iter().map(|r| r.customer.id).collect()),
             ..Default::default()
         },
         paging,

@@ -90,37 +90,42 @@ impl Purpose {
 fn dead_link(purpose: Purpose, ended: Option<Ended>, expired: NaiveDateTime) -> ModelError {
     use Reader::*;
     let reader = purpose.reader();
-    let (code, message) = match ended {
-        Some(Ended::Used) => ("link_used", match reader {
+    let (end, message) = match ended {
+        Some(Ended::Used) => (Ended::Used, match reader {
             Manager => "This link was already used to choose your password. Sign in with it, or use “Forgot password” if you no longer know it.",
             LicenseUser => "This link was already used: the password is set. If you no longer know it, ask your license manager for a new link.",
             Staff => "This link was already used. Sign in, or ask an administrator for a new link.",
         }.to_owned()),
-        Some(Ended::Replaced) => ("link_replaced", match reader {
+        Some(Ended::Replaced) => (Ended::Replaced, match reader {
             LicenseUser => "A newer link was sent after this one and replaced it: use the link in the most recent email, or ask your license manager.",
             _ => "A newer link was sent after this one and replaced it: use the link in the most recent email.",
         }.to_owned()),
-        Some(Ended::Revoked) => ("link_revoked", match reader {
+        Some(Ended::Revoked) => (Ended::Revoked, match reader {
             Manager => "This invitation was withdrawn, or your account was disabled. Ask whoever invited you if you still need access.",
             LicenseUser => "This link was withdrawn: you were removed as a license user or your email address changed. Ask your license manager.",
             Staff => "This link was withdrawn. Ask an administrator.",
         }.to_owned()),
-        Some(Ended::PasswordSet) => ("link_superseded", match reader {
+        Some(Ended::PasswordSet) => (Ended::PasswordSet, match reader {
             Manager => "A password was chosen for your account after this link was sent, so the link no longer works: sign in, or use “Forgot password”.",
             LicenseUser => "Your license manager has set your password since this link was sent, so the link no longer works. Ask them for the password or a new link.",
             Staff => "A password was set for your account after this link was sent: sign in.",
         }.to_owned()),
         None => {
             let on = expired.format("%Y-%m-%d");
-            ("link_expired", match (reader, purpose) {
+            return ModelError::refused("link_expired", match (reader, purpose) {
                 (Manager, Purpose::ManagerInvite) => format!("This invitation expired on {on}. Ask whoever invited you to send it again."),
                 (Manager, _) => format!("This link expired on {on}. Ask for a new one on the “Forgot password” page."),
                 (LicenseUser, _) => format!("This link expired on {on}. Ask your license manager for a new one."),
                 (Staff, _) => format!("This link expired on {on}. Ask an administrator for a new one."),
-            })
+            });
         }
     };
-    ModelError::refused(code, message)
+    match end {
+        Ended::Used => ModelError::refused("link_used", message),
+        Ended::Replaced => ModelError::refused("link_replaced", message),
+        Ended::Revoked => ModelError::refused("link_revoked", message),
+        Ended::PasswordSet => ModelError::refused("link_superseded", message),
+    }
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]

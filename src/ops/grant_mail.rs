@@ -16,10 +16,12 @@ fn order_data(
     manager: &LicenseManager,
     order: &Order,
     grant: &Grant,
+    inviter: &str,
 ) -> mail::MailData {
     let mut m = mailer.data(&manager.name, &manager.email);
     m.order_reference = order.reference.clone();
     m.permissions = grant.permissions.summary();
+    m.inviter = inviter.to_owned();
     m
 }
 
@@ -29,10 +31,11 @@ pub(super) fn queue_granted(
     manager: &LicenseManager,
     order: &Order,
     grant: &Grant,
+    inviter: &str,
 ) -> QueryResult<()> {
     let mut email = mail::emails::render(
         Kind::Granted,
-        &order_data(mailer, manager, order, grant),
+        &order_data(mailer, manager, order, grant, inviter),
         None,
     );
     email.manager_id = Some(manager.id);
@@ -64,10 +67,11 @@ pub(super) fn queue_invite(
     manager: &LicenseManager,
     order: &Order,
     grant: &Grant,
+    inviter: &str,
 ) -> QueryResult<String> {
     let issued = fresh_invite(conn, mailer, manager)?;
     let url = format!("{}{}", mailer.invite_prefix(), issued.raw);
-    let mut data = order_data(mailer, manager, order, grant);
+    let mut data = order_data(mailer, manager, order, grant, inviter);
     data.link = mail::LINK_MARK.to_owned();
     data.valid_for = days_text(mailer.invite_days);
     let link = Link {

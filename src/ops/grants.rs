@@ -13,7 +13,7 @@ use crate::models::audit::Actor;
 use crate::models::grant::{self, Derived, GrantRow, InviteState};
 use crate::models::grant_change::{self, NewGrant};
 use crate::models::grant_products::{self, Allowance, ProductChoice};
-use crate::models::license_manager::LicenseManager;
+use crate::models::license_manager::{self, LicenseManager};
 use crate::models::order::Order;
 use crate::models::{grant_tree, product};
 use crate::models::{ModelError, ModelResult};
@@ -150,6 +150,17 @@ fn reachable(
     Ok((order_row, target, manager))
 }
 
+/// Who an invite or notice names as having made the grant: the license manager who
+/// delegated ("Priya Raman (priya@acme.example)"), or nobody (the vendor) for staff.
+fn inviter(conn: &mut DbConnection, reach: &Reach) -> ModelResult<String> {
+    Ok(match reach {
+        Reach::LicenseManager(g) => license_manager::find(conn, g.manager_id())?
+            .map(|m| format!("{} ({})", m.name, m.email))
+            .unwrap_or_default(),
+        _ => String::new(),
+    })
+}
+
 /// Invites a manager to an order within reach: staff make a vendor grant; a license
 /// manager a delegate below their own grant, with at most what they hold. An existing
 /// account is granted at once (with a notice email), a new address invited.
@@ -167,12 +178,13 @@ pub fn add(
         Reach::LicenseManager(g) => grant_change::add_delegate(conn, actor, &order, input, g)?,
         Reach::Client(_) => return Err(ModelError::NotFound),
     };
+    let by = inviter(conn, reach)?;
     let added = if manager.password_hash.is_some() {
-        queue_granted(conn, mailer, &manager, &order, &grant)?;
+        queue_granted(conn, mailer, &manager, &order, &grant, &by)?;
         Added::Granted
     } else {
         Added::Invited {
-            link: queue_invite(conn, mailer, &manager, &order, &grant)?,
+            link: queue_invite(conn, mailer, &manager, &order, &grant, &by)?,
         }
     };
     Ok((grant.id, added))
@@ -236,7 +248,8 @@ pub fn resend_invite(
 ) -> ModelResult<LicenseManager> {
     let (order, _, _) = reachable(conn, reach, order, id)?;
     let (grant, manager) = grant_change::resend_invite(conn, actor, &order, id)?;
-    queue_invite(conn, mailer, &manager, &order, &grant)?;
+    let by = inviter(conn, reach)?;
+    queue_invite(conn, mailer, &manager, &order, &grant, &by)?;
     Ok(manager)
 }
 

@@ -214,9 +214,10 @@ pub fn seed(conn: &mut DbConnection, licenses: u64) -> QueryResult<Counts> {
     for i in 0..customers {
         let id = first_customer + i as i64;
         let (f, l) = (FIRST[(id % 16) as usize], LAST[((id / 16) % 16) as usize]);
-        // Companies, and their email domains, spread over 997 names.
-        let company = format!("company {}", id % 997);
-        let domain = format!("company{}.example", id % 997);
+        // Companies, and their email domains, spread over 997 names of the same width (no
+        // name is the start of another, as with real names).
+        let company = format!("company {:04}", id % 997);
+        let domain = format!("company{:04}.example", id % 997);
         let at = now - span + Duration::seconds((span.num_seconds() * i as i64) / customers as i64);
         let row = format!(
             "({id}, 'customer{id}@{domain}', 'customer{id}@{domain}', '{domain}', '{}', '{}', '{f}', '{l}', '{}', '{company}', 'CRM-{id}', 'crm-{id}', 'GB', 'active', '{{}}', {}, {})",

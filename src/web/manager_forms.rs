@@ -42,7 +42,8 @@ impl ManagerForm {
         }
     }
 
-    /// Whether the form shows `p` ticked (a new form ticks Reset device, the commonest).
+    /// Whether the form shows `p` ticked (a new form ticks nothing: every permission is
+    /// a choice).
     pub fn has(&self, p: &Permission) -> bool {
         self.permissions.iter().any(|k| k == p.key())
     }
@@ -57,10 +58,7 @@ impl ManagerForm {
     }
 
     pub fn fresh() -> Self {
-        ManagerForm {
-            permissions: vec![Permission::ResetDevice.key().to_owned()],
-            ..ManagerForm::default()
-        }
+        ManagerForm::default()
     }
 }
 

@@ -167,6 +167,15 @@ async fn license_rows_are_checked_and_new_orders_and_customers_created() {
     }
     assert!(page.contains("also on line 2"));
     assert!(page.contains("already in the database"));
+    // A bad date quotes the value and says what is wrong with it.
+    assert!(page.contains("“2026-02-30” is not a date: February 2026 has 28 days."));
+    // A file with problems shows no "would create" (nothing can be imported).
+    assert!(!page.contains("New orders ("));
+    let list = app.page("/imports").await;
+    assert!(
+        list.contains("Nothing imported") && !list.contains("Would create"),
+        "{list}"
+    );
     assert!(page.contains("A bundle is not"));
     let page = commit(&app, id).await;
     assert!(page.contains("Only a file without problems"), "{page}");
@@ -182,7 +191,24 @@ async fn license_rows_are_checked_and_new_orders_and_customers_created() {
                 IMPT-0012-AAAA,FIELD,MIGRATED-1,newco@customer.example,Nia,\n";
     let (id, page) = preview(&app, good.as_bytes()).await;
     assert!(page.contains("Ready to import"), "{page}");
-    commit(&app, id).await;
+    // The preview names the new order and the new customer.
+    assert!(
+        page.contains("New orders (1)") && page.contains("MIGRATED-1"),
+        "{page}"
+    );
+    assert!(page.contains("New customers (1)") && page.contains("<li>newco@customer.example</li>"));
+    assert!(app.page("/imports").await.contains("Would create 2"));
+    let done = commit(&app, id).await;
+    // Once imported: a link to the licenses it created.
+    let list = app.page("/imports").await;
+    assert!(
+        list.contains("Created 2") && list.contains(&format!("/licenses?import={id}")),
+        "{list}"
+    );
+    let _ = done;
+    let created = app.page(&format!("/licenses?import={id}")).await;
+    assert!(created.contains("IMPT-0001-AAAA") && created.contains("IMPT-0012-AAAA"));
+    assert!(created.contains("1–2 of 2"), "only this import's licenses");
     let (order, customer): (i64, Option<i64>) = orders::table
         .filter(orders::reference_norm.eq("migrated-1"))
         .select((orders::id, orders::customer_id))

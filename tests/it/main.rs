@@ -57,6 +57,7 @@ mod portal_issue;
 mod portal_orders;
 mod portal_search;
 mod portal_users;
+mod readable;
 mod resilience;
 mod role_matrix;
 mod search;

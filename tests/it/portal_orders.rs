@@ -266,6 +266,7 @@ async fn the_portal_permission_matrix_follows_the_route_table() {
                 .to_string();
             let fields = [
                 ("device_id", device.to_string()),
+                ("confirmed", "yes".to_owned()),
                 ("email", format!("invitee-{n}@customer.example")),
                 ("name", format!("Invitee {n}")),
                 ("permissions", need.key().to_owned()),
@@ -570,7 +571,10 @@ async fn the_activity_page_lists_the_portal_changes_of_its_order_only() {
         &c,
         &Method::POST,
         &format!("/portal/licenses/{license}/devices/reset"),
-        &[("device_id", device.to_string())],
+        &[
+            ("device_id", device.to_string()),
+            ("confirmed", "yes".to_owned()),
+        ],
     )
     .await;
     assert_eq!(status, 303);
@@ -787,6 +791,14 @@ async fn delegation_never_exceeds_the_delegators_own_permissions() {
         .rows;
     assert_eq!(outbox[0].to_email, "deputy@customer.example");
     assert_eq!(outbox[0].template, "invite");
+    // The invite names who invited them, not the vendor alone.
+    assert!(
+        outbox[0]
+            .body_text
+            .contains("Test Manager (lead@customer.example), through Keyfold's license portal, has made you a license manager"),
+        "{}",
+        outbox[0].body_text
+    );
 
     // Nobody raises anyone above themselves, nor changes their own grant.
     let before = snapshot(&app);
@@ -874,7 +886,8 @@ async fn delegation_never_exceeds_the_delegators_own_permissions() {
         .await
         .unwrap();
     assert!(
-        activity.contains("lead@customer.example") && activity.contains("license manager removed"),
+        activity.contains("lead@customer.example")
+            && activity.contains("Removed the license manager"),
         "{activity}"
     );
 }

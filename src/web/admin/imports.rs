@@ -193,12 +193,14 @@ struct ShowPage {
     kinds: Vec<(String, i64)>,
     problems: Vec<RowProblem>,
     can_commit: bool,
+    /// A licenses file's new orders and customers (a preview that can be imported).
+    would_create: Option<crate::models::license_import::WouldCreate>,
 }
 
 /// `GET /imports/{id}`: the preview (or what the import did).
 pub async fn show(state: State, ctx: AdminCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (import, kinds, problems) = state
+    let (import, kinds, problems, would_create) = state
         .db(move |conn| {
             import::sweep_lapsed(conn)?;
             let i = import::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -207,7 +209,14 @@ pub async fn show(state: State, ctx: AdminCtx, path: web::Path<i64>) -> AppResul
                 .into_iter()
                 .map(|(_, p)| p)
                 .collect();
-            Ok((i, kinds, problems))
+            let would_create = if i.kind == "licenses" && i.can_commit() {
+                i.preview_details
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str(d).ok())
+            } else {
+                None
+            };
+            Ok((i, kinds, problems, would_create))
         })
         .await?;
     let can_commit = import.can_commit() && ctx.can(commit_action(&import.kind));
@@ -217,6 +226,7 @@ pub async fn show(state: State, ctx: AdminCtx, path: web::Path<i64>) -> AppResul
         kinds,
         problems,
         can_commit,
+        would_create,
     })
 }
 

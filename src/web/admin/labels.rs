@@ -156,7 +156,7 @@ pub async fn delete_confirm(
         format!("Delete label {}?", l.name),
         vec![format!(
             "The label is removed from {}. The customers themselves are not changed.",
-            crate::web::plural(n as i64, "customer", "customers")
+            crate::web::plural(n, "customer", "customers")
         )],
         format!("/labels/{id}/delete"),
         "Delete label",

@@ -283,7 +283,7 @@ pub async fn delete(
                 FlashLevel::Success,
                 format!(
                     "Order deleted with its {}.",
-                    crate::web::plural(n as i64, "license", "licenses")
+                    crate::web::plural(n, "license", "licenses")
                 ),
             );
             Ok(see_other("/orders"))

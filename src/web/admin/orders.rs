@@ -66,6 +66,7 @@ pub async fn index(
         trial: q.trial.trim().to_owned(),
         from,
         to,
+        customers_in: None,
     };
     let paging = Paging::parse(&q.page, PER_PAGE);
     let pager_base = format!(

@@ -19,6 +19,7 @@ use crate::models::license_user::{LicenseUser, UserRow};
 use crate::ops::licenses::{self, LicenseView};
 use crate::ops::{license_users, Reach};
 use crate::web::forms::{act, ok, Flasher};
+use crate::web::shared::{Area, Confirm};
 use crate::web::{EmptyForm, State};
 
 #[derive(Template)]
@@ -103,6 +104,8 @@ pub async fn show(
 #[serde(default)]
 pub struct DeviceForm {
     device_id: String,
+    /// "yes" once the manager confirmed on the page naming the device.
+    confirmed: String,
 }
 
 /// `POST /portal/licenses/{id}/devices/reset`: frees the seat of the posted device, which
@@ -116,6 +119,43 @@ pub async fn reset_device(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let device = DeviceId(form.device_id.trim().parse().unwrap_or(-1));
+    if form.confirmed != "yes" {
+        // First a short confirmation naming the device (looked up through the grant).
+        let reach = Reach::LicenseManager(granted);
+        let view = state
+            .db(move |conn| Ok(licenses::view(conn, &reach, id)?))
+            .await?;
+        let d = view
+            .devices
+            .iter()
+            .find(|d| d.id == device && d.is_active())
+            .ok_or(crate::error::AppError::NotFound)?;
+        let name = if d.hostname.is_empty() {
+            d.hardware_id
+                .clone()
+                .unwrap_or_else(|| format!("#{}", d.id.0))
+        } else {
+            d.hostname.clone()
+        };
+        let page = Confirm::danger(
+            format!("Reset device {name}?"),
+            vec![
+                format!(
+                    "{name} is signed out of license {} and its seat is freed for another device.",
+                    view.license.license_key
+                ),
+                format!("Transfers: {}.", view.license.transfers_text()),
+            ],
+            format!("/portal/licenses/{id}/devices/reset"),
+            "Reset device",
+            format!("/portal/licenses/{id}"),
+        )
+        .carrying(vec![
+            ("device_id", device.0.to_string()),
+            ("confirmed", "yes".to_owned()),
+        ]);
+        return ctx.confirm(page);
+    }
     let actor = ctx.actor();
     act(
         &ctx,

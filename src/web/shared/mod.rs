@@ -62,6 +62,8 @@ pub struct Confirm {
     pub button: &'static str,
     pub button_class: &'static str,
     pub cancel: String,
+    /// Fields the confirming form carries (what to act on, `confirmed=yes`).
+    pub hidden: Vec<(&'static str, String)>,
 }
 
 impl Confirm {
@@ -80,7 +82,14 @@ impl Confirm {
             button,
             button_class: "kf-danger",
             cancel,
+            hidden: Vec::new(),
         }
+    }
+
+    /// The same, with fields the confirming form posts.
+    pub fn carrying(mut self, hidden: Vec<(&'static str, String)>) -> Self {
+        self.hidden = hidden;
+        self
     }
 }
 
