@@ -242,6 +242,8 @@ pub fn for_object(
     audit_log::table
         .filter(audit_log::object_type.eq(object_type))
         .filter(audit_log::object_id.eq(object_id))
+        // Sign-ins and sign-outs are folded into the account's "last signed in".
+        .filter(audit_log::action.not_like("%.signed\\_%").escape('\\'))
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(limit)
         .select(AuditRow::as_select())
@@ -274,6 +276,8 @@ pub fn by_actor(
     audit_log::table
         .filter(audit_log::actor_kind.eq(kind))
         .filter(audit_log::actor_id.eq(id))
+        // Sign-ins and sign-outs are folded into the account's "last signed in".
+        .filter(audit_log::action.not_like("%.signed\\_%").escape('\\'))
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(limit)
         .select(AuditRow::as_select())

@@ -282,15 +282,18 @@ pub enum AccountState {
     Pending,
     /// Invited, every link used up, voided or expired.
     Expired,
+    /// Invited, and every invitation withdrawn (every grant revoked).
+    Revoked,
     /// Has a password.
     Accepted,
     Disabled,
 }
 
 impl AccountState {
-    pub const ALL: [AccountState; 4] = [
+    pub const ALL: [AccountState; 5] = [
         AccountState::Pending,
         AccountState::Expired,
+        AccountState::Revoked,
         AccountState::Accepted,
         AccountState::Disabled,
     ];
@@ -299,6 +302,7 @@ impl AccountState {
         match self {
             AccountState::Pending => "pending",
             AccountState::Expired => "expired",
+            AccountState::Revoked => "revoked",
             AccountState::Accepted => "accepted",
             AccountState::Disabled => "disabled",
         }
@@ -308,6 +312,7 @@ impl AccountState {
         match self {
             AccountState::Pending => "Invite pending",
             AccountState::Expired => "Invite expired",
+            AccountState::Revoked => "Invite revoked",
             AccountState::Accepted => "Accepted",
             AccountState::Disabled => "Disabled",
         }
@@ -334,6 +339,8 @@ pub fn state_of(conn: &mut DbConnection, m: &LicenseManager) -> QueryResult<Acco
         AccountState::Accepted
     } else if token::has_live(conn, Purpose::ManagerInvite, OWNER, m.id)? {
         AccountState::Pending
+    } else if !has_live_grant(conn, m.id)? {
+        AccountState::Revoked
     } else {
         AccountState::Expired
     })
@@ -384,11 +391,21 @@ pub fn list(
                 .filter(license_managers::password_hash.is_null())
                 .filter(live_invite)
         }
-        Some(AccountState::Expired) => {
+        Some(state @ (AccountState::Expired | AccountState::Revoked)) => {
+            let live_grant = diesel::dsl::exists(
+                manager_grants::table
+                    .filter(manager_grants::manager_id.eq(license_managers::id))
+                    .filter(manager_grants::invite_state.ne(GrantState::Revoked)),
+            );
             q = q
                 .filter(license_managers::enabled.eq(true))
                 .filter(license_managers::password_hash.is_null())
-                .filter(diesel::dsl::not(live_invite))
+                .filter(diesel::dsl::not(live_invite));
+            q = if state == AccountState::Revoked {
+                q.filter(diesel::dsl::not(live_grant))
+            } else {
+                q.filter(live_grant)
+            };
         }
     }
     if let Some(b) = f.before {

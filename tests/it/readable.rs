@@ -107,3 +107,65 @@ async fn a_manager_sees_only_the_tabs_their_grant_uses() {
     let page = app.page_with(&c, "/portal/orders/1").await;
     assert!(page.contains(">Issue and order</a>") && page.contains(">License users</a>"));
 }
+
+#[tokio::test]
+async fn a_revoked_invite_reads_the_same_everywhere_and_sign_ins_fold_away() {
+    use diesel::prelude::*;
+    use keyfold::db::schema::manager_grants;
+    let app = TestApp::spawn().await;
+    app.seed_demo("seed@example.com");
+    app.signed_in_as("admin@example.com", Role::Admin).await;
+    let r = app
+        .post_form(
+            "/orders/2/managers",
+            &[
+                ("email", "gone@customer.example"),
+                ("name", "Gone Soon"),
+                ("permissions", "reset_device"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (grant, manager): (i64, i64) = manager_grants::table
+        .order(manager_grants::id.desc())
+        .select((manager_grants::id, manager_grants::manager_id))
+        .first(&mut app.conn())
+        .unwrap();
+    let r = app
+        .post_form(&format!("/orders/2/managers/{grant}/revoke"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    let list = app.page("/license-managers?q=gone").await;
+    assert!(
+        list.contains("<span class=\"kf-badge\">Invite revoked</span>")
+            && !list.contains("<span class=\"kf-badge\">Invite expired</span>"),
+        "{list}"
+    );
+    let page = app.page(&format!("/license-managers/{manager}")).await;
+    assert!(
+        page.contains("Invite revoked") && !page.contains("Invite expired"),
+        "{page}"
+    );
+    assert!(app
+        .page("/license-managers?state=revoked")
+        .await
+        .contains("gone@customer.example"));
+    assert!(!app
+        .page("/license-managers?state=expired")
+        .await
+        .contains("gone@customer.example"));
+    // A manager's page lists their changes, not every sign-in.
+    let lee = app.create_license_manager("lee@customer.example");
+    for _ in 0..3 {
+        let c = client();
+        app.portal_sign_in_with(&c, "lee@customer.example", PASSWORD)
+            .await;
+    }
+    let page = app
+        .page(&format!("/license-managers/{}", i64::from(lee.id)))
+        .await;
+    assert!(
+        !page.contains("Signed in") && !page.contains("signed_in"),
+        "{page}"
+    );
+}

@@ -32,7 +32,7 @@ struct IndexPage {
     ctx: AdminCtx,
     q: String,
     state: String,
-    states: [AccountState; 4],
+    states: [AccountState; 5],
     page: Page<ListRow>,
     pager_base: String,
 }

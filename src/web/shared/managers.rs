@@ -87,6 +87,30 @@ impl ManagersTab {
         self.signed_in == Some(row.grant.manager_id)
     }
 
+    /// A grant's products in words: "Studio (quota 10), Render", or "" when it names
+    /// none (then the order's products are not limited by product).
+    pub fn row_products_summary(&self, row: &GrantRow) -> String {
+        let Some(choices) = self.grant_products.get(&row.grant.id) else {
+            return String::new();
+        };
+        choices
+            .iter()
+            .map(|c| {
+                let name = self
+                    .products
+                    .iter()
+                    .find(|(id, _, _)| *id == c.product_id)
+                    .map(|(_, n, _)| n.clone())
+                    .unwrap_or_else(|| format!("product {}", c.product_id));
+                match c.quota {
+                    Some(q) => format!("{name} (quota {q})"),
+                    None => name,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// A grant's product row: whether ticked and its quota as shown.
     pub fn row_product(&self, row: &GrantRow, product: &ProductId) -> (bool, String) {
         if let Some((id, form, _)) = &self.editing {
