@@ -751,6 +751,29 @@ pub fn seed_managers(
     let first = order::find(conn, OrderId(first))?.ok_or(ModelError::NotFound)?;
     let second = order::find(conn, OrderId(second))?.ok_or(ModelError::NotFound)?;
 
+    // The first order's floating licenses each get an active device, so the demo
+    // manager (every permission there) can show borrowing a seat.
+    let idle_floating: Vec<i64> = licenses::table
+        .filter(licenses::order_id.eq(first.id))
+        .filter(licenses::floating_seats.gt(0))
+        .filter(licenses::active_devices.eq(0))
+        .filter(licenses::enabled.eq(true))
+        .select(licenses::id)
+        .load(conn)?;
+    for (n, id) in idle_floating.into_iter().enumerate() {
+        let info = DeviceInfo {
+            hardware_id: format!("demo-floating-{n:02}"),
+            hostname: format!("RENDER-{:03}", 500 + n),
+            os: OSES[0].to_owned(),
+            app_version: "3.2.1".to_owned(),
+            sdk_version: "1.4.0".to_owned(),
+            ip: "203.0.113.40".to_owned(),
+        };
+        let at = now() - Duration::hours(3);
+        // A license past its fixed end refuses: then there is nothing to borrow.
+        let _ = activation::activate(conn, LicenseId(id), &info, ActivatedBy::Key, at)?;
+    }
+
     let email = |s: &str| EmailAddress::parse(s).map_err(|m| ModelError::invalid("email", m));
     let lee = email(DEMO_MANAGER.0)?;
     license_manager::create(conn, &actor, &lee, DEMO_MANAGER.1, Some(password_hash))?;

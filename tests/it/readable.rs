@@ -169,3 +169,27 @@ async fn a_revoked_invite_reads_the_same_everywhere_and_sign_ins_fold_away() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_manager_can_show_borrowing_on_their_all_permissions_order() {
+    use diesel::prelude::*;
+    use keyfold::db::schema::{license_managers, licenses, manager_grants};
+    let app = TestApp::spawn().await;
+    app.seed_demo("seed@example.com");
+    let email = keyfold::seed::demo::DEMO_MANAGER.0;
+    let orders: Vec<i64> = manager_grants::table
+        .inner_join(license_managers::table)
+        .filter(license_managers::email_norm.eq(email))
+        .select(manager_grants::order_id)
+        .load(&mut app.conn())
+        .unwrap();
+    let borrowable: i64 = licenses::table
+        .filter(licenses::order_id.eq_any(&orders))
+        .filter(licenses::floating_seats.gt(0))
+        .filter(licenses::borrow_limit_hours.gt(0))
+        .filter(licenses::active_devices.gt(0))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert!(borrowable > 0, "a floating license with an active device to borrow");
+}
