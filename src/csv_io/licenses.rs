@@ -108,14 +108,36 @@ pub fn export(
     filters: &str,
 ) -> Result<(), String> {
     let now = crate::models::now();
+    export_rows(
+        conn,
+        sink,
+        (filter, actor, filters),
+        COLUMNS.iter().chain(READ_ONLY.iter()),
+        |out, r| write_cells(out, cells(r, now)),
+    )
+}
+
+/// The licenses a filter selects, a page at a time, written by `row` under `header`,
+/// then the export's audit row.
+fn export_rows<H, S>(
+    conn: &mut DbConnection,
+    sink: &mut Sink,
+    (filter, actor, filters): (&Filter, &Actor, &str),
+    header: H,
+    row: impl Fn(&mut csv::Writer<Vec<u8>>, &ExportRow) -> Result<(), String>,
+) -> Result<(), String>
+where
+    H: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
     let complete = export_pages(
         conn,
         sink,
-        COLUMNS.iter().chain(READ_ONLY.iter()),
+        header,
         PAGE,
         |conn, after| license_export::page(conn, filter, after, PAGE),
         |r| r.license.id.into(),
-        |out, r| write_cells(out, cells(r, now)),
+        row,
     )?;
     record(
         conn,
@@ -176,13 +198,11 @@ pub fn export_for_manager(
     filters: &str,
 ) -> Result<(), String> {
     let now = crate::models::now();
-    let complete = export_pages(
+    export_rows(
         conn,
         sink,
+        (filter, actor, filters),
         MANAGER_COLUMNS.iter(),
-        PAGE,
-        |conn, after| license_export::page(conn, filter, after, PAGE),
-        |r| r.license.id.into(),
         |out, r| {
             let l = &r.license;
             let status = Status::derive(l.enabled, l.valid_until, l.active_devices, now);
@@ -203,14 +223,5 @@ pub fn export_for_manager(
                 ],
             )
         },
-    )?;
-    record(
-        conn,
-        actor,
-        "licenses.exported",
-        "license",
-        filters,
-        sink.rows,
-        complete,
     )
 }

@@ -5,7 +5,8 @@ use keyfold::domain::Role;
 
 use crate::helpers::{client, id_from_location, location, version_in, TestApp, PASSWORD};
 
-fn customer<'a>(
+/// The new-customer form's fields (also used by other modules' tests).
+pub fn customer<'a>(
     email: &'a str,
     first: &'a str,
     last: &'a str,

@@ -8,24 +8,8 @@ use crate::helpers::{client, id_from_location, version_in, TestApp, PASSWORD};
 use crate::portal_orders::set_grant;
 
 fn customer_form<'a>(last: &'a str, version: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
-    let mut f = vec![
-        ("email", "ada@example.com"),
-        ("first_name", "Ada"),
-        ("last_name", last),
-        ("company", "Analytical Engines"),
-        ("phone", ""),
-        ("reference", ""),
-        ("external_id", ""),
-        ("address_line1", ""),
-        ("address_line2", ""),
-        ("postcode", ""),
-        ("city", ""),
-        ("state", ""),
-        ("country", ""),
-        ("customer_account_id", ""),
-        ("metadata", "{}"),
-        ("status", "active"),
-    ];
+    let mut f =
+        crate::catalogue_customers::customer("ada@example.com", "Ada", last, "Analytical Engines");
     if let Some(v) = version {
         f.push(("updated_at", v));
     }
@@ -191,5 +175,8 @@ async fn the_demo_manager_can_show_borrowing_on_their_all_permissions_order() {
         .count()
         .get_result(&mut app.conn())
         .unwrap();
-    assert!(borrowable > 0, "a floating license with an active device to borrow");
+    assert!(
+        borrowable > 0,
+        "a floating license with an active device to borrow"
+    );
 }

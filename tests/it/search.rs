@@ -10,29 +10,8 @@ use crate::helpers::{id_from_location, location, TestApp};
 use crate::orders::{order, product};
 
 async fn customer(app: &TestApp, email: &str, first: &str, last: &str, company: &str) -> i64 {
-    let r = app
-        .post_form(
-            "/customers",
-            &[
-                ("email", email),
-                ("first_name", first),
-                ("last_name", last),
-                ("company", company),
-                ("phone", ""),
-                ("reference", ""),
-                ("external_id", ""),
-                ("address_line1", ""),
-                ("address_line2", ""),
-                ("postcode", ""),
-                ("city", ""),
-                ("state", ""),
-                ("country", ""),
-                ("customer_account_id", ""),
-                ("metadata", "{}"),
-                ("status", "active"),
-            ],
-        )
-        .await;
+    let fields = crate::catalogue_customers::customer(email, first, last, company);
+    let r = app.post_form("/customers", &fields).await;
     assert_eq!(r.status(), 303, "create {email}");
     id_from_location(&r)
 }
@@ -89,25 +68,13 @@ async fn customers_are_found_by_email_domain_and_any_word_of_name_or_company() {
     let c = customer(&app, "kim@initech.example", "Kim", "Lee", "Initech").await;
     assert!(shows(&html(&app, "/customers?q=initech").await, c));
     let version = crate::helpers::version_in(&html(&app, &format!("/customers/{c}/edit")).await);
-    let edit: Vec<(&str, &str)> = vec![
-        ("email", "kim@globex.example"),
-        ("first_name", "Kim"),
-        ("last_name", "Lee"),
-        ("company", "Globex Corporation"),
-        ("phone", ""),
-        ("reference", ""),
-        ("external_id", ""),
-        ("address_line1", ""),
-        ("address_line2", ""),
-        ("postcode", ""),
-        ("city", ""),
-        ("state", ""),
-        ("country", ""),
-        ("customer_account_id", ""),
-        ("metadata", "{}"),
-        ("status", "active"),
-        ("updated_at", &version),
-    ];
+    let mut edit = crate::catalogue_customers::customer(
+        "kim@globex.example",
+        "Kim",
+        "Lee",
+        "Globex Corporation",
+    );
+    edit.push(("updated_at", &version));
     assert_eq!(
         app.post_form(&format!("/customers/{c}"), &edit)
             .await
