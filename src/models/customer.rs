@@ -64,6 +64,15 @@ impl Customer {
         self.status == "deleted"
     }
 
+    /// The status as its badge reads: "Active", "Disabled", "Deleted".
+    pub fn status_label(&self) -> &'static str {
+        match self.status.as_str() {
+            "disabled" => "Disabled",
+            "deleted" => "Deleted",
+            _ => "Active",
+        }
+    }
+
     /// The fields the audit log shows.
     pub fn audit_view(&self) -> serde_json::Value {
         json!({

@@ -483,5 +483,8 @@ async fn read_only_staff_cannot_change_customers() {
         !page.contains("Edit customer") && !page.contains("Delete customer"),
         "no buttons it may not use"
     );
-    assert!(page.contains("active"));
+    assert!(
+        page.contains(">Active</span>"),
+        "the status badge in sentence case"
+    );
 }
