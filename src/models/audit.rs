@@ -181,7 +181,7 @@ impl AuditRow {
     }
 
     /// The stored fields that differ between before and after (all of them when only one
-    /// side was recorded), in the order they were recorded, with their JSON values.
+    /// side was recorded), by field name, with their JSON values.
     pub(crate) fn raw_changes(&self) -> Vec<(String, Option<Value>, Option<Value>)> {
         let parse = |s: &Option<String>| -> serde_json::Map<String, Value> {
             s.as_deref()

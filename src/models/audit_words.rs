@@ -174,6 +174,8 @@ impl AuditRow {
             "enabled" => "Enabled",
             "added" => "Added",
             "exported" => "Exported",
+            "signed_in" => return "Signed in".to_owned(),
+            "signed_out" => return "Signed out".to_owned(),
             other => return field_label(&format!("{other} {noun}")),
         };
         if noun.is_empty() {
@@ -194,7 +196,7 @@ impl AuditRow {
             "license_manager" => "/license-managers",
             "customer_account" => "/customer-accounts",
             "import" => "/imports",
-            "staff" => "/staff",
+            "staff" | "staff_user" => "/staff",
             _ => return None,
         };
         Some(format!("{base}/{id}"))
@@ -233,5 +235,39 @@ mod tests {
         );
         assert_eq!(value_text(&Value::Bool(true)), "Yes");
         assert_eq!(value_text(&Value::Null), "—");
+        let row = |action: &str| AuditRow {
+            id: 1,
+            at: chrono::NaiveDateTime::default(),
+            actor_kind: crate::domain::ActorKind::Staff,
+            actor_id: None,
+            actor_label: String::new(),
+            action: action.to_owned(),
+            object_type: "order".to_owned(),
+            object_id: Some(7),
+            object_label: String::new(),
+            before_json: None,
+            after_json: Some(r#"{"reference":"ORD-1","note":"","is_test":true}"#.to_owned()),
+            ip: None,
+            order_id: None,
+            source: String::new(),
+        };
+        assert_eq!(row("staff.signed_in").sentence(), "Signed in");
+        assert_eq!(row("customer.updated").sentence(), "Changed the customer");
+        assert_eq!(
+            row("order.created_in_portal").sentence(),
+            "Created the order in the license portal"
+        );
+        assert_eq!(
+            row("order.created").object_path().as_deref(),
+            Some("/orders/7")
+        );
+        let changes = row("order.created").readable_changes();
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["Test order", "Reference"],
+            "the empty note is left out"
+        );
+        assert_eq!(changes[0].after.as_deref(), Some("Yes"));
     }
 }
