@@ -521,3 +521,29 @@ pub fn by_email(
         .limit(20)
         .load(conn)
 }
+
+/// The license users of these orders whose email or name starts with `prefix`
+/// (lower-cased), by email, at most `limit`.
+pub fn search_in_orders(
+    conn: &mut DbConnection,
+    orders: &[OrderId],
+    prefix: &str,
+    limit: i64,
+) -> QueryResult<Vec<LicenseUser>> {
+    let q = prefix.trim().to_lowercase();
+    if q.is_empty() || orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let end = crate::domain::values::prefix_end(&q);
+    license_users::table
+        .filter(license_users::order_id.eq_any(orders))
+        .filter(
+            license_users::email_norm
+                .ge(q)
+                .and(license_users::email_norm.lt(end)),
+        )
+        .order(license_users::email_norm.asc())
+        .limit(limit)
+        .select(LicenseUser::as_select())
+        .load(conn)
+}

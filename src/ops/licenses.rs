@@ -99,6 +99,41 @@ pub fn manager_filter(
     })
 }
 
+/// The license users a manager may manage (on orders where they hold Manage license
+/// users or Manage license user credentials) whose email starts with `q`, with their
+/// order's reference.
+pub fn users_of_manager(
+    conn: &mut DbConnection,
+    manager: LicenseManagerId,
+    q: &str,
+    limit: i64,
+) -> ModelResult<Vec<(crate::models::license_user::LicenseUser, String)>> {
+    use crate::domain::Permission;
+    let orders: Vec<(OrderId, String)> = crate::models::grant::for_manager(conn, manager, true)?
+        .into_iter()
+        .filter(|m| {
+            m.grant.permissions.has(Permission::ManageLicenseUsers)
+                || m.grant
+                    .permissions
+                    .has(Permission::ManageLicenseUserCredentials)
+        })
+        .map(|m| (m.grant.order_id, m.order_reference))
+        .collect();
+    let ids: Vec<OrderId> = orders.iter().map(|(id, _)| *id).collect();
+    let users = crate::models::license_user::search_in_orders(conn, &ids, q, limit)?;
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let reference = orders
+                .iter()
+                .find(|(id, _)| *id == u.order_id)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_default();
+            (u, reference)
+        })
+        .collect())
+}
+
 /// A license manager's licenses across the orders they manage, newest first.
 pub fn of_manager(
     conn: &mut DbConnection,

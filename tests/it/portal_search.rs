@@ -85,6 +85,30 @@ async fn a_manager_finds_and_exports_the_licenses_of_their_orders_only() {
     assert!(!b.2.iter().any(|id| shows(&html, *id)));
     let html = page(format!("/portal/licenses?key={}", other.1)).await;
     assert!(html.contains("No licenses match"));
+    // License users by the start of their email, where the grant manages them.
+    app.insert_license_user(a.0, "zed@customer.example");
+    app.insert_license_user(other.0, "zoe@customer.example");
+    let html = page("/portal/licenses?key=z".into()).await;
+    assert!(
+        !html.contains("zed@customer.example"),
+        "not without Manage license users"
+    );
+    set_grant(
+        &app,
+        m.id.into(),
+        a.0,
+        Permissions::from_iter([keyfold::domain::Permission::ManageLicenseUsers]),
+    );
+    let html = page("/portal/licenses?key=ZE".into()).await;
+    assert!(
+        html.contains("zed@customer.example")
+            && html.contains(&format!("/portal/orders/{}/users", a.0))
+    );
+    let html = page("/portal/licenses?key=zo".into()).await;
+    assert!(
+        !html.contains("zoe@customer.example"),
+        "another order's users stay hidden"
+    );
     // The export: every license of their orders, no other, audited as theirs.
     let r = c.get(app.url("/portal/licenses.csv")).send().await.unwrap();
     assert_eq!(r.status(), 200);

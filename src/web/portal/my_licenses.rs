@@ -1,5 +1,7 @@
 //! "Your licenses": every license of the orders a manager manages, searched by key or
-//! order reference, and their CSV export (only those orders; audited as the manager's).
+//! order reference (and the license users whose email starts with the search, where the
+//! grant manages them), and their CSV export (only those orders; audited as the
+//! manager's).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -27,6 +29,9 @@ struct IndexPage {
     orders: String,
     pager_base: String,
     export: String,
+    /// License users whose email starts with the search (on orders where the manager
+    /// manages license users).
+    users: Vec<(crate::models::license_user::LicenseUser, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -46,10 +51,14 @@ pub async fn index(
     let paging = Paging::parse(&query.page, PER_PAGE);
     let manager = ctx.user.manager_id();
     let k = key.clone();
-    let (page, orders) = state
+    let (page, orders, users) = state
         .db(move |conn| {
             let orders = licenses::managed_orders(conn, manager)?.len();
-            Ok((licenses::of_manager(conn, manager, &k, paging)?, orders))
+            Ok((
+                licenses::of_manager(conn, manager, &k, paging)?,
+                orders,
+                licenses::users_of_manager(conn, manager, &k, 20)?,
+            ))
         })
         .await?;
     let q: String = url::form_urlencoded::Serializer::new(String::new())
@@ -62,6 +71,7 @@ pub async fn index(
         pager_base: format!("/portal/licenses?{q}"),
         export: format!("/portal/licenses.csv?{q}"),
         key,
+        users,
     })
 }
 
