@@ -9,6 +9,7 @@ use crate::domain::{DeviceId, LicenseId, LicenseManagerId, OrderId};
 use crate::models::audit::{self, Actor, AuditRow};
 use crate::models::device::{self, Device};
 use crate::models::device_variable::{self, ShownVariable};
+use crate::models::grant::ManagedOrder;
 use crate::models::license::{self, License, LicenseFeature, LicenseSummary};
 use crate::models::license_event::{self, LicenseEvent};
 use crate::models::license_ops::{self, ResetPlan};
@@ -73,30 +74,23 @@ pub fn of_order(
     Ok(license::list(conn, &filter, paging)?)
 }
 
-/// The orders a license manager manages now (their live grants' orders).
+/// The orders a license manager manages now (their live grants), read once per request
+/// and passed to the functions below.
 pub fn managed_orders(
     conn: &mut DbConnection,
     manager: LicenseManagerId,
-) -> ModelResult<Vec<(OrderId, String)>> {
-    Ok(crate::models::grant::for_manager(conn, manager, true)?
-        .into_iter()
-        .map(|m| (m.grant.order_id, m.order_reference))
-        .collect())
+) -> ModelResult<Vec<ManagedOrder>> {
+    Ok(crate::models::grant::for_manager(conn, manager, true)?)
 }
 
 /// The filter of a license manager's licenses: a key or order reference within the
 /// orders they manage (nothing when they manage none).
-pub fn manager_filter(
-    conn: &mut DbConnection,
-    manager: LicenseManagerId,
-    key: &str,
-) -> ModelResult<license::Filter> {
-    let orders = managed_orders(conn, manager)?;
-    Ok(license::Filter {
+pub fn manager_filter(orders: &[ManagedOrder], key: &str) -> license::Filter {
+    license::Filter {
         key: key.to_owned(),
-        within_orders: Some(orders.into_iter().map(|(id, _)| id).collect()),
+        within_orders: Some(orders.iter().map(|m| m.grant.order_id).collect()),
         ..license::Filter::default()
-    })
+    }
 }
 
 /// The license users a manager may manage (on orders where they hold Manage license
@@ -104,30 +98,29 @@ pub fn manager_filter(
 /// order's reference.
 pub fn users_of_manager(
     conn: &mut DbConnection,
-    manager: LicenseManagerId,
+    orders: &[ManagedOrder],
     q: &str,
     limit: i64,
 ) -> ModelResult<Vec<(crate::models::license_user::LicenseUser, String)>> {
     use crate::domain::Permission;
-    let orders: Vec<(OrderId, String)> = crate::models::grant::for_manager(conn, manager, true)?
-        .into_iter()
+    let managing: Vec<&ManagedOrder> = orders
+        .iter()
         .filter(|m| {
             m.grant.permissions.has(Permission::ManageLicenseUsers)
                 || m.grant
                     .permissions
                     .has(Permission::ManageLicenseUserCredentials)
         })
-        .map(|m| (m.grant.order_id, m.order_reference))
         .collect();
-    let ids: Vec<OrderId> = orders.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<OrderId> = managing.iter().map(|m| m.grant.order_id).collect();
     let users = crate::models::license_user::search_in_orders(conn, &ids, q, limit)?;
     Ok(users
         .into_iter()
         .map(|u| {
-            let reference = orders
+            let reference = managing
                 .iter()
-                .find(|(id, _)| *id == u.order_id)
-                .map(|(_, r)| r.clone())
+                .find(|m| m.grant.order_id == u.order_id)
+                .map(|m| m.order_reference.clone())
                 .unwrap_or_default();
             (u, reference)
         })
@@ -137,12 +130,11 @@ pub fn users_of_manager(
 /// A license manager's licenses across the orders they manage, newest first.
 pub fn of_manager(
     conn: &mut DbConnection,
-    manager: LicenseManagerId,
+    orders: &[ManagedOrder],
     key: &str,
     paging: crate::models::Paging,
 ) -> ModelResult<Page<LicenseSummary>> {
-    let filter = manager_filter(conn, manager, key)?;
-    Ok(license::list(conn, &filter, paging)?)
+    Ok(license::list(conn, &manager_filter(orders, key), paging)?)
 }
 
 /// Disables (every check fails, data kept) or enables a license.

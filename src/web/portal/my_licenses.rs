@@ -53,11 +53,11 @@ pub async fn index(
     let k = key.clone();
     let (page, orders, users) = state
         .db(move |conn| {
-            let orders = licenses::managed_orders(conn, manager)?.len();
+            let orders = licenses::managed_orders(conn, manager)?;
             Ok((
-                licenses::of_manager(conn, manager, &k, paging)?,
-                orders,
-                licenses::users_of_manager(conn, manager, &k, 20)?,
+                licenses::of_manager(conn, &orders, &k, paging)?,
+                orders.len(),
+                licenses::users_of_manager(conn, &orders, &k, 20)?,
             ))
         })
         .await?;
@@ -87,11 +87,9 @@ pub async fn export(
         let k = key.clone();
         state
             .db(move |conn| {
-                let refs: Vec<String> = licenses::managed_orders(conn, manager)?
-                    .into_iter()
-                    .map(|(_, r)| r)
-                    .collect();
-                Ok((licenses::manager_filter(conn, manager, &k)?, refs))
+                let orders = licenses::managed_orders(conn, manager)?;
+                let refs: Vec<String> = orders.iter().map(|m| m.order_reference.clone()).collect();
+                Ok((licenses::manager_filter(&orders, &k), refs))
             })
             .await?
     };
