@@ -572,6 +572,7 @@ diesel::table! {
         last_sign_in_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        license_columns -> Text,
     }
 }
 

@@ -289,6 +289,8 @@ macro_rules! summary_columns {
             customers::id.nullable(),
             customers::email.nullable(),
             customers::company.nullable(),
+            licenses::created_at,
+            licenses::note,
         )
     };
 }
@@ -307,6 +309,8 @@ type SummaryRow = (
     Option<CustomerId>,
     Option<String>,
     Option<String>,
+    NaiveDateTime,
+    String,
 );
 
 fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
@@ -327,6 +331,8 @@ fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
                 customer_id,
                 email,
                 company,
+                created_at,
+                note,
             )| {
                 LicenseSummary {
                     customer: customer_id.map(|id| {
@@ -348,6 +354,8 @@ fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
                     active_devices,
                     max_activations,
                     valid_until,
+                    created_at,
+                    note,
                 }
             },
         )
@@ -562,6 +570,8 @@ pub struct LicenseSummary {
     pub valid_until: Option<NaiveDateTime>,
     /// The order's customer: id and company (or email when there is no company).
     pub customer: Option<(CustomerId, String)>,
+    pub created_at: NaiveDateTime,
+    pub note: String,
 }
 
 impl LicenseSummary {

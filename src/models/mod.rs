@@ -23,6 +23,7 @@ pub mod issue;
 pub mod label;
 pub mod license;
 pub mod license_check;
+pub mod license_columns;
 pub mod license_event;
 pub mod license_export;
 pub mod license_import;

@@ -24,6 +24,8 @@ pub struct StaffUser {
     pub last_sign_in_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The license list's columns this user chose ([`crate::models::license_columns`]).
+    pub license_columns: String,
 }
 
 impl StaffUser {

@@ -46,6 +46,7 @@ mod lease_props;
 mod license_import;
 mod license_managers;
 mod licenses;
+mod lists;
 mod log_secrets;
 mod migrations;
 mod offline;

@@ -190,6 +190,8 @@ fn overrides(path: &str, n: usize) -> Vec<(&'static str, String)> {
             ("line_count", "1"),
         ]),
         "/orders/1" => v(&[("reference", "EDITED-N")]),
+        // One column that is not the default set: the user's row changes.
+        "/licenses/columns" => v(&[("columns", "created")]),
         "/orders/1/customer" => v(&[("customer_email", "matrix-customer-N@example.com")]),
         "/orders/1/licenses" => v(&[("line_product", "1"), ("line_count", "1")]),
         p if p.starts_with("/licenses/") && p.matches('/').count() == 2 => {

@@ -41,12 +41,7 @@ pub struct BulkForm {
 impl BulkForm {
     /// The list to return to: a local path on the license list, else the list itself.
     fn back(&self) -> String {
-        let b = self.back.trim();
-        if b.starts_with("/licenses") && !b.starts_with("//") && !b.contains(['\r', '\n']) {
-            b.to_owned()
-        } else {
-            "/licenses".to_owned()
-        }
+        crate::web::shared::local_back(&self.back, "/licenses")
     }
 
     fn ids(&self) -> Vec<LicenseId> {

@@ -19,6 +19,7 @@ use crate::models::device_variable::{self, ShownVariable};
 use crate::models::license::{
     self, Filter, License, LicenseCustomField, LicenseFeature, LicenseSummary,
 };
+use crate::models::license_columns::{self, Columns};
 use crate::models::license_event::{self, LicenseEvent};
 use crate::models::license_ops::{self, ResetPlan};
 use crate::models::license_user::{self, LicenseUser, UserRow};
@@ -50,6 +51,8 @@ struct IndexPage {
     can_control: bool,
     /// The export link (the same filters), for roles that may export.
     export: Option<String>,
+    /// The columns this user chose.
+    cols: Columns,
 }
 
 #[derive(Deserialize, Default)]
@@ -134,6 +137,7 @@ pub async fn index(
     let query_string = q.query_string(&filter);
     let pager_base = format!("/licenses?{query_string}");
     let can_control = ctx.can(Action::ControlLicenses);
+    let cols = Columns::parse(&ctx.user.license_columns);
     let export = ctx
         .can(Action::ControlLicenses)
         .then(|| format!("/licenses/export.csv?{query_string}"));
@@ -171,7 +175,34 @@ pub async fn index(
         to: q.to,
         import: q.import,
         can_control,
+        cols,
     })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ColumnsForm {
+    columns: Vec<String>,
+    back: String,
+}
+
+/// `POST /licenses/columns`: remembers the columns this user wants on the license list,
+/// and returns to the list as it was filtered.
+pub async fn save_columns(
+    state: State,
+    ctx: AdminCtx,
+    CsrfForm(form): CsrfForm<ColumnsForm>,
+) -> AppResult<HttpResponse> {
+    let cols = Columns::of(form.columns.iter().map(String::as_str));
+    let staff_id = ctx.user.staff_id();
+    state
+        .write(move |conn| Ok(license_columns::save(conn, staff_id, &cols)?))
+        .await??;
+    ctx.flash(FlashLevel::Success, "Columns saved for your account.");
+    Ok(see_other(&crate::web::shared::local_back(
+        &form.back,
+        "/licenses",
+    )))
 }
 
 #[derive(Template)]

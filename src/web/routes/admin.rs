@@ -165,6 +165,12 @@ pub(super) fn declare(r: &mut impl Sink) {
     );
     r.add(
         post.clone(),
+        "/licenses/columns",
+        Staff(View),
+        li::save_columns,
+    );
+    r.add(
+        post.clone(),
         "/licenses/{id}/disable",
         Staff(ControlLicenses),
         li::disable,

@@ -137,3 +137,14 @@ pub fn csv_download(
         .insert_header(("Cache-Control", "no-store"))
         .streaming(body)
 }
+
+/// Where a form returns to: `back` when it is a local path under `prefix` (never another
+/// site, never a header injection), else `prefix` itself.
+pub fn local_back(back: &str, prefix: &str) -> String {
+    let b = back.trim();
+    if b.starts_with(prefix) && !b.starts_with("//") && !b.contains(['\r', '\n', '\\']) {
+        b.to_owned()
+    } else {
+        prefix.to_owned()
+    }
+}
