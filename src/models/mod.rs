@@ -29,6 +29,7 @@ pub mod license_export;
 pub mod license_import;
 pub mod license_manager;
 pub mod license_ops;
+pub mod license_timeline;
 pub mod license_user;
 pub mod login_attempt;
 pub mod order;

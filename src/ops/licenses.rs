@@ -6,13 +6,13 @@ use chrono::NaiveDateTime;
 use super::Reach;
 use crate::db::DbConnection;
 use crate::domain::{DeviceId, LicenseId, LicenseManagerId, OrderId};
-use crate::models::audit::{self, Actor, AuditRow};
+use crate::models::audit::Actor;
 use crate::models::device::{self, Device};
 use crate::models::device_variable::{self, ShownVariable};
 use crate::models::grant::ManagedOrder;
 use crate::models::license::{self, License, LicenseFeature, LicenseSummary};
-use crate::models::license_event::{self, LicenseEvent};
 use crate::models::license_ops::{self, ResetPlan};
+use crate::models::license_timeline::{self, Moment};
 use crate::models::{floating, ModelResult, Page};
 
 /// What a license's page shows.
@@ -21,7 +21,8 @@ pub struct LicenseView {
     pub product_name: String,
     pub order_reference: String,
     pub devices: Vec<Device>,
-    pub events: Vec<LicenseEvent>,
+    /// What its applications did and what people changed, newest first.
+    pub timeline: Vec<Moment>,
     /// Its features, each consumption counter in the current period.
     pub features: Vec<LicenseFeature>,
     /// The variables its application stored on its active devices.
@@ -38,23 +39,12 @@ pub fn view(conn: &mut DbConnection, reach: &Reach, id: LicenseId) -> ModelResul
         product_name: context.product_name,
         order_reference: context.order_reference,
         devices: device::for_license(conn, id, 200)?,
-        events: license_event::for_license(conn, id, 30)?,
+        timeline: license_timeline::of_license(conn, id, 50)?,
         features: license::features(conn, id)?,
         variables: device_variable::of_license(conn, id)?,
         custom_fields: license::custom_fields(conn, id)?,
         license,
     })
-}
-
-/// The audit rows of a license within reach (its history on the license page).
-pub fn history(
-    conn: &mut DbConnection,
-    reach: &Reach,
-    id: LicenseId,
-    limit: i64,
-) -> ModelResult<Vec<AuditRow>> {
-    reach.license(conn, id)?;
-    Ok(audit::for_object(conn, "license", id, limit)?)
 }
 
 /// An order's licenses within reach, newest first, by key prefix, a page at a time.

@@ -180,3 +180,88 @@ async fn the_demo_manager_can_show_borrowing_on_their_all_permissions_order() {
         "a floating license with an active device to borrow"
     );
 }
+
+#[tokio::test]
+async fn a_licenses_history_is_one_timeline_naming_devices_by_hostname() {
+    use serde_json::json;
+    let app = crate::api_activation::app().await;
+    let (_, license, key) = crate::api_activation::licensed(&app, "TIMELINE").await;
+    let (s, v) = app
+        .api_post(
+            "/api/v1/activate",
+            &json!({ "product_code": "TIMELINE", "license_key": key, "hardware_id": "hw-1",
+                     "hostname": "design-laptop-07" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let device = v["device_id"].as_i64().unwrap();
+    // Staff reset the device: one entry naming who, not a second "deactivated" event.
+    let r = app
+        .post_form(&format!("/licenses/{license}/devices/{device}/reset"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = app
+        .post_form(&format!("/licenses/{license}/disable"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = app.page(&format!("/licenses/{license}")).await;
+    let history = page.split("<h2>History</h2>").nth(1).unwrap();
+    let history = history.split("</section>").next().unwrap();
+    let rows: Vec<&str> = history.split("<tr>").skip(2).collect();
+    let said = |row: &str, words: &[&str]| words.iter().all(|w| row.contains(w));
+    assert_eq!(rows.len(), 3, "{history}");
+    // Newest first: the disable, the device reset (by staff), the activation (by the
+    // application, on its device by hostname).
+    assert!(
+        said(rows[0], &["admin@example.com", "Disabled the license"]),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        said(
+            rows[1],
+            &["admin@example.com", "Reset device", "design-laptop-07"]
+        ),
+        "{}",
+        rows[1]
+    );
+    assert!(
+        said(
+            rows[2],
+            &["Application", ">Activated<", "<td>design-laptop-07</td>"]
+        ),
+        "{}",
+        rows[2]
+    );
+    assert!(
+        !history.contains(&format!("#{device}")),
+        "no device numbers"
+    );
+    assert!(
+        !history.contains(">activated<") && !history.contains(">disabled<"),
+        "no codes"
+    );
+    // The license portal shows the same timeline in its own words (the vendor's name
+    // for staff), without the changed fields.
+    let email = "lm@example.com";
+    let order = app.license(license).order_id;
+    let m = app.create_license_manager(email);
+    set_grant(
+        &app,
+        m.id.into(),
+        i64::from(order),
+        Permissions::from_iter([Permission::ResetDevice]),
+    );
+    let c = client();
+    app.portal_sign_in_with(&c, email, PASSWORD).await;
+    let page = app
+        .page_with(&c, &format!("/portal/licenses/{license}"))
+        .await;
+    let history = page.split("<h2>History</h2>").nth(1).unwrap();
+    assert!(history.contains("Disabled the license") && history.contains("design-laptop-07"));
+    assert!(
+        !history.contains("admin@example.com"),
+        "staff are the vendor"
+    );
+    assert!(!history.contains("<del>") && !history.contains("<ins>"));
+}

@@ -13,15 +13,14 @@ use crate::domain::DeviceId;
 use crate::domain::{values, Action, FieldErrors};
 use crate::domain::{LicenseId, OrderId};
 use crate::error::{AppError, AppResult};
-use crate::models::audit::{self, AuditRow};
 use crate::models::device::{self, Device};
 use crate::models::device_variable::{self, ShownVariable};
 use crate::models::license::{
     self, Filter, License, LicenseCustomField, LicenseFeature, LicenseSummary,
 };
 use crate::models::license_columns::{self, Columns};
-use crate::models::license_event::{self, LicenseEvent};
 use crate::models::license_ops::{self, ResetPlan};
+use crate::models::license_timeline::{self, Moment};
 use crate::models::license_user::{self, LicenseUser, UserRow};
 use crate::models::product::{self, Product, LICENSE_TYPES};
 use crate::models::usage;
@@ -218,8 +217,7 @@ struct ShowPage {
     devices: Vec<Device>,
     variables: Vec<ShownVariable>,
     usage: crate::web::chart::UsageView,
-    events: Vec<LicenseEvent>,
-    audit: Vec<AuditRow>,
+    timeline: Vec<Moment>,
     metadata: String,
     can_control: bool,
     can_manage: bool,
@@ -248,39 +246,30 @@ pub async fn show(
     let id = path.into_inner();
     let to = crate::models::now().date();
     let from = to - chrono::Duration::days(29);
-    let (
-        license,
-        context,
-        features,
-        custom_fields,
-        (devices, variables, days),
-        events,
-        audit,
-        users,
-    ) = state
-        .read(move |conn| {
-            let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let context = license::context(conn, &l)?;
-            let users = (
-                license_user::for_license(conn, id)?,
-                license_user::for_order(conn, l.order_id, LIST_LIMIT)?,
-            );
-            Ok((
-                l,
-                context,
-                license::features(conn, id)?,
-                license::custom_fields(conn, id)?,
-                (
-                    device::for_license(conn, id, 200)?,
-                    device_variable::of_license(conn, id)?,
-                    usage::of_licenses(conn, usage::LicenseSet::License(id), from, to)?,
-                ),
-                license_event::for_license(conn, id, 100)?,
-                audit::for_object(conn, "license", id, 50)?,
-                users,
-            ))
-        })
-        .await?;
+    let (license, context, features, custom_fields, (devices, variables, days), timeline, users) =
+        state
+            .read(move |conn| {
+                let l = license::find(conn, id)?.ok_or(AppError::NotFound)?;
+                let context = license::context(conn, &l)?;
+                let users = (
+                    license_user::for_license(conn, id)?,
+                    license_user::for_order(conn, l.order_id, LIST_LIMIT)?,
+                );
+                Ok((
+                    l,
+                    context,
+                    license::features(conn, id)?,
+                    license::custom_fields(conn, id)?,
+                    (
+                        device::for_license(conn, id, 200)?,
+                        device_variable::of_license(conn, id)?,
+                        usage::of_licenses(conn, usage::LicenseSet::License(id), from, to)?,
+                    ),
+                    license_timeline::of_license(conn, id, 100)?,
+                    users,
+                ))
+            })
+            .await?;
     let license::LicenseContext {
         order_reference,
         product_name,
@@ -300,8 +289,7 @@ pub async fn show(
         devices,
         variables,
         usage: crate::web::chart::UsageView::of("Usage of this license", from, to, days),
-        events,
-        audit,
+        timeline,
         metadata,
         can_control,
         can_manage,

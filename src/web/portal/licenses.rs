@@ -11,10 +11,10 @@ use super::PortalCtx;
 use crate::auth::CsrfForm;
 use crate::domain::{DeviceId, LicenseId, Permission};
 use crate::error::AppResult;
-use crate::models::audit::AuditRow;
 use crate::models::floating;
 use crate::models::grant::GrantedOrder;
 use crate::models::license_ops::ResetPlan;
+use crate::models::license_timeline::By;
 use crate::models::license_user::{LicenseUser, UserRow};
 use crate::ops::licenses::{self, LicenseView};
 use crate::ops::{license_users, Reach};
@@ -28,7 +28,6 @@ struct ShowPage {
     ctx: PortalCtx,
     granted: GrantedOrder,
     view: LicenseView,
-    history: Vec<AuditRow>,
     /// The license's users, and the order's (to choose one to assign).
     users: Vec<LicenseUser>,
     order_users: Vec<UserRow>,
@@ -74,11 +73,10 @@ pub async fn show(
     let id = path.into_inner();
     let reach = Reach::LicenseManager(granted.clone());
     let now = crate::models::now();
-    let (view, history, (users, order_users), held) = state
+    let (view, (users, order_users), held) = state
         .db(move |conn| {
             Ok((
                 licenses::view(conn, &reach, id)?,
-                licenses::history(conn, &reach, id, 20)?,
                 license_users::of_license(conn, &reach, id)?,
                 floating::held_seats(conn, id, now, None)?,
             ))
@@ -91,7 +89,6 @@ pub async fn show(
         ctx,
         granted,
         view,
-        history,
         users,
         order_users,
         held,
