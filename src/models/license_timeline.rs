@@ -103,16 +103,19 @@ impl From<AuditRow> for Moment {
     }
 }
 
+/// An event with its device's hostname.
+type EventRow = (
+    NaiveDateTime,
+    EventKind,
+    i64,
+    Source,
+    Option<String>,
+    Option<String>,
+);
+
 /// The newest `limit` moments of a license.
 pub fn of_license(conn: &mut DbConnection, id: LicenseId, limit: i64) -> QueryResult<Vec<Moment>> {
-    let events: Vec<(
-        NaiveDateTime,
-        EventKind,
-        i64,
-        Source,
-        Option<String>,
-        Option<String>,
-    )> = license_events::table
+    let events: Vec<EventRow> = license_events::table
         .left_join(devices::table)
         .filter(license_events::license_id.eq(id))
         // Audited with who did them: the portals' changes, and seats borrowed or
@@ -155,7 +158,7 @@ pub fn of_license(conn: &mut DbConnection, id: LicenseId, limit: i64) -> QueryRe
             .map(Moment::from),
     );
     // Newest first.
-    moments.sort_by(|a, b| b.at.cmp(&a.at));
+    moments.sort_by_key(|m| std::cmp::Reverse(m.at));
     moments.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(moments)
 }
