@@ -1,12 +1,14 @@
 //! CSV in and out. Exports are RFC 4180, UTF-8, with cells that a spreadsheet would run
 //! as a formula neutralised.
 
+pub mod audit;
 pub mod cli;
 pub mod customer_import;
 pub mod customers;
 pub mod license_import;
 pub mod licenses;
 pub mod order_export;
+pub mod orders;
 pub mod reader;
 pub mod run;
 pub mod stream;

@@ -413,6 +413,18 @@ impl Paging {
     pub fn offset(&self) -> i64 {
         (self.page - 1) * self.per_page
     }
+
+    /// The last page that has rows, when this page showed none past the end of an exact
+    /// `total` (a bookmarked page 9 of a list that has shrunk, or `page=999999`).
+    pub fn past_the_end(self, shown: usize, total: Option<Total>) -> Option<Paging> {
+        match total {
+            Some(Total::Exact(n)) if shown == 0 && self.page > 1 && n > 0 => Some(Paging {
+                page: (n - 1) / self.per_page + 1,
+                ..self
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// How many rows a list's filters match: exact up to [`COUNT_LIMIT`], else "at least".
@@ -543,6 +555,30 @@ impl<T> Page<T> {
 #[cfg(test)]
 mod paging_tests {
     use super::*;
+
+    #[test]
+    fn a_page_past_the_end_is_the_last_page_with_rows() {
+        let p = Paging::parse("200", 50);
+        assert_eq!(
+            p.past_the_end(0, Some(Total::Exact(60))).map(|p| p.page),
+            Some(2)
+        );
+        assert_eq!(
+            p.past_the_end(0, Some(Total::Exact(100))).map(|p| p.page),
+            Some(2)
+        );
+        assert_eq!(
+            p.past_the_end(0, Some(Total::Exact(0))),
+            None,
+            "nothing at all"
+        );
+        assert_eq!(
+            p.past_the_end(3, Some(Total::Exact(60))),
+            None,
+            "rows shown"
+        );
+        assert_eq!(Paging::parse("1", 50).past_the_end(0, None), None);
+    }
 
     #[test]
     fn positions_read_as_people_expect() {

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::Page;
+use super::{Page, Paging, Total, COUNT_LIMIT};
 use crate::db::schema::audit_log;
 use crate::db::DbConnection;
 use crate::domain::values::prefix_end;
@@ -322,55 +322,87 @@ pub struct Filter {
     pub to: Option<chrono::NaiveDate>,
 }
 
-/// Entries newest first, filtered, a page at a time (`before`: the last id shown).
+/// Applies an audit [`Filter`] to a boxed query over the log (the list, its count and
+/// the export).
+macro_rules! audit_filters {
+    ($query:expr, $filter:expr) => {{
+        let filter = $filter;
+        let mut query = $query;
+        if let Some((kind, id)) = &filter.actor {
+            query = query.filter(audit_log::actor_kind.eq(kind.clone()));
+            if let Some(id) = id {
+                query = query.filter(audit_log::actor_id.eq(*id));
+            }
+        }
+        if !filter.object_type.is_empty() {
+            query = query.filter(audit_log::object_type.eq(filter.object_type.clone()));
+        }
+        let action = filter.action.trim().to_lowercase();
+        if !action.is_empty() {
+            query = query
+                .filter(audit_log::action.ge(action.clone()))
+                .filter(audit_log::action.lt(prefix_end(&action)));
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(audit_log::at.ge(from.and_hms_opt(0, 0, 0).unwrap_or_default()));
+        }
+        if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
+            query = query.filter(audit_log::at.lt(to.and_hms_opt(0, 0, 0).unwrap_or_default()));
+        }
+        query
+    }};
+}
+
+/// Entries newest first, filtered, a numbered page at a time with a bounded count.
 pub fn list(
     conn: &mut DbConnection,
     filter: &Filter,
-    before: Option<i64>,
-    per_page: i64,
+    paging: Paging,
 ) -> QueryResult<Page<AuditRow>> {
+    let load = |conn: &mut DbConnection, paging: Paging| -> QueryResult<Vec<AuditRow>> {
+        let mut query = audit_log::table
+            .select(AuditRow::as_select())
+            .order((audit_log::at.desc(), audit_log::id.desc()))
+            .limit(paging.per_page)
+            .offset(paging.offset())
+            .into_boxed();
+        query = audit_filters!(query, filter);
+        query.load(conn)
+    };
+    let rows: Vec<AuditRow> = load(conn, paging)?;
+    let count = if Page::<()>::needs_count(paging, rows.len()) {
+        let mut ids = audit_log::table
+            .select(audit_log::id)
+            .limit(COUNT_LIMIT + 1)
+            .into_boxed();
+        ids = audit_filters!(ids, filter);
+        Some(Total::of(ids.load::<i64>(conn)?.len()))
+    } else {
+        None
+    };
+    let (rows, paging) = match paging.past_the_end(rows.len(), count) {
+        Some(last) => (load(conn, last)?, last),
+        None => (rows, paging),
+    };
+    Ok(Page::numbered(rows, paging, count))
+}
+
+/// Up to `limit` entries matching `filter` with ids above `after`, oldest first (a CSV
+/// export's page).
+pub fn export_page(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
     let mut query = audit_log::table
         .select(AuditRow::as_select())
-        .order((audit_log::at.desc(), audit_log::id.desc()))
-        .limit(per_page + 1)
+        .filter(audit_log::id.gt(after))
+        .order(audit_log::id.asc())
+        .limit(limit)
         .into_boxed();
-    if let Some((kind, id)) = &filter.actor {
-        query = query.filter(audit_log::actor_kind.eq(kind.clone()));
-        if let Some(id) = id {
-            query = query.filter(audit_log::actor_id.eq(*id));
-        }
-    }
-    if !filter.object_type.is_empty() {
-        query = query.filter(audit_log::object_type.eq(filter.object_type.clone()));
-    }
-    let action = filter.action.trim().to_lowercase();
-    if !action.is_empty() {
-        query = query
-            .filter(audit_log::action.ge(action.clone()))
-            .filter(audit_log::action.lt(prefix_end(&action)));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(audit_log::at.ge(from.and_hms_opt(0, 0, 0).unwrap_or_default()));
-    }
-    if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
-        query = query.filter(audit_log::at.lt(to.and_hms_opt(0, 0, 0).unwrap_or_default()));
-    }
-    if let Some(before) = before {
-        let cursor: Option<NaiveDateTime> = audit_log::table
-            .find(before)
-            .select(audit_log::at)
-            .first(conn)
-            .optional()?;
-        if let Some(at) = cursor {
-            query = query.filter(
-                audit_log::at
-                    .lt(at)
-                    .or(audit_log::at.eq(at).and(audit_log::id.lt(before))),
-            );
-        }
-    }
-    let rows = query.load(conn)?;
-    Ok(Page::from_rows(rows, per_page, |r: &AuditRow| r.id))
+    query = audit_filters!(query, filter);
+    query.load(conn)
 }
 
 impl Filter {

@@ -62,6 +62,8 @@ const SENTENCES: &[(&str, &str)] = &[
     ("order.licenses_issued", "Issued licenses"),
     ("licenses.exported", "Exported licenses (CSV)"),
     ("customers.exported", "Exported customers (CSV)"),
+    ("orders.exported", "Exported orders (CSV)"),
+    ("audit.exported", "Exported the audit log (CSV)"),
     ("import.previewed", "Checked an import file"),
     ("import.committed", "Imported a file"),
     ("customer.label_added", "Labelled the customer"),

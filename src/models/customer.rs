@@ -561,15 +561,19 @@ pub fn list(
     filter: &Filter,
     paging: Paging,
 ) -> QueryResult<Page<CustomerRow>> {
-    let mut query = customers::table
-        .left_join(customer_accounts::table)
-        .select((Customer::as_select(), customer_accounts::name.nullable()))
-        .order((customers::created_at.desc(), customers::id.desc()))
-        .limit(paging.per_page)
-        .offset(paging.offset())
-        .into_boxed();
-    query = customer_filters!(query, filter);
-    let rows: Vec<(Customer, Option<String>)> = query.load(conn)?;
+    let load =
+        |conn: &mut DbConnection, paging: Paging| -> QueryResult<Vec<(Customer, Option<String>)>> {
+            let mut query = customers::table
+                .left_join(customer_accounts::table)
+                .select((Customer::as_select(), customer_accounts::name.nullable()))
+                .order((customers::created_at.desc(), customers::id.desc()))
+                .limit(paging.per_page)
+                .offset(paging.offset())
+                .into_boxed();
+            query = customer_filters!(query, filter);
+            query.load(conn)
+        };
+    let rows: Vec<(Customer, Option<String>)> = load(conn, paging)?;
     let count = if Page::<()>::needs_count(paging, rows.len()) {
         let mut ids = customers::table
             .select(customers::id)
@@ -579,6 +583,10 @@ pub fn list(
         Some(Total::of(ids.load::<CustomerId>(conn)?.len()))
     } else {
         None
+    };
+    let (rows, paging) = match paging.past_the_end(rows.len(), count) {
+        Some(last) => (load(conn, last)?, last),
+        None => (rows, paging),
     };
     let rows = rows
         .into_iter()

@@ -466,16 +466,19 @@ pub fn list(
     paging: Paging,
 ) -> QueryResult<Page<LicenseSummary>> {
     let now = super::now();
-    let mut query = licenses::table
-        .inner_join(orders::table.left_join(customers::table))
-        .inner_join(products::table)
-        .select(summary_columns!())
-        .order(licenses::id.desc())
-        .limit(paging.per_page)
-        .offset(paging.offset())
-        .into_boxed();
-    query = license_filters!(query, filter, now);
-    let rows = summaries(query.load(conn)?);
+    let load = |conn: &mut DbConnection, paging: Paging| -> QueryResult<Vec<LicenseSummary>> {
+        let mut query = licenses::table
+            .inner_join(orders::table.left_join(customers::table))
+            .inner_join(products::table)
+            .select(summary_columns!())
+            .order(licenses::id.desc())
+            .limit(paging.per_page)
+            .offset(paging.offset())
+            .into_boxed();
+        query = license_filters!(query, filter, now);
+        Ok(summaries(query.load(conn)?))
+    };
+    let rows = load(conn, paging)?;
     let count = if Page::<()>::needs_count(paging, rows.len()) {
         let mut ids = licenses::table
             .select(licenses::id)
@@ -486,6 +489,10 @@ pub fn list(
         Some(Total::of(ids.load::<LicenseId>(conn)?.len()))
     } else {
         None
+    };
+    let (rows, paging) = match paging.past_the_end(rows.len(), count) {
+        Some(last) => (load(conn, last)?, last),
+        None => (rows, paging),
     };
     Ok(Page::numbered(rows, paging, count))
 }

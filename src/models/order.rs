@@ -142,16 +142,10 @@ macro_rules! order_filters {
     }};
 }
 
-/// Orders newest first, filtered, a numbered page at a time with a bounded count.
-/// Searches are prefix ranges on indexed normalised columns.
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &Filter,
-    paging: Paging,
-) -> QueryResult<Page<OrderListRow>> {
-    let mut query = orders::table
-        .left_join(customers::table)
-        .select((
+/// The columns of an [`OrderListRow`] (orders left-joined with customers).
+macro_rules! list_columns {
+    () => {
+        (
             orders::id,
             orders::reference,
             orders::is_test,
@@ -160,23 +154,40 @@ pub fn list(
             customers::email.nullable(),
             customers::first_name.nullable(),
             customers::last_name.nullable(),
-        ))
-        .order((orders::created_at.desc(), orders::id.desc()))
-        .limit(paging.per_page)
-        .offset(paging.offset())
-        .into_boxed();
-    query = order_filters!(query, filter);
-    type Row = (
-        OrderId,
-        String,
-        bool,
-        bool,
-        NaiveDateTime,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let found: Vec<Row> = query.load(conn)?;
+        )
+    };
+}
+
+type ListRow = (
+    OrderId,
+    String,
+    bool,
+    bool,
+    NaiveDateTime,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Orders newest first, filtered, a numbered page at a time with a bounded count.
+/// Searches are prefix ranges on indexed normalised columns.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    paging: Paging,
+) -> QueryResult<Page<OrderListRow>> {
+    let load = |conn: &mut DbConnection, paging: Paging| -> QueryResult<Vec<ListRow>> {
+        let mut query = orders::table
+            .left_join(customers::table)
+            .select(list_columns!())
+            .order((orders::created_at.desc(), orders::id.desc()))
+            .limit(paging.per_page)
+            .offset(paging.offset())
+            .into_boxed();
+        query = order_filters!(query, filter);
+        query.load(conn)
+    };
+    let found: Vec<ListRow> = load(conn, paging)?;
     let count = if Page::<()>::needs_count(paging, found.len()) {
         let mut ids = orders::table
             .select(orders::id)
@@ -187,13 +198,23 @@ pub fn list(
     } else {
         None
     };
+    let (found, paging) = match paging.past_the_end(found.len(), count) {
+        Some(last) => (load(conn, last)?, last),
+        None => (found, paging),
+    };
+    let rows = list_rows(conn, found)?;
+    Ok(Page::numbered(rows, paging, count))
+}
+
+/// List rows with their license counts (one grouped query for the page).
+fn list_rows(conn: &mut DbConnection, found: Vec<ListRow>) -> QueryResult<Vec<OrderListRow>> {
     let ids: Vec<OrderId> = found.iter().map(|r| r.0).collect();
     let counts: Vec<(OrderId, i64)> = licenses::table
         .filter(licenses::order_id.eq_any(&ids))
         .group_by(licenses::order_id)
         .select((licenses::order_id, diesel::dsl::count_star()))
         .load(conn)?;
-    let rows: Vec<OrderListRow> = found
+    Ok(found
         .into_iter()
         .map(
             |(id, reference, is_test, is_trial, created_at, email, first, last)| OrderListRow {
@@ -213,8 +234,27 @@ pub fn list(
                 licenses: counts.iter().find(|c| c.0 == id).map(|c| c.1).unwrap_or(0),
             },
         )
-        .collect();
-    Ok(Page::numbered(rows, paging, count))
+        .collect())
+}
+
+/// Up to `limit` orders matching `filter` with ids above `after`, oldest first (a CSV
+/// export's page: keyset on the id, so no list ever sits in memory whole).
+pub fn export_page(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<OrderListRow>> {
+    let mut query = orders::table
+        .left_join(customers::table)
+        .select(list_columns!())
+        .filter(orders::id.gt(after))
+        .order(orders::id.asc())
+        .limit(limit)
+        .into_boxed();
+    query = order_filters!(query, filter);
+    let found: Vec<ListRow> = query.load(conn)?;
+    list_rows(conn, found)
 }
 
 /// An order in a short list.

@@ -11,7 +11,7 @@ use keyfold::domain::Role;
 use crate::helpers::TestApp;
 
 /// The parsed file: header and rows.
-async fn download(app: &TestApp, path: &str) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) async fn download(app: &TestApp, path: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let r = app.get(path).await;
     assert_eq!(r.status(), 200, "{path}");
     let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
@@ -36,7 +36,7 @@ async fn download(app: &TestApp, path: &str) -> (Vec<String>, Vec<Vec<String>>) 
     (header, rows)
 }
 
-fn column(header: &[String], name: &str) -> usize {
+pub(crate) fn column(header: &[String], name: &str) -> usize {
     header.iter().position(|h| h == name).unwrap()
 }
 

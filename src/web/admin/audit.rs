@@ -10,7 +10,7 @@ use super::AdminCtx;
 use crate::domain::{values, FieldErrors, StaffId};
 use crate::error::AppResult;
 use crate::models::audit::{self, AuditRow, Filter, OBJECT_TYPES};
-use crate::models::{staff, Page};
+use crate::models::{staff, Page, Paging};
 use crate::web::forms::render;
 use crate::web::State;
 
@@ -29,6 +29,8 @@ struct IndexPage {
     object_types: [(&'static str, &'static str); 8],
     errors: FieldErrors,
     pager_base: String,
+    /// The export link (the same filters), for roles that may export.
+    export: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -39,7 +41,7 @@ pub struct ListQuery {
     action: String,
     from: String,
     to: String,
-    before: String,
+    page: String,
 }
 
 fn parse_actor(v: &str) -> Option<(String, Option<i64>)> {
@@ -52,6 +54,35 @@ fn parse_actor(v: &str) -> Option<(String, Option<i64>)> {
     }
 }
 
+impl ListQuery {
+    /// The log's filters (shared with the CSV export), with a message beside a bad date.
+    pub fn filter(&self, errors: &mut FieldErrors) -> Filter {
+        let (from, to) = crate::web::forms::date_range(errors, &self.from, &self.to);
+        Filter {
+            actor: parse_actor(&self.actor),
+            object_type: OBJECT_TYPES
+                .iter()
+                .find(|(k, _)| *k == self.object_type.trim())
+                .map(|(k, _)| k.to_string())
+                .unwrap_or_default(),
+            action: values::search_term(&self.action, 60),
+            from,
+            to,
+        }
+    }
+
+    /// The filters as a query string (for the pager and the export link).
+    pub fn query_string(&self, filter: &Filter) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("actor", &filter.actor_value())
+            .append_pair("object_type", &filter.object_type)
+            .append_pair("action", &filter.action)
+            .append_pair("from", &self.from)
+            .append_pair("to", &self.to)
+            .finish()
+    }
+}
+
 /// `GET /audit-log`.
 pub async fn index(
     state: State,
@@ -60,38 +91,17 @@ pub async fn index(
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let mut errors = FieldErrors::new();
-    let (from, to) = crate::web::forms::date_range(&mut errors, &q.from, &q.to);
-    let filter = Filter {
-        actor: parse_actor(&q.actor),
-        object_type: OBJECT_TYPES
-            .iter()
-            .find(|(k, _)| *k == q.object_type.trim())
-            .map(|(k, _)| k.to_string())
-            .unwrap_or_default(),
-        action: values::search_term(&q.action, 60),
-        from,
-        to,
-    };
-    let before = q.before.trim().parse().ok();
+    let filter = q.filter(&mut errors);
+    let paging = Paging::parse(&q.page, PER_PAGE);
     let actor = filter.actor_value();
-    let pager_base = format!(
-        "/audit-log?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("actor", &actor)
-            .append_pair("object_type", &filter.object_type)
-            .append_pair("action", &filter.action)
-            .append_pair("from", &q.from)
-            .append_pair("to", &q.to)
-            .finish()
-    );
+    let query_string = q.query_string(&filter);
+    let pager_base = format!("/audit-log?{query_string}");
+    let export = ctx
+        .can(crate::domain::Action::EditCustomers)
+        .then(|| format!("/audit-log/export.csv?{query_string}"));
     let f = filter.clone();
     let (page, staff) = state
-        .db(move |conn| {
-            Ok((
-                audit::list(conn, &f, before, PER_PAGE)?,
-                staff::options(conn)?,
-            ))
-        })
+        .db(move |conn| Ok((audit::list(conn, &f, paging)?, staff::options(conn)?)))
         .await?;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -111,6 +121,7 @@ pub async fn index(
             object_types: OBJECT_TYPES,
             errors,
             pager_base,
+            export,
         },
     )
 }

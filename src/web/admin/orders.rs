@@ -38,6 +38,8 @@ struct IndexPage {
     errors: FieldErrors,
     pager_base: String,
     can_create: bool,
+    /// The export link (the same filters), for roles that may export.
+    export: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -51,6 +53,32 @@ pub struct ListQuery {
     page: String,
 }
 
+impl ListQuery {
+    /// The list's filters (shared with the CSV export), with a message beside a bad date.
+    pub fn filter(&self, errors: &mut FieldErrors) -> order::Filter {
+        let (from, to) = crate::web::forms::date_range(errors, &self.from, &self.to);
+        order::Filter {
+            q: values::search_term(&self.q, 100),
+            test: self.test.trim().to_owned(),
+            trial: self.trial.trim().to_owned(),
+            from,
+            to,
+            customers_in: None,
+        }
+    }
+
+    /// The filters as a query string (for the pager and the export link).
+    pub fn query_string(&self, filter: &order::Filter) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &filter.q)
+            .append_pair("test", &filter.test)
+            .append_pair("trial", &filter.trial)
+            .append_pair("from", &self.from)
+            .append_pair("to", &self.to)
+            .finish()
+    }
+}
+
 /// `GET /orders`.
 pub async fn index(
     state: State,
@@ -59,26 +87,13 @@ pub async fn index(
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let mut errors = FieldErrors::new();
-    let (from, to) = crate::web::forms::date_range(&mut errors, &q.from, &q.to);
-    let filter = order::Filter {
-        q: values::search_term(&q.q, 100),
-        test: q.test.trim().to_owned(),
-        trial: q.trial.trim().to_owned(),
-        from,
-        to,
-        customers_in: None,
-    };
+    let filter = q.filter(&mut errors);
     let paging = Paging::parse(&q.page, PER_PAGE);
-    let pager_base = format!(
-        "/orders?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &filter.q)
-            .append_pair("test", &filter.test)
-            .append_pair("trial", &filter.trial)
-            .append_pair("from", &q.from)
-            .append_pair("to", &q.to)
-            .finish()
-    );
+    let query_string = q.query_string(&filter);
+    let pager_base = format!("/orders?{query_string}");
+    let export = ctx
+        .can(Action::EditCustomers)
+        .then(|| format!("/orders/export.csv?{query_string}"));
     let f = filter.clone();
     let page = state
         .db(move |conn| Ok(order::list(conn, &f, paging)?))
@@ -102,6 +117,7 @@ pub async fn index(
             errors,
             pager_base,
             can_create,
+            export,
         },
     )
 }

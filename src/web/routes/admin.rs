@@ -101,6 +101,12 @@ pub(super) fn declare(r: &mut impl Sink) {
     // Orders.
     use admin::{order_actions as oa, orders as o};
     r.add(get.clone(), "/orders", Staff(View), o::index);
+    r.add(
+        get.clone(),
+        "/orders/export.csv",
+        Staff(EditCustomers),
+        admin::exports::orders,
+    );
     r.add(get.clone(), "/orders/new", Staff(ManageOrders), o::new);
     r.add(post.clone(), "/orders", Staff(ManageOrders), o::create);
     r.add(get.clone(), "/orders/{id}", Staff(View), o::show);
@@ -526,6 +532,12 @@ pub(super) fn declare(r: &mut impl Sink) {
     );
 
     r.add(get.clone(), "/audit-log", Staff(View), admin::audit::index);
+    r.add(
+        get.clone(),
+        "/audit-log/export.csv",
+        Staff(EditCustomers),
+        admin::exports::audit_log,
+    );
     r.add(get.clone(), "/search", Staff(View), admin::search::index);
     r.add(
         get.clone(),
