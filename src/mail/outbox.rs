@@ -11,7 +11,7 @@ use super::emails::{Email, LinkKind, LINK_MARK};
 use super::Mailer;
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
-use crate::db::{now, Page};
+use crate::db::{now, Page, Paging, Total, COUNT_LIMIT};
 use crate::domain::values::prefix_end;
 use crate::domain::OutboxId;
 
@@ -163,30 +163,57 @@ pub struct Filter {
     /// Prefix of the recipient's address (lower-cased).
     pub recipient: String,
     pub manager_id: Option<i64>,
-    /// Show rows older than this id (keyset pagination, newest first).
-    pub before: Option<i64>,
 }
 
-pub fn list(conn: &mut DbConnection, f: &Filter, per_page: i64) -> QueryResult<Page<OutboxRow>> {
-    let mut q = outbox::table.select(OutboxRow::as_select()).into_boxed();
-    if let Some(s) = f.status {
-        q = q.filter(outbox::status.eq(s));
-    }
-    if !f.recipient.is_empty() {
-        let lo = f.recipient.to_lowercase();
-        let hi = prefix_end(&lo);
-        q = q
-            .filter(outbox::to_email_norm.ge(lo))
-            .filter(outbox::to_email_norm.lt(hi));
-    }
-    if let Some(m) = f.manager_id {
-        q = q.filter(outbox::manager_id.eq(m));
-    }
-    if let Some(b) = f.before {
-        q = q.filter(outbox::id.lt(b));
-    }
-    let rows = q.order(outbox::id.desc()).limit(per_page + 1).load(conn)?;
-    Ok(Page::from_rows(rows, per_page, |r| r.id))
+/// Messages newest first, filtered, a numbered page at a time with a bounded count.
+pub fn list(conn: &mut DbConnection, f: &Filter, paging: Paging) -> QueryResult<Page<OutboxRow>> {
+    let filtered = || {
+        let mut q = outbox::table.select(outbox::id).into_boxed();
+        if let Some(s) = f.status {
+            q = q.filter(outbox::status.eq(s));
+        }
+        if !f.recipient.is_empty() {
+            let lo = f.recipient.to_lowercase();
+            let hi = prefix_end(&lo);
+            q = q
+                .filter(outbox::to_email_norm.ge(lo))
+                .filter(outbox::to_email_norm.lt(hi));
+        }
+        if let Some(m) = f.manager_id {
+            q = q.filter(outbox::manager_id.eq(m));
+        }
+        q
+    };
+    let page_ids = |conn: &mut DbConnection, p: Paging| {
+        filtered()
+            .order(outbox::id.desc())
+            .limit(p.per_page)
+            .offset(p.offset())
+            .load::<OutboxId>(conn)
+    };
+    let mut ids = page_ids(conn, paging)?;
+    let count = if Page::<()>::needs_count(paging, ids.len()) {
+        let n = filtered()
+            .limit(COUNT_LIMIT + 1)
+            .load::<OutboxId>(conn)?
+            .len();
+        Some(Total::of(n))
+    } else {
+        None
+    };
+    let paging = match paging.past_the_end(ids.len(), count) {
+        Some(last) => {
+            ids = page_ids(conn, last)?;
+            last
+        }
+        None => paging,
+    };
+    let rows = outbox::table
+        .filter(outbox::id.eq_any(&ids))
+        .order(outbox::id.desc())
+        .select(OutboxRow::as_select())
+        .load(conn)?;
+    Ok(Page::numbered(rows, paging, count))
 }
 
 pub fn find(conn: &mut DbConnection, id: OutboxId) -> QueryResult<Option<OutboxRow>> {

@@ -69,24 +69,37 @@ pub fn find(
         .optional()
 }
 
-/// Accounts by name, a page at a time (`after` is the last name shown).
+/// Accounts, newest first, a numbered page at a time with a bounded count.
 pub fn list(
     conn: &mut DbConnection,
-    before: Option<i64>,
-    per_page: i64,
+    paging: super::Paging,
 ) -> QueryResult<Page<(CustomerAccount, i64)>> {
-    let mut query = customer_accounts::table
-        .select(CustomerAccount::as_select())
-        .order(customer_accounts::id.desc())
-        .limit(per_page + 1)
-        .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(customer_accounts::id.lt(before));
-    }
-    let rows: Vec<CustomerAccount> = query.load(conn)?;
-    let page = Page::from_rows(rows, per_page, |a| a.id);
-    let mut rows = Vec::with_capacity(page.rows.len());
-    for a in page.rows {
+    use super::{Total, COUNT_LIMIT};
+    let load = |conn: &mut DbConnection, p: super::Paging| {
+        customer_accounts::table
+            .select(CustomerAccount::as_select())
+            .order(customer_accounts::id.desc())
+            .limit(p.per_page)
+            .offset(p.offset())
+            .load::<CustomerAccount>(conn)
+    };
+    let found = load(conn, paging)?;
+    let count = if Page::<()>::needs_count(paging, found.len()) {
+        let n = customer_accounts::table
+            .select(customer_accounts::id)
+            .limit(COUNT_LIMIT + 1)
+            .load::<CustomerAccountId>(conn)?
+            .len();
+        Some(Total::of(n))
+    } else {
+        None
+    };
+    let (found, paging) = match paging.past_the_end(found.len(), count) {
+        Some(last) => (load(conn, last)?, last),
+        None => (found, paging),
+    };
+    let mut rows = Vec::with_capacity(found.len());
+    for a in found {
         // Counted up to the cap: a big account costs no more than a small one.
         let ids: Vec<i64> = customers::table
             .filter(customers::customer_account_id.eq(a.id))
@@ -96,11 +109,7 @@ pub fn list(
             .load(conn)?;
         rows.push((a, ids.len() as i64));
     }
-    Ok(Page {
-        next_before: page.next_before,
-        rows,
-        position: None,
-    })
+    Ok(Page::numbered(rows, paging, count))
 }
 
 /// Every account as (id, name) for a select box, by name.

@@ -326,21 +326,33 @@ pub fn problem_counts(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<(Stri
         .load(conn)
 }
 
-/// Imports newest first, a page at a time.
-pub fn list(
-    conn: &mut DbConnection,
-    before: Option<i64>,
-    per_page: i64,
-) -> QueryResult<Page<Import>> {
-    let mut q = imports::table
-        .select(Import::as_select())
-        .order(imports::id.desc())
-        .limit(per_page + 1)
-        .into_boxed();
-    if let Some(b) = before {
-        q = q.filter(imports::id.lt(b));
-    }
-    Ok(Page::from_rows(q.load(conn)?, per_page, |i: &Import| i.id))
+/// Imports newest first, a numbered page at a time with a bounded count.
+pub fn list(conn: &mut DbConnection, paging: super::Paging) -> QueryResult<Page<Import>> {
+    use super::{Total, COUNT_LIMIT};
+    let load = |conn: &mut DbConnection, p: super::Paging| {
+        imports::table
+            .select(Import::as_select())
+            .order(imports::id.desc())
+            .limit(p.per_page)
+            .offset(p.offset())
+            .load::<Import>(conn)
+    };
+    let rows = load(conn, paging)?;
+    let count = if Page::<()>::needs_count(paging, rows.len()) {
+        let n = imports::table
+            .select(imports::id)
+            .limit(COUNT_LIMIT + 1)
+            .load::<i64>(conn)?
+            .len();
+        Some(Total::of(n))
+    } else {
+        None
+    };
+    let (rows, paging) = match paging.past_the_end(rows.len(), count) {
+        Some(last) => (load(conn, last)?, last),
+        None => (rows, paging),
+    };
+    Ok(Page::numbered(rows, paging, count))
 }
 
 /// Takes a previewed import for committing (refused when it has problems or was

@@ -272,7 +272,6 @@ pub struct Filter {
     /// Prefix of the email or the name (lower-cased).
     pub q: String,
     pub state: Option<AccountState>,
-    pub before: Option<i64>,
 }
 
 /// Where an account stands.
@@ -346,16 +345,79 @@ pub fn state_of(conn: &mut DbConnection, m: &LicenseManager) -> QueryResult<Acco
     })
 }
 
-/// License managers, newest first, searched by email or name prefix and state.
+/// License managers, newest first, searched by email or name prefix and state, a
+/// numbered page at a time with a bounded count.
 pub fn list(
     conn: &mut DbConnection,
     f: &Filter,
-    per_page: i64,
+    paging: super::Paging,
 ) -> QueryResult<super::Page<ListRow>> {
+    use super::{Page, Total, COUNT_LIMIT};
+    let page_ids = |conn: &mut DbConnection, p: super::Paging| {
+        filtered_ids(f)
+            .order(license_managers::id.desc())
+            .limit(p.per_page)
+            .offset(p.offset())
+            .load::<LicenseManagerId>(conn)
+    };
+    let mut ids = page_ids(conn, paging)?;
+    let count = if Page::<()>::needs_count(paging, ids.len()) {
+        let n = filtered_ids(f)
+            .limit(COUNT_LIMIT + 1)
+            .load::<LicenseManagerId>(conn)?
+            .len();
+        Some(Total::of(n))
+    } else {
+        None
+    };
+    let paging = match paging.past_the_end(ids.len(), count) {
+        Some(last) => {
+            ids = page_ids(conn, last)?;
+            last
+        }
+        None => paging,
+    };
+    let managers: Vec<LicenseManager> = license_managers::table
+        .filter(license_managers::id.eq_any(&ids))
+        .order(license_managers::id.desc())
+        .select(LicenseManager::as_select())
+        .load(conn)?;
+    // The page's order counts in one grouped query.
+    let counts: std::collections::HashMap<LicenseManagerId, i64> = manager_grants::table
+        .filter(manager_grants::manager_id.eq_any(&ids))
+        .filter(manager_grants::invite_state.ne(GrantState::Revoked))
+        .group_by(manager_grants::manager_id)
+        .select((manager_grants::manager_id, diesel::dsl::count_star()))
+        .load::<(LicenseManagerId, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let rows = managers
+        .into_iter()
+        .map(|m| {
+            let state = state_of(conn, &m)?;
+            let orders = counts.get(&m.id).copied().unwrap_or(0);
+            Ok(ListRow {
+                manager: m,
+                state,
+                orders,
+            })
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    Ok(Page::numbered(rows, paging, count))
+}
+
+/// The ids of the license managers a [`Filter`] matches.
+fn filtered_ids<'a>(
+    f: &Filter,
+) -> license_managers::BoxedQuery<
+    'a,
+    <DbConnection as diesel::Connection>::Backend,
+    diesel::sql_types::BigInt,
+> {
     use crate::db::schema::tokens;
     use crate::domain::values::prefix_end;
     let mut q = license_managers::table
-        .select(LicenseManager::as_select())
+        .select(license_managers::id)
         .into_boxed();
     if !f.q.is_empty() {
         let lo = f.q.to_lowercase();
@@ -408,42 +470,7 @@ pub fn list(
             };
         }
     }
-    if let Some(b) = f.before {
-        q = q.filter(license_managers::id.lt(b));
-    }
-    let rows = q
-        .order(license_managers::id.desc())
-        .limit(per_page + 1)
-        .load(conn)?;
-    let page = super::Page::from_rows(rows, per_page, |m: &LicenseManager| m.id);
-    // The page's order counts in one grouped query.
-    let ids: Vec<LicenseManagerId> = page.rows.iter().map(|m| m.id).collect();
-    let counts: std::collections::HashMap<LicenseManagerId, i64> = manager_grants::table
-        .filter(manager_grants::manager_id.eq_any(&ids))
-        .filter(manager_grants::invite_state.ne(GrantState::Revoked))
-        .group_by(manager_grants::manager_id)
-        .select((manager_grants::manager_id, diesel::dsl::count_star()))
-        .load::<(LicenseManagerId, i64)>(conn)?
-        .into_iter()
-        .collect();
-    let rows = page
-        .rows
-        .into_iter()
-        .map(|m| {
-            let state = state_of(conn, &m)?;
-            let orders = counts.get(&m.id).copied().unwrap_or(0);
-            Ok(ListRow {
-                manager: m,
-                state,
-                orders,
-            })
-        })
-        .collect::<QueryResult<Vec<_>>>()?;
-    Ok(super::Page {
-        rows,
-        next_before: page.next_before,
-        position: None,
-    })
+    q
 }
 
 /// Whether the manager has any grant that is not revoked.

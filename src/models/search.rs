@@ -110,9 +110,8 @@ pub fn everything(conn: &mut DbConnection, q: &str, per_kind: i64) -> QueryResul
         &license_manager::Filter {
             q: q.trim().to_lowercase(),
             state: None,
-            before: None,
         },
-        per_kind,
+        paging,
     )?
     .rows;
     managers.truncate(per_kind.max(0) as usize);

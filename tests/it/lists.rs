@@ -217,3 +217,26 @@ async fn the_audit_log_counts_its_entries_with_previous_and_next_pages() {
     let page = app.page("/licenses?page=7").await;
     assert!(page.contains("51–60 of 60"));
 }
+
+#[tokio::test]
+async fn the_license_managers_list_counts_and_pages_both_ways() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin@example.com", Role::Admin).await;
+    for i in 0..51 {
+        app.create_license_manager(&format!("m{i:02}@customer.example"));
+    }
+    let page = app.page("/license-managers").await;
+    assert!(page.contains("1–50 of 51"), "counted");
+    assert!(!page.contains("← Previous") && page.contains("page=2"));
+    let page = app.page("/license-managers?page=2").await;
+    assert!(page.contains("of 51") && page.contains("← Previous"));
+    assert!(page.contains("m00@customer.example"), "the oldest last");
+    // Filtered, the count follows the filter.
+    let page = app.page("/license-managers?q=m1").await;
+    assert!(page.contains("1–10 of 10"), "m10 … m19");
+    // The imports, notifications and customer accounts lists count the same way.
+    for path in ["/imports", "/notifications", "/customer-accounts"] {
+        let r = app.get(&format!("{path}?page=x")).await;
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}

@@ -51,19 +51,20 @@ struct IndexPage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ListQuery {
-    before: String,
+    page: String,
 }
 
 async fn index_page(
     state: &State,
     ctx: AdminCtx,
-    before: Option<i64>,
+    page: &str,
     form: AccountForm,
     errors: FieldErrors,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
+    let paging = crate::models::Paging::parse(page, 50);
     let page = state
-        .db(move |conn| Ok(customer_account::list(conn, before, 50)?))
+        .db(move |conn| Ok(customer_account::list(conn, paging)?))
         .await?;
     let can_edit = ctx.role.can(Action::ManageCatalogue);
     render(
@@ -85,11 +86,10 @@ pub async fn index(
     ctx: AdminCtx,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    let before = query.before.trim().parse().ok();
     index_page(
         &state,
         ctx,
-        before,
+        &query.page,
         AccountForm::default(),
         FieldErrors::new(),
         StatusCode::OK,
@@ -119,7 +119,7 @@ pub async fn create(
         Ok(done) => Ok(done),
         Err(p) => {
             let status = p.status;
-            index_page(&state, ctx, None, form, p.field_errors("name"), status).await
+            index_page(&state, ctx, "1", form, p.field_errors("name"), status).await
         }
     }
 }

@@ -30,13 +30,12 @@ struct IndexPage {
     ctx: AdminCtx,
     page: Page<Import>,
     pager_base: String,
-    next_before: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ListQuery {
-    before: String,
+    page: String,
 }
 
 /// `GET /imports`.
@@ -45,16 +44,15 @@ pub async fn index(
     ctx: AdminCtx,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    let before = query.before.trim().parse().ok();
+    let paging = crate::models::Paging::parse(&query.page, PER_PAGE);
     let page = state
         .db(move |conn| {
             import::sweep_lapsed(conn)?;
-            Ok(import::list(conn, before, PER_PAGE)?)
+            Ok(import::list(conn, paging)?)
         })
         .await?;
     ok(&IndexPage {
         ctx,
-        next_before: page.next_before,
         page,
         pager_base: "/imports".to_owned(),
     })

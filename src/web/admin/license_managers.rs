@@ -23,7 +23,7 @@ const PER_PAGE: i64 = 50;
 pub struct ListQuery {
     q: String,
     state: String,
-    before: String,
+    page: String,
 }
 
 #[derive(Template)]
@@ -47,8 +47,8 @@ pub async fn index(
     let filter = Filter {
         q: values::search_term(&query.q, 100),
         state: AccountState::parse(query.state.trim()),
-        before: query.before.trim().parse().ok(),
     };
+    let paging = crate::models::Paging::parse(&query.page, PER_PAGE);
     let pager_base = format!(
         "/license-managers?{}",
         url::form_urlencoded::Serializer::new(String::new())
@@ -58,7 +58,7 @@ pub async fn index(
     );
     let f = filter.clone();
     let page = state
-        .db(move |conn| Ok(license_manager::list(conn, &f, PER_PAGE)?))
+        .db(move |conn| Ok(license_manager::list(conn, &f, paging)?))
         .await?;
     ok(&IndexPage {
         ctx,

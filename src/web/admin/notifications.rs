@@ -22,7 +22,7 @@ const PER_PAGE: i64 = 50;
 pub struct ListQuery {
     status: String,
     recipient: String,
-    before: String,
+    page: String,
 }
 
 #[derive(Template)]
@@ -48,8 +48,8 @@ pub async fn index(
         status: STATUSES.into_iter().find(|s| *s == query.status.trim()),
         recipient: values::search_term(&query.recipient, 200),
         manager_id: None,
-        before: query.before.trim().parse().ok(),
     };
+    let paging = crate::models::Paging::parse(&query.page, PER_PAGE);
     let pager_base = format!(
         "/notifications?{}",
         url::form_urlencoded::Serializer::new(String::new())
@@ -59,7 +59,7 @@ pub async fn index(
     );
     let f = filter.clone();
     let page = state
-        .db(move |conn| Ok(outbox::list(conn, &f, PER_PAGE)?))
+        .db(move |conn| Ok(outbox::list(conn, &f, paging)?))
         .await?;
     ok(&IndexPage {
         ctx,
