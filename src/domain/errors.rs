@@ -38,7 +38,15 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// Every message, for a summary above a long form.
+    /// What a form's banner says when fields have messages: "check the field marked
+    /// below." / "check the 3 fields marked below."
+    pub fn summary(&self) -> String {
+        match self.0.len() {
+            1 => "check the field marked below.".to_owned(),
+            n => format!("check the {n} fields marked below."),
+        }
+    }
+
     /// Every (field, message), by field name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))

@@ -265,3 +265,72 @@ async fn a_licenses_history_is_one_timeline_naming_devices_by_hostname() {
     );
     assert!(!history.contains("<del>") && !history.contains("<ins>"));
 }
+
+#[tokio::test]
+async fn required_fields_are_marked_and_every_failed_form_has_a_banner_and_field_messages() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin@example.com", Role::Admin).await;
+    // Marked: a star beside the label and aria-required on the input.
+    for (path, fields) in [
+        ("/customers/new", &["email"][..]),
+        ("/products/new", &["name", "code"][..]),
+        ("/staff/new", &["email", "name"][..]),
+    ] {
+        let page = app.page(path).await;
+        assert!(page.contains("kf-required-note"), "{path}");
+        for f in fields {
+            assert!(
+                page.contains(&format!("id=\"{f}\" name=\"{f}\""))
+                    && page
+                        .split(&format!("id=\"{f}\" name=\"{f}\""))
+                        .nth(1)
+                        .unwrap()
+                        .split('>')
+                        .next()
+                        .unwrap()
+                        .contains("aria-required=\"true\""),
+                "{path}: {f} is marked required"
+            );
+        }
+        assert!(
+            !page.contains("id=\"phone\" name=\"phone\" type=\"text\" value=\"\" aria-required"),
+            "optional fields are not"
+        );
+    }
+    // Failed: the same banner above, each message beside its field, the input kept.
+    for (path, form, field) in [
+        (
+            "/customers",
+            vec![("first_name", "Ada"), ("email", "")],
+            "email",
+        ),
+        (
+            "/staff",
+            vec![("email", "not-an-email"), ("name", "")],
+            "email",
+        ),
+        ("/products", vec![("name", ""), ("code", "X Y")], "name"),
+        (
+            "/orders",
+            vec![("reference", &"r".repeat(300))],
+            "reference",
+        ),
+    ] {
+        let r = app.post_form(path, &form).await;
+        assert_eq!(r.status(), 422, "{path}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("Nothing was saved: check the"),
+            "{path}: {page}"
+        );
+        assert!(
+            page.contains(&format!("id=\"{field}-error\"")),
+            "{path}: {field}"
+        );
+        for (_, v) in &form {
+            if !v.is_empty() {
+                assert!(page.contains(&format!("value=\"{v}\"")), "{path} keeps {v}");
+            }
+        }
+    }
+}
