@@ -6,6 +6,7 @@ pub mod cli;
 pub mod customer_import;
 pub mod customers;
 pub mod license_import;
+pub mod license_managers;
 pub mod licenses;
 pub mod order_export;
 pub mod orders;

@@ -64,6 +64,10 @@ const SENTENCES: &[(&str, &str)] = &[
     ("customers.exported", "Exported customers (CSV)"),
     ("orders.exported", "Exported orders (CSV)"),
     ("audit.exported", "Exported the audit log (CSV)"),
+    (
+        "license_managers.exported",
+        "Exported license managers (CSV)",
+    ),
     ("import.previewed", "Checked an import file"),
     ("import.committed", "Imported a file"),
     ("customer.label_added", "Labelled the customer"),

@@ -377,21 +377,27 @@ pub fn list(
         }
         None => paging,
     };
+    let rows = list_rows(conn, &ids)?;
+    Ok(Page::numbered(rows, paging, count))
+}
+
+/// These managers (newest first) with their states and order counts.
+fn list_rows(conn: &mut DbConnection, ids: &[LicenseManagerId]) -> QueryResult<Vec<ListRow>> {
     let managers: Vec<LicenseManager> = license_managers::table
-        .filter(license_managers::id.eq_any(&ids))
+        .filter(license_managers::id.eq_any(ids))
         .order(license_managers::id.desc())
         .select(LicenseManager::as_select())
         .load(conn)?;
     // The page's order counts in one grouped query.
     let counts: std::collections::HashMap<LicenseManagerId, i64> = manager_grants::table
-        .filter(manager_grants::manager_id.eq_any(&ids))
+        .filter(manager_grants::manager_id.eq_any(ids))
         .filter(manager_grants::invite_state.ne(GrantState::Revoked))
         .group_by(manager_grants::manager_id)
         .select((manager_grants::manager_id, diesel::dsl::count_star()))
         .load::<(LicenseManagerId, i64)>(conn)?
         .into_iter()
         .collect();
-    let rows = managers
+    managers
         .into_iter()
         .map(|m| {
             let state = state_of(conn, &m)?;
@@ -402,8 +408,25 @@ pub fn list(
                 orders,
             })
         })
-        .collect::<QueryResult<Vec<_>>>()?;
-    Ok(Page::numbered(rows, paging, count))
+        .collect()
+}
+
+/// Up to `limit` managers matching `f` with ids above `after`, oldest first (a CSV
+/// export's page).
+pub fn export_page(
+    conn: &mut DbConnection,
+    f: &Filter,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<ListRow>> {
+    let ids: Vec<LicenseManagerId> = filtered_ids(f)
+        .filter(license_managers::id.gt(after))
+        .order(license_managers::id.asc())
+        .limit(limit)
+        .load(conn)?;
+    let mut rows = list_rows(conn, &ids)?;
+    rows.reverse();
+    Ok(rows)
 }
 
 /// The ids of the license managers a [`Filter`] matches.

@@ -231,9 +231,18 @@ async fn the_license_managers_list_counts_and_pages_both_ways() {
     let page = app.page("/license-managers?page=2").await;
     assert!(page.contains("of 51") && page.contains("← Previous"));
     assert!(page.contains("m00@customer.example"), "the oldest last");
-    // Filtered, the count follows the filter.
+    // Filtered, the count follows the filter, and so does the export.
     let page = app.page("/license-managers?q=m1").await;
     assert!(page.contains("1–10 of 10"), "m10 … m19");
+    assert!(page.contains("href=\"/license-managers/export.csv?q=m1"));
+    let (header, rows) =
+        crate::csv_export::download(&app, "/license-managers/export.csv?q=m1").await;
+    let email = crate::csv_export::column(&header, "email");
+    let emails: Vec<&str> = rows.iter().map(|r| r[email].as_str()).collect();
+    let expected: Vec<String> = (10..20).map(|i| format!("m{i}@customer.example")).collect();
+    assert_eq!(emails, expected, "oldest first, only the filter's");
+    let state = crate::csv_export::column(&header, "state");
+    assert!(rows.iter().all(|r| !r[state].is_empty()));
     // The imports, notifications and customer accounts lists count the same way.
     for path in ["/imports", "/notifications", "/customer-accounts"] {
         let r = app.get(&format!("{path}?page=x")).await;

@@ -1,4 +1,4 @@
-//! CSV exports of the license, order and customer lists and the audit log, with the lists' filters: streamed
+//! CSV exports of the license, order, customer and license manager lists and the audit log, with the lists' filters: streamed
 //! (memory stays flat whatever the row count) and audited with the filters and the row
 //! count. Exporting needs the role that may change that data.
 
@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 
 use super::audit::ListQuery as AuditQuery;
 use super::customers::ListQuery as CustomerQuery;
+use super::license_managers::ListQuery as ManagerQuery;
 use super::licenses::ListQuery as LicenseQuery;
 use super::orders::ListQuery as OrderQuery;
 use super::AdminCtx;
@@ -76,6 +77,20 @@ pub async fn audit_log(
         csv_io::audit::export(conn, sink, &filter, &actor, &filters)
     });
     Ok(csv_download("audit-log", body))
+}
+
+/// `GET /license-managers/export.csv`: the managers the list shows with the same filters.
+pub async fn license_managers(
+    state: State,
+    ctx: AdminCtx,
+    query: web::Query<ManagerQuery>,
+) -> AppResult<HttpResponse> {
+    let filter = query.filter();
+    let (actor, filters) = (ctx.actor(), ManagerQuery::query_string(&filter));
+    let body = csv_stream(state.pool.clone(), move |conn, sink| {
+        csv_io::license_managers::export(conn, sink, &filter, &actor, &filters)
+    });
+    Ok(csv_download("license-managers", body))
 }
 
 /// `GET /customers/export.csv`: the customers the list shows with the same filters.

@@ -26,6 +26,24 @@ pub struct ListQuery {
     page: String,
 }
 
+impl ListQuery {
+    /// The list's filters (shared with the CSV export).
+    pub fn filter(&self) -> Filter {
+        Filter {
+            q: values::search_term(&self.q, 100),
+            state: AccountState::parse(self.state.trim()),
+        }
+    }
+
+    /// The filters as a query string (for the pager and the export link).
+    pub fn query_string(filter: &Filter) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &filter.q)
+            .append_pair("state", filter.state.map(|s| s.as_str()).unwrap_or(""))
+            .finish()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/license_managers/index.html")]
 struct IndexPage {
@@ -35,6 +53,8 @@ struct IndexPage {
     states: [AccountState; 5],
     page: Page<ListRow>,
     pager_base: String,
+    /// The export link (the same filters), for roles that may export.
+    export: Option<String>,
 }
 
 /// `GET /license-managers`.
@@ -44,18 +64,13 @@ pub async fn index(
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
-    let filter = Filter {
-        q: values::search_term(&query.q, 100),
-        state: AccountState::parse(query.state.trim()),
-    };
+    let filter = query.filter();
     let paging = crate::models::Paging::parse(&query.page, PER_PAGE);
-    let pager_base = format!(
-        "/license-managers?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &filter.q)
-            .append_pair("state", filter.state.map(|s| s.as_str()).unwrap_or(""))
-            .finish()
-    );
+    let query_string = ListQuery::query_string(&filter);
+    let pager_base = format!("/license-managers?{query_string}");
+    let export = ctx
+        .can(Action::EditCustomers)
+        .then(|| format!("/license-managers/export.csv?{query_string}"));
     let f = filter.clone();
     let page = state
         .db(move |conn| Ok(license_manager::list(conn, &f, paging)?))
@@ -67,6 +82,7 @@ pub async fn index(
         states: AccountState::ALL,
         page,
         pager_base,
+        export,
     })
 }
 

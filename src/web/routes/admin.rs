@@ -508,6 +508,12 @@ pub(super) fn declare(r: &mut impl Sink) {
     // License managers across orders, and the outbox.
     use admin::license_managers as lm;
     r.add(get.clone(), "/license-managers", Staff(View), lm::index);
+    r.add(
+        get.clone(),
+        "/license-managers/export.csv",
+        Staff(EditCustomers),
+        admin::exports::license_managers,
+    );
     r.add(get.clone(), "/license-managers/{id}", Staff(View), lm::show);
     r.add(
         post.clone(),
