@@ -291,6 +291,8 @@ macro_rules! summary_columns {
             customers::company.nullable(),
             licenses::created_at,
             licenses::note,
+            customers::first_name.nullable(),
+            customers::last_name.nullable(),
         )
     };
 }
@@ -311,6 +313,8 @@ type SummaryRow = (
     Option<String>,
     NaiveDateTime,
     String,
+    Option<String>,
+    Option<String>,
 );
 
 fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
@@ -333,14 +337,20 @@ fn summaries(rows: Vec<SummaryRow>) -> Vec<LicenseSummary> {
                 company,
                 created_at,
                 note,
+                first,
+                last,
             )| {
                 LicenseSummary {
                     customer: customer_id.map(|id| {
                         let company = company.unwrap_or_default();
-                        let label = if company.is_empty() {
-                            email.unwrap_or_default()
-                        } else {
+                        let name =
+                            format!("{} {}", first.unwrap_or_default(), last.unwrap_or_default());
+                        let label = if !company.is_empty() {
                             company
+                        } else if !name.trim().is_empty() {
+                            name.trim().to_owned()
+                        } else {
+                            email.unwrap_or_default()
                         };
                         (id, label)
                     }),
@@ -575,7 +585,7 @@ pub struct LicenseSummary {
     pub active_devices: i64,
     pub max_activations: i64,
     pub valid_until: Option<NaiveDateTime>,
-    /// The order's customer: id and company (or email when there is no company).
+    /// The order's customer: id and company (else their name, else their email).
     pub customer: Option<(CustomerId, String)>,
     pub created_at: NaiveDateTime,
     pub note: String,
