@@ -97,11 +97,13 @@ impl Browser {
             .expect("choose file");
     }
 
-    /// The form control a visible `<label>` points to.
+    /// The form control a visible `<label>` points to (a required field's label ends in
+    /// a star).
     pub async fn field_by_label(&self, label: &str) -> fantoccini::elements::Element {
         let xpath = format!(
-            "//*[@id=//label[normalize-space(.)={}]/@for]",
-            xpath_literal(label)
+            "//*[@id=//label[normalize-space(.)={} or normalize-space(.)={}]/@for]",
+            xpath_literal(label),
+            xpath_literal(&format!("{label} *"))
         );
         self.client
             .find(Locator::XPath(&xpath))
