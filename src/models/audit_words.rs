@@ -72,6 +72,39 @@ const SENTENCES: &[(&str, &str)] = &[
     ("import.committed", "Imported a file"),
     ("customer.label_added", "Labelled the customer"),
     ("customer.label_removed", "Took a label off the customer"),
+    (
+        "license.offline_activation",
+        "Activated a device offline (license file)",
+    ),
+    (
+        "license.offline_deactivation",
+        "Deactivated a device offline",
+    ),
+    ("license_user.added", "Added a license user"),
+    ("license_user.changed", "Changed a license user"),
+    ("license_user.removed", "Removed a license user"),
+    (
+        "license_user.password_chosen",
+        "A license user chose their password",
+    ),
+    (
+        "license_user.password_link_sent",
+        "Sent a license user a link to choose a password",
+    ),
+    ("product.archived", "Archived the product"),
+    ("product.unarchived", "Took the product out of the archive"),
+    ("product.bundle_part_added", "Added a product to the bundle"),
+    (
+        "product.bundle_part_removed",
+        "Took a product out of the bundle",
+    ),
+    ("product.custom_field_added", "Added a custom field"),
+    ("product.custom_field_removed", "Removed a custom field"),
+    ("product.feature_added", "Added a feature"),
+    ("product.feature_removed", "Removed a feature"),
+    ("staff.created", "Created the staff user"),
+    ("staff.disabled", "Disabled the staff user"),
+    ("staff.enabled", "Enabled the staff user"),
     ("staff.link_issued", "Issued a set-up link"),
     ("staff.password_changed", "Changed their password"),
     ("staff.role_changed", "Changed a staff user's role"),
@@ -157,38 +190,46 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
+/// The verbs of "<Verb> the <object>" sentences.
+const VERBS: &[(&str, &str)] = &[
+    ("created", "Created"),
+    ("updated", "Changed"),
+    ("changed", "Changed"),
+    ("deleted", "Deleted"),
+    ("removed", "Removed"),
+    ("restored", "Restored"),
+    ("disabled", "Disabled"),
+    ("enabled", "Enabled"),
+    ("added", "Added"),
+    ("exported", "Exported"),
+];
+
+/// An action code as a sentence (see [`AuditRow::sentence`]).
+pub fn sentence_of(action: &str) -> String {
+    if let Some((_, s)) = SENTENCES.iter().find(|(a, _)| *a == action) {
+        return (*s).to_owned();
+    }
+    let (object, verb) = action.split_once('.').unwrap_or(("", action));
+    let noun = object.replace('_', " ");
+    if verb == "signed_in" {
+        return "Signed in".to_owned();
+    }
+    let Some((_, verb)) = VERBS.iter().find(|(v, _)| *v == verb) else {
+        return field_label(&format!("{verb} {noun}"));
+    };
+    if noun.is_empty() {
+        (*verb).to_owned()
+    } else {
+        format!("{verb} the {noun}")
+    }
+}
+
 impl AuditRow {
     /// The action as a sentence: "Reset device", "Created the order in the license
     /// portal", else "<Verb> the <object>" from its code (`customer.updated` → "Changed
     /// the customer").
     pub fn sentence(&self) -> String {
-        if let Some((_, s)) = SENTENCES.iter().find(|(a, _)| *a == self.action) {
-            return (*s).to_owned();
-        }
-        let (object, verb) = self
-            .action
-            .split_once('.')
-            .unwrap_or(("", self.action.as_str()));
-        let noun = object.replace('_', " ");
-        let verb = match verb {
-            "created" => "Created",
-            "updated" | "changed" => "Changed",
-            "deleted" => "Deleted",
-            "removed" => "Removed",
-            "restored" => "Restored",
-            "disabled" => "Disabled",
-            "enabled" => "Enabled",
-            "added" => "Added",
-            "exported" => "Exported",
-            "signed_in" => return "Signed in".to_owned(),
-            "signed_out" => return "Signed out".to_owned(),
-            other => return field_label(&format!("{other} {noun}")),
-        };
-        if noun.is_empty() {
-            verb.to_owned()
-        } else {
-            format!("{verb} the {noun}")
-        }
+        sentence_of(&self.action)
     }
 
     /// The admin page of the entry's object, where it has one.
@@ -229,6 +270,69 @@ impl AuditRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every action code written anywhere in the sources (`"order.created"`…).
+    fn action_codes() -> Vec<String> {
+        const OBJECTS: &[&str] = &[
+            "audit",
+            "customer",
+            "customers",
+            "customer_account",
+            "import",
+            "label",
+            "license",
+            "licenses",
+            "license_manager",
+            "license_managers",
+            "license_user",
+            "order",
+            "orders",
+            "product",
+            "staff",
+        ];
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for lit in text.split('"').skip(1).step_by(2) {
+                        let Some((object, verb)) = lit.split_once('.') else {
+                            continue;
+                        };
+                        let word = |w: &str| {
+                            !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        };
+                        if OBJECTS.contains(&object) && word(verb) {
+                            out.push(lit.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut out,
+        );
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn every_action_in_the_sources_reads_as_a_sentence() {
+        let codes = action_codes();
+        assert!(codes.len() > 60, "the scan finds the codes: {codes:?}");
+        for code in codes {
+            let verb = code.split_once('.').unwrap().1;
+            let known = SENTENCES.iter().any(|(a, _)| *a == code)
+                || VERBS.iter().any(|(v, _)| *v == verb)
+                || verb == "signed_in";
+            assert!(known, "{code} has no sentence: “{}”", sentence_of(&code));
+        }
+    }
 
     #[test]
     fn codes_and_values_read_as_words() {

@@ -600,15 +600,24 @@ fn issue_demo_license(
             ))
             .execute(conn)
     };
-    let disable = |conn: &mut DbConnection| {
+    // Disabled on the vendor's behalf (not by an application): the event's source says so.
+    let disable = |conn: &mut DbConnection, at: NaiveDateTime| {
         diesel::update(licenses::table.find(license_id))
             .set(licenses::enabled.eq(false))
+            .execute(conn)?;
+        diesel::insert_into(license_events::table)
+            .values((
+                license_events::license_id.eq(license_id),
+                license_events::kind.eq("disabled"),
+                license_events::amount.eq(0),
+                license_events::at.eq(at),
+                license_events::source.eq("system"),
+            ))
             .execute(conn)
     };
     let Some(first) = first_activation else {
         if !enabled {
-            disable(conn)?;
-            event(conn, None, "disabled", 0, created + Duration::hours(2))?;
+            disable(conn, created + Duration::hours(2))?;
             events += 1;
         }
         return Ok((0, events));
@@ -690,8 +699,7 @@ fn issue_demo_license(
             .execute(conn)?;
     }
     if !enabled {
-        disable(conn)?;
-        event(conn, None, "disabled", 0, first + Duration::days(3))?;
+        disable(conn, first + Duration::days(3))?;
         events += 1;
     }
     Ok((made, events))
