@@ -339,7 +339,10 @@ async fn hostile_list_filters_never_break_a_page() {
             for v in hostile_values() {
                 let what = format!("GET {path}?{p}=…{}", v.len());
                 run.get(&what, path, &[(p.clone(), v.clone())]).await;
-                if let Some(export) = &export {
+                // The export parses the same filters: the bounds are what can differ
+                // (huge, 10,000 characters, NUL, an impossible date).
+                let bound = v.len() > 20 || v.contains('\0') || v == "2026-02-30";
+                if let Some(export) = export.as_ref().filter(|_| bound && p != "page") {
                     let what = format!("GET {export}?{p}=…{}", v.len());
                     run.get(&what, export, &[(p.clone(), v)]).await;
                 }
