@@ -74,8 +74,7 @@ pub fn export(
     record(
         conn,
         actor,
-        "audit.exported",
-        "audit_log",
+        ("audit.exported", "audit_log"),
         filters,
         sink.rows,
         complete,

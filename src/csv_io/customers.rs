@@ -77,8 +77,7 @@ pub fn export(
     record(
         conn,
         actor,
-        "customers.exported",
-        "customer",
+        ("customers.exported", "customer"),
         filters,
         sink.rows,
         complete,

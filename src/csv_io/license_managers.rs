@@ -50,8 +50,7 @@ pub fn export(
     record(
         conn,
         actor,
-        "license_managers.exported",
-        "license_manager",
+        ("license_managers.exported", "license_manager"),
         filters,
         sink.rows,
         complete,

@@ -142,8 +142,7 @@ where
     record(
         conn,
         actor,
-        "licenses.exported",
-        "license",
+        ("licenses.exported", "license"),
         filters,
         sink.rows,
         complete,
@@ -155,8 +154,7 @@ where
 pub fn record(
     conn: &mut DbConnection,
     actor: &Actor,
-    action: &str,
-    object_type: &str,
+    (action, object_type): (&str, &str),
     filters: &str,
     rows: u64,
     complete: bool,

@@ -54,8 +54,7 @@ pub fn export(
     record(
         conn,
         actor,
-        "orders.exported",
-        "order",
+        ("orders.exported", "order"),
         filters,
         sink.rows,
         complete,

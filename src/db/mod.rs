@@ -414,6 +414,27 @@ impl Paging {
         (self.page - 1) * self.per_page
     }
 
+    /// Reads this numbered page: `load` reads a page's rows, `count` the rows the filters
+    /// match (up to `COUNT_LIMIT + 1` ids; only when the page cannot tell); a page past
+    /// the end is read again as the last page that has rows.
+    pub fn read<R>(
+        self,
+        conn: &mut DbConnection,
+        mut load: impl FnMut(&mut DbConnection, Paging) -> QueryResult<Vec<R>>,
+        count: impl FnOnce(&mut DbConnection) -> QueryResult<usize>,
+    ) -> QueryResult<Page<R>> {
+        let rows = load(conn, self)?;
+        let total = if Page::<()>::needs_count(self, rows.len()) {
+            Some(Total::of(count(conn)?))
+        } else {
+            None
+        };
+        Ok(match self.past_the_end(rows.len(), total) {
+            Some(last) => Page::numbered(load(conn, last)?, last, total),
+            None => Page::numbered(rows, self, total),
+        })
+    }
+
     /// The last page that has rows, when this page showed none past the end of an exact
     /// `total` (a bookmarked page 9 of a list that has shrunk, or `page=999999`).
     pub fn past_the_end(self, shown: usize, total: Option<Total>) -> Option<Paging> {
@@ -508,6 +529,15 @@ pub fn thousands(n: i64) -> String {
 
 impl<T> Page<T> {
     /// Builds a page from up to `per_page + 1` rows (the extra row says there is more).
+    /// The same page with its rows turned into others (in the same order).
+    pub fn try_map<U, E>(self, f: impl FnOnce(Vec<T>) -> Result<Vec<U>, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            rows: f(self.rows)?,
+            next_before: self.next_before,
+            position: self.position,
+        })
+    }
+
     pub fn from_rows<K: Into<i64>>(mut rows: Vec<T>, per_page: i64, id: impl Fn(&T) -> K) -> Self {
         let more = rows.len() as i64 > per_page;
         rows.truncate(per_page.max(0) as usize);

@@ -11,7 +11,7 @@ use super::emails::{Email, LinkKind, LINK_MARK};
 use super::Mailer;
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
-use crate::db::{now, Page, Paging, Total, COUNT_LIMIT};
+use crate::db::{now, Page, Paging, COUNT_LIMIT};
 use crate::domain::values::prefix_end;
 use crate::domain::OutboxId;
 
@@ -191,29 +191,19 @@ pub fn list(conn: &mut DbConnection, f: &Filter, paging: Paging) -> QueryResult<
             .offset(p.offset())
             .load::<OutboxId>(conn)
     };
-    let mut ids = page_ids(conn, paging)?;
-    let count = if Page::<()>::needs_count(paging, ids.len()) {
-        let n = filtered()
+    let count = |conn: &mut DbConnection| -> QueryResult<usize> {
+        Ok(filtered()
             .limit(COUNT_LIMIT + 1)
             .load::<OutboxId>(conn)?
-            .len();
-        Some(Total::of(n))
-    } else {
-        None
+            .len())
     };
-    let paging = match paging.past_the_end(ids.len(), count) {
-        Some(last) => {
-            ids = page_ids(conn, last)?;
-            last
-        }
-        None => paging,
-    };
-    let rows = outbox::table
-        .filter(outbox::id.eq_any(&ids))
-        .order(outbox::id.desc())
-        .select(OutboxRow::as_select())
-        .load(conn)?;
-    Ok(Page::numbered(rows, paging, count))
+    paging.read(conn, page_ids, count)?.try_map(|ids| {
+        outbox::table
+            .filter(outbox::id.eq_any(&ids))
+            .order(outbox::id.desc())
+            .select(OutboxRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn find(conn: &mut DbConnection, id: OutboxId) -> QueryResult<Option<OutboxRow>> {

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::{Page, Paging, Total, COUNT_LIMIT};
+use super::{Page, Paging, COUNT_LIMIT};
 use crate::db::schema::audit_log;
 use crate::db::DbConnection;
 use crate::domain::values::prefix_end;
@@ -369,22 +369,15 @@ pub fn list(
         query = audit_filters!(query, filter);
         query.load(conn)
     };
-    let rows: Vec<AuditRow> = load(conn, paging)?;
-    let count = if Page::<()>::needs_count(paging, rows.len()) {
+    let count = |conn: &mut DbConnection| -> QueryResult<usize> {
         let mut ids = audit_log::table
             .select(audit_log::id)
             .limit(COUNT_LIMIT + 1)
             .into_boxed();
         ids = audit_filters!(ids, filter);
-        Some(Total::of(ids.load::<i64>(conn)?.len()))
-    } else {
-        None
+        Ok(ids.load::<i64>(conn)?.len())
     };
-    let (rows, paging) = match paging.past_the_end(rows.len(), count) {
-        Some(last) => (load(conn, last)?, last),
-        None => (rows, paging),
-    };
-    Ok(Page::numbered(rows, paging, count))
+    paging.read(conn, load, count)
 }
 
 /// Up to `limit` entries matching `filter` with ids above `after`, oldest first (a CSV

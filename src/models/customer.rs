@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor, Entry};
-use super::{unique_as_field, ModelError, ModelResult, Page, Paging, Total, COUNT_LIMIT};
+use super::{unique_as_field, ModelError, ModelResult, Page, Paging, COUNT_LIMIT};
 use crate::db::schema::{customer_accounts, customer_labels, customers, orders};
 use crate::db::{search_words, DbConnection};
 use crate::domain::CustomerAccountId;
@@ -573,29 +573,23 @@ pub fn list(
             query = customer_filters!(query, filter);
             query.load(conn)
         };
-    let rows: Vec<(Customer, Option<String>)> = load(conn, paging)?;
-    let count = if Page::<()>::needs_count(paging, rows.len()) {
+    let count = |conn: &mut DbConnection| -> QueryResult<usize> {
         let mut ids = customers::table
             .select(customers::id)
             .limit(COUNT_LIMIT + 1)
             .into_boxed();
         ids = customer_filters!(ids, filter);
-        Some(Total::of(ids.load::<CustomerId>(conn)?.len()))
-    } else {
-        None
+        Ok(ids.load::<CustomerId>(conn)?.len())
     };
-    let (rows, paging) = match paging.past_the_end(rows.len(), count) {
-        Some(last) => (load(conn, last)?, last),
-        None => (rows, paging),
-    };
-    let rows = rows
-        .into_iter()
-        .map(|(customer, account_name)| CustomerRow {
-            customer,
-            account_name,
-        })
-        .collect();
-    Ok(Page::numbered(rows, paging, count))
+    paging.read(conn, load, count)?.try_map(|rows| {
+        Ok(rows
+            .into_iter()
+            .map(|(customer, account_name)| CustomerRow {
+                customer,
+                account_name,
+            })
+            .collect())
+    })
 }
 
 /// Live customers of one account, newest first.

@@ -74,7 +74,7 @@ pub fn list(
     conn: &mut DbConnection,
     paging: super::Paging,
 ) -> QueryResult<Page<(CustomerAccount, i64)>> {
-    use super::{Total, COUNT_LIMIT};
+    use super::COUNT_LIMIT;
     let load = |conn: &mut DbConnection, p: super::Paging| {
         customer_accounts::table
             .select(CustomerAccount::as_select())
@@ -83,33 +83,28 @@ pub fn list(
             .offset(p.offset())
             .load::<CustomerAccount>(conn)
     };
-    let found = load(conn, paging)?;
-    let count = if Page::<()>::needs_count(paging, found.len()) {
+    let count = |conn: &mut DbConnection| -> QueryResult<usize> {
         let n = customer_accounts::table
             .select(customer_accounts::id)
             .limit(COUNT_LIMIT + 1)
             .load::<CustomerAccountId>(conn)?
             .len();
-        Some(Total::of(n))
-    } else {
-        None
+        Ok(n)
     };
-    let (found, paging) = match paging.past_the_end(found.len(), count) {
-        Some(last) => (load(conn, last)?, last),
-        None => (found, paging),
-    };
-    let mut rows = Vec::with_capacity(found.len());
-    for a in found {
-        // Counted up to the cap: a big account costs no more than a small one.
-        let ids: Vec<i64> = customers::table
-            .filter(customers::customer_account_id.eq(a.id))
-            .filter(customers::status.ne("deleted"))
-            .select(customers::id)
-            .limit(super::label::COUNT_CAP + 1)
-            .load(conn)?;
-        rows.push((a, ids.len() as i64));
-    }
-    Ok(Page::numbered(rows, paging, count))
+    paging.read(conn, load, count)?.try_map(|found| {
+        let mut rows = Vec::with_capacity(found.len());
+        for a in found {
+            // Counted up to the cap: a big account costs no more than a small one.
+            let ids: Vec<i64> = customers::table
+                .filter(customers::customer_account_id.eq(a.id))
+                .filter(customers::status.ne("deleted"))
+                .select(customers::id)
+                .limit(super::label::COUNT_CAP + 1)
+                .load(conn)?;
+            rows.push((a, ids.len() as i64));
+        }
+        Ok(rows)
+    })
 }
 
 /// Every account as (id, name) for a select box, by name.

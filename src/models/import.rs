@@ -328,7 +328,7 @@ pub fn problem_counts(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<(Stri
 
 /// Imports newest first, a numbered page at a time with a bounded count.
 pub fn list(conn: &mut DbConnection, paging: super::Paging) -> QueryResult<Page<Import>> {
-    use super::{Total, COUNT_LIMIT};
+    use super::COUNT_LIMIT;
     let load = |conn: &mut DbConnection, p: super::Paging| {
         imports::table
             .select(Import::as_select())
@@ -337,22 +337,15 @@ pub fn list(conn: &mut DbConnection, paging: super::Paging) -> QueryResult<Page<
             .offset(p.offset())
             .load::<Import>(conn)
     };
-    let rows = load(conn, paging)?;
-    let count = if Page::<()>::needs_count(paging, rows.len()) {
+    let count = |conn: &mut DbConnection| -> QueryResult<usize> {
         let n = imports::table
             .select(imports::id)
             .limit(COUNT_LIMIT + 1)
             .load::<i64>(conn)?
             .len();
-        Some(Total::of(n))
-    } else {
-        None
+        Ok(n)
     };
-    let (rows, paging) = match paging.past_the_end(rows.len(), count) {
-        Some(last) => (load(conn, last)?, last),
-        None => (rows, paging),
-    };
-    Ok(Page::numbered(rows, paging, count))
+    paging.read(conn, load, count)
 }
 
 /// Takes a previewed import for committing (refused when it has problems or was

@@ -4,7 +4,7 @@ use crate::domain::ProductId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Page, Paging, Total, COUNT_LIMIT};
+use super::{Page, Paging, COUNT_LIMIT};
 use crate::db::schema::{
     customers, license_custom_fields, license_features, licenses, orders, products,
 };
@@ -488,23 +488,16 @@ pub fn list(
         query = license_filters!(query, filter, now);
         Ok(summaries(query.load(conn)?))
     };
-    let rows = load(conn, paging)?;
-    let count = if Page::<()>::needs_count(paging, rows.len()) {
+    let count = |conn: &mut DbConnection| -> QueryResult<usize> {
         let mut ids = licenses::table
             .select(licenses::id)
             .order(licenses::id.desc())
             .limit(COUNT_LIMIT + 1)
             .into_boxed();
         ids = license_filters!(ids, filter, now);
-        Some(Total::of(ids.load::<LicenseId>(conn)?.len()))
-    } else {
-        None
+        Ok(ids.load::<LicenseId>(conn)?.len())
     };
-    let (rows, paging) = match paging.past_the_end(rows.len(), count) {
-        Some(last) => (load(conn, last)?, last),
-        None => (rows, paging),
-    };
-    Ok(Page::numbered(rows, paging, count))
+    paging.read(conn, load, count)
 }
 
 /// These licenses (those that exist), newest first.

@@ -352,7 +352,6 @@ pub fn list(
     f: &Filter,
     paging: super::Paging,
 ) -> QueryResult<super::Page<ListRow>> {
-    use super::{Page, Total, COUNT_LIMIT};
     let page_ids = |conn: &mut DbConnection, p: super::Paging| {
         filtered_ids(f)
             .order(license_managers::id.desc())
@@ -360,25 +359,15 @@ pub fn list(
             .offset(p.offset())
             .load::<LicenseManagerId>(conn)
     };
-    let mut ids = page_ids(conn, paging)?;
-    let count = if Page::<()>::needs_count(paging, ids.len()) {
-        let n = filtered_ids(f)
-            .limit(COUNT_LIMIT + 1)
+    let count = |conn: &mut DbConnection| -> QueryResult<usize> {
+        Ok(filtered_ids(f)
+            .limit(super::COUNT_LIMIT + 1)
             .load::<LicenseManagerId>(conn)?
-            .len();
-        Some(Total::of(n))
-    } else {
-        None
+            .len())
     };
-    let paging = match paging.past_the_end(ids.len(), count) {
-        Some(last) => {
-            ids = page_ids(conn, last)?;
-            last
-        }
-        None => paging,
-    };
-    let rows = list_rows(conn, &ids)?;
-    Ok(Page::numbered(rows, paging, count))
+    paging
+        .read(conn, page_ids, count)?
+        .try_map(|ids| list_rows(conn, &ids))
 }
 
 /// These managers (newest first) with their states and order counts.

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Entry};
 use super::customer::{self, CustomerInput};
 use super::issue::{self, LineInput};
-use super::{unique_as_field, ModelError, ModelResult, Page, Paging, Total, COUNT_LIMIT};
+use super::{unique_as_field, ModelError, ModelResult, Page, Paging, COUNT_LIMIT};
 use crate::db::schema::{customers, licenses, orders};
 use crate::db::DbConnection;
 use crate::domain::values::prefix_end;
@@ -187,23 +187,17 @@ pub fn list(
         query = order_filters!(query, filter);
         query.load(conn)
     };
-    let found: Vec<ListRow> = load(conn, paging)?;
-    let count = if Page::<()>::needs_count(paging, found.len()) {
+    let count = |conn: &mut DbConnection| -> QueryResult<usize> {
         let mut ids = orders::table
             .select(orders::id)
             .limit(COUNT_LIMIT + 1)
             .into_boxed();
         ids = order_filters!(ids, filter);
-        Some(Total::of(ids.load::<OrderId>(conn)?.len()))
-    } else {
-        None
+        Ok(ids.load::<OrderId>(conn)?.len())
     };
-    let (found, paging) = match paging.past_the_end(found.len(), count) {
-        Some(last) => (load(conn, last)?, last),
-        None => (found, paging),
-    };
-    let rows = list_rows(conn, found)?;
-    Ok(Page::numbered(rows, paging, count))
+    paging
+        .read(conn, load, count)?
+        .try_map(|found| list_rows(conn, found))
 }
 
 /// List rows with their license counts (one grouped query for the page).

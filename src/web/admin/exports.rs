@@ -10,11 +10,39 @@ use super::license_managers::ListQuery as ManagerQuery;
 use super::licenses::ListQuery as LicenseQuery;
 use super::orders::ListQuery as OrderQuery;
 use super::AdminCtx;
-use crate::csv_io::{self, stream::csv_stream};
+use crate::csv_io;
+use crate::csv_io::stream::{csv_stream, Sink};
+use crate::db::DbConnection;
 use crate::domain::FieldErrors;
 use crate::error::{AppError, AppResult};
+use crate::models::audit::Actor;
 use crate::web::shared::csv_download;
 use crate::web::State;
+
+/// How a list's CSV is written: the list's filter, the stream's sink, who exports and the
+/// filters as a query string (for the audit row).
+type Writer<F> = fn(&mut DbConnection, &mut Sink, &F, &Actor, &str) -> Result<(), String>;
+
+/// A list's export named `name`: a filter with a message (a bad date) is refused with
+/// 422 and no file; else the file streams as `write` produces it.
+fn download<F: Send + 'static>(
+    state: &State,
+    ctx: &AdminCtx,
+    name: &str,
+    (filter, errors, filters): (F, FieldErrors, String),
+    write: Writer<F>,
+) -> AppResult<HttpResponse> {
+    if let Some(m) = errors.messages().first() {
+        return Err(AppError::Unprocessable(format!(
+            "The export's filters: {m}"
+        )));
+    }
+    let actor = ctx.actor();
+    let body = csv_stream(state.pool.clone(), move |conn, sink| {
+        write(conn, sink, &filter, &actor, &filters)
+    });
+    Ok(csv_download(name, body))
+}
 
 /// `GET /licenses/export.csv`: the licenses the list shows with the same filters.
 pub async fn licenses(
@@ -22,19 +50,11 @@ pub async fn licenses(
     ctx: AdminCtx,
     query: web::Query<LicenseQuery>,
 ) -> AppResult<HttpResponse> {
-    let q = query.into_inner();
     let mut errors = FieldErrors::new();
-    let filter = q.filter(&mut errors);
-    if let Some(m) = errors.messages().first() {
-        return Err(AppError::Unprocessable(format!(
-            "The export's filters: {m}"
-        )));
-    }
-    let (actor, filters) = (ctx.actor(), q.query_string(&filter));
-    let body = csv_stream(state.pool.clone(), move |conn, sink| {
-        csv_io::licenses::export(conn, sink, &filter, &actor, &filters)
-    });
-    Ok(csv_download("licenses", body))
+    let filter = query.filter(&mut errors);
+    let filters = query.query_string(&filter);
+    let parsed = (filter, errors, filters);
+    download(&state, &ctx, "licenses", parsed, csv_io::licenses::export)
 }
 
 /// `GET /orders/export.csv`: the orders the list shows with the same filters.
@@ -43,19 +63,11 @@ pub async fn orders(
     ctx: AdminCtx,
     query: web::Query<OrderQuery>,
 ) -> AppResult<HttpResponse> {
-    let q = query.into_inner();
     let mut errors = FieldErrors::new();
-    let filter = q.filter(&mut errors);
-    if let Some(m) = errors.messages().first() {
-        return Err(AppError::Unprocessable(format!(
-            "The export's filters: {m}"
-        )));
-    }
-    let (actor, filters) = (ctx.actor(), q.query_string(&filter));
-    let body = csv_stream(state.pool.clone(), move |conn, sink| {
-        csv_io::orders::export(conn, sink, &filter, &actor, &filters)
-    });
-    Ok(csv_download("orders", body))
+    let filter = query.filter(&mut errors);
+    let filters = query.query_string(&filter);
+    let parsed = (filter, errors, filters);
+    download(&state, &ctx, "orders", parsed, csv_io::orders::export)
 }
 
 /// `GET /audit-log/export.csv`: the entries the audit log shows with the same filters.
@@ -64,19 +76,11 @@ pub async fn audit_log(
     ctx: AdminCtx,
     query: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
-    let q = query.into_inner();
     let mut errors = FieldErrors::new();
-    let filter = q.filter(&mut errors);
-    if let Some(m) = errors.messages().first() {
-        return Err(AppError::Unprocessable(format!(
-            "The export's filters: {m}"
-        )));
-    }
-    let (actor, filters) = (ctx.actor(), q.query_string(&filter));
-    let body = csv_stream(state.pool.clone(), move |conn, sink| {
-        csv_io::audit::export(conn, sink, &filter, &actor, &filters)
-    });
-    Ok(csv_download("audit-log", body))
+    let filter = query.filter(&mut errors);
+    let filters = query.query_string(&filter);
+    let parsed = (filter, errors, filters);
+    download(&state, &ctx, "audit-log", parsed, csv_io::audit::export)
 }
 
 /// `GET /license-managers/export.csv`: the managers the list shows with the same filters.
@@ -86,11 +90,15 @@ pub async fn license_managers(
     query: web::Query<ManagerQuery>,
 ) -> AppResult<HttpResponse> {
     let filter = query.filter();
-    let (actor, filters) = (ctx.actor(), ManagerQuery::query_string(&filter));
-    let body = csv_stream(state.pool.clone(), move |conn, sink| {
-        csv_io::license_managers::export(conn, sink, &filter, &actor, &filters)
-    });
-    Ok(csv_download("license-managers", body))
+    let filters = ManagerQuery::query_string(&filter);
+    let parsed = (filter, FieldErrors::new(), filters);
+    download(
+        &state,
+        &ctx,
+        "license-managers",
+        parsed,
+        csv_io::license_managers::export,
+    )
 }
 
 /// `GET /customers/export.csv`: the customers the list shows with the same filters.
@@ -99,11 +107,8 @@ pub async fn customers(
     ctx: AdminCtx,
     query: web::Query<CustomerQuery>,
 ) -> AppResult<HttpResponse> {
-    let q = query.into_inner();
-    let filter = q.filter();
-    let (actor, filters) = (ctx.actor(), q.query_string(&filter));
-    let body = csv_stream(state.pool.clone(), move |conn, sink| {
-        csv_io::customers::export(conn, sink, &filter, &actor, &filters)
-    });
-    Ok(csv_download("customers", body))
+    let filter = query.filter();
+    let filters = query.query_string(&filter);
+    let parsed = (filter, FieldErrors::new(), filters);
+    download(&state, &ctx, "customers", parsed, csv_io::customers::export)
 }
