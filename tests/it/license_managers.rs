@@ -181,17 +181,12 @@ async fn an_invited_manager_follows_the_emailed_link_sets_a_password_and_is_sign
     let token = link.trim_start_matches("/portal/invite/");
     let list = app.get("/notifications").await.text().await.unwrap();
     assert!(list.contains("lee@customer.example"));
-    let id = keyfold::mail::outbox::list(
-        &mut app.conn(),
-        &Default::default(),
-        keyfold::models::Paging::parse("1", 10),
-    )
-    .unwrap()
-    .rows
-    .iter()
-    .find(|r| r.template == "invite")
-    .unwrap()
-    .id;
+    let id = app
+        .outbox(10)
+        .iter()
+        .find(|r| r.template == "invite")
+        .unwrap()
+        .id;
     let shown = app
         .get(&format!("/notifications/{id}"))
         .await
@@ -439,13 +434,7 @@ async fn mail_waits_while_smtp_is_down_and_is_sent_once_it_is_up() {
     // The worker tries, fails, and records why; the email stays queued.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let row = loop {
-        let rows = keyfold::mail::outbox::list(
-            &mut app.conn(),
-            &Default::default(),
-            keyfold::models::Paging::parse("1", 10),
-        )
-        .unwrap()
-        .rows;
+        let rows = app.outbox(10);
         if let Some(r) = rows.into_iter().find(|r| r.attempts >= 2) {
             break r;
         }
@@ -532,13 +521,7 @@ async fn without_smtp_mail_stays_queued_and_resend_issues_a_fresh_link() {
     assert!(!audit.contains(&link[15..]), "the audit log keeps no link");
 
     // Resend from the Notifications page: a new queued email, the copied link voided.
-    let rows = keyfold::mail::outbox::list(
-        &mut app.conn(),
-        &Default::default(),
-        keyfold::models::Paging::parse("1", 10),
-    )
-    .unwrap()
-    .rows;
+    let rows = app.outbox(10);
     let invite = rows.iter().find(|r| r.template == "invite").unwrap();
     assert_eq!(
         invite.status, "failed",
@@ -549,13 +532,7 @@ async fn without_smtp_mail_stays_queued_and_resend_issues_a_fresh_link() {
         .await;
     assert_eq!(r.status(), 303);
     assert_eq!(open(&app, &client(), &link).await.0, 410);
-    let rows = keyfold::mail::outbox::list(
-        &mut app.conn(),
-        &Default::default(),
-        keyfold::models::Paging::parse("1", 10),
-    )
-    .unwrap()
-    .rows;
+    let rows = app.outbox(10);
     assert_eq!(rows[0].status, "queued");
     assert_eq!(rows[0].template, "invite");
     assert!(rows[0].attempts == 0);
@@ -962,16 +939,10 @@ async fn accepting_an_invite_gives_up_the_invite_still_waiting_in_the_outbox() {
     let demo = app.seed_demo("admin@example.com");
     let link = demo.invite_link.replace(&app.mailer().public_url, "");
     let queued = |app: &TestApp| {
-        keyfold::mail::outbox::list(
-            &mut app.conn(),
-            &Default::default(),
-            keyfold::models::Paging::parse("1", 10),
-        )
-        .unwrap()
-        .rows
-        .into_iter()
-        .find(|r| r.template == "invite")
-        .unwrap()
+        app.outbox(10)
+            .into_iter()
+            .find(|r| r.template == "invite")
+            .unwrap()
     };
     assert_eq!(queued(&app).status, "queued", "no SMTP: the invite waits");
     let r = choose(&app, &client(), &link, "a good long password").await;

@@ -786,13 +786,7 @@ async fn delegation_never_exceeds_the_delegators_own_permissions() {
     .await;
     assert_eq!(status, 303);
     let deputy = newest(&app);
-    let outbox = keyfold::mail::outbox::list(
-        &mut app.conn(),
-        &Default::default(),
-        keyfold::models::Paging::parse("1", 5),
-    )
-    .unwrap()
-    .rows;
+    let outbox = app.outbox(5);
     assert_eq!(outbox[0].to_email, "deputy@customer.example");
     assert_eq!(outbox[0].template, "invite");
     // The invite names who invited them, not the vendor alone.

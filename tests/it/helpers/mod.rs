@@ -102,6 +102,14 @@ impl TestApp {
         self.get(path).await.text().await.unwrap()
     }
 
+    /// The newest `n` messages of the outbox, as the Notifications page lists them.
+    pub fn outbox(&self, n: i64) -> Vec<keyfold::mail::outbox::OutboxRow> {
+        let paging = keyfold::models::Paging::parse("1", n);
+        keyfold::mail::outbox::list(&mut self.conn(), &Default::default(), paging)
+            .unwrap()
+            .rows
+    }
+
     pub fn conn(&self) -> keyfold::db::PooledConn {
         self.pool.get().expect("a database connection")
     }
